@@ -1,0 +1,57 @@
+// zod building blocks shared by admin resources. Each schema is the single description of an
+// input: it validates the request, types the handler and feeds the OpenAPI document.
+import { z } from 'zod';
+import { parseCidr } from '../lib/ip';
+import { isCurrency } from '../lib/money';
+
+export const idParam = z.coerce.number().int().positive().max(0xffffffff);
+
+export const name = z.string().trim().min(1, 'must not be empty').max(200);
+
+export const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code in capitals')
+  .refine(isCurrency, 'is not an ISO 4217 currency');
+
+/** A decimal money amount as a string ("5.00"); a JSON number is accepted and read as text. */
+export const decimal = z
+  .union([z.string(), z.number().nonnegative()])
+  .transform((v) => String(v))
+  .refine((v) => /^\d{1,15}(\.\d{1,12})?$/.test(v), 'must be a non-negative decimal like "5.00"');
+
+export const percent = z
+  .number()
+  .min(0)
+  .max(10_000)
+  .refine((v) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6, 'must have at most 2 decimal places');
+
+function isHttpUrl(text: string): boolean {
+  if (!/^https?:\/\/[^/?#\s\\]/i.test(text) || /[\s\\]/.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+export const httpUrl = z.string().max(2048).refine(isHttpUrl, 'must be an absolute http or https URL');
+
+/** A URL that may contain {macros}; checked with the macros replaced by sample values. */
+export const httpUrlTemplate = z
+  .string()
+  .max(2048)
+  .refine((v) => isHttpUrl(v.replace(/\{[a-z0-9_]+\}/g, 'x')), 'must be an absolute http or https URL');
+
+export const hostname = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/,
+    'must be a host name such as shop.example.com or *.example.com',
+  );
+
+export const cidrList = z
+  .array(z.string().refine((v) => parseCidr(v) !== null, 'must be an IPv4 or IPv6 address or CIDR'))
+  .max(100);

@@ -1,0 +1,133 @@
+// What the click path needs to know about an offer and a publisher, read through two caches:
+// an in-isolate Map (short TTL, bounded size) in front of KV, with D1 as the source of truth.
+// The admin API republishes an entry to KV (and this isolate's Map) whenever it changes.
+
+export interface OfferConfig {
+  id: number;
+  advertiserId: number;
+  /** False when the offer or its advertiser is not active. */
+  active: boolean;
+  landingUrl: string;
+  clickParam: string;
+  deepLinkHosts: string[];
+  fallbackUrl: string | null;
+}
+
+export interface PublisherConfig {
+  id: number;
+  active: boolean;
+}
+
+/** How long an isolate trusts its copy before asking KV again. */
+export const ISOLATE_TTL_MS = 30_000;
+/** Upper bound on entries held per isolate (offers and publishers together). */
+export const ISOLATE_MAX_ENTRIES = 10_000;
+const KV_PREFIX = 'cfg:v1:';
+
+/** The part of an execution context the caches need (Hono's and workerd's types differ). */
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+type Entry = { value: unknown; expires: number };
+const isolateCache = new Map<string, Entry>();
+
+export function isolateCacheSize(): number {
+  return isolateCache.size;
+}
+
+export function clearIsolateCache(): void {
+  isolateCache.clear();
+}
+
+function remember(key: string, value: unknown, now: number): void {
+  // Re-inserting moves the key to the end, so the Map's first key is the least recently stored.
+  isolateCache.delete(key);
+  isolateCache.set(key, { value, expires: now + ISOLATE_TTL_MS });
+  if (isolateCache.size > ISOLATE_MAX_ENTRIES) {
+    const oldest = isolateCache.keys().next().value;
+    if (oldest !== undefined) isolateCache.delete(oldest);
+  }
+}
+
+async function readThrough<T>(env: Env, ctx: WaitUntil, key: string, load: () => Promise<T | null>): Promise<T | null> {
+  const now = Date.now();
+  const hit = isolateCache.get(key);
+  if (hit && hit.expires > now) return hit.value as T | null;
+  const stored = await env.CONFIG.get<object>(KV_PREFIX + key, { type: 'json', cacheTtl: 60 });
+  let result: T | null;
+  if (stored === null) {
+    result = await load();
+    // Unknown ids are cached too (briefly), so random ids cannot hammer D1.
+    const value = JSON.stringify(result ?? { missing: true });
+    ctx.waitUntil(env.CONFIG.put(KV_PREFIX + key, value, result ? {} : { expirationTtl: 60 }));
+  } else {
+    result = 'missing' in stored ? null : (stored as T);
+  }
+  remember(key, result, now);
+  return result;
+}
+
+export function offerConfig(env: Env, ctx: WaitUntil, offerId: number) {
+  return readThrough(env, ctx, `offer:${offerId}`, () => loadOfferConfig(env.DB, offerId));
+}
+
+export function publisherConfig(env: Env, ctx: WaitUntil, publisherId: number) {
+  return readThrough(env, ctx, `publisher:${publisherId}`, () => loadPublisherConfig(env.DB, publisherId));
+}
+
+async function loadOfferConfig(db: D1Database, offerId: number): Promise<OfferConfig | null> {
+  const row = await db
+    .prepare(
+      `SELECT o.id, o.advertiser_id, o.status, a.status AS advertiser_status, o.landing_url,
+              o.click_param, o.deep_link_hosts, o.fallback_url
+       FROM offers o JOIN advertisers a ON a.id = o.advertiser_id WHERE o.id = ?`,
+    )
+    .bind(offerId)
+    .first<{
+      id: number;
+      advertiser_id: number;
+      status: string;
+      advertiser_status: string;
+      landing_url: string;
+      click_param: string;
+      deep_link_hosts: string;
+      fallback_url: string | null;
+    }>();
+  if (!row) return null;
+  return {
+    id: row.id,
+    advertiserId: row.advertiser_id,
+    active: row.status === 'active' && row.advertiser_status === 'active',
+    landingUrl: row.landing_url,
+    clickParam: row.click_param,
+    deepLinkHosts: JSON.parse(row.deep_link_hosts) as string[],
+    fallbackUrl: row.fallback_url,
+  };
+}
+
+async function loadPublisherConfig(db: D1Database, publisherId: number): Promise<PublisherConfig | null> {
+  const row = await db.prepare('SELECT id, status FROM publishers WHERE id = ?').bind(publisherId).first<{
+    id: number;
+    status: string;
+  }>();
+  return row ? { id: row.id, active: row.status === 'active' } : null;
+}
+
+/** Re-reads offers from D1 and writes them to KV and this isolate's cache (admin writes). */
+export async function publishOfferConfigs(env: Env, offerIds: number[]): Promise<void> {
+  const now = Date.now();
+  await Promise.all(
+    offerIds.map(async (id) => {
+      const value = await loadOfferConfig(env.DB, id);
+      await env.CONFIG.put(`${KV_PREFIX}offer:${id}`, JSON.stringify(value ?? { missing: true }));
+      remember(`offer:${id}`, value, now);
+    }),
+  );
+}
+
+export async function publishPublisherConfig(env: Env, publisherId: number): Promise<void> {
+  const value = await loadPublisherConfig(env.DB, publisherId);
+  await env.CONFIG.put(`${KV_PREFIX}publisher:${publisherId}`, JSON.stringify(value ?? { missing: true }));
+  remember(`publisher:${publisherId}`, value, Date.now());
+}

@@ -1,0 +1,102 @@
+// clicks and daily_click_stats tables: the batch insert used by the clicks consumer (and the
+// direct-write fallback), plus reads used by attribution and the admin API.
+
+/** A click as it travels through the clicks Queue: ready to insert, no raw IP. */
+export interface ClickRecord {
+  click_id: string;
+  clicked_at: string;
+  offer_id: number;
+  publisher_id: number;
+  sub1: string | null;
+  sub2: string | null;
+  sub3: string | null;
+  sub4: string | null;
+  sub5: string | null;
+  deep_link: string | null;
+  referrer: string | null;
+  search_engine: string | null;
+  search_phrase: string | null;
+  country: string | null;
+  region: string | null;
+  city: string | null;
+  colo: string | null;
+  asn: number | null;
+  user_agent: string | null;
+  device: string;
+  ip_prefix: string | null;
+  visitor_hash: string;
+  is_bot: 0 | 1;
+}
+
+export interface ClickRow extends ClickRecord {
+  is_unique: 0 | 1;
+  ingest_batch: string;
+}
+
+const FIELDS = [
+  'click_id',
+  'clicked_at',
+  'offer_id',
+  'publisher_id',
+  'sub1',
+  'sub2',
+  'sub3',
+  'sub4',
+  'sub5',
+  'deep_link',
+  'referrer',
+  'search_engine',
+  'search_phrase',
+  'country',
+  'region',
+  'city',
+  'colo',
+  'asn',
+  'user_agent',
+  'device',
+  'ip_prefix',
+  'visitor_hash',
+  'is_bot',
+] as const;
+
+/**
+ * One INSERT for the whole batch (D1 binds at most 100 parameters, so the rows travel as one
+ * JSON parameter), then one rollup of exactly the rows this statement inserted, in one
+ * transaction. A click is unique when it is not a bot and no non-bot click of the same visitor
+ * reached the same offer and publisher in the 24 hours before it; `first_in_batch` carries that
+ * decision for clicks that arrive together, since they cannot see each other's rows.
+ */
+export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_in_batch: 0 | 1 })[], batchId: string) {
+  const columns = FIELDS.join(', ');
+  const values = FIELDS.map((f) => `j.value ->> '${f}'`).join(', ');
+  const insert = db
+    .prepare(
+      `INSERT OR IGNORE INTO clicks (${columns}, is_unique, ingest_batch)
+       SELECT ${values},
+         CASE WHEN j.value ->> 'is_bot' = 0 AND j.value ->> 'first_in_batch' = 1 AND NOT EXISTS (
+           SELECT 1 FROM clicks c
+           WHERE c.offer_id = j.value ->> 'offer_id' AND c.publisher_id = j.value ->> 'publisher_id'
+             AND c.visitor_hash = j.value ->> 'visitor_hash' AND c.is_bot = 0
+             AND c.clicked_at >= strftime('%Y-%m-%dT%H:%M:%fZ', j.value ->> 'clicked_at', '-1 day')
+             AND c.clicked_at < j.value ->> 'clicked_at'
+         ) THEN 1 ELSE 0 END,
+         ?2
+       FROM json_each(?1) j`,
+    )
+    .bind(JSON.stringify(clicks), batchId);
+  const rollup = db
+    .prepare(
+      `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+       SELECT substr(clicked_at, 1, 10), offer_id, publisher_id, SUM(is_bot = 0), SUM(is_unique), SUM(is_bot)
+       FROM clicks WHERE ingest_batch = ? GROUP BY 1, 2, 3
+       ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
+         clicks = clicks + excluded.clicks,
+         unique_clicks = unique_clicks + excluded.unique_clicks,
+         bot_clicks = bot_clicks + excluded.bot_clicks`,
+    )
+    .bind(batchId);
+  return [insert, rollup];
+}
+
+export const getClick = (db: D1Database, clickId: string) =>
+  db.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId).first<ClickRow>();

@@ -1,0 +1,21 @@
+// Worker entry: HTTP (click, postback, admin), Queue consumers and the cron, each delegating.
+import { app } from './app';
+import { type ClicksMessage, consumeClicks } from './click/ingest';
+import { runScheduled } from './cron';
+import { log } from './lib/log';
+
+export const CLICKS_QUEUE_NAME = 'clickhop-clicks';
+
+export default {
+  fetch: app.fetch,
+
+  async queue(batch, env) {
+    if (batch.queue === CLICKS_QUEUE_NAME) return consumeClicks(batch as MessageBatch<ClicksMessage>, env);
+    log('error', 'queue.unknown', { queue: batch.queue, messages: batch.messages.length });
+    batch.retryAll({ delaySeconds: 300 });
+  },
+
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(runScheduled(env));
+  },
+} satisfies ExportedHandler<Env>;

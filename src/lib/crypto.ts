@@ -1,0 +1,98 @@
+// Small crypto helpers over WebCrypto: base64url, random IDs, HMAC, SHA-256, constant-time compare.
+
+const encoder = new TextEncoder();
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64URL_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64URL.length; i++) B64URL_INDEX[B64URL.charCodeAt(i)] = i;
+
+/** base64url without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out +=
+      B64URL.charAt(n >> 18) + B64URL.charAt((n >> 12) & 63) + B64URL.charAt((n >> 6) & 63) + B64URL.charAt(n & 63);
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = (bytes[i] as number) << 16;
+    out += B64URL.charAt(n >> 18) + B64URL.charAt((n >> 12) & 63);
+  } else if (rest === 2) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
+    out += B64URL.charAt(n >> 18) + B64URL.charAt((n >> 12) & 63) + B64URL.charAt((n >> 6) & 63);
+  }
+  return out;
+}
+
+/**
+ * Strict base64url decoding of a string whose length is a multiple of 4 (no padding bits, so
+ * every character matters). Returns null on any character outside the alphabet.
+ */
+export function fromBase64UrlStrict(text: string): Uint8Array | null {
+  if (text.length % 4 !== 0) return null;
+  const out = new Uint8Array((text.length / 4) * 3);
+  for (let i = 0, o = 0; i < text.length; i += 4, o += 3) {
+    let n = 0;
+    for (let k = 0; k < 4; k++) {
+      const code = text.charCodeAt(i + k);
+      const v = code < 128 ? (B64URL_INDEX[code] as number) : -1;
+      if (v < 0) return null;
+      n = (n << 6) | v;
+    }
+    out[o] = n >> 16;
+    out[o + 1] = (n >> 8) & 255;
+    out[o + 2] = n & 255;
+  }
+  return out;
+}
+
+export function randomBytes(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
+}
+
+/** A prefixed random identifier, e.g. `cv_` + 22 base64url characters (128 bits). */
+export function randomId(prefix: string, bytes = 16): string {
+  return prefix + toBase64Url(randomBytes(bytes));
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
+}
+
+export function importHmacKey(secret: string | Uint8Array): Promise<CryptoKey> {
+  const raw = typeof secret === 'string' ? encoder.encode(secret) : secret;
+  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+}
+
+export async function hmacSha256(key: CryptoKey, data: string | Uint8Array): Promise<Uint8Array> {
+  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+  return new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes));
+}
+
+/** Compares in time that depends only on the lengths, never on where the inputs differ. */
+export function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+/**
+ * Constant-time string compare: both sides are hashed first, so neither the position of the
+ * first difference nor the secret's length leaks through timing.
+ */
+export async function timingSafeEqualString(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest('SHA-256', encoder.encode(given)),
+    crypto.subtle.digest('SHA-256', encoder.encode(expected)),
+  ]);
+  return timingSafeEqualBytes(new Uint8Array(a), new Uint8Array(b)) && given.length === expected.length;
+}

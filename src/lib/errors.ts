@@ -1,0 +1,48 @@
+// Errors are values with an HTTP status and a stable code; app.onError turns them into the
+// contract's JSON shape {"error":{"code","message","fields"}}.
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+
+export type FieldErrors = Record<string, string>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldErrors,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toJSON() {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.fields && Object.keys(this.fields).length > 0 ? { fields: this.fields } : {}),
+      },
+    };
+  }
+}
+
+export const badRequest = (message: string, fields?: FieldErrors) =>
+  new ApiError(400, 'invalid_request', message, fields);
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+
+/** One message per field path, e.g. {"goals.0.payout": "Invalid decimal amount"}. */
+export function zodFieldErrors(error: z.ZodError): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.') || '_';
+    fields[path] ??= issue.message;
+  }
+  return fields;
+}
+
+export function invalidFields(error: z.ZodError): ApiError {
+  const fields = zodFieldErrors(error);
+  return badRequest(`Invalid ${Object.keys(fields).join(', ')}`, fields);
+}

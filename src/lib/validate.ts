@@ -1,0 +1,33 @@
+// Request validation with zod: one schema describes an input, and a failure becomes a 400
+// naming every offending field.
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ApiError, badRequest, invalidFields } from './errors';
+
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw invalidFields(result.error);
+  return result.data;
+}
+
+const MAX_JSON_BYTES = 64 * 1024;
+
+/** The request's JSON object body, or a 400/413/415 that says what is wrong with it. */
+export async function jsonBody(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new ApiError(415, 'unsupported_media_type', 'Send a JSON body with Content-Type: application/json');
+  }
+  const text = await c.req.text();
+  if (text.length > MAX_JSON_BYTES) throw new ApiError(413, 'payload_too_large', 'Body is larger than 64 KiB');
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw badRequest('Body must be a JSON object', { _: 'must be a JSON object' });
+    }
+    return value;
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw badRequest('Body is not valid JSON', { _: 'is not valid JSON' });
+  }
+}

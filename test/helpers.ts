@@ -1,0 +1,86 @@
+// Test helpers: drive the Worker through its real fetch handler, create fixtures through the
+// admin API, and poll D1 for effects that land asynchronously (queue consumers).
+import { env, exports } from 'cloudflare:workers';
+
+export const BASE = 'https://clickhop.test';
+export const ADMIN = { authorization: 'Bearer test-admin-token' };
+
+export function worker(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(BASE + path, { redirect: 'manual', ...init }));
+}
+
+export async function admin<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await worker(`/api/v1${path}`, {
+    method,
+    headers: { ...ADMIN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+export async function adminOk<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await admin<T>(method, path, body);
+  if (response.status >= 300)
+    throw new Error(`${method} ${path} -> ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+export interface Fixture {
+  advertiserId: number;
+  postbackKey: string;
+  offerId: number;
+  publisherId: number;
+}
+
+export async function createFixture(offer: Record<string, unknown> = {}): Promise<Fixture> {
+  const advertiser = await adminOk<{ id: number; postback_key: string }>('POST', '/advertisers', { name: 'Shop' });
+  const publisher = await adminOk<{ id: number }>('POST', '/publishers', { name: 'Blog' });
+  const created = await adminOk<{ id: number }>('POST', '/offers', {
+    advertiser_id: advertiser.id,
+    name: 'Summer sale',
+    landing_url: 'https://shop.example/landing?src=aff',
+    currency: 'EUR',
+    goals: [
+      { key: 'lead', revenue: '5.00', payout: '2.00' },
+      { key: 'sale', revenue_percent: 10, payout_percent: 5 },
+    ],
+    ...offer,
+  });
+  return {
+    advertiserId: advertiser.id,
+    postbackKey: advertiser.postback_key,
+    offerId: created.id,
+    publisherId: publisher.id,
+  };
+}
+
+/** Polls until `probe` returns a value that is not undefined/null, or fails after `ms`. */
+export async function eventually<T>(probe: () => Promise<T | null | undefined>, ms = 10_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() - started > ms) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export async function clickRow(clickId: string) {
+  return env.DB.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId).first<Record<string, unknown>>();
+}
+
+/** Follows a tracking link once and returns the click ID from the redirect. */
+export async function click(fixture: Fixture, query = '', headers: Record<string, string> = {}): Promise<string> {
+  const response = await worker(`/c/${fixture.offerId}/${fixture.publisherId}${query}`, {
+    headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0', ...headers },
+  });
+  if (response.status !== 302) throw new Error(`click answered ${response.status}`);
+  const location = new URL(response.headers.get('location') ?? '');
+  const clickId = location.searchParams.get('click_id');
+  if (!clickId) throw new Error(`no click_id in ${location}`);
+  return clickId;
+}
