@@ -6,10 +6,12 @@ import { adminApi } from './admin';
 import { clickRoutes } from './click/route';
 import { ApiError } from './lib/errors';
 import { errorFields, log } from './lib/log';
+import { postbackRoutes } from './postback';
 
 export const app = new Hono<{ Bindings: Env }>();
 
 app.route('/', clickRoutes);
+app.route('/', postbackRoutes);
 app.route('/api/v1', adminApi);
 
 app.get('/', (c) => c.json({ service: 'clickhop', docs: '/api/docs' }));

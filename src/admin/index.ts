@@ -2,7 +2,11 @@
 import { Hono } from 'hono';
 import { advertiserRoutes } from './advertisers';
 import { requireAdmin } from './auth';
+import { conversionRoutes } from './conversions';
+import { deliveryRoutes } from './deliveries';
+import { endpointRoutes } from './endpoints';
 import { offerRoutes } from './offers';
+import { postbackLogRoutes } from './postbacks';
 import { publisherRoutes } from './publishers';
 
 export const adminApi = new Hono<{ Bindings: Env }>();
@@ -11,3 +15,7 @@ adminApi.use('*', requireAdmin);
 adminApi.route('/advertisers', advertiserRoutes);
 adminApi.route('/offers', offerRoutes);
 adminApi.route('/publishers', publisherRoutes);
+adminApi.route('/conversions', conversionRoutes);
+adminApi.route('/postbacks', postbackLogRoutes);
+adminApi.route('/endpoints', endpointRoutes);
+adminApi.route('/deliveries', deliveryRoutes);

@@ -1,0 +1,4 @@
+// /api/v1/deliveries
+import { Hono } from 'hono';
+
+export const deliveryRoutes = new Hono<{ Bindings: Env }>();

@@ -1,0 +1,4 @@
+// /api/v1/postbacks
+import { Hono } from 'hono';
+
+export const postbackLogRoutes = new Hono<{ Bindings: Env }>();

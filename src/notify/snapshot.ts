@@ -1,0 +1,103 @@
+// The data of one conversion event as publishers receive it, frozen when the event happens so
+// every attempt of every delivery of that event sends the same values.
+import type { ClickRow } from '../db/clicks';
+import type { ConversionEventType, ConversionRow } from '../db/conversions';
+import { formatAmount } from '../lib/money';
+
+export interface ProductLine {
+  sku: string | null;
+  name: string | null;
+  unit_price: string;
+  quantity: number;
+  category: string | null;
+  commission_group: string | null;
+}
+
+export interface ConversionSnapshot {
+  event: ConversionEventType;
+  event_time: string;
+  conversion_id: string;
+  status: ConversionRow['status'];
+  goal: string;
+  offer_id: number;
+  offer_name: string;
+  advertiser_id: number;
+  publisher_id: number;
+  click_id: string | null;
+  click_time: string | null;
+  conversion_time: string;
+  order_id: string | null;
+  /** Sale amount as decimal text in `currency`. */
+  amount: string;
+  currency: string;
+  /** Revenue and payout as decimal text in `payout_currency` (the offer's currency). */
+  revenue: string;
+  payout: string;
+  payout_currency: string;
+  voucher: string | null;
+  description: string | null;
+  sub1: string | null;
+  sub2: string | null;
+  sub3: string | null;
+  sub4: string | null;
+  sub5: string | null;
+  products: ProductLine[];
+  /** Click source data (null when the click row had not landed, or for affiliate-ID postbacks). */
+  click: {
+    referrer: string | null;
+    search_engine: string | null;
+    search_phrase: string | null;
+    country: string | null;
+    device: string | null;
+    deep_link: string | null;
+  } | null;
+}
+
+export function buildSnapshot(input: {
+  event: ConversionEventType;
+  eventTime: string;
+  conversion: ConversionRow;
+  goalKey: string;
+  offerName: string;
+  click: ClickRow | null;
+}): ConversionSnapshot {
+  const { conversion: cv, click } = input;
+  return {
+    event: input.event,
+    event_time: input.eventTime,
+    conversion_id: cv.id,
+    status: cv.status,
+    goal: input.goalKey,
+    offer_id: cv.offer_id,
+    offer_name: input.offerName,
+    advertiser_id: cv.advertiser_id,
+    publisher_id: cv.publisher_id,
+    click_id: cv.click_id,
+    click_time: cv.click_time,
+    conversion_time: cv.created_at,
+    order_id: cv.order_id,
+    amount: formatAmount(cv.amount, cv.currency),
+    currency: cv.currency,
+    revenue: formatAmount(cv.revenue, cv.payout_currency),
+    payout: formatAmount(cv.payout, cv.payout_currency),
+    payout_currency: cv.payout_currency,
+    voucher: cv.voucher,
+    description: cv.description,
+    sub1: cv.sub1,
+    sub2: cv.sub2,
+    sub3: cv.sub3,
+    sub4: cv.sub4,
+    sub5: cv.sub5,
+    products: cv.products ? (JSON.parse(cv.products) as ProductLine[]) : [],
+    click: click
+      ? {
+          referrer: click.referrer,
+          search_engine: click.search_engine,
+          search_phrase: click.search_phrase,
+          country: click.country,
+          device: click.device,
+          deep_link: click.deep_link,
+        }
+      : null,
+  };
+}
