@@ -11,3 +11,9 @@ interface Env extends ClickhopSecrets {}
 declare namespace Cloudflare {
   interface Env extends ClickhopSecrets {}
 }
+
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import('./index');
+  }
+}
