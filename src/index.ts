@@ -4,7 +4,8 @@ import { type ClicksMessage, consumeClicks } from './click/ingest';
 import { runScheduled } from './cron';
 import { log } from './lib/log';
 
-export const CLICKS_QUEUE_NAME = 'clickhop-clicks';
+// Queue names as in wrangler.toml (the entry module may export only handlers: workerd refuses others).
+const CLICKS_QUEUE_NAME = 'clickhop-clicks';
 
 export default {
   fetch: app.fetch,

@@ -8,6 +8,7 @@ import { endpointRoutes } from './endpoints';
 import { offerRoutes } from './offers';
 import { postbackLogRoutes } from './postbacks';
 import { publisherRoutes } from './publishers';
+import { reportRoutes } from './reports';
 
 export const adminApi = new Hono<{ Bindings: Env }>();
 
@@ -19,3 +20,4 @@ adminApi.route('/conversions', conversionRoutes);
 adminApi.route('/postbacks', postbackLogRoutes);
 adminApi.route('/endpoints', endpointRoutes);
 adminApi.route('/deliveries', deliveryRoutes);
+adminApi.route('/reports', reportRoutes);

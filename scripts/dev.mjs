@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// `npm run dev`: runs Clickhop locally with demo data. Applies the D1 migrations to the local
+// state, starts `wrangler dev` (local D1/KV/Queues, no Cloudflare account), creates a demo
+// advertiser, offer, publisher and notification endpoint through the admin API, and prints a
+// click link, a postback URL and where to watch notifications arrive.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { seedDemo } from './seed.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const port = Number(process.env.PORT ?? 8787);
+const origin = `http://127.0.0.1:${port}`;
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  console.error(`Clickhop needs Node.js >= 22.12 (wrangler does); this is ${process.version}.`);
+  process.exit(1);
+}
+
+// Local secrets live in .dev.vars (git-ignored), made once with random values.
+const devVars = join(root, '.dev.vars');
+if (!existsSync(devVars)) {
+  writeFileSync(
+    devVars,
+    [
+      `ADMIN_TOKEN="dev-${randomBytes(12).toString('hex')}"`,
+      `CLICK_ID_SECRET="${randomBytes(32).toString('base64url')}"`,
+      // Lets notifications reach this machine (the demo receiver); never set in production.
+      'ALLOW_PRIVATE_DESTINATIONS="true"',
+      '',
+    ].join('\n'),
+  );
+  console.log('Created .dev.vars with local secrets.');
+}
+const adminToken = /ADMIN_TOKEN="([^"]+)"/.exec(readFileSync(devVars, 'utf8'))?.[1];
+if (!adminToken) {
+  console.error('.dev.vars has no ADMIN_TOKEN; delete the file to have it recreated.');
+  process.exit(1);
+}
+
+const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'clickhop', '--local'], {
+  cwd: root,
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const dev = spawn(wrangler, ['dev', '--port', String(port), '--ip', '127.0.0.1', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: ['inherit', 'inherit', 'inherit'],
+});
+const stop = () => dev.kill('SIGINT');
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+dev.on('exit', (code) => process.exit(code ?? 0));
+
+async function waitForWorker() {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const response = await fetch(`${origin}/`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`wrangler dev did not answer on ${origin} within 2 minutes`);
+}
+
+try {
+  await waitForWorker();
+  const demo = await seedDemo({ origin, adminToken });
+  const line = '─'.repeat(72);
+  console.log(`\n${line}\nClickhop is running at ${origin} with demo data\n${line}`);
+  console.log(`Admin API token:   ${adminToken}   (Authorization: Bearer …)`);
+  console.log(`Click link:        ${demo.clickLink}`);
+  console.log(`Postback URL:      ${demo.postbackUrl}`);
+  console.log('                   (replace {click_id} with the click_id from the redirect)');
+  if (demo.receiverLog) console.log(`Notifications:     ${demo.receiverLog}`);
+  console.log('\nTry it:');
+  console.log(`  curl -si '${demo.clickLink}' | grep -i location`);
+  console.log(`  curl -s '${demo.postbackUrl.replace('{click_id}', '<click_id>')}'`);
+  if (demo.receiverLog) console.log(`  curl -s ${demo.receiverLog}`);
+  console.log(`${line}\n`);
+} catch (error) {
+  console.error(`Demo setup failed: ${error instanceof Error ? error.message : error}`);
+}
