@@ -6,6 +6,7 @@ import { adminApi } from './admin';
 import { clickRoutes } from './click/route';
 import { ApiError } from './lib/errors';
 import { errorFields, log } from './lib/log';
+import { devReceiverRoutes } from './notify/dev-receiver';
 import { postbackRoutes } from './postback';
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -13,6 +14,8 @@ export const app = new Hono<{ Bindings: Env }>();
 app.route('/', clickRoutes);
 app.route('/', postbackRoutes);
 app.route('/api/v1', adminApi);
+// Demo publisher server for `npm run dev`; answers 404 unless ALLOW_PRIVATE_DESTINATIONS is "true".
+app.route('/dev', devReceiverRoutes);
 
 app.get('/', (c) => c.json({ service: 'clickhop', docs: '/api/docs' }));
 

@@ -3,6 +3,7 @@ import { app } from './app';
 import { type ClicksMessage, consumeClicks } from './click/ingest';
 import { runScheduled } from './cron';
 import { log } from './lib/log';
+import { consumeNotifications, NOTIFICATIONS_QUEUE_NAME, type NotificationMessage } from './notify';
 
 // Queue names as in wrangler.toml (the entry module may export only handlers: workerd refuses others).
 const CLICKS_QUEUE_NAME = 'clickhop-clicks';
@@ -12,6 +13,9 @@ export default {
 
   async queue(batch, env) {
     if (batch.queue === CLICKS_QUEUE_NAME) return consumeClicks(batch as MessageBatch<ClicksMessage>, env);
+    if (batch.queue === NOTIFICATIONS_QUEUE_NAME) {
+      return consumeNotifications(batch as MessageBatch<NotificationMessage>, env);
+    }
     log('error', 'queue.unknown', { queue: batch.queue, messages: batch.messages.length });
     batch.retryAll({ delaySeconds: 300 });
   },

@@ -13,8 +13,8 @@ import { randomId, sha256Hex } from '../lib/crypto';
 import { notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { jsonBody, parseWith } from '../lib/validate';
-import { decodeCursor, page, pageQuery } from './pagination';
-import { cidrList, idParam, name } from './schemas';
+import { cursorAfterId, page, pageQuery } from './pagination';
+import { cidrList, name, pathId } from './schemas';
 
 export const advertiserCreate = z.object({
   name,
@@ -63,19 +63,19 @@ advertiserRoutes.post('/', async (c) => {
 
 advertiserRoutes.get('/', async (c) => {
   const query = parseWith(pageQuery, c.req.query());
-  const after = Number(decodeCursor(query.cursor) ?? 0) || 0;
+  const after = cursorAfterId(query.cursor);
   const rows = await listAdvertisers(c.env.DB, after, query.limit + 1);
   return c.json(page(rows, query.limit, (r) => r.id, presentAdvertiser));
 });
 
 advertiserRoutes.get('/:id', async (c) => {
-  const row = await getAdvertiser(c.env.DB, parseWith(idParam, c.req.param('id')));
+  const row = await getAdvertiser(c.env.DB, pathId(c.req.param('id'), 'Advertiser'));
   if (!row) throw notFound('Advertiser');
   return c.json(presentAdvertiser(row));
 });
 
 advertiserRoutes.patch('/:id', async (c) => {
-  const id = parseWith(idParam, c.req.param('id'));
+  const id = pathId(c.req.param('id'), 'Advertiser');
   const input = parseWith(advertiserUpdate, await jsonBody(c));
   const row = await updateAdvertiser(
     c.env.DB,
@@ -102,7 +102,7 @@ advertiserRoutes.patch('/:id', async (c) => {
 });
 
 advertiserRoutes.post('/:id/postback-key', async (c) => {
-  const id = parseWith(idParam, c.req.param('id'));
+  const id = pathId(c.req.param('id'), 'Advertiser');
   const postbackKey = newPostbackKey();
   const row = await updateAdvertiser(c.env.DB, id, { postback_key_hash: await sha256Hex(postbackKey) }, nowIso());
   if (!row) throw notFound('Advertiser');

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { advertiserRoutes } from './advertisers';
 import { requireAdmin } from './auth';
+import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
 import { deliveryRoutes } from './deliveries';
 import { endpointRoutes } from './endpoints';
@@ -18,6 +19,7 @@ adminApi.route('/offers', offerRoutes);
 adminApi.route('/publishers', publisherRoutes);
 adminApi.route('/conversions', conversionRoutes);
 adminApi.route('/postbacks', postbackLogRoutes);
+adminApi.route('/clicks', clickRoutes);
 adminApi.route('/endpoints', endpointRoutes);
 adminApi.route('/deliveries', deliveryRoutes);
 adminApi.route('/reports', reportRoutes);

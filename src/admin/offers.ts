@@ -10,8 +10,8 @@ import { ApiError, badRequest, type FieldErrors, notFound } from '../lib/errors'
 import { formatAmount, parseAmount, percentToBasisPoints } from '../lib/money';
 import { nowIso } from '../lib/time';
 import { jsonBody, parseWith } from '../lib/validate';
-import { decodeCursor, page, pageQuery } from './pagination';
-import { currency, decimal, hostname, httpUrl, httpUrlTemplate, idParam, name, percent } from './schemas';
+import { cursorAfterId, page, pageQuery } from './pagination';
+import { currency, decimal, hostname, httpUrl, httpUrlTemplate, idParam, name, pathId, percent } from './schemas';
 
 const ruleFields = {
   revenue: decimal.optional(),
@@ -304,7 +304,7 @@ offerRoutes.post('/', async (c) => {
 
 offerRoutes.get('/', async (c) => {
   const query = parseWith(pageQuery.extend({ advertiser_id: idParam.optional() }), c.req.query());
-  const after = Number(decodeCursor(query.cursor) ?? 0) || 0;
+  const after = cursorAfterId(query.cursor);
   const rows = await listOffers(c.env.DB, after, query.limit + 1, query.advertiser_id);
   const goals = await goalsWithRules(
     c.env.DB,
@@ -322,11 +322,11 @@ offerRoutes.get('/', async (c) => {
 });
 
 offerRoutes.get('/:id', async (c) => {
-  return c.json(await loadOffer(c.env.DB, parseWith(idParam, c.req.param('id')), new URL(c.req.url).origin));
+  return c.json(await loadOffer(c.env.DB, pathId(c.req.param('id'), 'Offer'), new URL(c.req.url).origin));
 });
 
 offerRoutes.patch('/:id', async (c) => {
-  const id = parseWith(idParam, c.req.param('id'));
+  const id = pathId(c.req.param('id'), 'Offer');
   const input = parseWith(offerUpdate, await jsonBody(c));
   checkLandingUrl(input.landing_url);
   const existing = await getOffer(c.env.DB, id);

@@ -1,6 +1,7 @@
 // Cursor pagination over a key that only grows (integer id or time-ordered text): the cursor is
 // the last key of the previous page, opaque to clients (base64url of its JSON).
 import { z } from 'zod';
+import { badRequest } from '../lib/errors';
 
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -25,6 +26,19 @@ export function decodeCursor(cursor: string | undefined): string | number | null
   } catch {
     return null;
   }
+}
+
+/**
+ * The integer id a page starts after: 0 without a cursor. A cursor this API did not hand out is
+ * a 400 naming `cursor` (silently starting over would make a client walk the list forever).
+ */
+export function cursorAfterId(cursor: string | undefined): number {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return 0;
+  if (typeof key !== 'number' || !Number.isSafeInteger(key) || key < 0) {
+    throw badRequest('Invalid cursor', { cursor: 'is not a cursor from this list' });
+  }
+  return key;
 }
 
 /** Builds a page from limit+1 rows (ask the database for one more than the page size). */

@@ -6,8 +6,8 @@ import { getPublisher, insertPublisher, listPublishers, type PublisherRow, updat
 import { notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { jsonBody, parseWith } from '../lib/validate';
-import { decodeCursor, page, pageQuery } from './pagination';
-import { idParam, name } from './schemas';
+import { cursorAfterId, page, pageQuery } from './pagination';
+import { name, pathId } from './schemas';
 
 export const publisherCreate = z.object({
   name,
@@ -38,19 +38,19 @@ publisherRoutes.post('/', async (c) => {
 
 publisherRoutes.get('/', async (c) => {
   const query = parseWith(pageQuery, c.req.query());
-  const after = Number(decodeCursor(query.cursor) ?? 0) || 0;
+  const after = cursorAfterId(query.cursor);
   const rows = await listPublishers(c.env.DB, after, query.limit + 1);
   return c.json(page(rows, query.limit, (r) => r.id, presentPublisher));
 });
 
 publisherRoutes.get('/:id', async (c) => {
-  const row = await getPublisher(c.env.DB, parseWith(idParam, c.req.param('id')));
+  const row = await getPublisher(c.env.DB, pathId(c.req.param('id'), 'Publisher'));
   if (!row) throw notFound('Publisher');
   return c.json(presentPublisher(row));
 });
 
 publisherRoutes.patch('/:id', async (c) => {
-  const id = parseWith(idParam, c.req.param('id'));
+  const id = pathId(c.req.param('id'), 'Publisher');
   const input = parseWith(publisherUpdate, await jsonBody(c));
   const row = await updatePublisher(c.env.DB, id, input, nowIso());
   if (!row) throw notFound('Publisher');

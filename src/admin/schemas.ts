@@ -1,10 +1,17 @@
 // zod building blocks shared by admin resources. Each schema is the single description of an
 // input: it validates the request, types the handler and feeds the OpenAPI document.
 import { z } from 'zod';
+import { notFound } from '../lib/errors';
 import { parseCidr } from '../lib/ip';
 import { isCurrency } from '../lib/money';
 
 export const idParam = z.coerce.number().int().positive().max(0xffffffff);
+
+/** A resource id in a URL path: anything but a plain id in range names no resource, so 404. */
+export function pathId(text: string, what: string): number {
+  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > 0xffffffff) throw notFound(what);
+  return Number(text);
+}
 
 export const name = z.string().trim().min(1, 'must not be empty').max(200);
 

@@ -39,27 +39,57 @@ export async function ingestClicks(db: D1Database, clicks: ClickRecord[]): Promi
 /** Backoff for a batch D1 refused: 5 s, 10 s, 20 s ... capped at 10 minutes. */
 export const ingestRetryDelay = (attempts: number) => Math.min(600, 5 * 2 ** Math.max(0, attempts - 1));
 
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * The fields the insert and the uniqueness decision depend on. A click without them could never
+ * be written (or would make the whole statement fail), so it is dropped and logged instead of
+ * holding its message in retries until the dead-letter queue takes the good clicks with it.
+ */
+function isClickRecord(value: unknown): value is ClickRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const click = value as Record<string, unknown>;
+  return (
+    typeof click.click_id === 'string' &&
+    click.click_id.length > 0 &&
+    typeof click.clicked_at === 'string' &&
+    ISO_TIME.test(click.clicked_at) &&
+    Number.isSafeInteger(click.offer_id) &&
+    Number.isSafeInteger(click.publisher_id) &&
+    typeof click.visitor_hash === 'string' &&
+    (click.is_bot === 0 || click.is_bot === 1)
+  );
+}
+
 export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env): Promise<void> {
-  const valid = batch.messages.filter((message) => {
-    if (message.body?.v === 1 && Array.isArray(message.body.clicks)) return true;
-    log('error', 'clicks.malformed_message', { message_id: message.id });
-    message.ack();
-    return false;
-  });
+  const valid: { message: Message<ClicksMessage>; clicks: ClickRecord[] }[] = [];
+  for (const message of batch.messages) {
+    const body = message.body as Partial<ClicksMessage> | null | undefined;
+    if (body?.v !== 1 || !Array.isArray(body.clicks)) {
+      log('error', 'clicks.malformed_message', { message_id: message.id });
+      message.ack();
+      continue;
+    }
+    const clicks = body.clicks.filter(isClickRecord);
+    if (clicks.length < body.clicks.length) {
+      log('error', 'clicks.malformed_clicks', { message_id: message.id, dropped: body.clicks.length - clicks.length });
+    }
+    valid.push({ message, clicks });
+  }
   try {
     await ingestClicks(
       env.DB,
-      valid.flatMap((message) => message.body.clicks),
+      valid.flatMap(({ clicks }) => clicks),
     );
-    for (const message of valid) message.ack();
+    for (const { message } of valid) message.ack();
     return;
   } catch (error) {
     log('warn', 'clicks.batch_failed', { messages: valid.length, ...errorFields(error) });
   }
   // One message at a time, so one bad message cannot hold back the others.
-  for (const message of valid) {
+  for (const { message, clicks } of valid) {
     try {
-      await ingestClicks(env.DB, message.body.clicks);
+      await ingestClicks(env.DB, clicks);
       message.ack();
     } catch (error) {
       log('error', 'clicks.message_failed', {

@@ -16,11 +16,14 @@ export const LANDING_MACROS = [
 export type LandingMacro = (typeof LANDING_MACROS)[number];
 
 const MACRO = /\{([a-z0-9_]+)\}/g;
+// Wider than MACRO on purpose: {CLICK_ID} or {click-id} would otherwise be saved, never filled,
+// and the advertiser would silently get the click ID in the default parameter instead.
+const MACRO_LIKE = /\{([A-Za-z0-9_.-]+)\}/g;
 
 /** Names in {braces} that are not landing macros (checked when an offer is saved). */
 export function unknownLandingMacros(template: string): string[] {
   const unknown = new Set<string>();
-  for (const match of template.matchAll(MACRO)) {
+  for (const match of template.matchAll(MACRO_LIKE)) {
     const name = match[1] as string;
     if (!(LANDING_MACROS as readonly string[]).includes(name)) unknown.add(name);
   }
@@ -47,7 +50,21 @@ export function buildLandingUrl(
           : whole,
       )
     : landingUrl;
-  return landingUrl.includes('{click_id}') ? filled : appendParam(filled, clickParam, clickId);
+  return asciiUrl(landingUrl.includes('{click_id}') ? filled : appendParam(filled, clickParam, clickId));
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "everything outside ASCII"
+const HAS_NON_ASCII = /[^\u0000-\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "everything outside ASCII"
+const NON_ASCII = /[^\u0000-\u007f]+/gu;
+
+/**
+ * A URL safe for a Location header: an advertiser may save "https://shop.example/ページ", but a
+ * header value is a byte string, and browsers read raw UTF-8 there as Latin-1. Non-ASCII
+ * characters are percent-encoded as UTF-8, which browsers decode back (IDNA for hosts).
+ */
+export function asciiUrl(url: string): string {
+  return HAS_NON_ASCII.test(url) ? url.replace(NON_ASCII, (text) => encodeURIComponent(text.toWellFormed())) : url;
 }
 
 /** Adds name=value to a URL's query, before any #fragment, keeping what is there. */

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { deviceClass, isBot } from './agent';
 import { clickIdKeys, mintClickId } from './click-id';
 import { offerConfig, publisherConfig } from './config';
-import { buildLandingUrl, checkDeepLink } from './landing';
+import { asciiUrl, buildLandingUrl, checkDeepLink } from './landing';
 import { recordClick } from './record';
 import { searchSource } from './referrer';
 
@@ -57,7 +57,9 @@ clickRoutes.get('/c/:offerId/:publisherId', async (c) => {
     publisherConfig(c.env, c.executionCtx, publisherId),
   ]);
   if (!offer?.active || !publisher?.active) {
-    if (offer?.fallbackUrl) return c.redirect(offer.fallbackUrl, 302);
+    if (offer?.fallbackUrl) {
+      return new Response(null, { status: 302, headers: { Location: asciiUrl(offer.fallbackUrl), ...NO_STORE } });
+    }
     return offer?.active
       ? clickError(c, 404, 'publisher_not_found', 'Unknown or paused publisher', 'publisher_id')
       : clickError(c, 404, 'offer_not_found', 'Unknown or paused offer', 'offer_id');

@@ -1,6 +1,7 @@
 // The scheduled handler: housekeeping that is safe to run any number of times.
 import { errorFields, log } from '../lib/log';
 import { DAY_MS, iso } from '../lib/time';
+import { reconcileDeliveries } from '../notify/reconcile';
 
 const PURGE_BATCH = 5_000;
 
@@ -24,7 +25,11 @@ export async function purgeExpiredClicks(env: Env, now = Date.now()): Promise<nu
 }
 
 export async function runScheduled(env: Env): Promise<void> {
-  const tasks: [string, () => Promise<unknown>][] = [['purge_clicks', () => purgeExpiredClicks(env)]];
+  const tasks: [string, () => Promise<unknown>][] = [
+    ['purge_clicks', () => purgeExpiredClicks(env)],
+    // Notifications whose queue message never arrived (see src/notify/reconcile.ts).
+    ['reconcile_deliveries', () => reconcileDeliveries(env)],
+  ];
   for (const [name, task] of tasks) {
     try {
       const result = await task();

@@ -63,8 +63,9 @@ const FIELDS = [
  * One INSERT for the whole batch (D1 binds at most 100 parameters, so the rows travel as one
  * JSON parameter), then one rollup of exactly the rows this statement inserted, in one
  * transaction. A click is unique when it is not a bot and no non-bot click of the same visitor
- * reached the same offer and publisher in the 24 hours before it; `first_in_batch` carries that
- * decision for clicks that arrive together, since they cannot see each other's rows.
+ * reached the same offer and publisher in the 24 hours before it (a click exactly 24 h later is
+ * unique again; of two in the same millisecond, the one stored first is); `first_in_batch` carries
+ * that decision for clicks that arrive together, since they cannot see each other's rows.
  */
 export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_in_batch: 0 | 1 })[], batchId: string) {
   const columns = FIELDS.join(', ');
@@ -77,8 +78,8 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
            SELECT 1 FROM clicks c
            WHERE c.offer_id = j.value ->> 'offer_id' AND c.publisher_id = j.value ->> 'publisher_id'
              AND c.visitor_hash = j.value ->> 'visitor_hash' AND c.is_bot = 0
-             AND c.clicked_at >= strftime('%Y-%m-%dT%H:%M:%fZ', j.value ->> 'clicked_at', '-1 day')
-             AND c.clicked_at < j.value ->> 'clicked_at'
+             AND c.clicked_at > strftime('%Y-%m-%dT%H:%M:%fZ', j.value ->> 'clicked_at', '-1 day')
+             AND c.clicked_at <= j.value ->> 'clicked_at' AND c.click_id <> j.value ->> 'click_id'
          ) THEN 1 ELSE 0 END,
          ?2
        FROM json_each(?1) j`,

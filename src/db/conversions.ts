@@ -58,3 +58,256 @@ export interface ConversionEventRow {
   snapshot: string;
   created_at: string;
 }
+
+/** A conversion with its goal key, as the admin API and the postback answer present it. */
+export interface ConversionWithGoal extends ConversionRow {
+  goal_key: string;
+}
+
+const WITH_GOAL = 'SELECT c.*, g.key AS goal_key FROM conversions c JOIN goals g ON g.id = c.goal_id';
+
+export const getConversion = (db: D1Database, id: string) =>
+  db.prepare(`${WITH_GOAL} WHERE c.id = ?`).bind(id).first<ConversionWithGoal>();
+
+/** The conversion that holds a deduplication key, if any. */
+export const findConversionByDedupeKey = (db: D1Database, offerId: number, goalId: number, dedupeKey: string) =>
+  db
+    .prepare(`${WITH_GOAL} WHERE c.offer_id = ? AND c.goal_id = ? AND c.dedupe_key = ?`)
+    .bind(offerId, goalId, dedupeKey)
+    .first<ConversionWithGoal>();
+
+/** Conversions of an offer that carry an advertiser order ID, across goals (status updates). */
+export async function findConversionsByOrder(db: D1Database, offerId: number, orderId: string) {
+  const { results } = await db
+    // goal_id IN (...) lets SQLite use the UNIQUE (offer_id, goal_id, dedupe_key) index.
+    .prepare(
+      `${WITH_GOAL} WHERE c.offer_id = ?1 AND c.goal_id IN (SELECT id FROM goals WHERE offer_id = ?1)
+       AND c.dedupe_key = ?2 ORDER BY c.created_at LIMIT 10`,
+    )
+    .bind(offerId, `o:${orderId}`)
+    .all<ConversionWithGoal>();
+  return results;
+}
+
+export async function conversionsForClick(db: D1Database, clickId: string) {
+  const { results } = await db
+    .prepare(`${WITH_GOAL} WHERE c.click_id = ? ORDER BY c.created_at, c.id LIMIT 200`)
+    .bind(clickId)
+    .all<ConversionWithGoal>();
+  return results;
+}
+
+export async function listConversionEvents(db: D1Database, conversionId: string) {
+  const { results } = await db
+    .prepare('SELECT * FROM conversion_events WHERE conversion_id = ? ORDER BY created_at, rowid')
+    .bind(conversionId)
+    .all<ConversionEventRow>();
+  return results;
+}
+
+const CONVERSION_COLUMNS = [
+  'id',
+  'offer_id',
+  'goal_id',
+  'advertiser_id',
+  'publisher_id',
+  'click_id',
+  'click_time',
+  'order_id',
+  'dedupe_key',
+  'status',
+  'currency',
+  'amount',
+  'payout_currency',
+  'revenue',
+  'payout',
+  'voucher',
+  'description',
+  'products',
+  'sub1',
+  'sub2',
+  'sub3',
+  'sub4',
+  'sub5',
+  'source',
+  'flags',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof ConversionRow)[];
+
+/**
+ * Inserts a conversion unless its (offer, goal, dedupe_key) is taken; the database, not a read
+ * before the write, decides which of two concurrent postbacks creates it. Statements that
+ * follow in the same batch check that this row id exists before they do anything.
+ */
+export function insertConversionStatement(db: D1Database, row: ConversionRow): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO conversions (${CONVERSION_COLUMNS.join(', ')})
+       VALUES (${CONVERSION_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
+    )
+    .bind(...CONVERSION_COLUMNS.map((column) => row[column]));
+}
+
+/** Sets a new status only if the conversion still has the status the change was decided on. */
+export function updateConversionStatusStatement(
+  db: D1Database,
+  id: string,
+  from: ConversionStatus,
+  to: ConversionStatus,
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare('UPDATE conversions SET status = ?, updated_at = ? WHERE id = ? AND status = ?')
+    .bind(to, now, id, from);
+}
+
+/** Inserted only when the conversion `conversion_id` exists (its insert was not a duplicate). */
+export function insertEventIfConversionStatement(db: D1Database, event: ConversionEventRow): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?2)`,
+    )
+    .bind(
+      event.id,
+      event.conversion_id,
+      event.type,
+      event.from_status,
+      event.to_status,
+      event.actor,
+      event.reason,
+      event.snapshot,
+      event.created_at,
+    );
+}
+
+/**
+ * The event of a status change, written first in its batch. If the conversion no longer has
+ * `event.from_status` (a concurrent change won), to_status becomes NULL, the NOT NULL
+ * constraint fails and the whole batch rolls back: nothing is half-applied, and the caller
+ * re-reads the conversion and decides again. See isStaleStatusError.
+ */
+export function insertGuardedStatusEventStatement(db: D1Database, event: ConversionEventRow): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)
+       VALUES (?1, ?2, ?3, ?4,
+         CASE WHEN (SELECT status FROM conversions WHERE id = ?2) = ?4 THEN ?5 ELSE NULL END,
+         ?6, ?7, ?8, ?9)`,
+    )
+    .bind(
+      event.id,
+      event.conversion_id,
+      event.type,
+      event.from_status,
+      event.to_status,
+      event.actor,
+      event.reason,
+      event.snapshot,
+      event.created_at,
+    );
+}
+
+export function isStaleStatusError(error: unknown): boolean {
+  return error instanceof Error && /NOT NULL constraint failed: conversion_events\.to_status/.test(error.message);
+}
+
+export type StatsColumn =
+  | 'pending'
+  | 'approved'
+  | 'rejected'
+  | 'reversed'
+  | 'revenue_pending'
+  | 'revenue_approved'
+  | 'payout_pending'
+  | 'payout_approved';
+
+const STATS_COLUMNS: readonly StatsColumn[] = [
+  'pending',
+  'approved',
+  'rejected',
+  'reversed',
+  'revenue_pending',
+  'revenue_approved',
+  'payout_pending',
+  'payout_approved',
+];
+
+export interface StatsKey {
+  day: string;
+  offer_id: number;
+  publisher_id: number;
+  currency: string;
+}
+
+/**
+ * Adds `delta` to one daily_conversion_stats row (creating it), only when the conversion
+ * `conversionId` exists, so a batch whose conversion insert was a duplicate counts nothing.
+ */
+export function addConversionStatsStatement(
+  db: D1Database,
+  key: StatsKey,
+  delta: Partial<Record<StatsColumn, number>>,
+  conversionId: string,
+): D1PreparedStatement {
+  const values = STATS_COLUMNS.map((column) => delta[column] ?? 0);
+  return db
+    .prepare(
+      `INSERT INTO daily_conversion_stats (day, offer_id, publisher_id, currency, ${STATS_COLUMNS.join(', ')})
+       SELECT ?, ?, ?, ?, ${STATS_COLUMNS.map(() => '?').join(', ')}
+       WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?)
+       ON CONFLICT (day, offer_id, publisher_id, currency) DO UPDATE SET
+         ${STATS_COLUMNS.map((column) => `${column} = ${column} + excluded.${column}`).join(',\n         ')}`,
+    )
+    .bind(key.day, key.offer_id, key.publisher_id, key.currency, ...values, conversionId);
+}
+
+export interface ConversionFilters {
+  status?: ConversionStatus;
+  offer_id?: number;
+  publisher_id?: number;
+  advertiser_id?: number;
+  click_id?: string;
+  order_id?: string;
+  /** created_at >= from */
+  from?: string;
+  /** created_at < to */
+  to?: string;
+}
+
+/** Newest first; `before` is the (created_at, id) of the last row of the previous page. */
+export async function listConversions(
+  db: D1Database,
+  filters: ConversionFilters,
+  before: { created_at: string; id: string } | undefined,
+  limit: number,
+) {
+  const where: string[] = [];
+  const binds: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    where.push(sql);
+    binds.push(value);
+  };
+  if (filters.status) add('c.status = ?', filters.status);
+  if (filters.offer_id !== undefined) add('c.offer_id = ?', filters.offer_id);
+  if (filters.publisher_id !== undefined) add('c.publisher_id = ?', filters.publisher_id);
+  if (filters.advertiser_id !== undefined) add('c.advertiser_id = ?', filters.advertiser_id);
+  if (filters.click_id) add('c.click_id = ?', filters.click_id);
+  if (filters.order_id) add('c.order_id = ?', filters.order_id);
+  if (filters.from) add('c.created_at >= ?', filters.from);
+  if (filters.to) add('c.created_at < ?', filters.to);
+  if (before) {
+    where.push('(c.created_at, c.id) < (?, ?)');
+    binds.push(before.created_at, before.id);
+  }
+  const { results } = await db
+    .prepare(
+      `${WITH_GOAL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY c.created_at DESC, c.id DESC LIMIT ?`,
+    )
+    .bind(...binds, limit)
+    .all<ConversionWithGoal>();
+  return results;
+}

@@ -36,8 +36,13 @@ export const notFound = (what: string) => new ApiError(404, 'not_found', `${what
 export function zodFieldErrors(error: z.ZodError): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of error.issues) {
-    const path = issue.path.map(String).join('.') || '_';
-    fields[path] ??= issue.message;
+    const base = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      // Name each unexpected key as the field, not the object that holds it.
+      for (const key of issue.keys) fields[[...base, key].join('.')] ??= 'is not a field of this resource';
+      continue;
+    }
+    fields[base.join('.') || '_'] ??= issue.message;
   }
   return fields;
 }

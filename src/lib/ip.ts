@@ -27,13 +27,14 @@ function parseIpv6(input: string): Uint8Array | null {
   if (zone >= 0) text = text.slice(0, zone);
   const halves = text.split('::');
   if (halves.length > 2) return null;
-  const groups = (part: string): number[] | null => {
+  // An embedded IPv4 address may only end the address, never come before a "::".
+  const groups = (part: string, beforeGap: boolean): number[] | null => {
     if (part === '') return [];
     const out: number[] = [];
     const pieces = part.split(':');
     for (let i = 0; i < pieces.length; i++) {
       const piece = pieces[i] as string;
-      if (i === pieces.length - 1 && piece.includes('.')) {
+      if (i === pieces.length - 1 && piece.includes('.') && !beforeGap) {
         const v4 = parseIpv4(piece);
         if (!v4) return null;
         out.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
@@ -44,8 +45,8 @@ function parseIpv6(input: string): Uint8Array | null {
     }
     return out;
   };
-  const head = groups(halves[0] as string);
-  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
+  const head = groups(halves[0] as string, halves.length === 2);
+  const tail = halves.length === 2 ? groups(halves[1] as string, false) : [];
   if (!head || !tail) return null;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
@@ -61,8 +62,10 @@ function parseIpv6(input: string): Uint8Array | null {
 /** The network part of an address (IPv4 /24, IPv6 /48), the only form of an IP we store. */
 export function ipPrefix(text: string | null | undefined): string | null {
   if (!text) return null;
-  const bytes = parseIp(text);
-  if (!bytes) return null;
+  const parsed = parseIp(text);
+  if (!parsed) return null;
+  // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is an IPv4 visitor: keep its /24, not 0:0:0::/48.
+  const bytes = normalize(parsed);
   if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.0/24`;
   const hex = (i: number) => (((bytes[i] as number) << 8) | (bytes[i + 1] as number)).toString(16);
   return `${hex(0)}:${hex(2)}:${hex(4)}::/48`;
@@ -125,6 +128,8 @@ const NON_PUBLIC_RANGES = [
   '240.0.0.0/4',
   '::/128',
   '::1/128',
+  // Deprecated IPv4-compatible addresses (::a.b.c.d), e.g. ::127.0.0.1.
+  '::/96',
   '64:ff9b::/96',
   '64:ff9b:1::/48',
   '100::/64',

@@ -89,10 +89,14 @@ export function formatAmount(minor: number, currency: string): string {
   return negative ? `-${text}` : text;
 }
 
-/** amount × basisPoints / 10000, rounded half up, exactly. */
+/**
+ * amount × basisPoints / 10000, exactly, rounded half up for non-negative amounts and
+ * symmetrically (half away from zero) for negative ones, so a reversal mirrors its sale.
+ */
 export function percentOf(amountMinor: number, basisPoints: number): number {
   const product = BigInt(amountMinor) * BigInt(basisPoints);
-  return Number((product + 5000n) / 10000n);
+  // BigInt division truncates toward zero; round the magnitude and restore the sign.
+  return Number(product < 0n ? -((-product + 5000n) / 10000n) : (product + 5000n) / 10000n);
 }
 
 /** A percentage given as a number (10, 2.5, 0.01) to basis points; null if finer than 0.01%. */

@@ -51,6 +51,8 @@ export interface ConversionSnapshot {
     device: string | null;
     deep_link: string | null;
   } | null;
+  /** Set only on the synthetic sample sent by POST /api/v1/endpoints/:id/test. */
+  test?: true;
 }
 
 export function buildSnapshot(input: {

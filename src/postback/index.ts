@@ -1,4 +1,99 @@
-// Advertiser postbacks (inbound S2S): /postback and its compatibility profiles.
-import { Hono } from 'hono';
+// Advertiser postbacks (inbound S2S): /postback and its compatibility profiles. Each request
+// is read (query + body), mapped onto canonical parameters, authenticated, attributed, stored,
+// answered in JSON, and recorded in the postback log whatever its outcome.
+import { type Context, Hono } from 'hono';
+import type { ConversionWithGoal } from '../db/conversions';
+import { ApiError } from '../lib/errors';
+import { formatAmount } from '../lib/money';
+import { resolveTarget } from './attribution';
+import { authenticateAdvertiser, checkIpAllowed } from './auth';
+import { type PostbackResult, recordPostback } from './conversion';
+import { parsePostbackInput } from './input';
+import { clipId, startLogEntry, writeLogEntry } from './log';
+import { queryParams, readParams } from './params';
+import {
+  canonicalProfile,
+  hasOffersProfile,
+  loggableParams,
+  mapParams,
+  type Profile,
+  tradeTrackerProfile,
+} from './profiles';
+import { afterCommit } from './record';
 
-export const postbackRoutes = new Hono<{ Bindings: Env }>();
+type PostbackEnv = { Bindings: Env };
+
+export const postbackRoutes = new Hono<PostbackEnv>();
+
+const PROFILES: [string, Profile][] = [
+  ['/postback', canonicalProfile],
+  ['/postback/hasoffers', hasOffersProfile],
+  ['/postback/tradetracker/lead', tradeTrackerProfile('lead')],
+  ['/postback/tradetracker/sale', tradeTrackerProfile('sale')],
+];
+
+for (const [path, profile] of PROFILES) {
+  postbackRoutes.on(['GET', 'POST'], path, (c) => handlePostback(c, profile));
+}
+
+async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promise<Response> {
+  const entry = startLogEntry(c, profile.name);
+  const values = queryParams(c.req.url);
+  const hasAuthorization = c.req.header('authorization') !== undefined;
+  entry.params = loggableParams(profile, { values, hasAuthorization });
+  try {
+    // Hono answers HEAD with the GET handler; a HEAD (link checker) must not convert.
+    if (c.req.method === 'HEAD') throw new ApiError(405, 'method_not_allowed', 'Use GET or POST');
+    const raw = await readParams(c, values);
+    entry.params = loggableParams(profile, raw);
+    const mapped = mapParams(profile, raw);
+    entry.click_id = clipId(mapped.params.click_id);
+    entry.order_id = clipId(mapped.params.order_id);
+
+    const ip = c.req.header('cf-connecting-ip') ?? null;
+    const advertiser = await authenticateAdvertiser(c.env, mapped.params.key, mapped.params.click_id, ip);
+    entry.advertiser_id = advertiser.id;
+    checkIpAllowed(advertiser, ip);
+
+    const input = parsePostbackInput(mapped);
+    const seen: { offer_id?: number } = {};
+    const target = await resolveTarget(c.env, advertiser, input, mapped.names, Date.now(), seen).finally(() => {
+      entry.offer_id = seen.offer_id ?? null;
+    });
+    const result = await recordPostback(c.env.DB, target, input, mapped.names, profile.name);
+    entry.conversion_id = result.conversion.id;
+    entry.order_id = result.conversion.order_id ?? entry.order_id;
+    afterCommit(c.env, c.executionCtx, result.eventIds);
+    await writeLogEntry(c.env.DB, entry, result.outcome, 200);
+    return c.json(presentResult(result));
+  } catch (error) {
+    if (!(error instanceof ApiError)) {
+      await writeLogEntry(c.env.DB, entry, 'refused', 500, { code: 'internal_error', message: 'Internal error' });
+      throw error;
+    }
+    await writeLogEntry(c.env.DB, entry, 'refused', error.status, { code: error.code, message: error.message });
+    if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
+    return c.json(error.toJSON(), error.status);
+  }
+}
+
+function presentResult(result: PostbackResult) {
+  const cv: ConversionWithGoal = result.conversion;
+  return {
+    status: 'ok',
+    conversion_id: cv.id,
+    duplicate: result.outcome === 'duplicate',
+    outcome: result.outcome,
+    event: cv.goal_key,
+    conversion_status: cv.status,
+    ...(result.previousStatus ? { previous_status: result.previousStatus } : {}),
+    click_id: cv.click_id,
+    order_id: cv.order_id,
+    amount: formatAmount(cv.amount, cv.currency),
+    currency: cv.currency,
+    revenue: formatAmount(cv.revenue, cv.payout_currency),
+    payout: formatAmount(cv.payout, cv.payout_currency),
+    payout_currency: cv.payout_currency,
+    created_at: cv.created_at,
+  };
+}

@@ -1,0 +1,91 @@
+// postback_log table: one row per advertiser postback request, accepted or refused, kept for
+// settling disputes. Holds an IP prefix only and parameters with secrets redacted.
+
+export type PostbackOutcome = 'created' | 'duplicate' | 'updated' | 'refused';
+
+export interface PostbackLogRow {
+  id: number;
+  received_at: string;
+  method: string;
+  profile: string;
+  ip_prefix: string | null;
+  advertiser_id: number | null;
+  offer_id: number | null;
+  click_id: string | null;
+  order_id: string | null;
+  conversion_id: string | null;
+  /** JSON object of the request's parameters, secrets replaced by "[redacted]". */
+  params: string;
+  outcome: PostbackOutcome;
+  http_status: number;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export async function insertPostbackLog(db: D1Database, row: Omit<PostbackLogRow, 'id'>): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO postback_log (received_at, method, profile, ip_prefix, advertiser_id, offer_id, click_id, order_id,
+         conversion_id, params, outcome, http_status, error_code, error_message)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      row.received_at,
+      row.method,
+      row.profile,
+      row.ip_prefix,
+      row.advertiser_id,
+      row.offer_id,
+      row.click_id,
+      row.order_id,
+      row.conversion_id,
+      row.params,
+      row.outcome,
+      row.http_status,
+      row.error_code,
+      row.error_message,
+    )
+    .run();
+}
+
+export interface PostbackLogFilters {
+  advertiser_id?: number;
+  offer_id?: number;
+  outcome?: PostbackOutcome;
+  click_id?: string;
+  conversion_id?: string;
+  /** received_at >= from */
+  from?: string;
+  /** received_at < to */
+  to?: string;
+}
+
+/** Newest first; `before` is the id of the last row of the previous page. */
+export async function listPostbackLog(
+  db: D1Database,
+  filters: PostbackLogFilters,
+  before: number | undefined,
+  limit: number,
+) {
+  const where: string[] = [];
+  const binds: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    where.push(sql);
+    binds.push(value);
+  };
+  if (filters.advertiser_id !== undefined) add('advertiser_id = ?', filters.advertiser_id);
+  if (filters.offer_id !== undefined) add('offer_id = ?', filters.offer_id);
+  if (filters.outcome) add('outcome = ?', filters.outcome);
+  if (filters.click_id) add('click_id = ?', filters.click_id);
+  if (filters.conversion_id) add('conversion_id = ?', filters.conversion_id);
+  if (filters.from) add('received_at >= ?', filters.from);
+  if (filters.to) add('received_at < ?', filters.to);
+  if (before !== undefined) add('id < ?', before);
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM postback_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    )
+    .bind(...binds, limit)
+    .all<PostbackLogRow>();
+  return results;
+}

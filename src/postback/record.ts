@@ -1,0 +1,199 @@
+// The conversion write path, shared by postbacks and the admin API. Each write is ONE D1 batch
+// (one transaction): the conversion row or its status change, the conversion_events row(s)
+// with their frozen snapshots, the daily rollup and the delivery rows of the notifications
+// outbox. After it commits, the deliveries are handed to the notifications Queue.
+import { type ClickRow, getClick } from '../db/clicks';
+import {
+  addConversionStatsStatement,
+  type ConversionEventRow,
+  type ConversionRow,
+  type ConversionStatus,
+  type ConversionWithGoal,
+  getConversion,
+  insertConversionStatement,
+  insertEventIfConversionStatement,
+  insertGuardedStatusEventStatement,
+  isStaleStatusError,
+  type StatsKey,
+  updateConversionStatusStatement,
+} from '../db/conversions';
+import { randomId } from '../lib/crypto';
+import { ApiError } from '../lib/errors';
+import { errorFields, log } from '../lib/log';
+import { utcDay } from '../lib/time';
+import { deliveryStatements, enqueueDeliveries } from '../notify/fanout';
+import { buildSnapshot } from '../notify/snapshot';
+import {
+  allowedNext,
+  canChangeStatus,
+  creationEventTypes,
+  statsContribution,
+  statsMove,
+  statusEventType,
+} from './lifecycle';
+
+export type Actor = ConversionEventRow['actor'];
+
+/** What a snapshot needs besides the conversion row. */
+export interface SnapshotContext {
+  offerName: string;
+  goalKey: string;
+  click: ClickRow | null;
+}
+
+const statsKey = (cv: ConversionRow): StatsKey => ({
+  day: utcDay(cv.created_at),
+  offer_id: cv.offer_id,
+  publisher_id: cv.publisher_id,
+  currency: cv.payout_currency,
+});
+
+function eventRow(
+  cv: ConversionRow,
+  type: ConversionEventRow['type'],
+  from: ConversionStatus | null,
+  actor: Actor,
+  reason: string | null,
+  context: SnapshotContext,
+  now: string,
+): ConversionEventRow {
+  const snapshot = buildSnapshot({
+    event: type,
+    eventTime: now,
+    conversion: cv,
+    goalKey: context.goalKey,
+    offerName: context.offerName,
+    click: context.click,
+  });
+  return {
+    id: randomId('evt_'),
+    conversion_id: cv.id,
+    type,
+    from_status: from,
+    to_status: cv.status,
+    actor,
+    reason,
+    snapshot: JSON.stringify(snapshot),
+    created_at: now,
+  };
+}
+
+function fanout(db: D1Database, event: ConversionEventRow, cv: ConversionRow, now: string) {
+  return deliveryStatements(
+    db,
+    { id: event.id, conversion_id: cv.id, type: event.type, offer_id: cv.offer_id, publisher_id: cv.publisher_id },
+    now,
+  );
+}
+
+/**
+ * Inserts `row` unless its deduplication key is taken. Returns the event ids when this call
+ * created it, or null when another conversion already holds the key (nothing was written).
+ */
+export async function insertConversion(
+  db: D1Database,
+  row: ConversionRow,
+  context: SnapshotContext,
+  actor: Actor,
+): Promise<string[] | null> {
+  const now = row.created_at;
+  const events = creationEventTypes(row.status).map((type) => eventRow(row, type, null, actor, null, context, now));
+  const results = await db.batch([
+    insertConversionStatement(db, row),
+    ...events.flatMap((event) => [insertEventIfConversionStatement(db, event), ...fanout(db, event, row, now)]),
+    addConversionStatsStatement(db, statsKey(row), statsContribution(row.status, row), row.id),
+  ]);
+  return results[0]?.meta.changes === 1 ? events.map((e) => e.id) : null;
+}
+
+/**
+ * Moves `cv` to `to` with its event, rollup move and deliveries. Returns the event id, or null
+ * when the conversion no longer has the status this change was decided on (nothing written).
+ */
+export async function applyStatusChange(
+  db: D1Database,
+  cv: ConversionRow,
+  to: ConversionStatus,
+  context: SnapshotContext,
+  actor: Actor,
+  reason: string | null,
+  now: string,
+): Promise<string | null> {
+  const type = statusEventType(to);
+  if (!type || !canChangeStatus(cv.status, to)) throw illegalStatusChange(cv.status, to);
+  const changed: ConversionRow = { ...cv, status: to, updated_at: now };
+  const event = eventRow(changed, type, cv.status, actor, reason, context, now);
+  try {
+    await db.batch([
+      // First: it aborts the whole batch when the status moved meanwhile.
+      insertGuardedStatusEventStatement(db, event),
+      ...fanout(db, event, changed, now),
+      updateConversionStatusStatement(db, cv.id, cv.status, to, now),
+      addConversionStatsStatement(db, statsKey(cv), statsMove(cv.status, to, cv), cv.id),
+    ]);
+  } catch (error) {
+    if (isStaleStatusError(error)) return null;
+    throw error;
+  }
+  return event.id;
+}
+
+export function illegalStatusChange(from: ConversionStatus, to: ConversionStatus): ApiError {
+  const next = allowedNext(from);
+  const allowed = next.length > 0 ? `it can only become ${next.join(' or ')}` : `${from} is final`;
+  return new ApiError(409, 'illegal_status_change', `Cannot change a ${from} conversion to ${to}: ${allowed}`, {
+    status: `cannot change from ${from} to ${to}`,
+  });
+}
+
+export async function loadSnapshotContext(db: D1Database, cv: ConversionWithGoal): Promise<SnapshotContext> {
+  const [offer, click] = await Promise.all([
+    db.prepare('SELECT name FROM offers WHERE id = ?').bind(cv.offer_id).first<{ name: string }>(),
+    cv.click_id ? getClick(db, cv.click_id) : Promise.resolve(null),
+  ]);
+  return { offerName: offer?.name ?? '', goalKey: cv.goal_key, click };
+}
+
+export interface StatusChangeResult {
+  conversion: ConversionWithGoal;
+  previousStatus: ConversionStatus;
+  /** null when the conversion already had the requested status (nothing changed). */
+  eventId: string | null;
+}
+
+const MAX_ATTEMPTS = 4;
+
+/**
+ * Changes a stored conversion's status (admin API and postbacks). Asking for the status it
+ * already has changes nothing; an illegal transition is a 409. A concurrent change is met by
+ * re-reading and deciding again.
+ */
+export async function changeConversionStatus(
+  db: D1Database,
+  initial: ConversionWithGoal,
+  to: ConversionStatus,
+  actor: Actor,
+  reason: string | null,
+  now: () => string,
+): Promise<StatusChangeResult> {
+  let cv: ConversionWithGoal | null = initial;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS && cv; attempt++) {
+    if (cv.status === to) return { conversion: cv, previousStatus: cv.status, eventId: null };
+    if (!canChangeStatus(cv.status, to)) throw illegalStatusChange(cv.status, to);
+    const at = now();
+    const eventId = await applyStatusChange(db, cv, to, await loadSnapshotContext(db, cv), actor, reason, at);
+    if (eventId) return { conversion: { ...cv, status: to, updated_at: at }, previousStatus: cv.status, eventId };
+    cv = await getConversion(db, cv.id);
+  }
+  throw new ApiError(409, 'conflict', 'The conversion is being changed concurrently; retry the request');
+}
+
+/** Hands the deliveries of committed events to the notifications Queue, after the response. */
+export function afterCommit(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }, eventIds: string[]): void {
+  if (eventIds.length === 0) return;
+  ctx.waitUntil(
+    enqueueDeliveries(env, eventIds).catch((error: unknown) =>
+      log('warn', 'postback.enqueue_failed', { events: eventIds.length, ...errorFields(error) }),
+    ),
+  );
+}

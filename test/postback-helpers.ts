@@ -1,0 +1,148 @@
+// Helpers for postback and conversion tests: mint click IDs at a chosen time (no redirect
+// needed), send postbacks in each encoding, and read the rows a postback leaves behind.
+import { env } from 'cloudflare:workers';
+import { clickIdKeys, mintClickId } from '../src/click/click-id';
+import { adminOk, type Fixture, worker } from './helpers';
+
+export interface PostbackAnswer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON answer field by field
+  body: any;
+}
+
+async function answer(response: Response): Promise<PostbackAnswer> {
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** A genuine click ID for the fixture's offer and publisher, `ageMs` in the past. */
+export async function mintClick(
+  f: Pick<Fixture, 'offerId' | 'publisherId'>,
+  ageMs = 60_000,
+  now = Date.now(),
+): Promise<string> {
+  return mintClickId(await clickIdKeys(env), {
+    clickedAt: now - ageMs,
+    offerId: f.offerId,
+    publisherId: f.publisherId,
+  });
+}
+
+const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
+
+export async function getPostback(
+  path: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<PostbackAnswer> {
+  const separator = path.includes('?') ? '&' : '?';
+  return answer(await worker(`${path}${separator}${query(params)}`, { headers }));
+}
+
+export async function postJson(
+  path: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<PostbackAnswer> {
+  return answer(
+    await worker(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+export async function postForm(
+  path: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<PostbackAnswer> {
+  return answer(
+    await worker(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: query(params),
+    }),
+  );
+}
+
+/** A fixture plus a second publisher, for tests that compare publishers. */
+export async function createPublisher(name = 'Another blog'): Promise<number> {
+  return (await adminOk<{ id: number }>('POST', '/publishers', { name })).id;
+}
+
+export async function conversion(id: string) {
+  return env.DB.prepare('SELECT * FROM conversions WHERE id = ?').bind(id).first<Record<string, unknown>>();
+}
+
+export async function conversionsOfOffer(offerId: number) {
+  const { results } = await env.DB.prepare('SELECT * FROM conversions WHERE offer_id = ? ORDER BY created_at, id')
+    .bind(offerId)
+    .all<Record<string, unknown>>();
+  return results;
+}
+
+export async function eventsOf(conversionId: string) {
+  const { results } = await env.DB.prepare(
+    'SELECT * FROM conversion_events WHERE conversion_id = ? ORDER BY created_at, rowid',
+  )
+    .bind(conversionId)
+    .all<Record<string, unknown>>();
+  return results;
+}
+
+export async function statsOf(offerId: number, publisherId?: number) {
+  const { results } = await env.DB.prepare(
+    `SELECT * FROM daily_conversion_stats WHERE offer_id = ? ${publisherId === undefined ? '' : 'AND publisher_id = ?'}`,
+  )
+    .bind(...(publisherId === undefined ? [offerId] : [offerId, publisherId]))
+    .all<Record<string, unknown>>();
+  return results;
+}
+
+export async function logRowsOf(advertiserId: number) {
+  const { results } = await env.DB.prepare('SELECT * FROM postback_log WHERE advertiser_id = ? ORDER BY id')
+    .bind(advertiserId)
+    .all<Record<string, unknown>>();
+  return results;
+}
+
+export async function lastLogRow() {
+  return env.DB.prepare('SELECT * FROM postback_log ORDER BY id DESC LIMIT 1').first<Record<string, unknown>>();
+}
+
+/** An endpoint row written directly (the endpoints admin API belongs to the notifications flow). */
+export async function insertEndpoint(
+  publisherId: number,
+  events: string[],
+  offerIds: number[] | null = null,
+): Promise<number> {
+  const now = new Date().toISOString();
+  const row = await env.DB.prepare(
+    `INSERT INTO endpoints (publisher_id, url, method, format, events, offer_ids, signing_secret, created_at, updated_at)
+     VALUES (?, ?, 'POST', 'json', ?, ?, 'whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=', ?, ?)
+     RETURNING id`,
+  )
+    .bind(
+      publisherId,
+      `http://127.0.0.1:${env.RECEIVER_PORT}/postback-tests`,
+      JSON.stringify(events),
+      offerIds ? JSON.stringify(offerIds) : null,
+      now,
+      now,
+    )
+    .first<{ id: number }>();
+  if (!row) throw new Error('endpoint insert returned no row');
+  return row.id;
+}
+
+export async function deliveriesOf(conversionId: string) {
+  const { results } = await env.DB.prepare(
+    'SELECT * FROM deliveries WHERE conversion_id = ? ORDER BY created_at, event_type, endpoint_id',
+  )
+    .bind(conversionId)
+    .all<Record<string, unknown>>();
+  return results;
+}
