@@ -5,7 +5,7 @@
 // click link, a postback URL and where to watch notifications arrive.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedDemo } from './seed.mjs';
@@ -35,6 +35,10 @@ if (!existsSync(devVars)) {
     ].join('\n'),
   );
   console.log('Created .dev.vars with local secrets.');
+}
+// Older .dev.vars files may lack the flag the demo receiver needs.
+if (!/^ALLOW_PRIVATE_DESTINATIONS=/m.test(readFileSync(devVars, 'utf8'))) {
+  appendFileSync(devVars, '\nALLOW_PRIVATE_DESTINATIONS="true"\n');
 }
 const adminToken = /ADMIN_TOKEN="([^"]+)"/.exec(readFileSync(devVars, 'utf8'))?.[1];
 if (!adminToken) {

@@ -191,6 +191,7 @@ describe('GET /api/v1/endpoints', () => {
     expect(second.data.map((e) => e.id)).toEqual([created[2]?.id]);
     expect(second.next_cursor).toBeNull();
     for (const e of [...first.data, ...second.data]) expect(e).not.toHaveProperty('signing_secret');
+    expect((await admin('GET', '/endpoints?cursor=bm90LWEtY3Vyc29y')).status).toBe(400);
   });
 
   it('answers 404 for an unknown endpoint', async () => {

@@ -201,6 +201,9 @@ describe('GET /api/v1/deliveries', () => {
     expect(page2.next_cursor).toBeNull();
 
     expect((await admin('GET', '/deliveries?status=lost')).status).toBe(400);
+    const foreign = await admin('GET', `/deliveries?cursor=${btoa('42')}`);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body).toMatchObject({ error: { fields: { cursor: 'is not a cursor from this list' } } });
   });
 
   it('shows one delivery with its attempts', async () => {

@@ -2,7 +2,7 @@
 // attempts themselves in GET /:id), and resend of a finished delivery under the same id (the same webhook-id).
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ApiError, notFound } from '../lib/errors';
+import { ApiError, badRequest, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { parseWith } from '../lib/validate';
 import { sendDeliveryMessages } from '../notify/fanout';
@@ -58,12 +58,15 @@ export const presentAttempt = (row: AttemptRow) => ({
   error: row.error,
 });
 
-/** The cursor holds "created_at|id" of the last row of the previous page. */
+/** The cursor holds "created_at|id" of the last row of the previous page; a foreign one is a 400. */
 function parseCursor(cursor: string | undefined) {
   const value = decodeCursor(cursor);
-  if (typeof value !== 'string') return undefined;
-  const bar = value.indexOf('|');
-  return bar < 0 ? undefined : { created_at: value.slice(0, bar), id: value.slice(bar + 1) };
+  if (value === undefined) return undefined;
+  const bar = typeof value === 'string' ? value.indexOf('|') : -1;
+  if (typeof value !== 'string' || bar < 0) {
+    throw badRequest('Invalid cursor', { cursor: 'is not a cursor from this list' });
+  }
+  return { created_at: value.slice(0, bar), id: value.slice(bar + 1) };
 }
 
 export const deliveryRoutes = new Hono<{ Bindings: Env }>();

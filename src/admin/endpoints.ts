@@ -20,7 +20,7 @@ import {
   listEndpoints,
   updateEndpoint,
 } from '../notify/store';
-import { decodeCursor, page, pageQuery } from './pagination';
+import { cursorAfterId, page, pageQuery } from './pagination';
 import { idParam } from './schemas';
 
 const eventType = z.enum(CONVERSION_EVENT_TYPES as [ConversionEventType, ...ConversionEventType[]]);
@@ -212,7 +212,7 @@ endpointRoutes.post('/', async (c) => {
 
 endpointRoutes.get('/', async (c) => {
   const query = parseWith(pageQuery.extend({ publisher_id: idParam.optional() }), c.req.query());
-  const after = Number(decodeCursor(query.cursor) ?? 0) || 0;
+  const after = cursorAfterId(query.cursor);
   const rows = await listEndpoints(c.env.DB, { publisher_id: query.publisher_id }, after, query.limit + 1);
   return c.json(page(rows, query.limit, (r) => r.id, presentEndpoint));
 });
