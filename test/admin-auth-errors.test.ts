@@ -4,22 +4,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../src/index';
-import { ADMIN, admin, BASE, worker as call } from './helpers';
-
-interface ErrorBody {
-  error: { code: string; message: string; fields?: Record<string, string> };
-}
-
-/** Asserts the contract's {"error":{"code","message","fields"}} with exactly these field names. */
-function expectError(response: { status: number; body: unknown }, status: number, code: string, fields?: string[]) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  const body = response.body as ErrorBody;
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(body.error.code).toBe(code);
-  expect(body.error.message).toEqual(expect.stringMatching(/./));
-  if (fields) expect(Object.keys(body.error.fields ?? {}).sort()).toEqual([...fields].sort());
-  return body.error;
-}
+import { ADMIN, admin, BASE, worker as call, type ErrorBody, expectError } from './helpers';
 
 async function raw(path: string, init: RequestInit) {
   const response = await call(`/api/v1${path}`, init);

@@ -2,22 +2,7 @@
 // groups, defaults, landing URL and macro checks, updates, listing with cursor pagination.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { admin, adminOk } from './helpers';
-
-interface ErrorBody {
-  error: { code: string; message: string; fields?: Record<string, string> };
-}
-
-/** Asserts the contract's {"error":{"code","message","fields"}} with exactly these field names. */
-function expectError(response: { status: number; body: unknown }, status: number, code: string, fields?: string[]) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  const body = response.body as ErrorBody;
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(body.error.code).toBe(code);
-  expect(body.error.message).toEqual(expect.stringMatching(/./));
-  if (fields) expect(Object.keys(body.error.fields ?? {}).sort()).toEqual([...fields].sort());
-  return body.error;
-}
+import { admin, adminOk, expectError } from './helpers';
 
 interface Rule {
   revenue: string;

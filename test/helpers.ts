@@ -1,6 +1,7 @@
 // Test helpers: drive the Worker through its real fetch handler, create fixtures through the
 // admin API, and poll D1 for effects that land asynchronously (queue consumers).
 import { env, exports } from 'cloudflare:workers';
+import { expect } from 'vitest';
 
 export const BASE = 'https://clickhop.test';
 export const ADMIN = { authorization: 'Bearer test-admin-token' };
@@ -83,4 +84,24 @@ export async function click(fixture: Fixture, query = '', headers: Record<string
   const clickId = location.searchParams.get('click_id');
   if (!clickId) throw new Error(`no click_id in ${location}`);
   return clickId;
+}
+
+/** Asserts the contract's {"error":{"code","message","fields"}} with exactly these field names. */
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: Record<string, string> };
+}
+
+export function expectError(
+  response: { status: number; body: unknown },
+  status: number,
+  code: string,
+  fields?: string[],
+) {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  const body = response.body as ErrorBody;
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(body.error.code).toBe(code);
+  expect(body.error.message).toEqual(expect.stringMatching(/./));
+  if (fields) expect(Object.keys(body.error.fields ?? {}).sort()).toEqual([...fields].sort());
+  return body.error;
 }
