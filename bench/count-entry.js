@@ -1,0 +1,67 @@
+// Diagnostic entry module for `npm run bench`: the bundled Clickhop Worker with counters on its
+// bindings — D1 round trips and statements, KV reads and writes, Queue sends — readable (and
+// reset) at GET /__bench/counts. It runs only as a separate copy of the Worker ('clickhop-counted')
+// so the timed Workers always run the bundle untouched.
+import worker from './index.js';
+
+const counts = { d1Calls: 0, d1Statements: 0, kvReads: 0, kvWrites: 0, queueSends: 0, queueMessages: 0 };
+let depth = 0;
+let patched = false;
+
+/** Wraps a prototype method; only the outermost call counts (a method may call its siblings). */
+function count(proto, name, onCall) {
+  const original = proto?.[name];
+  if (typeof original !== 'function') return false;
+  proto[name] = function (...args) {
+    if (depth === 0) onCall(args);
+    depth++;
+    try {
+      return original.apply(this, args);
+    } finally {
+      depth--;
+    }
+  };
+  return true;
+}
+
+function patch(env) {
+  if (patched) return;
+  patched = true;
+  const statement = Object.getPrototypeOf(env.DB.prepare('SELECT 1'));
+  for (const name of ['first', 'run', 'all', 'raw']) {
+    count(statement, name, () => {
+      counts.d1Calls++;
+      counts.d1Statements++;
+    });
+  }
+  const database = Object.getPrototypeOf(env.DB);
+  count(database, 'batch', ([statements]) => {
+    counts.d1Calls++;
+    counts.d1Statements += statements.length;
+  });
+  count(database, 'exec', () => counts.d1Calls++);
+  const kv = Object.getPrototypeOf(env.CONFIG);
+  for (const name of ['get', 'getWithMetadata', 'list']) count(kv, name, () => counts.kvReads++);
+  for (const name of ['put', 'delete']) count(kv, name, () => counts.kvWrites++);
+  const queue = Object.getPrototypeOf(env.CLICKS_QUEUE);
+  count(queue, 'send', () => {
+    counts.queueSends++;
+    counts.queueMessages++;
+  });
+  count(queue, 'sendBatch', ([messages]) => {
+    counts.queueSends++;
+    counts.queueMessages += [...messages].length;
+  });
+}
+
+export default {
+  fetch(request, env, ctx) {
+    patch(env);
+    if (new URL(request.url).pathname === '/__bench/counts') {
+      const body = JSON.stringify(counts);
+      for (const key of Object.keys(counts)) counts[key] = 0;
+      return new Response(body, { headers: { 'content-type': 'application/json' } });
+    }
+    return worker.fetch(request, env, ctx);
+  },
+};

@@ -1,0 +1,96 @@
+// Summarises a V8 CPU profile of the Clickhop isolate (Profiler domain over workerd's inspector):
+// time per request spent in each function, self and inclusive, mapped back to src/ through the
+// bundle's source map.
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, relative, resolve } from 'node:path';
+import { ROOT } from './runtime.mjs';
+
+function loadSourceMap(bundlePath) {
+  try {
+    return new SourceMap(JSON.parse(readFileSync(`${bundlePath}.map`, 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+function sourceLabel(map, bundleDir, frame) {
+  const name = frame.functionName || '(anonymous)';
+  if (!frame.url || frame.lineNumber < 0) return { name, where: '', ours: false, native: !frame.url };
+  if (map && /index\.js$/.test(frame.url)) {
+    const entry = map.findEntry(frame.lineNumber, frame.columnNumber);
+    if (entry?.originalSource) {
+      const file = resolve(bundleDir, entry.originalSource.replace(/^file:\/\//, ''));
+      const rel = relative(ROOT, file);
+      const where = `${rel.replace(/^.*node_modules\//, '')}:${entry.originalLine + 1}`;
+      return { name, where, ours: rel.startsWith('src/'), native: false };
+    }
+  }
+  return { name, where: frame.url.split('/').pop(), ours: false, native: false };
+}
+
+// Samples that are not JavaScript work of this isolate: '(idle)' and '(program)' (workerd
+// does not mark its event-loop waits as idle, so they show up as '(program)' too).
+const NOT_JS = new Set(['(idle)', '(program)', '(root)']);
+
+/**
+ * Each sample counts as one median sampling interval. (Weighting by timeDeltas would be wrong
+ * here: V8 samples only while the isolate is running, so a gap — time spent in other isolates
+ * or idle — would be billed to whichever sample comes after it.) Returns rows of
+ * { label, ours, selfUs, totalUs } in µs per request, and the JS time (functions + GC) per request.
+ */
+export function summariseProfile(profile, { bundlePath, requests }) {
+  const map = loadSourceMap(bundlePath);
+  const bundleDir = dirname(bundlePath);
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const labels = new Map();
+  const labelOf = (id) => {
+    if (!labels.has(id)) {
+      const l = sourceLabel(map, bundleDir, nodes.get(id).callFrame);
+      labels.set(id, { ...l, key: `${l.name} ${l.where}`.trim() });
+    }
+    return labels.get(id);
+  };
+  const samples = profile.samples ?? [];
+  const deltas = [...(profile.timeDeltas ?? [])].sort((a, b) => a - b);
+  const intervalUs = deltas.length ? deltas[Math.floor(deltas.length / 2)] : 0;
+  const self = new Map();
+  const total = new Map();
+  let js = 0;
+  let notJs = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const id = samples[i];
+    const weight = intervalUs;
+    const leaf = labelOf(id);
+    if (NOT_JS.has(leaf.name)) {
+      notJs += weight;
+      continue;
+    }
+    js += weight;
+    self.set(leaf.key, (self.get(leaf.key) ?? 0) + weight);
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const l = labelOf(at);
+      if (l.name === '(root)' || seen.has(l.key)) continue;
+      seen.add(l.key);
+      total.set(l.key, (total.get(l.key) ?? 0) + weight);
+    }
+  }
+  const perRequest = (us) => us / Math.max(1, requests);
+  const info = new Map([...labels.values()].map((l) => [l.key, l]));
+  const rows = [...new Set([...self.keys(), ...total.keys()])].map((key) => ({
+    label: key,
+    ours: info.get(key)?.ours ?? false,
+    selfUs: perRequest(self.get(key) ?? 0),
+    totalUs: perRequest(total.get(key) ?? 0),
+  }));
+  return {
+    rows,
+    jsUsPerRequest: perRequest(js),
+    otherUsPerRequest: perRequest(notJs),
+    sampleCount: samples.length,
+    intervalUs,
+  };
+}
