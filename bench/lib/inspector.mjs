@@ -1,8 +1,8 @@
 // A minimal Chrome DevTools Protocol client for one workerd isolate (Miniflare's inspectorPort):
 // the isolate's own JS heap, and a sampling CPU profile summarised by function.
-export async function connectInspector(mf, workerName) {
+export async function connectInspector(mf, workerName, { target = `core:user:${workerName}` } = {}) {
   const base = await mf.getInspectorURL();
-  const socket = new WebSocket(new URL(`/core:user:${workerName}`, base).href);
+  const socket = new WebSocket(new URL(`/${target}`, base).href);
   await new Promise((resolve, reject) => {
     socket.addEventListener('open', resolve, { once: true });
     socket.addEventListener('error', () => reject(new Error(`cannot open the inspector of ${workerName}`)), {

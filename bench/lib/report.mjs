@@ -44,6 +44,20 @@ function profileText(p, what, unit) {
   return out;
 }
 
+/** What the heap did once the cache was full: the evidence that it is bounded. */
+function boundedText(m) {
+  const full = m.bound ? m.points.filter((p) => p.keys >= m.bound) : [];
+  if (full.length < 2) {
+    return 'This run did not reach the cache bound at two measuring points, so it does not show eviction at work. ';
+  }
+  const a = full[0];
+  const b = full[full.length - 1];
+  return (
+    `From ${fmt(a.keys)} to ${fmt(b.keys)} distinct keys (cache full, evicting) the heap changed by ` +
+    `${mb(b.heapUsed - a.heapUsed)} MB: bounded. `
+  );
+}
+
 function skipped(section, why) {
   return `_${section} not measured: ${why}._`;
 }
@@ -354,17 +368,29 @@ export function renderReport(r) {
         'Measured on a second workerd started with the V8 inspector: the isolate heap is `Runtime.getHeapUsage` after a full GC; RSS is the whole workerd process.',
       '',
       table(
-        ['pairs so far', 'isolate JS heap used (MB)', 'workerd RSS (MB)'],
-        m.points.map((p) => [fmt(p.pairs), mb(p.heapUsed), mb(p.rss)]),
+        [
+          'step',
+          'distinct pairs so far',
+          'distinct cache keys so far',
+          'isolate JS heap used (MB)',
+          'workerd RSS (MB)',
+        ],
+        m.points.map((p) => [p.label, fmt(p.pairs), fmt(p.keys), mb(p.heapUsed), mb(p.rss)]),
       ),
       '',
     );
-    const first = m.points[0];
+    const start = m.points[0];
+    const control = m.points[1];
     const last = m.points[m.points.length - 1];
-    if (first && last) {
+    if (start && control && last && last !== control) {
       out.push(
-        `Growth from before to after: isolate heap ${mb(last.heapUsed - first.heapUsed)} MB, workerd RSS ${mb(last.rss - first.rss)} MB ` +
-          '(RSS includes the local KV and D1 simulators, which store one KV entry per unknown id; the isolate heap is the cache itself).',
+        `Isolate JS heap, start to end: +${mb(last.heapUsed - start.heapUsed)} MB — this is the cache (about ` +
+          `${fmt((last.heapUsed - start.heapUsed) / Math.max(1, Math.min(last.keys, m.bound ?? last.keys)))} bytes per entry). ` +
+          boundedText(m) +
+          `workerd RSS: +${mb(control.rss - start.rss)} MB during the control requests (serving requests at all: buffers and ` +
+          `allocator high-water marks), then +${mb(last.rss - control.rss)} MB during the walk. ` +
+          'That growth is native memory outside the Clickhop isolate: every unknown id costs a KV read, a D1 read and a KV ' +
+          'write, and the KV and D1 simulators (SQLite) live in the same process.',
         '',
       );
     }
@@ -373,15 +399,11 @@ export function renderReport(r) {
   if (r.workerLogs?.length) {
     out.push('## Worker logs during the run', '');
     for (const l of r.workerLogs) {
-      out.push(
-        `- ${l.runtime} workerd: ${
-          Object.entries(l.counts)
-            .map(([k, v]) => `${fmt(v)} × console.${k}`)
-            .join(', ') || 'no lines'
-        }`,
-      );
-      for (const [event, x] of l.samples)
+      const counts = Object.entries(l.counts).map(([k, v]) => `${fmt(v)} × console.${k}`);
+      out.push(`- ${l.runtime} workerd: ${counts.join(', ') || 'no lines'}`);
+      for (const [event, x] of l.samples) {
         out.push(`  - ${x.level} \`${event}\` × ${fmt(x.count)}, e.g. \`${x.example.replaceAll('`', "'")}\``);
+      }
     }
     out.push('');
   }
