@@ -4,16 +4,7 @@ import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { deliveryStatements } from '../src/notify/fanout';
-import { admin, adminOk, createFixture, type Fixture } from './helpers';
-
-const RECEIVER = `http://127.0.0.1:${env.RECEIVER_PORT}`;
-let counter = 0;
-const uniqueKey = (name: string) => `${name}-${Date.now().toString(36)}-${++counter}`;
-
-async function received(key: string) {
-  const response = await fetch(`${RECEIVER}/_received?key=${encodeURIComponent(key)}`);
-  return (await response.json()) as { method: string; url: string; headers: Record<string, string>; body: string }[];
-}
+import { admin, adminOk, createFixture, type Fixture, RECEIVER, received, uniqueKey } from './helpers';
 
 interface Endpoint {
   id: number;

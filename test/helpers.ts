@@ -2,6 +2,7 @@
 // admin API, and poll D1 for effects that land asynchronously (queue consumers).
 import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import type { ReceivedRequest } from './global-setup';
 
 export const BASE = 'https://clickhop.test';
 export const ADMIN = { authorization: 'Bearer test-admin-token' };
@@ -104,4 +105,16 @@ export function expectError(
   expect(body.error.message).toEqual(expect.stringMatching(/./));
   if (fields) expect(Object.keys(body.error.fields ?? {}).sort()).toEqual([...fields].sort());
   return body.error;
+}
+
+/** The loopback HTTP receiver started by global-setup.ts (plays the publisher's server). */
+export const RECEIVER = `http://127.0.0.1:${env.RECEIVER_PORT}`;
+
+let receiverKeys = 0;
+/** A path segment no other test uses, so each test reads only the requests it caused. */
+export const uniqueKey = (name: string) => `${name}-${Date.now().toString(36)}-${++receiverKeys}`;
+
+/** Requests the receiver got under /<key>/..., oldest first. */
+export async function received(key: string): Promise<ReceivedRequest[]> {
+  return (await (await fetch(`${RECEIVER}/_received?key=${encodeURIComponent(key)}`)).json()) as ReceivedRequest[];
 }

@@ -10,22 +10,7 @@ import { consumeNotifications } from '../src/notify/consumer';
 import { deliveryStatements, type NotificationMessage } from '../src/notify/fanout';
 import { buildSnapshot } from '../src/notify/snapshot';
 import type { AttemptRow, DeliveryRow } from '../src/notify/store';
-import { adminOk, createFixture, type Fixture } from './helpers';
-
-const RECEIVER = `http://127.0.0.1:${env.RECEIVER_PORT}`;
-let counter = 0;
-const uniqueKey = (name: string) => `${name}-${Date.now().toString(36)}-${++counter}`;
-
-interface ReceivedRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-async function received(key: string): Promise<ReceivedRequest[]> {
-  return (await (await fetch(`${RECEIVER}/_received?key=${encodeURIComponent(key)}`)).json()) as ReceivedRequest[];
-}
+import { adminOk, createFixture, type Fixture, RECEIVER, received, uniqueKey } from './helpers';
 
 interface Seeded {
   fixture: Fixture;

@@ -25,22 +25,10 @@ import {
   eventually,
   type Fixture,
   worker as fetchWorker,
+  RECEIVER,
+  received,
+  uniqueKey,
 } from './helpers';
-
-const RECEIVER = `http://127.0.0.1:${env.RECEIVER_PORT}`;
-let counter = 0;
-const uniqueKey = (name: string) => `${name}-${Date.now().toString(36)}-${++counter}`;
-
-interface ReceivedRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-async function received(key: string): Promise<ReceivedRequest[]> {
-  return (await (await fetch(`${RECEIVER}/_received?key=${encodeURIComponent(key)}`)).json()) as ReceivedRequest[];
-}
 
 let shared: Fixture | undefined;
 const fixture = async () => {
