@@ -1,11 +1,9 @@
 // The Hono app: click redirect, advertiser postbacks, admin API; one error handler that turns
 // every failure into the contract's JSON error shape.
 import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { adminApi } from './admin';
 import { clickRoutes } from './click/route';
-import { ApiError } from './lib/errors';
-import { errorFields, log } from './lib/log';
+import { errorAnswer } from './lib/error-response';
 import { devReceiverRoutes } from './notify/dev-receiver';
 import { postbackRoutes } from './postback';
 
@@ -23,11 +21,8 @@ app.notFound((c) =>
   c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404),
 );
 
+// c.json keeps headers a handler set before throwing (WWW-Authenticate on a 401).
 app.onError((error, c) => {
-  if (error instanceof ApiError) return c.json(error.toJSON(), error.status);
-  if (error instanceof HTTPException) {
-    return c.json({ error: { code: 'http_error', message: error.message || 'Request refused' } }, error.status);
-  }
-  log('error', 'http.unhandled', { method: c.req.method, path: c.req.path, ...errorFields(error) });
-  return c.json({ error: { code: 'internal_error', message: 'Internal error' } }, 500);
+  const { body, status } = errorAnswer(error, c.req.raw);
+  return c.json(body, status);
 });

@@ -1,7 +1,9 @@
 // Worker entry: HTTP (click, postback, admin), Queue consumers and the cron, each delegating.
 import { app } from './app';
 import { type ClicksMessage, consumeClicks } from './click/ingest';
+import { handleClick, matchClickPath } from './click/route';
 import { runScheduled } from './cron';
+import { errorResponse } from './lib/error-response';
 import { log } from './lib/log';
 import { consumeNotifications, NOTIFICATIONS_QUEUE_NAME, type NotificationMessage } from './notify';
 
@@ -9,7 +11,16 @@ import { consumeNotifications, NOTIFICATIONS_QUEUE_NAME, type NotificationMessag
 const CLICKS_QUEUE_NAME = 'clickhop-clicks';
 
 export default {
-  fetch: app.fetch,
+  async fetch(request, env, ctx) {
+    // Click links skip the router (the same handler as the app's /c/ route, see matchClickPath).
+    const click = matchClickPath(request);
+    if (!click) return app.fetch(request, env, ctx);
+    try {
+      return await handleClick(request, env, ctx, click[0], click[1]);
+    } catch (error) {
+      return errorResponse(error, request);
+    }
+  },
 
   async queue(batch, env) {
     if (batch.queue === CLICKS_QUEUE_NAME) return consumeClicks(batch as MessageBatch<ClicksMessage>, env);

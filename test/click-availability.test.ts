@@ -186,11 +186,23 @@ describe('config caches', () => {
     expect(await env.CONFIG.get(`cfg:v1:offer:${f.offerId}`, 'json')).toMatchObject({ id: f.offerId, active: true });
   });
 
-  it('remembers unknown ids briefly, as missing', async () => {
+  it('remembers unknown ids in the isolate only: no KV write, no second D1 read', async () => {
     const f = await createFixture();
     clearIsolateCache();
     expect((await worker(`/c/888888/${f.publisherId}`)).status).toBe(404);
-    expect(await eventually(() => env.CONFIG.get('cfg:v1:offer:888888', 'json'))).toEqual({ missing: true });
+    // The id appears in D1 behind the caches' back (no admin publish): the isolate still
+    // answers from its memory of the miss, so it did not read D1 again.
+    const columns =
+      'advertiser_id, name, status, visibility, landing_url, click_param, deep_link_hosts, fallback_url, currency, attribution_window_days, allow_publisher_postback, created_at, updated_at';
+    await env.DB.prepare(`INSERT INTO offers (id, ${columns}) SELECT 888888, ${columns} FROM offers WHERE id = ?`)
+      .bind(f.offerId)
+      .run();
+    expect((await worker(`/c/888888/${f.publisherId}`)).status).toBe(404);
+    expect(await env.CONFIG.get('cfg:v1:offer:888888')).toBeNull();
+    // Once the isolate forgets (TTL), the offer is read from D1 and published to KV.
+    clearIsolateCache();
+    expect((await worker(`/c/888888/${f.publisherId}`)).status).toBe(302);
+    expect(await eventually(() => env.CONFIG.get('cfg:v1:offer:888888', 'json'))).toMatchObject({ id: 888888 });
   });
 });
 

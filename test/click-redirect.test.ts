@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clickIdKeys, verifyClickId } from '../src/click/click-id';
+import { matchClickPath } from '../src/click/route';
 import { clickRow, createFixture, eventually, worker } from './helpers';
 
 describe('GET /c/:offerId/:publisherId', () => {
@@ -38,6 +39,47 @@ describe('GET /c/:offerId/:publisherId', () => {
 });
 
 const location = (response: Response) => response.headers.get('location') ?? '';
+
+describe('router bypass for click links', () => {
+  const get = (url: string, method = 'GET') => new Request(url, { method });
+
+  it('recognises exactly GET and HEAD /c/{digits}/{digits}, with or without a query', () => {
+    expect(matchClickPath(get('https://t.example/c/12/34'))).toEqual(['12', '34']);
+    expect(matchClickPath(get('https://t.example/c/12/34?sub1=a/b&url=https://x/y'))).toEqual(['12', '34']);
+    expect(matchClickPath(get('https://t.example:8443/c/1/2#top'))).toEqual(['1', '2']);
+    expect(matchClickPath(get('https://t.example/c/1/2', 'HEAD'))).toEqual(['1', '2']);
+    for (const other of [
+      'https://t.example/c/1/2/',
+      'https://t.example/c/1',
+      'https://t.example/c/1/2/3',
+      'https://t.example/c/%31/2',
+      'https://t.example/c/a/2',
+      'https://t.example/cc/1/2',
+      'https://t.example/x/c/1/2',
+      'https://t.example/postback?c/1/2',
+    ]) {
+      expect(matchClickPath(get(other)), other).toBeNull();
+    }
+    expect(matchClickPath(get('https://t.example/c/1/2', 'POST'))).toBeNull();
+  });
+
+  it('answers a link the router handles (percent-encoded id) like the bypass does', async () => {
+    const f = await createFixture();
+    const encoded = [...String(f.offerId)].map((d) => `%3${d}`).join('');
+    const viaRouter = await worker(`/c/${encoded}/${f.publisherId}?sub1=r`);
+    expect(viaRouter.status).toBe(302);
+    const clickId = new URL(location(viaRouter)).searchParams.get('click_id') ?? '';
+    expect(await verifyClickId(await clickIdKeys(env), clickId)).toMatchObject({
+      offerId: f.offerId,
+      publisherId: f.publisherId,
+    });
+    expect(viaRouter.headers.get('cache-control')).toBe('no-store');
+    expect((await eventually(() => clickRow(clickId))).sub1).toBe('r');
+    // Outside the route: the app's JSON 404, not a click.
+    expect((await worker(`/c/${f.offerId}/${f.publisherId}/`)).status).toBe(404);
+    expect((await worker(`/c/${f.offerId}/${f.publisherId}`, { method: 'POST' })).status).toBe(404);
+  });
+});
 
 describe('redirect target and encoding', () => {
   it('puts a signed click ID for this offer and publisher in the redirect', async () => {

@@ -1,4 +1,5 @@
 // Search engine and phrase from the Referer; bot / link-preview detection and device class.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deviceClass, isBot } from '../src/click/agent';
 import { searchSource } from '../src/click/referrer';
@@ -44,6 +45,51 @@ describe('searchSource', () => {
 
   it('reads the host case-insensitively', () => {
     expect(searchSource('HTTPS://WWW.GOOGLE.COM/search?q=x').engine).toBe('Google');
+  });
+
+  it('finds the same engine as parsing every referrer with URL would (the host is pre-filtered)', () => {
+    // The reference: what the engine is when the whole referrer is parsed as a URL.
+    const viaUrl = (referrer: string) => {
+      try {
+        const url = new URL(referrer);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+        return searchSource(`https://${url.hostname}/`).engine;
+      } catch {
+        return null;
+      }
+    };
+    const host = fc.constantFrom(
+      'www.google.com',
+      'google.co.uk',
+      'WWW.BING.COM',
+      'search.yahoo.co.jp',
+      'duckduckgo.com',
+      'ya.ru',
+      'www.baidu.com',
+      'notgoogle.com',
+      'google.com.evil.example',
+      'bing.com.example',
+      'shop.example',
+      'localhost',
+    );
+    const referrer = fc
+      .record({
+        scheme: fc.constantFrom('https', 'http', 'HTTPS', 'ftp'),
+        userInfo: fc.constantFrom('', 'user@', 'user:pw@'),
+        host,
+        port: fc.constantFrom('', ':443', ':8080', ':'),
+        rest: fc.constantFrom('', '/', '/search?q=shoes', '?q=x', '#frag', '/a/b?p=cheap&q=x'),
+      })
+      .map((r) => `${r.scheme}://${r.userInfo}${r.host}${r.port}${r.rest}`);
+    let tried = 0;
+    fc.assert(
+      fc.property(referrer, (text) => {
+        tried++;
+        expect(searchSource(text).engine).toBe(viaUrl(text));
+      }),
+      { numRuns: 500 },
+    );
+    expect(tried).toBe(500);
   });
 });
 

@@ -139,10 +139,10 @@ conversionRoutes.post('/:id/status', async (c) => {
   const cv = await getConversion(c.env.DB, id);
   if (!cv) throw notFound('Conversion');
   const result = await changeConversionStatus(c.env.DB, cv, input.status, 'admin', input.reason ?? null, nowIso);
-  if (result.eventId) afterCommit(c.env, c.executionCtx, [result.eventId]);
+  afterCommit(c.env, c.executionCtx, result.committed);
   return c.json({
     ...presentConversion(result.conversion),
-    changed: result.eventId !== null,
+    changed: result.committed !== null,
     previous_status: result.previousStatus,
   });
 });

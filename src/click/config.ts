@@ -58,9 +58,9 @@ async function readThrough<T>(env: Env, ctx: WaitUntil, key: string, load: () =>
   let result: T | null;
   if (stored === null) {
     result = await load();
-    // Unknown ids are cached too (briefly), so random ids cannot hammer D1.
-    const value = JSON.stringify(result ?? { missing: true });
-    ctx.waitUntil(env.CONFIG.put(KV_PREFIX + key, value, result ? {} : { expirationTtl: 60 }));
+    // A known id is published to KV for every location. An unknown one is remembered only in
+    // this isolate (below): links with random ids must not turn into KV writes.
+    if (result) ctx.waitUntil(env.CONFIG.put(KV_PREFIX + key, JSON.stringify(result)));
   } else {
     result = 'missing' in stored ? null : (stored as T);
   }

@@ -27,17 +27,25 @@ export interface SearchSource {
   phrase: string | null;
 }
 
+// The host of an absolute http(s) URL (user info and port skipped).
+const REFERRER_HOST = /^https?:\/\/(?:[^/?#@]*@)?([^/?#:@]+)(?::\d*)?(?:[/?#]|$)/i;
+
+const NONE: SearchSource = Object.freeze({ engine: null, phrase: null });
+
 export function searchSource(referrer: string | null | undefined): SearchSource {
-  if (!referrer) return { engine: null, phrase: null };
+  if (!referrer) return NONE;
+  // Most referrers are not search engines: recognise the host cheaply, parse the URL only for
+  // a search engine's (the redirect runs this on every click).
+  const host = REFERRER_HOST.exec(referrer)?.[1]?.toLowerCase();
+  if (host === undefined) return NONE;
+  const engine = ENGINES.find((candidate) => candidate.host.test(host));
+  if (!engine) return NONE;
   let url: URL;
   try {
     url = new URL(referrer);
   } catch {
-    return { engine: null, phrase: null };
+    return NONE;
   }
-  const host = url.hostname.toLowerCase();
-  const engine = ENGINES.find((candidate) => candidate.host.test(host));
-  if (!engine) return { engine: null, phrase: null };
   for (const name of engine.params) {
     const value = url.searchParams.get(name)?.trim();
     if (value) return { engine: engine.name, phrase: value.slice(0, 255) };

@@ -1,11 +1,10 @@
 // GET /c/:offerId/:publisherId — the redirect. Reads config from the isolate cache, mints a
 // signed click ID, answers 302, and hands the click record off after the response.
 
-import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { deviceClass, isBot } from './agent';
+import { deviceClass } from './agent';
 import { clickIdKeys, mintClickId } from './click-id';
-import { offerConfig, publisherConfig } from './config';
+import { offerConfig, publisherConfig, type WaitUntil } from './config';
 import { asciiUrl, buildLandingUrl, checkDeepLink } from './landing';
 import { recordClick } from './record';
 import { searchSource } from './referrer';
@@ -27,51 +26,85 @@ function parseId(text: string): number | null {
   return id <= MAX_ID ? id : null;
 }
 
+const JSON_TYPE = 'application/json; charset=UTF-8';
+
 /** A short error for a person's browser (HTML) or a program (JSON), never cached. */
-function clickError(c: Context, status: 400 | 404, code: string, message: string, field?: string) {
-  if ((c.req.header('accept') ?? '').includes('text/html')) {
+function clickError(request: Request, status: 400 | 404, code: string, message: string, field?: string): Response {
+  if ((request.headers.get('accept') ?? '').includes('text/html')) {
     const html = `<!doctype html><meta charset="utf-8"><title>Link unavailable</title><h1>${status === 404 ? 'This link is not available' : 'This link is not valid'}</h1><p>${message.replace(/[<>&"]/g, '')}</p>`;
-    return c.html(html, status, NO_STORE);
+    return new Response(html, { status, headers: { 'Content-Type': 'text/html; charset=UTF-8', ...NO_STORE } });
   }
   const error = { code, message, ...(field ? { fields: { [field]: message } } : {}) };
-  return c.json({ error }, status, NO_STORE);
+  return new Response(JSON.stringify({ error }), { status, headers: { 'Content-Type': JSON_TYPE, ...NO_STORE } });
 }
 
-/** First value of each query parameter, parsed once. */
-function queryParams(c: Context): URLSearchParams {
-  const url = c.req.url;
+/** Query parameters of a URL, parsed once (none: no parsing at all). */
+function queryParams(url: string): URLSearchParams {
   const q = url.indexOf('?');
   return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
 }
 
+const CLICK_PATH = /^\/c\/(\d{1,12})\/(\d{1,12})$/;
+
+/**
+ * The offer and publisher segments of a GET or HEAD click link, or null for any other request.
+ * The Worker's fetch handler sends matching requests straight to handleClick, past the router:
+ * the redirect is the hottest path there is. Anything unusual (other methods, encoded or extra
+ * segments) goes through the Hono app, whose route for the same path answers the same way.
+ */
+export function matchClickPath(request: Request): [offer: string, publisher: string] | null {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return null;
+  const url = request.url;
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  if (pathStart < 0 || url.charCodeAt(pathStart + 1) !== 99 /* c */ || url.charCodeAt(pathStart + 2) !== 47) {
+    return null;
+  }
+  let pathEnd = url.indexOf('?', pathStart);
+  const hash = url.indexOf('#', pathStart);
+  if (pathEnd < 0 || (hash >= 0 && hash < pathEnd)) pathEnd = hash;
+  const match = CLICK_PATH.exec(pathEnd < 0 ? url.slice(pathStart) : url.slice(pathStart, pathEnd));
+  return match ? [match[1] as string, match[2] as string] : null;
+}
+
 export const clickRoutes = new Hono<ClickEnv>();
 
-clickRoutes.get('/c/:offerId/:publisherId', async (c) => {
-  const offerId = parseId(c.req.param('offerId'));
-  const publisherId = parseId(c.req.param('publisherId'));
-  if (offerId === null) return clickError(c, 404, 'offer_not_found', 'Unknown offer', 'offer_id');
-  if (publisherId === null) return clickError(c, 404, 'publisher_not_found', 'Unknown publisher', 'publisher_id');
+clickRoutes.get('/c/:offerId/:publisherId', (c) =>
+  handleClick(c.req.raw, c.env, c.executionCtx, c.req.param('offerId'), c.req.param('publisherId')),
+);
+
+/** The redirect for the link /c/{offerText}/{publisherText}. */
+export async function handleClick(
+  request: Request,
+  env: Env,
+  ctx: WaitUntil,
+  offerText: string,
+  publisherText: string,
+): Promise<Response> {
+  const offerId = parseId(offerText);
+  const publisherId = parseId(publisherText);
+  if (offerId === null) return clickError(request, 404, 'offer_not_found', 'Unknown offer', 'offer_id');
+  if (publisherId === null) return clickError(request, 404, 'publisher_not_found', 'Unknown publisher', 'publisher_id');
 
   const [offer, publisher] = await Promise.all([
-    offerConfig(c.env, c.executionCtx, offerId),
-    publisherConfig(c.env, c.executionCtx, publisherId),
+    offerConfig(env, ctx, offerId),
+    publisherConfig(env, ctx, publisherId),
   ]);
   if (!offer?.active || !publisher?.active) {
     if (offer?.fallbackUrl) {
       return new Response(null, { status: 302, headers: { Location: asciiUrl(offer.fallbackUrl), ...NO_STORE } });
     }
     return offer?.active
-      ? clickError(c, 404, 'publisher_not_found', 'Unknown or paused publisher', 'publisher_id')
-      : clickError(c, 404, 'offer_not_found', 'Unknown or paused offer', 'offer_id');
+      ? clickError(request, 404, 'publisher_not_found', 'Unknown or paused publisher', 'publisher_id')
+      : clickError(request, 404, 'offer_not_found', 'Unknown or paused offer', 'offer_id');
   }
 
-  const query = queryParams(c);
+  const query = queryParams(request.url);
   const subs: (string | null)[] = [];
   for (const key of SUB_KEYS) {
     const value = query.get(key);
     if (value !== null && (value.length > MAX_SUB_LENGTH || CONTROL.test(value))) {
       return clickError(
-        c,
+        request,
         400,
         'invalid_request',
         `${key} must be at most ${MAX_SUB_LENGTH} characters with no control characters`,
@@ -84,12 +117,12 @@ clickRoutes.get('/c/:offerId/:publisherId', async (c) => {
   let deepLink: string | undefined;
   if (deepLinkParam !== null && deepLinkParam !== '') {
     const checked = checkDeepLink(deepLinkParam, offer.deepLinkHosts);
-    if (!checked.ok) return clickError(c, 400, 'invalid_deep_link', `url ${checked.reason}`, 'url');
+    if (!checked.ok) return clickError(request, 400, 'invalid_deep_link', `url ${checked.reason}`, 'url');
     deepLink = checked.url;
   }
 
   const clickedAt = Date.now();
-  const clickId = await mintClickId(await clickIdKeys(c.env), { clickedAt, offerId, publisherId });
+  const clickId = await mintClickId(await clickIdKeys(env), { clickedAt, offerId, publisherId });
   const location = buildLandingUrl(
     offer.landingUrl,
     offer.clickParam,
@@ -108,13 +141,14 @@ clickRoutes.get('/c/:offerId/:publisherId', async (c) => {
   );
 
   // HEAD (link checkers, prefetchers) gets the same answer but is not a click.
-  if (c.req.raw.method !== 'HEAD') {
-    const userAgent = c.req.header('user-agent')?.slice(0, 512) ?? null;
-    const referrer = c.req.header('referer')?.slice(0, 1024) ?? null;
-    const cf = c.req.raw.cf as IncomingRequestCfProperties | undefined;
+  if (request.method !== 'HEAD') {
+    const headers = request.headers;
+    const userAgent = headers.get('user-agent')?.slice(0, 512) ?? null;
+    const referrer = headers.get('referer')?.slice(0, 1024) ?? null;
+    const cf = request.cf as IncomingRequestCfProperties | undefined;
     const source = searchSource(referrer);
-    const bot = isBot(userAgent);
-    recordClick(c.env, c.executionCtx, {
+    const device = deviceClass(userAgent);
+    recordClick(env, ctx, {
       click_id: clickId,
       clicked_at: new Date(clickedAt).toISOString(),
       offer_id: offerId,
@@ -134,10 +168,11 @@ clickRoutes.get('/c/:offerId/:publisherId', async (c) => {
       colo: typeof cf?.colo === 'string' ? cf.colo : null,
       asn: typeof cf?.asn === 'number' ? cf.asn : null,
       user_agent: userAgent,
-      device: deviceClass(userAgent),
-      ip: c.req.header('cf-connecting-ip') ?? null,
-      is_bot: bot ? 1 : 0,
+      device,
+      ip: headers.get('cf-connecting-ip'),
+      // deviceClass already ran the bot patterns; no user agent at all counts as a bot too.
+      is_bot: device === 'bot' || device === 'unknown' ? 1 : 0,
     });
   }
   return new Response(null, { status: 302, headers: { Location: location, ...NO_STORE } });
-});
+}

@@ -101,3 +101,78 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
 
 export const getClick = (db: D1Database, clickId: string) =>
   db.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId).first<ClickRow>();
+
+export interface ClickFilters {
+  offer_id?: number;
+  publisher_id?: number;
+  /** clicked_at >= from */
+  from?: string;
+  /** clicked_at < to */
+  to?: string;
+  unique?: boolean;
+  bot?: boolean;
+  country?: string;
+  sub1?: string;
+  sub2?: string;
+  sub3?: string;
+  sub4?: string;
+  sub5?: string;
+}
+
+/** A listed click with its rowid, the tie-break of the list order. */
+export type ListedClickRow = ClickRow & { rowid: number };
+
+const SUB_FILTERS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5'] as const;
+
+/**
+ * The SELECT of one clicks page, newest first; `before` is the (clicked_at, rowid) of the last
+ * row of the previous page. The rowid breaks ties between clicks of the same millisecond: every
+ * index carries it, so clicks_time, clicks_publisher_time and clicks_offer_time (0004) each serve
+ * the whole ORDER BY, and a page reads its own rows plus those the other filters skip.
+ */
+export function clickListSql(
+  filters: ClickFilters,
+  before: { clicked_at: string; rowid: number } | undefined,
+  limit: number,
+): { sql: string; binds: unknown[] } {
+  const where: string[] = [];
+  const binds: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    where.push(sql);
+    binds.push(value);
+  };
+  if (filters.offer_id !== undefined) add('offer_id = ?', filters.offer_id);
+  if (filters.publisher_id !== undefined) add('publisher_id = ?', filters.publisher_id);
+  if (filters.from) add('clicked_at >= ?', filters.from);
+  if (filters.to) add('clicked_at < ?', filters.to);
+  if (filters.unique !== undefined) add('is_unique = ?', filters.unique ? 1 : 0);
+  if (filters.bot !== undefined) add('is_bot = ?', filters.bot ? 1 : 0);
+  if (filters.country) add('country = ?', filters.country);
+  for (const sub of SUB_FILTERS) {
+    const value = filters[sub];
+    if (value !== undefined) add(`${sub} = ?`, value);
+  }
+  if (before) {
+    where.push('(clicked_at, rowid) < (?, ?)');
+    binds.push(before.clicked_at, before.rowid);
+  }
+  return {
+    sql: `SELECT rowid, * FROM clicks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY clicked_at DESC, rowid DESC LIMIT ?`,
+    binds: [...binds, limit],
+  };
+}
+
+export async function listClicks(
+  db: D1Database,
+  filters: ClickFilters,
+  before: { clicked_at: string; rowid: number } | undefined,
+  limit: number,
+): Promise<ListedClickRow[]> {
+  const { sql, binds } = clickListSql(filters, before, limit);
+  const { results } = await db
+    .prepare(sql)
+    .bind(...binds)
+    .all<ListedClickRow>();
+  return results;
+}

@@ -69,31 +69,22 @@ const WITH_GOAL = 'SELECT c.*, g.key AS goal_key FROM conversions c JOIN goals g
 export const getConversion = (db: D1Database, id: string) =>
   db.prepare(`${WITH_GOAL} WHERE c.id = ?`).bind(id).first<ConversionWithGoal>();
 
-/** The conversion that holds a deduplication key, if any. */
-export const findConversionByDedupeKey = (db: D1Database, offerId: number, goalId: number, dedupeKey: string) =>
-  db
-    .prepare(`${WITH_GOAL} WHERE c.offer_id = ? AND c.goal_id = ? AND c.dedupe_key = ?`)
-    .bind(offerId, goalId, dedupeKey)
-    .first<ConversionWithGoal>();
-
-/** Conversions of an offer that carry an advertiser order ID, across goals (status updates). */
-export async function findConversionsByOrder(db: D1Database, offerId: number, orderId: string) {
-  const { results } = await db
-    // goal_id IN (...) lets SQLite use the UNIQUE (offer_id, goal_id, dedupe_key) index.
+/**
+ * Conversions of an offer holding any of these deduplication keys, across goals: `o:<order id>`
+ * finds a conversion by the advertiser's order ID for a status update.
+ */
+export function conversionsByKeysStatement(db: D1Database, offerId: number, dedupeKeys: string[]) {
+  // goal_id IN (...) lets SQLite use the UNIQUE (offer_id, goal_id, dedupe_key) index.
+  return db
     .prepare(
       `${WITH_GOAL} WHERE c.offer_id = ?1 AND c.goal_id IN (SELECT id FROM goals WHERE offer_id = ?1)
-       AND c.dedupe_key = ?2 ORDER BY c.created_at LIMIT 10`,
+       AND c.dedupe_key IN (SELECT value FROM json_each(?2)) ORDER BY c.created_at LIMIT 20`,
     )
-    .bind(offerId, `o:${orderId}`)
-    .all<ConversionWithGoal>();
-  return results;
+    .bind(offerId, JSON.stringify(dedupeKeys));
 }
 
-export async function conversionsForClick(db: D1Database, clickId: string) {
-  const { results } = await db
-    .prepare(`${WITH_GOAL} WHERE c.click_id = ? ORDER BY c.created_at, c.id LIMIT 200`)
-    .bind(clickId)
-    .all<ConversionWithGoal>();
+export async function findConversionsByKeys(db: D1Database, offerId: number, dedupeKeys: string[]) {
+  const { results } = await conversionsByKeysStatement(db, offerId, dedupeKeys).all<ConversionWithGoal>();
   return results;
 }
 

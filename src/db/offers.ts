@@ -53,12 +53,18 @@ export async function listOffers(db: D1Database, after: number, limit: number, a
   return results;
 }
 
-/** Goals of some offers with their payout rules, grouped by offer id. */
-export async function goalsWithRules(db: D1Database, offerIds: number[]) {
-  const byOffer = new Map<number, { goal: GoalRow; rules: PayoutRuleRow[] }[]>();
-  if (offerIds.length === 0) return byOffer;
+export interface GoalWithRules {
+  goal: GoalRow;
+  rules: PayoutRuleRow[];
+}
+
+/** The two reads behind goalsWithRules, for callers that put them in a batch of their own. */
+export function goalsWithRulesStatements(
+  db: D1Database,
+  offerIds: number[],
+): [D1PreparedStatement, D1PreparedStatement] {
   const ids = JSON.stringify(offerIds);
-  const [goals, rules] = await db.batch([
+  return [
     db.prepare('SELECT * FROM goals WHERE offer_id IN (SELECT value FROM json_each(?)) ORDER BY id').bind(ids),
     db
       .prepare(
@@ -66,15 +72,27 @@ export async function goalsWithRules(db: D1Database, offerIds: number[]) {
          WHERE g.offer_id IN (SELECT value FROM json_each(?)) ORDER BY r.id`,
       )
       .bind(ids),
-  ]);
-  const goalEntries = new Map<number, { goal: GoalRow; rules: PayoutRuleRow[] }>();
-  for (const goal of (goals?.results ?? []) as GoalRow[]) {
-    const entry = { goal, rules: [] as PayoutRuleRow[] };
-    goalEntries.set(goal.id, entry);
+  ];
+}
+
+/** Goal and rule rows (as goalsWithRulesStatements read them) grouped by offer id. */
+export function groupGoals(goals: GoalRow[], rules: PayoutRuleRow[]): Map<number, GoalWithRules[]> {
+  const byOffer = new Map<number, GoalWithRules[]>();
+  const byGoal = new Map<number, GoalWithRules>();
+  for (const goal of goals) {
+    const entry: GoalWithRules = { goal, rules: [] };
+    byGoal.set(goal.id, entry);
     const list = byOffer.get(goal.offer_id) ?? [];
     list.push(entry);
     byOffer.set(goal.offer_id, list);
   }
-  for (const rule of (rules?.results ?? []) as PayoutRuleRow[]) goalEntries.get(rule.goal_id)?.rules.push(rule);
+  for (const rule of rules) byGoal.get(rule.goal_id)?.rules.push(rule);
   return byOffer;
+}
+
+/** Goals of some offers with their payout rules, grouped by offer id. */
+export async function goalsWithRules(db: D1Database, offerIds: number[]): Promise<Map<number, GoalWithRules[]>> {
+  if (offerIds.length === 0) return new Map();
+  const [goals, rules] = await db.batch(goalsWithRulesStatements(db, offerIds));
+  return groupGoals((goals?.results ?? []) as GoalRow[], (rules?.results ?? []) as PayoutRuleRow[]);
 }

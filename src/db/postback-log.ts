@@ -22,30 +22,46 @@ export interface PostbackLogRow {
   error_message: string | null;
 }
 
-export async function insertPostbackLog(db: D1Database, row: Omit<PostbackLogRow, 'id'>): Promise<void> {
+const LOG_COLUMNS = [
+  'received_at',
+  'method',
+  'profile',
+  'ip_prefix',
+  'advertiser_id',
+  'offer_id',
+  'click_id',
+  'order_id',
+  'conversion_id',
+  'params',
+  'outcome',
+  'http_status',
+  'error_code',
+  'error_message',
+] as const satisfies readonly (keyof PostbackLogRow)[];
+
+export type PostbackLogValues = Omit<PostbackLogRow, 'id'>;
+
+export async function insertPostbackLog(db: D1Database, row: PostbackLogValues): Promise<void> {
   await db
-    .prepare(
-      `INSERT INTO postback_log (received_at, method, profile, ip_prefix, advertiser_id, offer_id, click_id, order_id,
-         conversion_id, params, outcome, http_status, error_code, error_message)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(
-      row.received_at,
-      row.method,
-      row.profile,
-      row.ip_prefix,
-      row.advertiser_id,
-      row.offer_id,
-      row.click_id,
-      row.order_id,
-      row.conversion_id,
-      row.params,
-      row.outcome,
-      row.http_status,
-      row.error_code,
-      row.error_message,
-    )
+    .prepare(`INSERT INTO postback_log (${LOG_COLUMNS.join(', ')}) VALUES (${LOG_COLUMNS.map(() => '?').join(', ')})`)
+    .bind(...LOG_COLUMNS.map((column) => row[column]))
     .run();
+}
+
+/**
+ * The log row of a postback that creates conversion `row.conversion_id`, for the batch that
+ * inserts it: written only if that conversion exists when the statement runs, so a batch that
+ * lost the insert race to a concurrent request writes no 'created' entry.
+ */
+export function insertPostbackLogIfConversionStatement(db: D1Database, row: PostbackLogValues): D1PreparedStatement {
+  const placeholders = LOG_COLUMNS.map((_, i) => `?${i + 1}`).join(', ');
+  const conversionParam = LOG_COLUMNS.indexOf('conversion_id') + 1;
+  return db
+    .prepare(
+      `INSERT INTO postback_log (${LOG_COLUMNS.join(', ')}) SELECT ${placeholders}
+       WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?${conversionParam})`,
+    )
+    .bind(...LOG_COLUMNS.map((column) => row[column]));
 }
 
 export interface PostbackLogFilters {

@@ -11,8 +11,9 @@ export interface NotificationMessage {
 }
 
 /**
- * Statements to run in the same batch that inserts the conversion_events row `eventId`.
- * Delivery ids are random ('dlv_...') and become the webhook-id of every attempt.
+ * Statements to run in the same batch that inserts the conversion_events row `eventId`; each
+ * returns the ids of the deliveries it created. Delivery ids are random ('dlv_...') and become
+ * the webhook-id of every attempt.
  * Matching: endpoint active, belongs to the publisher, subscribes to the event type, and its
  * offer filter (if any) contains the offer.
  */
@@ -30,7 +31,8 @@ export function deliveryStatements(
          WHERE e.publisher_id = ?6 AND e.status = 'active'
            AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE value = ?4)
            AND (e.offer_ids IS NULL OR EXISTS (SELECT 1 FROM json_each(e.offer_ids) WHERE value = ?7))
-           AND EXISTS (SELECT 1 FROM conversion_events WHERE id = ?2)`,
+           AND EXISTS (SELECT 1 FROM conversion_events WHERE id = ?2)
+         RETURNING id`,
       )
       .bind(randomId('dlv_', 12), event.id, event.conversion_id, event.type, now, event.publisher_id, event.offer_id),
   ];

@@ -3,15 +3,14 @@
 // joins the click row when the clicks consumer has already written it. The affiliate-ID
 // protocol (offer_id + publisher_id) works only for offers that allow it.
 
-import { clickIdKeys, verifyClickId } from '../click/click-id';
 import type { AdvertiserRow } from '../db/advertisers';
-import { type ClickRow, getClick } from '../db/clicks';
-import { getOffer, type OfferRow } from '../db/offers';
-import { getPublisher } from '../db/publishers';
+import type { ClickRow } from '../db/clicks';
+import type { OfferRow } from '../db/offers';
 import { ApiError, badRequest } from '../lib/errors';
 import { DAY_MS } from '../lib/time';
 import type { PostbackInput } from './input';
 import type { MappedParams } from './profiles';
+import type { PostbackReads } from './reads';
 
 export type Target =
   | { kind: 'click'; offer: OfferRow; publisherId: number; clickId: string; clickedAt: number; click: ClickRow | null }
@@ -31,7 +30,7 @@ export function checkAttributionWindow(clickedAt: number, windowDays: number, no
 }
 
 export async function resolveTarget(
-  env: Env,
+  reads: PostbackReads,
   advertiser: AdvertiserRow,
   input: PostbackInput,
   names: MappedParams['names'],
@@ -41,7 +40,7 @@ export async function resolveTarget(
 ): Promise<Target> {
   const name = (field: keyof MappedParams['names']) => names[field] ?? field;
   if (input.click_id !== undefined) {
-    const parts = await verifyClickId(await clickIdKeys(env), input.click_id);
+    const parts = await reads.verifiedClick(input.click_id);
     if (!parts) {
       throw new ApiError(404, 'click_not_found', 'Unknown click ID: it was not issued by this tracker or was altered', {
         [name('click_id')]: 'unknown or altered click ID',
@@ -57,9 +56,9 @@ export async function resolveTarget(
     seen.offer_id = parts.offerId;
     if (Object.keys(mismatch).length > 0) throw badRequest('Parameters contradict the click ID', mismatch);
     const [offer, click, publisher] = await Promise.all([
-      getOffer(env.DB, parts.offerId),
-      getClick(env.DB, input.click_id),
-      getPublisher(env.DB, parts.publisherId),
+      reads.offer(parts.offerId),
+      reads.click(input.click_id),
+      reads.publisher(parts.publisherId),
     ]);
     const owned = ownedOffer(offer, advertiser);
     if (!publisher) throw publisherNotFound();
@@ -87,7 +86,7 @@ export async function resolveTarget(
     });
   }
   seen.offer_id = input.offer_id;
-  const offer = ownedOffer(await getOffer(env.DB, input.offer_id), advertiser);
+  const offer = ownedOffer(await reads.offer(input.offer_id), advertiser);
   if (input.publisher_id === undefined) {
     if (input.order_id !== undefined) return { kind: 'order', offer, orderId: input.order_id };
     throw badRequest('publisher_id is required with offer_id (or send click_id)', {
@@ -102,7 +101,7 @@ export async function resolveTarget(
       { [name('offer_id')]: 'does not accept offer_id + publisher_id postbacks' },
     );
   }
-  await requirePublisher(env.DB, input.publisher_id);
+  if (!(await reads.publisher(input.publisher_id))) throw publisherNotFound();
   return { kind: 'affiliate', offer, publisherId: input.publisher_id };
 }
 
@@ -115,7 +114,3 @@ function ownedOffer(offer: OfferRow | null, advertiser: AdvertiserRow): OfferRow
 }
 
 const publisherNotFound = () => new ApiError(404, 'publisher_not_found', 'Unknown publisher');
-
-async function requirePublisher(db: D1Database, id: number) {
-  if (!(await getPublisher(db, id))) throw publisherNotFound();
-}

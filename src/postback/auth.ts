@@ -1,27 +1,23 @@
 // Advertiser authentication for postbacks: the postback key (parameter `key` or
 // `Authorization: Bearer`), stored only as its SHA-256, and the advertiser's optional IP
 // allow-list (CIDRs, IPv4 and IPv6) checked against cf-connecting-ip.
-import { clickIdKeys, verifyClickId } from '../click/click-id';
 import type { AdvertiserRow } from '../db/advertisers';
 import { sha256Hex, timingSafeEqualString } from '../lib/crypto';
 import { ApiError } from '../lib/errors';
 import { type Cidr, cidrContains, parseCidr, parseIp } from '../lib/ip';
 import { log } from '../lib/log';
+import type { PostbackReads } from './reads';
 
 /**
  * Without a key, an advertiser is still identified when the postback carries a genuine click ID
  * of one of its offers and comes from an address on its (non-empty) IP allow-list: integrations
  * that cannot add a key, like TradeTracker's callback URL, are authenticated by address instead.
  */
-async function advertiserByAllowList(env: Env, clickId: string | undefined, ip: string | null) {
+async function advertiserByAllowList(reads: PostbackReads, clickId: string | undefined, ip: string | null) {
   if (!clickId || !ip) return null;
-  const parts = await verifyClickId(await clickIdKeys(env), clickId);
+  const parts = await reads.verifiedClick(clickId);
   if (!parts) return null;
-  const row = await env.DB.prepare(
-    'SELECT a.* FROM advertisers a JOIN offers o ON o.advertiser_id = a.id WHERE o.id = ?',
-  )
-    .bind(parts.offerId)
-    .first<AdvertiserRow>();
+  const row = await reads.advertiserOfOffer(parts.offerId);
   const list = row ? allowList(row) : null;
   const address = parseIp(ip);
   if (!row || !list || list.length === 0 || !address || !list.some((cidr) => cidrContains(cidr, address))) return null;
@@ -29,14 +25,13 @@ async function advertiserByAllowList(env: Env, clickId: string | undefined, ip: 
 }
 
 export async function authenticateAdvertiser(
-  env: Env,
+  reads: PostbackReads,
   key: string | undefined,
   clickId: string | undefined,
   ip: string | null,
 ): Promise<AdvertiserRow> {
-  const db = env.DB;
   if (!key) {
-    const byAddress = await advertiserByAllowList(env, clickId, ip);
+    const byAddress = await advertiserByAllowList(reads, clickId, ip);
     if (byAddress) return byAddress;
     throw new ApiError(401, 'unauthorized', 'Missing postback key: send key=<postback key> or Authorization: Bearer', {
       key: 'is required',
@@ -45,10 +40,7 @@ export async function authenticateAdvertiser(
   // The key is 192 random bits, so its hash can be looked up directly; the stored hash is then
   // compared in constant time before the advertiser is trusted.
   const hash = await sha256Hex(key);
-  const row = await db
-    .prepare('SELECT * FROM advertisers WHERE postback_key_hash = ?')
-    .bind(hash)
-    .first<AdvertiserRow>();
+  const row = await reads.advertiserByKeyHash(hash);
   if (!row || !(await timingSafeEqualString(hash, row.postback_key_hash))) {
     throw new ApiError(401, 'unauthorized', 'Unknown postback key', { key: 'is not a valid postback key' });
   }

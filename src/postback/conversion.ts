@@ -1,14 +1,8 @@
 // From an attributed postback to a stored conversion: pick the goal, price the sale, then
 // create, recognise a replay, or apply a status change. Deduplication is the database's job
 // (UNIQUE (offer_id, goal_id, dedupe_key)); reads before the write only choose the answer.
-import {
-  type ConversionRow,
-  type ConversionStatus,
-  type ConversionWithGoal,
-  findConversionByDedupeKey,
-  findConversionsByOrder,
-} from '../db/conversions';
-import { type GoalRow, goalsWithRules, type PayoutRuleRow } from '../db/offers';
+import type { ConversionRow, ConversionStatus, ConversionWithGoal } from '../db/conversions';
+import type { GoalRow, GoalWithRules } from '../db/offers';
 import { randomId } from '../lib/crypto';
 import { ApiError, badRequest, type FieldErrors } from '../lib/errors';
 import { formatAmount, parseAmount } from '../lib/money';
@@ -19,7 +13,8 @@ import type { PostbackInput } from './input';
 import { INITIAL_STATUSES } from './lifecycle';
 import { type PricedLine, priceConversion, selectRules, usesPercent } from './payout';
 import type { MappedParams, ProfileName } from './profiles';
-import { changeConversionStatus, insertConversion } from './record';
+import type { PostbackReads } from './reads';
+import { type Committed, changeConversionStatus, insertConversion } from './record';
 
 export type PostbackOutcome = 'created' | 'duplicate' | 'updated';
 
@@ -28,31 +23,33 @@ export interface PostbackResult {
   conversion: ConversionWithGoal;
   /** For 'updated': the status before this postback. */
   previousStatus?: ConversionStatus;
-  /** Events written by this request (their deliveries still have to be enqueued). */
-  eventIds: string[];
+  /** What this request wrote (its deliveries still have to be handed to the Queue), or null. */
+  committed: Committed | null;
+  /** True when the postback log entry was written in the same batch as the conversion. */
+  logged: boolean;
 }
 
-interface GoalEntry {
-  goal: GoalRow;
-  rules: PayoutRuleRow[];
-}
+type GoalEntry = GoalWithRules;
 
 type Names = MappedParams['names'];
 
 const MAX_ATTEMPTS = 4;
 
 export async function recordPostback(
-  db: D1Database,
+  reads: PostbackReads,
   target: Target,
   input: PostbackInput,
   names: Names,
   source: ProfileName,
+  /** The postback log statement for a conversion this request creates (same batch). */
+  createdLog?: (row: ConversionRow) => D1PreparedStatement,
 ): Promise<PostbackResult> {
-  const goals = (await goalsWithRules(db, [target.offer.id])).get(target.offer.id) ?? [];
+  const db = reads.env.DB;
+  const goals = await reads.goals(target.offer.id);
   const explicitGoal = input.event === undefined ? null : findGoal(goals, input.event, names);
 
   if (target.kind === 'order') {
-    const existing = await existingByOrder(db, target.offer.id, target.orderId, explicitGoal, names);
+    const existing = await existingByOrder(reads, target.offer.id, target.orderId, explicitGoal, names);
     if (!existing) {
       throw new ApiError(404, 'conversion_not_found', `No conversion with order ID ${target.orderId} for this offer`, {
         [names.order_id ?? 'order_id']: 'no such conversion',
@@ -63,7 +60,7 @@ export async function recordPostback(
 
   // A status update may omit the goal: the order ID finds the conversion whatever its goal.
   if (input.order_id !== undefined && !explicitGoal) {
-    const existing = await existingByOrder(db, target.offer.id, input.order_id, null, names);
+    const existing = await existingByOrder(reads, target.offer.id, input.order_id, null, names);
     if (existing) return updateExisting(db, existing, input);
   }
 
@@ -74,7 +71,7 @@ export async function recordPostback(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // A replay or status update is recognised by its key before the sale is checked and priced.
     if (!key.startsWith('r:')) {
-      const existing = await findConversionByDedupeKey(db, target.offer.id, entry.goal.id, key);
+      const existing = (await reads.conversionsByKey(target.offer.id, key)).find((cv) => cv.goal_id === entry.goal.id);
       if (existing) return updateExisting(db, existing, input);
     }
     row ??= buildConversion(target, entry, input, names, source, key);
@@ -83,9 +80,17 @@ export async function recordPostback(
       goalKey: entry.goal.key,
       click: target.kind === 'click' ? target.click : null,
     };
-    const eventIds = await insertConversion(db, row, context, 'postback');
-    if (eventIds) return { outcome: 'created', conversion: { ...row, goal_key: entry.goal.key }, eventIds };
+    const committed = await insertConversion(db, row, context, 'postback', createdLog ? [createdLog(row)] : []);
+    if (committed) {
+      return {
+        outcome: 'created',
+        conversion: { ...row, goal_key: entry.goal.key },
+        committed,
+        logged: createdLog !== undefined,
+      };
+    }
     // Another request took the key between our read and our insert: answer as its replay.
+    reads.forgetConversions();
   }
   throw new ApiError(409, 'conflict', 'The conversion is being written concurrently; retry the request');
 }
@@ -93,26 +98,27 @@ export async function recordPostback(
 /** A replay (same or no status) changes nothing; another status is a status change. */
 async function updateExisting(db: D1Database, cv: ConversionWithGoal, input: PostbackInput): Promise<PostbackResult> {
   if (input.status === undefined || input.status === cv.status) {
-    return { outcome: 'duplicate', conversion: cv, eventIds: [] };
+    return { outcome: 'duplicate', conversion: cv, committed: null, logged: false };
   }
   const result = await changeConversionStatus(db, cv, input.status, 'postback', input.reason ?? null, nowIso);
-  if (!result.eventId) return { outcome: 'duplicate', conversion: result.conversion, eventIds: [] };
+  if (!result.committed) return { outcome: 'duplicate', conversion: result.conversion, committed: null, logged: false };
   return {
     outcome: 'updated',
     conversion: result.conversion,
     previousStatus: result.previousStatus,
-    eventIds: [result.eventId],
+    committed: result.committed,
+    logged: false,
   };
 }
 
 async function existingByOrder(
-  db: D1Database,
+  reads: PostbackReads,
   offerId: number,
   orderId: string,
   goal: GoalEntry | null,
   names: Names,
 ): Promise<ConversionWithGoal | null> {
-  const found = await findConversionsByOrder(db, offerId, orderId);
+  const found = await reads.conversionsByKey(offerId, `o:${orderId}`);
   const matching = goal ? found.filter((cv) => cv.goal_id === goal.goal.id) : found;
   if (matching.length <= 1) return matching[0] ?? null;
   throw badRequest(`Order ${orderId} has conversions for several goals; send event to choose one`, {

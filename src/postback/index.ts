@@ -9,7 +9,7 @@ import { resolveTarget } from './attribution';
 import { authenticateAdvertiser, checkIpAllowed } from './auth';
 import { type PostbackResult, recordPostback } from './conversion';
 import { parsePostbackInput } from './input';
-import { clipId, startLogEntry, writeLogEntry } from './log';
+import { clipId, createdLogStatement, startLogEntry, writeLogEntry } from './log';
 import { queryParams, readParams } from './params';
 import {
   canonicalProfile,
@@ -19,6 +19,7 @@ import {
   type Profile,
   tradeTrackerProfile,
 } from './profiles';
+import { PostbackReads } from './reads';
 import { afterCommit } from './record';
 
 type PostbackEnv = { Bindings: Env };
@@ -51,20 +52,24 @@ async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promis
     entry.order_id = clipId(mapped.params.order_id);
 
     const ip = c.req.header('cf-connecting-ip') ?? null;
-    const advertiser = await authenticateAdvertiser(c.env, mapped.params.key, mapped.params.click_id, ip);
+    // One D1 batch reads what the steps below will ask about; they decide in the usual order.
+    const reads = await PostbackReads.prefetch(c.env, mapped.params, ip);
+    const advertiser = await authenticateAdvertiser(reads, mapped.params.key, mapped.params.click_id, ip);
     entry.advertiser_id = advertiser.id;
     checkIpAllowed(advertiser, ip);
 
     const input = parsePostbackInput(mapped);
     const seen: { offer_id?: number } = {};
-    const target = await resolveTarget(c.env, advertiser, input, mapped.names, Date.now(), seen).finally(() => {
+    const target = await resolveTarget(reads, advertiser, input, mapped.names, Date.now(), seen).finally(() => {
       entry.offer_id = seen.offer_id ?? null;
     });
-    const result = await recordPostback(c.env.DB, target, input, mapped.names, profile.name);
+    const result = await recordPostback(reads, target, input, mapped.names, profile.name, (row) =>
+      createdLogStatement(c.env.DB, entry, row),
+    );
     entry.conversion_id = result.conversion.id;
     entry.order_id = result.conversion.order_id ?? entry.order_id;
-    afterCommit(c.env, c.executionCtx, result.eventIds);
-    await writeLogEntry(c.env.DB, entry, result.outcome, 200);
+    afterCommit(c.env, c.executionCtx, result.committed);
+    if (!result.logged) await writeLogEntry(c.env.DB, entry, result.outcome, 200);
     return c.json(presentResult(result));
   } catch (error) {
     if (!(error instanceof ApiError)) {

@@ -1,7 +1,13 @@
 // The postback log entry of one request, filled in as the request is understood and written
 // once at the end, whether the postback was accepted or refused.
 import type { Context } from 'hono';
-import { insertPostbackLog, type PostbackLogRow, type PostbackOutcome } from '../db/postback-log';
+import {
+  insertPostbackLog,
+  insertPostbackLogIfConversionStatement,
+  type PostbackLogRow,
+  type PostbackLogValues,
+  type PostbackOutcome,
+} from '../db/postback-log';
 import { ipPrefix } from '../lib/ip';
 import { errorFields, log } from '../lib/log';
 import { nowIso } from '../lib/time';
@@ -39,6 +45,26 @@ function clip(value: string): string {
   return value.length > MAX_VALUE_LENGTH ? `${value.slice(0, MAX_VALUE_LENGTH)}…[truncated]` : value;
 }
 
+function logValues(
+  entry: PostbackLogEntry,
+  outcome: PostbackOutcome,
+  httpStatus: number,
+  error?: { code: string; message: string },
+): PostbackLogValues {
+  const params: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(entry.params)) {
+    params[name] = Array.isArray(value) ? value.map(clip) : clip(value);
+  }
+  return {
+    ...entry,
+    params: JSON.stringify(params),
+    outcome,
+    http_status: httpStatus,
+    error_code: error?.code ?? null,
+    error_message: error?.message.slice(0, 500) ?? null,
+  };
+}
+
 /** Writes the entry; a failure is logged, never turned into a different answer. */
 export async function writeLogEntry(
   db: D1Database,
@@ -47,20 +73,33 @@ export async function writeLogEntry(
   httpStatus: number,
   error?: { code: string; message: string },
 ): Promise<void> {
-  const params: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(entry.params)) {
-    params[name] = Array.isArray(value) ? value.map(clip) : clip(value);
-  }
   try {
-    await insertPostbackLog(db, {
-      ...entry,
-      params: JSON.stringify(params),
-      outcome,
-      http_status: httpStatus,
-      error_code: error?.code ?? null,
-      error_message: error?.message.slice(0, 500) ?? null,
-    });
+    await insertPostbackLog(db, logValues(entry, outcome, httpStatus, error));
   } catch (failure) {
     log('error', 'postback.log_failed', { outcome, http_status: httpStatus, ...errorFields(failure) });
   }
+}
+
+/**
+ * The 'created' entry for conversion `conversionId`, as a statement of the batch that inserts
+ * the conversion: the conversion and the log row that explains it commit together.
+ */
+export function createdLogStatement(
+  db: D1Database,
+  entry: PostbackLogEntry,
+  conversion: { id: string; offer_id: number; order_id: string | null },
+): D1PreparedStatement {
+  return insertPostbackLogIfConversionStatement(
+    db,
+    logValues(
+      {
+        ...entry,
+        offer_id: conversion.offer_id,
+        conversion_id: conversion.id,
+        order_id: conversion.order_id ?? entry.order_id,
+      },
+      'created',
+      200,
+    ),
+  );
 }

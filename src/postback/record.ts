@@ -21,7 +21,7 @@ import { randomId } from '../lib/crypto';
 import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
 import { utcDay } from '../lib/time';
-import { deliveryStatements, enqueueDeliveries } from '../notify/fanout';
+import { deliveryStatements, sendDeliveryMessages } from '../notify/fanout';
 import { buildSnapshot } from '../notify/snapshot';
 import {
   allowedNext,
@@ -86,29 +86,51 @@ function fanout(db: D1Database, event: ConversionEventRow, cv: ConversionRow, no
   );
 }
 
+/** What one committed write produced: its events and the deliveries they fanned out to. */
+export interface Committed {
+  eventIds: string[];
+  deliveryIds: string[];
+}
+
+/** The delivery ids that the fan-out statements of a batch returned (INSERT ... RETURNING id). */
+function deliveryIdsOf(results: D1Result[], fanoutIndexes: number[]): string[] {
+  return fanoutIndexes.flatMap((i) => ((results[i]?.results ?? []) as { id: string }[]).map((r) => r.id));
+}
+
 /**
- * Inserts `row` unless its deduplication key is taken. Returns the event ids when this call
- * created it, or null when another conversion already holds the key (nothing was written).
+ * Inserts `row` unless its deduplication key is taken, with its events, deliveries, rollup and
+ * any `alsoIfCreated` statements (which must guard themselves on the conversion existing), all
+ * in one batch. Returns what it committed, or null when another conversion already holds the
+ * key (nothing was written).
  */
 export async function insertConversion(
   db: D1Database,
   row: ConversionRow,
   context: SnapshotContext,
   actor: Actor,
-): Promise<string[] | null> {
+  alsoIfCreated: D1PreparedStatement[] = [],
+): Promise<Committed | null> {
   const now = row.created_at;
   const events = creationEventTypes(row.status).map((type) => eventRow(row, type, null, actor, null, context, now));
-  const results = await db.batch([
-    insertConversionStatement(db, row),
-    ...events.flatMap((event) => [insertEventIfConversionStatement(db, event), ...fanout(db, event, row, now)]),
+  const statements: D1PreparedStatement[] = [insertConversionStatement(db, row)];
+  const fanoutIndexes: number[] = [];
+  for (const event of events) {
+    statements.push(insertEventIfConversionStatement(db, event));
+    for (const statement of fanout(db, event, row, now)) fanoutIndexes.push(statements.push(statement) - 1);
+  }
+  statements.push(
     addConversionStatsStatement(db, statsKey(row), statsContribution(row.status, row), row.id),
-  ]);
-  return results[0]?.meta.changes === 1 ? events.map((e) => e.id) : null;
+    ...alsoIfCreated,
+  );
+  const results = await db.batch(statements);
+  if (results[0]?.meta.changes !== 1) return null;
+  return { eventIds: events.map((e) => e.id), deliveryIds: deliveryIdsOf(results, fanoutIndexes) };
 }
 
 /**
- * Moves `cv` to `to` with its event, rollup move and deliveries. Returns the event id, or null
- * when the conversion no longer has the status this change was decided on (nothing written).
+ * Moves `cv` to `to` with its event, rollup move and deliveries. Returns the event and its
+ * deliveries, or null when the conversion no longer has the status this change was decided on
+ * (nothing written).
  */
 export async function applyStatusChange(
   db: D1Database,
@@ -118,16 +140,18 @@ export async function applyStatusChange(
   actor: Actor,
   reason: string | null,
   now: string,
-): Promise<string | null> {
+): Promise<Committed | null> {
   const type = statusEventType(to);
   if (!type || !canChangeStatus(cv.status, to)) throw illegalStatusChange(cv.status, to);
   const changed: ConversionRow = { ...cv, status: to, updated_at: now };
   const event = eventRow(changed, type, cv.status, actor, reason, context, now);
+  const deliveries = fanout(db, event, changed, now);
+  let results: D1Result[];
   try {
-    await db.batch([
+    results = await db.batch([
       // First: it aborts the whole batch when the status moved meanwhile.
       insertGuardedStatusEventStatement(db, event),
-      ...fanout(db, event, changed, now),
+      ...deliveries,
       updateConversionStatusStatement(db, cv.id, cv.status, to, now),
       addConversionStatsStatement(db, statsKey(cv), statsMove(cv.status, to, cv), cv.id),
     ]);
@@ -135,7 +159,13 @@ export async function applyStatusChange(
     if (isStaleStatusError(error)) return null;
     throw error;
   }
-  return event.id;
+  return {
+    eventIds: [event.id],
+    deliveryIds: deliveryIdsOf(
+      results,
+      deliveries.map((_, i) => i + 1),
+    ),
+  };
 }
 
 export function illegalStatusChange(from: ConversionStatus, to: ConversionStatus): ApiError {
@@ -158,7 +188,7 @@ export interface StatusChangeResult {
   conversion: ConversionWithGoal;
   previousStatus: ConversionStatus;
   /** null when the conversion already had the requested status (nothing changed). */
-  eventId: string | null;
+  committed: Committed | null;
 }
 
 const MAX_ATTEMPTS = 4;
@@ -178,22 +208,29 @@ export async function changeConversionStatus(
 ): Promise<StatusChangeResult> {
   let cv: ConversionWithGoal | null = initial;
   for (let attempt = 0; attempt < MAX_ATTEMPTS && cv; attempt++) {
-    if (cv.status === to) return { conversion: cv, previousStatus: cv.status, eventId: null };
+    if (cv.status === to) return { conversion: cv, previousStatus: cv.status, committed: null };
     if (!canChangeStatus(cv.status, to)) throw illegalStatusChange(cv.status, to);
     const at = now();
-    const eventId = await applyStatusChange(db, cv, to, await loadSnapshotContext(db, cv), actor, reason, at);
-    if (eventId) return { conversion: { ...cv, status: to, updated_at: at }, previousStatus: cv.status, eventId };
+    const committed = await applyStatusChange(db, cv, to, await loadSnapshotContext(db, cv), actor, reason, at);
+    if (committed) return { conversion: { ...cv, status: to, updated_at: at }, previousStatus: cv.status, committed };
     cv = await getConversion(db, cv.id);
   }
   throw new ApiError(409, 'conflict', 'The conversion is being changed concurrently; retry the request');
 }
 
-/** Hands the deliveries of committed events to the notifications Queue, after the response. */
-export function afterCommit(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }, eventIds: string[]): void {
-  if (eventIds.length === 0) return;
+/**
+ * Hands the deliveries of a committed write to the notifications Queue, after the response. A
+ * hand-off that fails leaves them pending without enqueued_at, where the cron finds them.
+ */
+export function afterCommit(
+  env: Env,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
+  committed: Committed | null,
+): void {
+  if (!committed || committed.deliveryIds.length === 0) return;
   ctx.waitUntil(
-    enqueueDeliveries(env, eventIds).catch((error: unknown) =>
-      log('warn', 'postback.enqueue_failed', { events: eventIds.length, ...errorFields(error) }),
+    sendDeliveryMessages(env, committed.deliveryIds).catch((error: unknown) =>
+      log('warn', 'postback.enqueue_failed', { deliveries: committed.deliveryIds.length, ...errorFields(error) }),
     ),
   );
 }

@@ -1,0 +1,28 @@
+// The contract's JSON error answer for anything thrown while handling a request: the status and
+// code of an ApiError, or a logged 500 that reveals nothing about the failure.
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError } from './errors';
+import { errorFields, log } from './log';
+
+export function errorAnswer(error: unknown, request: Request): { body: unknown; status: ContentfulStatusCode } {
+  if (error instanceof ApiError) return { body: error.toJSON(), status: error.status };
+  if (error instanceof HTTPException) {
+    return {
+      body: { error: { code: 'http_error', message: error.message || 'Request refused' } },
+      status: error.status as ContentfulStatusCode,
+    };
+  }
+  const path = new URL(request.url).pathname;
+  log('error', 'http.unhandled', { method: request.method, path, ...errorFields(error) });
+  return { body: { error: { code: 'internal_error', message: 'Internal error' } }, status: 500 };
+}
+
+/** errorAnswer as a Response, for requests answered outside the Hono app. */
+export function errorResponse(error: unknown, request: Request): Response {
+  const { body, status } = errorAnswer(error, request);
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json; charset=UTF-8' },
+  });
+}

@@ -1,0 +1,177 @@
+// The D1 reads of one postback, made together. From the mapped (not yet validated) parameters
+// it is known which advertiser, offer, publisher, click, goals and existing conversions the
+// request will ask about, so they are read in ONE D1 batch before anything is decided. Every
+// later step asks this object; a question the batch did not cover (a parameter that validation
+// reads differently, a re-read after losing a race) goes to D1 and is remembered.
+import { type ClickIdParts, clickIdKeys, verifyClickId } from '../click/click-id';
+import type { AdvertiserRow } from '../db/advertisers';
+import { type ClickRow, getClick } from '../db/clicks';
+import { type ConversionWithGoal, conversionsByKeysStatement, findConversionsByKeys } from '../db/conversions';
+import {
+  type GoalRow,
+  type GoalWithRules,
+  getOffer,
+  goalsWithRules,
+  goalsWithRulesStatements,
+  groupGoals,
+  type OfferRow,
+  type PayoutRuleRow,
+} from '../db/offers';
+import { getPublisher, type PublisherRow } from '../db/publishers';
+import { sha256Hex } from '../lib/crypto';
+import type { CanonicalParams } from './profiles';
+
+const ADVERTISER_BY_KEY = 'SELECT * FROM advertisers WHERE postback_key_hash = ?';
+const ADVERTISER_OF_OFFER = 'SELECT a.* FROM advertisers a JOIN offers o ON o.advertiser_id = a.id WHERE o.id = ?';
+
+const positiveId = (text: string | undefined): number | null =>
+  text !== undefined && /^[1-9]\d{0,9}$/.test(text) && Number(text) <= 0xffffffff ? Number(text) : null;
+
+/** Memoised lookups by key: a value once read (or prefetched) is answered from memory. */
+class Memo<K, V> {
+  private readonly values = new Map<K, V>();
+  async get(key: K, load: () => Promise<V>): Promise<V> {
+    if (this.values.has(key)) return this.values.get(key) as V;
+    const value = await load();
+    this.values.set(key, value);
+    return value;
+  }
+  set(key: K, value: V): void {
+    this.values.set(key, value);
+  }
+  clear(): void {
+    this.values.clear();
+  }
+}
+
+export class PostbackReads {
+  private readonly advertisersByKeyHash = new Memo<string, AdvertiserRow | null>();
+  private readonly advertisersOfOffer = new Memo<number, AdvertiserRow | null>();
+  private readonly offers = new Memo<number, OfferRow | null>();
+  private readonly publishers = new Memo<number, PublisherRow | null>();
+  private readonly clicks = new Memo<string, ClickRow | null>();
+  private readonly goalLists = new Memo<number, GoalWithRules[]>();
+  private readonly verified = new Memo<string, ClickIdParts | null>();
+  /** Conversions by `${offerId}\n${dedupeKey}`. */
+  private readonly conversions = new Memo<string, ConversionWithGoal[]>();
+
+  private constructor(readonly env: Env) {}
+
+  /** Reads everything the parameters (and the sender's address, for keyless postbacks) point at, in one D1 batch. */
+  static async prefetch(env: Env, params: CanonicalParams, ip: string | null): Promise<PostbackReads> {
+    const reads = new PostbackReads(env);
+    const db = env.DB;
+    const parts = params.click_id === undefined ? null : await reads.verifiedClick(params.click_id);
+    const offerId = parts?.offerId ?? positiveId(params.offer_id);
+    const publisherId = parts?.publisherId ?? positiveId(params.publisher_id);
+    const keyHash = params.key ? await sha256Hex(params.key) : null;
+    const dedupeKeys = [
+      ...(params.order_id !== undefined ? [`o:${params.order_id}`] : []),
+      ...(parts && params.click_id !== undefined ? [`c:${params.click_id}`] : []),
+    ];
+
+    const statements: D1PreparedStatement[] = [];
+    const fill: ((result: D1Result) => void)[] = [];
+    const read = (statement: D1PreparedStatement, take: (rows: unknown[]) => void) => {
+      statements.push(statement);
+      fill.push((result) => take(result.results ?? []));
+    };
+    const first = <T>(rows: unknown[]) => (rows[0] as T | undefined) ?? null;
+
+    if (keyHash !== null) {
+      read(db.prepare(ADVERTISER_BY_KEY).bind(keyHash), (rows) =>
+        reads.advertisersByKeyHash.set(keyHash, first<AdvertiserRow>(rows)),
+      );
+    } else if (parts && ip) {
+      read(db.prepare(ADVERTISER_OF_OFFER).bind(parts.offerId), (rows) =>
+        reads.advertisersOfOffer.set(parts.offerId, first<AdvertiserRow>(rows)),
+      );
+    }
+    if (offerId !== null) {
+      read(db.prepare('SELECT * FROM offers WHERE id = ?').bind(offerId), (rows) =>
+        reads.offers.set(offerId, first<OfferRow>(rows)),
+      );
+      const [goals, rules] = goalsWithRulesStatements(db, [offerId]);
+      let goalRows: GoalRow[] = [];
+      read(goals, (rows) => {
+        goalRows = rows as GoalRow[];
+      });
+      read(rules, (rows) =>
+        reads.goalLists.set(offerId, groupGoals(goalRows, rows as PayoutRuleRow[]).get(offerId) ?? []),
+      );
+      if (dedupeKeys.length > 0) {
+        read(conversionsByKeysStatement(db, offerId, dedupeKeys), (rows) => {
+          for (const key of dedupeKeys) {
+            reads.conversions.set(
+              `${offerId}\n${key}`,
+              (rows as ConversionWithGoal[]).filter((cv) => cv.dedupe_key === key),
+            );
+          }
+        });
+      }
+    }
+    if (publisherId !== null) {
+      read(db.prepare('SELECT * FROM publishers WHERE id = ?').bind(publisherId), (rows) =>
+        reads.publishers.set(publisherId, first<PublisherRow>(rows)),
+      );
+    }
+    if (parts && params.click_id !== undefined) {
+      const clickId = params.click_id;
+      read(db.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId), (rows) =>
+        reads.clicks.set(clickId, first<ClickRow>(rows)),
+      );
+    }
+    if (statements.length > 0) {
+      const results = await db.batch(statements);
+      results.forEach((result, i) => {
+        fill[i]?.(result);
+      });
+    }
+    return reads;
+  }
+
+  /** The parts of a genuine click ID (HMAC checked once per request), or null. */
+  async verifiedClick(clickId: string): Promise<ClickIdParts | null> {
+    return this.verified.get(clickId, async () => verifyClickId(await clickIdKeys(this.env), clickId));
+  }
+
+  advertiserByKeyHash(hash: string): Promise<AdvertiserRow | null> {
+    return this.advertisersByKeyHash.get(hash, () =>
+      this.env.DB.prepare(ADVERTISER_BY_KEY).bind(hash).first<AdvertiserRow>(),
+    );
+  }
+
+  advertiserOfOffer(offerId: number): Promise<AdvertiserRow | null> {
+    return this.advertisersOfOffer.get(offerId, () =>
+      this.env.DB.prepare(ADVERTISER_OF_OFFER).bind(offerId).first<AdvertiserRow>(),
+    );
+  }
+
+  offer(id: number): Promise<OfferRow | null> {
+    return this.offers.get(id, () => getOffer(this.env.DB, id));
+  }
+
+  publisher(id: number): Promise<PublisherRow | null> {
+    return this.publishers.get(id, () => getPublisher(this.env.DB, id));
+  }
+
+  click(clickId: string): Promise<ClickRow | null> {
+    return this.clicks.get(clickId, () => getClick(this.env.DB, clickId));
+  }
+
+  goals(offerId: number): Promise<GoalWithRules[]> {
+    return this.goalLists.get(offerId, async () => (await goalsWithRules(this.env.DB, [offerId])).get(offerId) ?? []);
+  }
+
+  /** Conversions of the offer (any goal) holding this deduplication key. */
+  conversionsByKey(offerId: number, dedupeKey: string): Promise<ConversionWithGoal[]> {
+    return this.conversions.get(`${offerId}\n${dedupeKey}`, () =>
+      findConversionsByKeys(this.env.DB, offerId, [dedupeKey]),
+    );
+  }
+
+  /** After losing an insert race: what was read about conversions is out of date. */
+  forgetConversions(): void {
+    this.conversions.clear();
+  }
+}
