@@ -2,6 +2,7 @@
 // every failure into the contract's JSON error shape.
 import { Hono } from 'hono';
 import { adminApi } from './admin';
+import { apiDocsRoutes } from './admin/api-docs';
 import { clickRoutes } from './click/route';
 import { errorAnswer } from './lib/error-response';
 import { devReceiverRoutes } from './notify/dev-receiver';
@@ -12,6 +13,8 @@ export const app = new Hono<{ Bindings: Env }>();
 app.route('/', clickRoutes);
 app.route('/', postbackRoutes);
 app.route('/api/v1', adminApi);
+// The OpenAPI document (/api/openapi.json) and its HTML rendering (/api/docs); public.
+app.route('/api', apiDocsRoutes);
 // Demo publisher server for `npm run dev`; answers 404 unless ALLOW_PRIVATE_DESTINATIONS is "true".
 app.route('/dev', devReceiverRoutes);
 

@@ -185,10 +185,16 @@ describe('GET /api/v1/endpoints', () => {
     expect((await admin('GET', '/endpoints?cursor=bm90LWEtY3Vyc29y')).status).toBe(400);
   });
 
-  it('answers 404 for an unknown endpoint', async () => {
-    const response = await admin('GET', '/endpoints/999999');
-    expect(response.status).toBe(404);
-    expect(response.body).toEqual({ error: { code: 'not_found', message: 'Endpoint not found' } });
+  it('answers 404 for an unknown endpoint, and for an id that cannot name one', async () => {
+    for (const id of ['999999', 'abc', '0', '1.5', '99999999999']) {
+      const response = await admin('GET', `/endpoints/${id}`);
+      expect(response.status, id).toBe(404);
+      expect(response.body).toEqual({ error: { code: 'not_found', message: 'Endpoint not found' } });
+    }
+    expect((await admin('PATCH', '/endpoints/abc', { status: 'disabled' })).status).toBe(404);
+    expect((await admin('GET', '/deliveries/a.b')).body).toEqual({
+      error: { code: 'not_found', message: 'Delivery not found' },
+    });
   });
 });
 

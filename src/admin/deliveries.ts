@@ -24,7 +24,11 @@ export const deliveryQuery = pageQuery.extend({
   status: z.enum(['pending', 'retrying', 'delivered', 'dead']).optional(),
 });
 
-const deliveryId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'is not a delivery id');
+/** A delivery id in a path; anything else names no delivery, so 404 (like pathId). */
+function deliveryId(text: string): string {
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(text)) throw notFound('Delivery');
+  return text;
+}
 
 export function presentDelivery(row: DeliveryRow) {
   return {
@@ -83,7 +87,7 @@ deliveryRoutes.get('/', async (c) => {
 });
 
 deliveryRoutes.get('/:id', async (c) => {
-  const id = parseWith(deliveryId, c.req.param('id'));
+  const id = deliveryId(c.req.param('id'));
   const row = await getDelivery(c.env.DB, id);
   if (!row) throw notFound('Delivery');
   const attempts = await listAttempts(c.env.DB, id);
@@ -92,7 +96,7 @@ deliveryRoutes.get('/:id', async (c) => {
 
 /** A new attempt now (through the Queue) of a delivered or dead delivery, same id and payload. */
 deliveryRoutes.post('/:id/resend', async (c) => {
-  const id = parseWith(deliveryId, c.req.param('id'));
+  const id = deliveryId(c.req.param('id'));
   const current = await getDelivery(c.env.DB, id);
   if (!current) throw notFound('Delivery');
   const endpoint = await getEndpoint(c.env.DB, current.endpoint_id);

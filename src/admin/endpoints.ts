@@ -21,7 +21,7 @@ import {
   updateEndpoint,
 } from '../notify/store';
 import { cursorAfterId, page, pageQuery } from './pagination';
-import { idParam } from './schemas';
+import { idParam, pathId } from './schemas';
 
 const eventType = z.enum(CONVERSION_EVENT_TYPES as [ConversionEventType, ...ConversionEventType[]]);
 const METHOD_OF_FORMAT = { query: 'GET', json: 'POST', form: 'POST' } as const;
@@ -218,11 +218,11 @@ endpointRoutes.get('/', async (c) => {
 });
 
 endpointRoutes.get('/:id', async (c) => {
-  return c.json(presentEndpoint(await loadEndpoint(c.env.DB, parseWith(idParam, c.req.param('id')))));
+  return c.json(presentEndpoint(await loadEndpoint(c.env.DB, pathId(c.req.param('id'), 'Endpoint'))));
 });
 
 endpointRoutes.patch('/:id', async (c) => {
-  const id = parseWith(idParam, c.req.param('id'));
+  const id = pathId(c.req.param('id'), 'Endpoint');
   const input = parseWith(endpointUpdate, await jsonBody(c));
   const current = await loadEndpoint(c.env.DB, id);
   const shape = resolveShape(input, current);
@@ -270,7 +270,7 @@ endpointRoutes.patch('/:id', async (c) => {
 });
 
 endpointRoutes.post('/:id/rotate-secret', async (c) => {
-  const id = parseWith(idParam, c.req.param('id'));
+  const id = pathId(c.req.param('id'), 'Endpoint');
   const input = parseWith(rotateSecretInput, await optionalJsonBody(c));
   const current = await loadEndpoint(c.env.DB, id);
   const signingSecret = newSigningSecret();
@@ -291,7 +291,7 @@ endpointRoutes.post('/:id/rotate-secret', async (c) => {
 });
 
 endpointRoutes.post('/:id/test', async (c) => {
-  const id = parseWith(idParam, c.req.param('id'));
+  const id = pathId(c.req.param('id'), 'Endpoint');
   const input = parseWith(testInput, await optionalJsonBody(c));
   const endpoint = await loadEndpoint(c.env.DB, id);
   const events = JSON.parse(endpoint.events) as ConversionEventType[];
