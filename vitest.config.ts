@@ -1,34 +1,58 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
-// Tests run inside workerd with real local D1, KV and Queues, configured from wrangler.toml.
-// Each test file gets its own storage; test/setup.ts applies the real migrations.
+// Two test projects, both run by `npx vitest run`:
+// - workers: tests run inside workerd with real local D1, KV and Queues, configured from
+//   wrangler.toml. Each test file gets its own storage; test/setup.ts applies the real migrations.
+// - browser: Node tests that start the Worker for real (wrangler's test harness) and drive it
+//   from headless Chromium (playwright-core). They run after the workers project, so the two
+//   never compete for the CPU.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
   return {
-    plugins: [
-      cloudflareTest(({ inject }) => ({
-        wrangler: { configPath: './wrangler.toml' },
-        miniflare: {
-          bindings: {
-            ADMIN_TOKEN: 'test-admin-token',
-            CLICK_ID_SECRET: 'test-click-id-secret-0123456789',
-            ALLOW_PRIVATE_DESTINATIONS: 'true',
-            TEST_MIGRATIONS: migrations,
-            RECEIVER_PORT: inject<number>('receiverPort'),
-          },
-          queueConsumers: {
-            'clickhop-clicks': { maxBatchTimeout: 0.05 },
-            'clickhop-notifications': { maxBatchTimeout: 0.05 },
+    test: {
+      projects: [
+        {
+          extends: false,
+          plugins: [
+            cloudflareTest(({ inject }) => ({
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: {
+                bindings: {
+                  ADMIN_TOKEN: 'test-admin-token',
+                  CLICK_ID_SECRET: 'test-click-id-secret-0123456789',
+                  ALLOW_PRIVATE_DESTINATIONS: 'true',
+                  TEST_MIGRATIONS: migrations,
+                  RECEIVER_PORT: inject<number>('receiverPort'),
+                },
+                queueConsumers: {
+                  'clickhop-clicks': { maxBatchTimeout: 0.05 },
+                  'clickhop-notifications': { maxBatchTimeout: 0.05 },
+                },
+              },
+            })),
+          ],
+          test: {
+            name: 'workers',
+            globalSetup: ['./test/global-setup.ts'],
+            setupFiles: ['./test/setup.ts'],
+            include: ['test/**/*.test.ts'],
+            exclude: [...configDefaults.exclude, 'test/browser/**'],
+            testTimeout: 20_000,
           },
         },
-      })),
-    ],
-    test: {
-      globalSetup: ['./test/global-setup.ts'],
-      setupFiles: ['./test/setup.ts'],
-      include: ['test/**/*.test.ts'],
-      testTimeout: 20_000,
+        {
+          extends: false,
+          test: {
+            name: 'browser',
+            environment: 'node',
+            include: ['test/browser/**/*.browser.test.ts'],
+            sequence: { groupOrder: 1 },
+            testTimeout: 60_000,
+            hookTimeout: 180_000,
+          },
+        },
+      ],
     },
   };
 });

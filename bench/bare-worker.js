@@ -3,6 +3,9 @@
 //   GET /c/:offer/:publisher -> the same 302 Clickhop answers (same headers, a Location of the
 //                               same shape and length), with no config lookup, no click ID
 //                               signing and no click recording.
+//   GET /s/:offer/:publisher -> the same 302 with a real signed click ID (HMAC-SHA256 through
+//                               WebCrypto, as Clickhop mints it), and nothing else: the least a
+//                               tracker with unforgeable click IDs can do.
 //   GET /postback?order_id=  -> one D1 INSERT (duplicates ignored by the primary key), 200 JSON.
 // It is plain module-Worker code with no dependencies, run from the file as is.
 
@@ -15,6 +18,39 @@ const HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
+const SIGNING_SECRET = 'bench-signing-secret-0123456789';
+let signingKey;
+
+function base64Url(bytes) {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** version, key id, time, offer, publisher, 8 random bytes, then 12 bytes of HMAC: 48 characters. */
+async function signedClickId(offer, publisher) {
+  signingKey ??= crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(SIGNING_SECRET),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const bytes = new Uint8Array(36);
+  const view = new DataView(bytes.buffer);
+  const now = Date.now();
+  bytes[0] = 1;
+  bytes[1] = 1;
+  view.setUint16(2, Math.floor(now / 2 ** 32));
+  view.setUint32(4, now >>> 0);
+  view.setUint32(8, offer);
+  view.setUint32(12, publisher);
+  crypto.getRandomValues(bytes.subarray(16, 24));
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await signingKey, bytes.subarray(0, 24)));
+  bytes.set(mac.subarray(0, 12), 24);
+  return base64Url(bytes);
+}
+
 export default {
   async fetch(request, env) {
     const url = request.url;
@@ -23,6 +59,14 @@ export default {
     const path = query < 0 ? url.slice(pathStart) : url.slice(pathStart, query);
 
     if (path.startsWith('/c/')) return new Response(null, { status: 302, headers: HEADERS });
+    if (path.startsWith('/s/')) {
+      const [offer, publisher] = path.slice(3).split('/').map(Number);
+      const clickId = await signedClickId(offer >>> 0, publisher >>> 0);
+      return new Response(null, {
+        status: 302,
+        headers: { ...HEADERS, Location: `${LANDING}&click_id=${clickId}` },
+      });
+    }
 
     if (path === '/postback') {
       const orderId = new URLSearchParams(query < 0 ? '' : url.slice(query + 1)).get('order_id');

@@ -80,6 +80,8 @@ try {
   const line = '─'.repeat(72);
   console.log(`\n${line}\nClickhop is running at ${origin} with demo data\n${line}`);
   console.log(`Admin API token:   ${adminToken}   (Authorization: Bearer …)`);
+  console.log(`Dashboard:         ${origin}/dashboard   (any user name, the admin token as password)`);
+  console.log(`API reference:     ${origin}/api/docs`);
   console.log(`Click link:        ${demo.clickLink}`);
   console.log(`Postback URL:      ${demo.postbackUrl}`);
   console.log('                   (replace {click_id} with the click_id from the redirect)');

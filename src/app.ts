@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { adminApi } from './admin';
 import { apiDocsRoutes } from './admin/api-docs';
 import { clickRoutes } from './click/route';
+import { dashboardRoutes } from './dashboard';
 import { errorAnswer } from './lib/error-response';
 import { devReceiverRoutes } from './notify/dev-receiver';
 import { postbackRoutes } from './postback';
@@ -15,6 +16,7 @@ app.route('/', postbackRoutes);
 app.route('/api/v1', adminApi);
 // The OpenAPI document (/api/openapi.json) and its HTML rendering (/api/docs); public.
 app.route('/api', apiDocsRoutes);
+app.route('/dashboard', dashboardRoutes);
 // Demo publisher server for `npm run dev`; answers 404 unless ALLOW_PRIVATE_DESTINATIONS is "true".
 app.route('/dev', devReceiverRoutes);
 

@@ -44,4 +44,40 @@ describe('click retention purge', () => {
     }>();
     expect(results.map((r) => r.click_id)).toEqual(['old-converted', 'young']);
   });
+
+  it('deletes in batches until done, within the run budget', async () => {
+    const retention = Number(env.CLICK_RETENTION_DAYS);
+    const old = new Date(NOW - (retention + 10) * DAY).toISOString();
+    const ids = Array.from({ length: 250 }, (_, i) => `bulk-${i}`);
+    await env.DB.prepare(
+      `INSERT INTO clicks (click_id, clicked_at, offer_id, publisher_id, device, visitor_hash, ingest_batch)
+       SELECT value, ?, 1, 1, 'desktop', 'v', 'test' FROM json_each(?)`,
+    )
+      .bind(old, JSON.stringify(ids))
+      .run();
+    // Two batches of 100 is the budget: 200 go now, the other 50 in the next run.
+    expect(await purgeExpiredClicks(env, NOW, 100, 2)).toBe(200);
+    expect(await purgeExpiredClicks(env, NOW, 100, 2)).toBe(50);
+    expect(await purgeExpiredClicks(env, NOW, 100, 2)).toBe(0);
+    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM clicks WHERE click_id LIKE 'bulk-%'").first<{
+      n: number;
+    }>();
+    expect(left?.n).toBe(0);
+  });
+
+  it('keeps clicks inside the longest attribution window of any offer, past the retention setting', async () => {
+    const retention = Number(env.CLICK_RETENTION_DAYS);
+    await env.DB.prepare('UPDATE offers SET attribution_window_days = ? WHERE id = 1')
+      .bind(retention + 30)
+      .run();
+    await insertClick('inside-window', NOW - (retention + 20) * DAY);
+    await insertClick('past-window', NOW - (retention + 31) * DAY);
+    expect(await purgeExpiredClicks(env, NOW)).toBe(1);
+    const kept = await env.DB.prepare(
+      "SELECT click_id FROM clicks WHERE click_id IN ('inside-window', 'past-window')",
+    ).all<{
+      click_id: string;
+    }>();
+    expect(kept.results.map((r) => r.click_id)).toEqual(['inside-window']);
+  });
 });

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClicksMessage } from '../src/click/ingest';
 import { ingestRetryDelay } from '../src/click/ingest';
-import type { ClickRecord } from '../src/db/clicks';
+import { type ClickRecord, ingestStatements, jsonChunks, MAX_JSON_PARAM_BYTES } from '../src/db/clicks';
 import worker from '../src/index';
 import { BASE, worker as call, clickRow, createFixture, eventually, type Fixture } from './helpers';
 
@@ -212,6 +212,56 @@ describe('clicks consumer', () => {
     expect(await countRows(f)).toBe(3);
     expect(await clickRow(a.click_id)).toMatchObject({ ...a, is_unique: 1 });
     expect(await rollups(f)).toEqual([{ day: '2026-01-10', clicks: 3, unique_clicks: 3, bot_clicks: 0 }]);
+  });
+
+  it('sends a full batch (several MB of JSON) to D1 in chunks under its 1 MB parameter limit, in one transaction', async () => {
+    const f = await createFixture();
+    // 100 messages x 30 clicks with long referrers and unicode sub IDs: about 3.5 MB of JSON.
+    const messages = Array.from({ length: 100 }, (_, m) =>
+      message(
+        body(
+          Array.from({ length: 30 }, (_, i) =>
+            makeClick(
+              f,
+              `2026-02-0${1 + (i % 3)}T10:00:00.${String(m * 30 + i)
+                .padStart(3, '0')
+                .slice(-3)}Z`,
+              {
+                visitor_hash: `bulk-${m}-${i}`,
+                referrer: `https://blog.example/${'r'.repeat(900)}?m=${m}`,
+                sub1: `naïve-€-${'😀'.repeat(10)}`,
+              },
+            ),
+          ),
+        ),
+      ),
+    );
+    const all = messages.flatMap((m) => (m.body as ClicksMessage).clicks);
+    const statements = ingestStatements(
+      env.DB,
+      all.map((c) => ({ ...c, first_in_batch: 1 as const })),
+      'ib_size',
+    );
+    expect(statements.length).toBeGreaterThan(4); // several inserts, then one rollup
+    for (const chunk of jsonChunks(all, MAX_JSON_PARAM_BYTES)) {
+      expect(new TextEncoder().encode(chunk).length).toBeLessThanOrEqual(MAX_JSON_PARAM_BYTES);
+    }
+    const chunked = jsonChunks(all, MAX_JSON_PARAM_BYTES).flatMap((chunk) => JSON.parse(chunk) as ClickRecord[]);
+    expect(chunked).toEqual(all);
+
+    const result = await consume(messages);
+    expect(result.explicitAcks).toHaveLength(100);
+    expect(result.retryMessages).toEqual([]);
+    expect(await countRows(f)).toBe(3000);
+    expect(await rollups(f)).toEqual(
+      ['2026-02-01', '2026-02-02', '2026-02-03'].map((day) => ({
+        day,
+        clicks: 1000,
+        unique_clicks: 1000,
+        bot_clicks: 0,
+      })),
+    );
+    expect((await clickRow(all[2999]?.click_id ?? ''))?.sub1).toBe(`naïve-€-${'😀'.repeat(10)}`);
   });
 
   it('writes nothing twice when a message is redelivered: no duplicate rows, no double rollup', async () => {

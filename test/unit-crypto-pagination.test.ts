@@ -6,6 +6,7 @@ import {
   bytesToHex,
   fromBase64UrlStrict,
   hmacSha256,
+  hmacSigner,
   importHmacKey,
   randomId,
   sha256Hex,
@@ -54,6 +55,34 @@ describe('hashes and HMAC', () => {
   it('computes HMAC-SHA256 (RFC 4231 test case 2)', async () => {
     const mac = await hmacSha256(await importHmacKey('Jefe'), 'what do ya want for nothing?');
     expect(bytesToHex(mac)).toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+  });
+
+  it('signs with hmacSigner exactly as WebCrypto HMAC-SHA256 does (RFC 4231 and random keys and messages)', async () => {
+    expect(bytesToHex(hmacSigner('Jefe').sign('what do ya want for nothing?'))).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+    // RFC 4231 test case 6: a key longer than the block size is hashed first.
+    const longKey = new Uint8Array(131).fill(0xaa);
+    expect(bytesToHex(hmacSigner(longKey).sign('Test Using Larger Than Block-Size Key - Hash Key First'))).toBe(
+      '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+    );
+    let tried = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        fc.uint8Array({ minLength: 0, maxLength: 300 }),
+        async (key, message) => {
+          tried++;
+          const signer = hmacSigner(key);
+          const expected = bytesToHex(await hmacSha256(await importHmacKey(key), message));
+          // The signer is reused: each MAC starts again from the keyed state.
+          expect(bytesToHex(signer.sign(message))).toBe(expected);
+          expect(bytesToHex(signer.sign(message))).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(tried).toBe(300);
   });
 
   it('makes prefixed random ids of the asked size', () => {

@@ -11,6 +11,7 @@ export async function redirectSection(ctx) {
   const path = `/c/${fx.offer.id}/${fx.publisher.id}`;
   const targets = [
     { key: 'bare', origin: rt.urls.bare },
+    { key: 'signed', origin: rt.urls.bare, path: `/s/${fx.offer.id}/${fx.publisher.id}` },
     { key: 'ours', origin: rt.urls.clickhop, ingests: true },
     { key: 'noIngest', origin: rt.urls['clickhop-b'] },
   ];
@@ -19,7 +20,13 @@ export async function redirectSection(ctx) {
     const node0 = process.cpuUsage();
     const cpu0 = cpuMicros(rt.pid);
     const result = await runLoad(
-      { origin: target.origin, path, headers: CLICK_HEADERS, connections: opts.connections, seconds },
+      {
+        origin: target.origin,
+        path: target.path ?? path,
+        headers: CLICK_HEADERS,
+        connections: opts.connections,
+        seconds,
+      },
       ctx.loadContext,
     );
     const node = process.cpuUsage(node0);
@@ -63,6 +70,9 @@ export async function redirectSection(ctx) {
   // Ratios per run (each ours run against the bare run just before it), then their median.
   const pairRatios = runs.ours.map((r, i) => r.rps / runs.bare[i].rps);
   const noIngestRatios = runs.noIngest.map((r, i) => r.rps / runs.bare[i].rps);
+  // The same against the Worker that only signs a click ID (the floor for any signed tracker).
+  const signedRatios = runs.ours.map((r, i) => r.rps / runs.signed[i].rps);
+  const noIngestSignedRatios = runs.noIngest.map((r, i) => r.rps / runs.signed[i].rps);
   return {
     path,
     runs,
@@ -70,6 +80,9 @@ export async function redirectSection(ctx) {
     ratio: median(pairRatios),
     ratioRange: [Math.min(...pairRatios), Math.max(...pairRatios)],
     noIngestRatio: median(noIngestRatios),
+    signedBareRatio: median(runs.signed.map((r, i) => r.rps / runs.bare[i].rps)),
+    signedRatio: median(signedRatios),
+    noIngestSignedRatio: median(noIngestSignedRatios),
     ownCpuUsPerClick: summary.ours.pipelineCpuUsPerClick - summary.bare.cpuUsPerRequest,
     ownCpuUsRedirectOnly: summary.noIngest.cpuUsPerRequest - summary.bare.cpuUsPerRequest,
   };

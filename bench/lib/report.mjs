@@ -116,6 +116,14 @@ export function renderReport(r) {
             '1.00',
           ],
           [
+            'bare Worker + signed click ID: the same 302 with an HMAC-SHA256 click ID, nothing else',
+            fmt(s.signed.rps),
+            ms(s.signed.p50),
+            ms(s.signed.p99),
+            us(s.signed.cpuUsPerRequest),
+            ratio(r.redirect.signedBareRatio),
+          ],
+          [
             '**Clickhop**, full local pipeline (queue + consumer + D1 in the same process)',
             `**${fmt(s.ours.rps)}**`,
             ms(s.ours.p50),
@@ -138,13 +146,18 @@ export function renderReport(r) {
         r.redirect.ratio >= 0.9 ? 'met' : 'not met on this local runtime'
       }.`,
       '',
+      `Against the Worker that signs a click ID and does nothing else (no config, no recording): ` +
+        `Clickhop with its whole local pipeline reaches **${ratio(r.redirect.signedRatio)}**, the redirect alone ` +
+        `**${ratio(r.redirect.noIngestSignedRatio)}**. Signing alone already costs the bare Worker ` +
+        `${Number.isFinite(r.redirect.signedBareRatio) ? Math.round((1 - r.redirect.signedBareRatio) * 100) : '—'} % of its rate; see docs/benchmark.md for what that means for the target.`,
+      '',
       `**CPU time per click inside workerd** (Clickhop minus bare, same load): **${us(r.redirect.ownCpuUsPerClick)}** per click ` +
         `including its share of queueing, the consumer and the D1 insert (measured until every click of the run was in D1); ` +
         `${us(r.redirect.ownCpuUsRedirectOnly)} for the redirect path alone. ` +
         `Budget: well under 1 ms — ${r.redirect.ownCpuUsPerClick < 1000 ? 'met' : 'NOT met'}.`,
       '',
       `The harness's own Node process used ${us(s.ours.nodeCpuUsPerRequest)} per request during Clickhop runs ` +
-        `(nothing is proxied through Node). Responses other than 302: ${s.ours.non3xx + s.bare.non3xx + s.noIngest.non3xx}` +
+        `(nothing is proxied through Node). Responses other than 302: ${s.ours.non3xx + s.bare.non3xx + s.signed.non3xx + s.noIngest.non3xx}` +
         `${s.ours.drainTimedOut ? '; WARNING: ingest did not drain between runs' : ''}.`,
       '',
     );

@@ -4,8 +4,8 @@
 // forged or altered ID, and learn the click's time, offer and publisher, without a storage read.
 import {
   fromBase64UrlStrict,
-  hmacSha256,
-  importHmacKey,
+  type HmacSigner,
+  hmacSigner,
   randomBytes,
   timingSafeEqualBytes,
   toBase64Url,
@@ -24,8 +24,8 @@ export interface ClickIdParts {
 }
 
 export interface ClickIdKeys {
-  current: { keyId: number; key: CryptoKey };
-  byKeyId: Map<number, CryptoKey>;
+  current: { keyId: number; key: HmacSigner };
+  byKeyId: Map<number, HmacSigner>;
 }
 
 interface KeyEnv {
@@ -46,23 +46,23 @@ export function clickIdKeys(env: KeyEnv): Promise<ClickIdKeys> {
     throw new Error('CLICK_ID_SECRET must be set to at least 16 characters');
   }
   const source = `${env.CLICK_ID_KEY_ID ?? '1'}\n${secret}\n${env.CLICK_ID_PREVIOUS_SECRETS ?? ''}`;
-  if (cached?.source !== source) cached = { source, keys: loadKeys(env, secret) };
+  if (cached?.source !== source) cached = { source, keys: Promise.resolve().then(() => loadKeys(env, secret)) };
   return cached.keys;
 }
 
-async function loadKeys(env: KeyEnv, secret: string): Promise<ClickIdKeys> {
+function loadKeys(env: KeyEnv, secret: string): ClickIdKeys {
   const keyId = Number(env.CLICK_ID_KEY_ID ?? '1');
   if (!Number.isInteger(keyId) || keyId < 0 || keyId > 255) throw new Error('CLICK_ID_KEY_ID must be 0-255');
-  const byKeyId = new Map<number, CryptoKey>();
+  const byKeyId = new Map<number, HmacSigner>();
   for (const entry of (env.CLICK_ID_PREVIOUS_SECRETS ?? '').split(',')) {
     const colon = entry.indexOf(':');
     if (colon < 1) continue;
     const previousId = Number(entry.slice(0, colon).trim());
     if (Number.isInteger(previousId) && previousId >= 0 && previousId <= 255) {
-      byKeyId.set(previousId, await importHmacKey(entry.slice(colon + 1).trim()));
+      byKeyId.set(previousId, hmacSigner(entry.slice(colon + 1).trim()));
     }
   }
-  const key = await importHmacKey(secret);
+  const key = hmacSigner(secret);
   byKeyId.set(keyId, key);
   return { current: { keyId, key }, byKeyId };
 }
@@ -80,7 +80,7 @@ export async function mintClickId(
   view.setUint32(8, parts.offerId);
   view.setUint32(12, parts.publisherId);
   bytes.set(randomBytes(8), 16);
-  const mac = await hmacSha256(keys.current.key, bytes.subarray(0, SIGNED_LENGTH));
+  const mac = keys.current.key.sign(bytes.subarray(0, SIGNED_LENGTH));
   bytes.set(mac.subarray(0, MAC_LENGTH), SIGNED_LENGTH);
   return toBase64Url(bytes);
 }
@@ -92,7 +92,7 @@ export async function verifyClickId(keys: ClickIdKeys, clickId: string): Promise
   if (!bytes || bytes[0] !== VERSION) return null;
   const key = keys.byKeyId.get(bytes[1] as number);
   if (!key) return null;
-  const mac = await hmacSha256(key, bytes.subarray(0, SIGNED_LENGTH));
+  const mac = key.sign(bytes.subarray(0, SIGNED_LENGTH));
   if (!timingSafeEqualBytes(mac.subarray(0, MAC_LENGTH), bytes.subarray(SIGNED_LENGTH))) return null;
   const view = new DataView(bytes.buffer);
   return {

@@ -1,6 +1,7 @@
 // What the click path needs to know about an offer and a publisher, read through two caches:
 // an in-isolate Map (short TTL, bounded size) in front of KV, with D1 as the source of truth.
 // The admin API republishes an entry to KV (and this isolate's Map) whenever it changes.
+import { errorFields, log } from '../lib/log';
 
 export interface OfferConfig {
   id: number;
@@ -60,7 +61,15 @@ async function readThrough<T>(env: Env, ctx: WaitUntil, key: string, load: () =>
     result = await load();
     // A known id is published to KV for every location. An unknown one is remembered only in
     // this isolate (below): links with random ids must not turn into KV writes.
-    if (result) ctx.waitUntil(env.CONFIG.put(KV_PREFIX + key, JSON.stringify(result)));
+    if (result) {
+      // KV allows about one write per second per key: the first clicks on a new offer in many
+      // places at once may be refused, which is harmless (the next miss writes it again).
+      ctx.waitUntil(
+        env.CONFIG.put(KV_PREFIX + key, JSON.stringify(result)).catch((error: unknown) =>
+          log('warn', 'config.kv_write_failed', { key, ...errorFields(error) }),
+        ),
+      );
+    }
   } else {
     result = 'missing' in stored ? null : (stored as T);
   }

@@ -4,7 +4,7 @@
 // Queue refuses the message twice, the clicks are written to D1 directly; a click is never
 // silently dropped (a failure of both is logged with the count).
 import type { ClickRecord } from '../db/clicks';
-import { hmacSha256, importHmacKey, toBase64Url } from '../lib/crypto';
+import { type HmacSigner, hmacSigner, toBase64Url } from '../lib/crypto';
 import { ipPrefix } from '../lib/ip';
 import { errorFields, log } from '../lib/log';
 import type { WaitUntil } from './config';
@@ -50,29 +50,26 @@ function approximateSize(click: PendingClick): number {
   return size;
 }
 
-let visitorKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+let visitorKey: { secret: string; key: HmacSigner } | undefined;
 
 /** Keyed hash of IP + user agent: stable per visitor, useless without the Worker's secret. */
-async function visitorHash(env: Env, ip: string | null, userAgent: string | null): Promise<string> {
+function visitorHash(env: Env, ip: string | null, userAgent: string | null): string {
   if (visitorKey?.secret !== env.CLICK_ID_SECRET) {
-    visitorKey = { secret: env.CLICK_ID_SECRET, key: importHmacKey(`visitor:${env.CLICK_ID_SECRET}`) };
+    visitorKey = { secret: env.CLICK_ID_SECRET, key: hmacSigner(`visitor:${env.CLICK_ID_SECRET}`) };
   }
-  const mac = await hmacSha256(await visitorKey.key, `${ip ?? ''}\n${userAgent ?? ''}`);
-  return toBase64Url(mac.subarray(0, 16));
+  return toBase64Url(visitorKey.key.sign(`${ip ?? ''}\n${userAgent ?? ''}`).subarray(0, 16));
 }
 
-export async function toClickRecords(env: Env, clicks: PendingClick[]): Promise<ClickRecord[]> {
-  return Promise.all(
-    clicks.map(async ({ ip, ...click }) => ({
-      ...click,
-      ip_prefix: ipPrefix(ip),
-      visitor_hash: await visitorHash(env, ip, click.user_agent),
-    })),
-  );
+export function toClickRecords(env: Env, clicks: PendingClick[]): ClickRecord[] {
+  return clicks.map(({ ip, ...click }) => ({
+    ...click,
+    ip_prefix: ipPrefix(ip),
+    visitor_hash: visitorHash(env, ip, click.user_agent),
+  }));
 }
 
 async function flush(env: Env, pending: PendingClick[]): Promise<void> {
-  const clicks = await toClickRecords(env, pending);
+  const clicks = toClickRecords(env, pending);
   const message: ClicksMessage = { v: 1, clicks };
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {

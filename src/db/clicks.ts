@@ -60,8 +60,47 @@ const FIELDS = [
 ] as const;
 
 /**
- * One INSERT for the whole batch (D1 binds at most 100 parameters, so the rows travel as one
- * JSON parameter), then one rollup of exactly the rows this statement inserted, in one
+ * D1 refuses a bound string over 1,000,000 bytes (its limits page); a full consumer batch of
+ * clicks is several megabytes of JSON, so it travels in chunks below this size.
+ */
+export const MAX_JSON_PARAM_BYTES = 900_000;
+
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 2; // a surrogate pair: two UTF-16 units, four UTF-8 bytes
+      i++;
+    } else if (code >= 0x800) bytes += 2;
+    else if (code >= 0x80) bytes += 1;
+  }
+  return bytes;
+}
+
+/** JSON arrays of `items`, each at most `maxBytes` of UTF-8 (an item is never split). */
+export function jsonChunks(items: unknown[], maxBytes: number): string[] {
+  const chunks: string[] = [];
+  let parts: string[] = [];
+  let size = 2;
+  for (const item of items) {
+    const json = JSON.stringify(item);
+    const bytes = utf8Length(json) + 1;
+    if (parts.length > 0 && size + bytes > maxBytes) {
+      chunks.push(`[${parts.join(',')}]`);
+      parts = [];
+      size = 2;
+    }
+    parts.push(json);
+    size += bytes;
+  }
+  if (parts.length > 0) chunks.push(`[${parts.join(',')}]`);
+  return chunks;
+}
+
+/**
+ * One INSERT per chunk of the batch (D1 binds at most 100 parameters, so the rows travel as a
+ * JSON parameter; see MAX_JSON_PARAM_BYTES), then one rollup of exactly the rows this statement inserted, in one
  * transaction. A click is unique when it is not a bot and no non-bot click of the same visitor
  * reached the same offer and publisher in the 24 hours before it (a click exactly 24 h later is
  * unique again; of two in the same millisecond, the one stored first is); `first_in_batch` carries
@@ -70,9 +109,7 @@ const FIELDS = [
 export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_in_batch: 0 | 1 })[], batchId: string) {
   const columns = FIELDS.join(', ');
   const values = FIELDS.map((f) => `j.value ->> '${f}'`).join(', ');
-  const insert = db
-    .prepare(
-      `INSERT OR IGNORE INTO clicks (${columns}, is_unique, ingest_batch)
+  const insertSql = `INSERT OR IGNORE INTO clicks (${columns}, is_unique, ingest_batch)
        SELECT ${values},
          CASE WHEN j.value ->> 'is_bot' = 0 AND j.value ->> 'first_in_batch' = 1 AND NOT EXISTS (
            SELECT 1 FROM clicks c
@@ -82,9 +119,8 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
              AND c.clicked_at <= j.value ->> 'clicked_at' AND c.click_id <> j.value ->> 'click_id'
          ) THEN 1 ELSE 0 END,
          ?2
-       FROM json_each(?1) j`,
-    )
-    .bind(JSON.stringify(clicks), batchId);
+       FROM json_each(?1) j`;
+  const inserts = jsonChunks(clicks, MAX_JSON_PARAM_BYTES).map((json) => db.prepare(insertSql).bind(json, batchId));
   const rollup = db
     .prepare(
       `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
@@ -96,7 +132,7 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
          bot_clicks = bot_clicks + excluded.bot_clicks`,
     )
     .bind(batchId);
-  return [insert, rollup];
+  return [...inserts, rollup];
 }
 
 export const getClick = (db: D1Database, clickId: string) =>

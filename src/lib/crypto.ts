@@ -1,4 +1,6 @@
 // Small crypto helpers over WebCrypto: base64url, random IDs, HMAC, SHA-256, constant-time compare.
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 
 const encoder = new TextEncoder();
 
@@ -65,6 +67,28 @@ export function bytesToHex(bytes: Uint8Array): string {
 
 export async function sha256Hex(text: string): Promise<string> {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
+}
+
+/** Computes HMAC-SHA256 MACs under one key. */
+export interface HmacSigner {
+  sign(data: string | Uint8Array): Uint8Array;
+}
+
+/**
+ * An HMAC-SHA256 key for the click path (click IDs, visitor hashes). The key's inner and outer
+ * hash states are computed once, so a MAC of a short message is two SHA-256 blocks of plain
+ * JavaScript (audited @noble/hashes), synchronous: a few microseconds, where a WebCrypto call
+ * costs about 15 per click in workerd. Its output is identical to WebCrypto's (tested).
+ */
+export function hmacSigner(secret: string | Uint8Array): HmacSigner {
+  const keyed = hmac.create(sha256, typeof secret === 'string' ? encoder.encode(secret) : secret);
+  return {
+    sign(data) {
+      const mac = keyed.clone();
+      mac.update(typeof data === 'string' ? encoder.encode(data) : data);
+      return mac.digest();
+    },
+  };
 }
 
 export function importHmacKey(secret: string | Uint8Array): Promise<CryptoKey> {
