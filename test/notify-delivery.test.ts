@@ -4,7 +4,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import worker from '../src/index';
 import { consumeNotifications } from '../src/notify/consumer';
 import { deliveryStatements, type NotificationMessage } from '../src/notify/fanout';
@@ -497,6 +497,24 @@ describe('delivery outcomes', () => {
     expect(row).toMatchObject({ status: 'dead', attempts: 1, last_status_code: null });
     expect(row?.last_error).toMatch(/^destination refused: URL port \d+ is not allowed/);
     expect(await received(key)).toEqual([]);
+  });
+
+  it('says in the log when a delivery dies without being sent, without its URL', async () => {
+    const key = uniqueKey('ssrf-log');
+    const s = await seed({ url: `${RECEIVER}/${key}?token=publisher-secret`, format: 'json' });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await runBatch([message(s.deliveryId)], { ...env, ALLOW_PRIVATE_DESTINATIONS: 'false' });
+    const lines = warn.mock.calls.map((call) => JSON.parse(String(call[0])) as Record<string, unknown>);
+    warn.mockRestore();
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        event: 'notify.attempt',
+        delivery_id: s.deliveryId,
+        outcome: 'dead',
+        reason: 'destination_refused',
+      }),
+    );
+    expect(JSON.stringify(lines)).not.toContain(key);
   });
 
   it('delivers the messages of one batch concurrently', async () => {

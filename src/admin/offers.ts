@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { publishOfferConfigs } from '../click/config';
-import { unknownLandingMacros } from '../click/landing';
+import { landingMacroInAuthority, unknownLandingMacros } from '../click/landing';
 import { getAdvertiser } from '../db/advertisers';
 import { type GoalRow, getOffer, goalsWithRules, listOffers, type OfferRow, type PayoutRuleRow } from '../db/offers';
 import { ApiError, badRequest, type FieldErrors, notFound } from '../lib/errors';
@@ -135,6 +135,11 @@ function planGoals(goals: GoalInput[], offerCurrency: string): GoalPlan[] {
 
 function checkLandingUrl(landingUrl: string | undefined) {
   if (landingUrl === undefined) return;
+  if (landingMacroInAuthority(landingUrl)) {
+    throw badRequest('Macros in landing_url must be in its path or query', {
+      landing_url: 'macros are allowed in the path and query only, not in the scheme or host (no open redirect)',
+    });
+  }
   const unknown = unknownLandingMacros(landingUrl);
   if (unknown.length > 0) {
     throw badRequest(`Unknown macros in landing_url: ${unknown.join(', ')}`, {

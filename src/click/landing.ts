@@ -21,6 +21,12 @@ const MACRO = /\{([a-z0-9_]+)\}/g;
 const MACRO_LIKE = /\{([A-Za-z0-9_.-]+)\}/g;
 
 /** Names in {braces} that are not landing macros (checked when an offer is saved). */
+/** True when a macro sits in the scheme or host: a sub ID could then choose the redirect host. */
+export function landingMacroInAuthority(template: string): boolean {
+  const authority = /^[^/?#]*\/\/[^/?#]*/.exec(template)?.[0] ?? template.split(/[/?#]/, 1)[0] ?? '';
+  return /\{[^{}]*\}/.test(authority);
+}
+
 export function unknownLandingMacros(template: string): string[] {
   const unknown = new Set<string>();
   for (const match of template.matchAll(MACRO_LIKE)) {

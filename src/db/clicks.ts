@@ -104,7 +104,8 @@ export function jsonChunks(items: unknown[], maxBytes: number): string[] {
  * transaction. A click is unique when it is not a bot and no non-bot click of the same visitor
  * reached the same offer and publisher in the 24 hours before it (a click exactly 24 h later is
  * unique again; of two in the same millisecond, the one stored first is); `first_in_batch` carries
- * that decision for clicks that arrive together, since they cannot see each other's rows.
+ * that decision for clicks that arrive together, since they cannot see each other's rows. Last,
+ * clicks stored earlier that this batch's clicks precede within 24 hours stop being unique.
  */
 export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_in_batch: 0 | 1 })[], batchId: string) {
   const columns = FIELDS.join(', ');
@@ -132,7 +133,27 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
          bot_clicks = bot_clicks + excluded.bot_clicks`,
     )
     .bind(batchId);
-  return [...inserts, rollup];
+  // A click that arrives after a later click of the same visitor (a retried message) makes that
+  // later click a repeat: it loses its unique flag, and its day's rollup loses one unique click.
+  const demoted = `SELECT y.click_id, y.clicked_at, y.offer_id, y.publisher_id
+       FROM clicks x JOIN clicks y
+         ON y.offer_id = x.offer_id AND y.publisher_id = x.publisher_id AND y.visitor_hash = x.visitor_hash
+        AND y.clicked_at > x.clicked_at
+        AND y.clicked_at <= strftime('%Y-%m-%dT%H:%M:%fZ', x.clicked_at, '+1 day')
+       WHERE x.ingest_batch = ?1 AND x.is_bot = 0 AND y.is_unique = 1 AND y.ingest_batch <> ?1`;
+  const unrollDemoted = db
+    .prepare(
+      `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+       SELECT substr(clicked_at, 1, 10), offer_id, publisher_id, 0, -COUNT(*), 0
+       FROM (SELECT DISTINCT * FROM (${demoted})) GROUP BY 1, 2, 3
+       ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
+         unique_clicks = unique_clicks + excluded.unique_clicks`,
+    )
+    .bind(batchId);
+  const demote = db
+    .prepare(`UPDATE clicks SET is_unique = 0 WHERE click_id IN (SELECT click_id FROM (${demoted}))`)
+    .bind(batchId);
+  return [...inserts, rollup, unrollDemoted, demote];
 }
 
 export const getClick = (db: D1Database, clickId: string) =>

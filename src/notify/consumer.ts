@@ -116,26 +116,14 @@ async function attempt(
   } catch (error) {
     const record = baseRecord(work, number, startedAt, endpoint.method, work.url);
     record.error = `could not render: ${errorFields(error).error}`;
-    return finish(
-      env,
-      options,
-      record,
-      { kind: 'dead', error: record.error, deadLetter: false, disableEndpoint: false },
-      work,
-    );
+    return deadWithoutSending(env, options, record, work, 'render_failed');
   }
 
   const record = baseRecord(work, number, startedAt, request.method, request.url);
   const destination = checkDestination(request.url, env);
   if (!destination.ok) {
     record.error = `destination refused: URL ${destination.reason}`;
-    return finish(
-      env,
-      options,
-      record,
-      { kind: 'dead', error: record.error, deadLetter: false, disableEndpoint: false },
-      work,
-    );
+    return deadWithoutSending(env, options, record, work, 'destination_refused');
   }
 
   const outcome = await sendRequest(request, options.timeoutMs ?? SEND_TIMEOUT_MS);
@@ -154,6 +142,30 @@ async function attempt(
     outcome: verdict.kind,
   });
   return finish(env, options, record, verdict, work);
+}
+
+/** A delivery that cannot be sent at all: recorded dead at once, and said in the log (no URL). */
+function deadWithoutSending(
+  env: Env,
+  options: ConsumerOptions,
+  record: AttemptRecord,
+  work: DeliveryWork,
+  reason: 'render_failed' | 'destination_refused',
+): Promise<Action> {
+  log('warn', 'notify.attempt', {
+    delivery_id: work.id,
+    endpoint_id: work.endpoint_id,
+    attempt: record.attempt,
+    outcome: 'dead',
+    reason,
+  });
+  return finish(
+    env,
+    options,
+    record,
+    { kind: 'dead', error: record.error ?? reason, deadLetter: false, disableEndpoint: false },
+    work,
+  );
 }
 
 function baseRecord(

@@ -55,7 +55,33 @@ export function checkDestination(raw: string, env: { ALLOW_PRIVATE_DESTINATIONS?
     return { ok: false, reason: `host ${host} is a local name` };
   }
   if (!host.includes('.')) return { ok: false, reason: `host ${host} is not a public domain name` };
+  const spelled = spelledOutAddress(host);
+  if (spelled) {
+    return { ok: false, reason: `host ${host} names the non-public address ${spelled} (wildcard DNS)` };
+  }
   return { ok: true, url };
+}
+
+/**
+ * Wildcard DNS services (nip.io, sslip.io and the like) resolve names that spell out an address
+ * (127.0.0.1.nip.io, 10-0-0-1.sslip.io, 7f000001.nip.io) to that address. The Worker cannot see
+ * what a name resolves to before fetch connects, so a name that spells out a non-public IPv4
+ * address is refused; names that resolve privately without spelling it out cannot be detected.
+ */
+function spelledOutAddress(host: string): string | null {
+  const candidates: number[][] = [];
+  for (const match of host.matchAll(/(?:^|[^0-9])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=$|[^0-9])/g)) {
+    candidates.push(match.slice(1, 5).map(Number));
+  }
+  for (const label of host.split('.')) {
+    if (/^[0-9a-f]{8}$/.test(label))
+      candidates.push((label.match(/../g) ?? []).map((pair) => Number.parseInt(pair, 16)));
+  }
+  for (const octets of candidates) {
+    if (octets.length !== 4 || octets.some((o) => o > 255)) continue;
+    if (isNonPublicIp(Uint8Array.from(octets))) return octets.join('.');
+  }
+  return null;
 }
 
 /** ::a.b.c.d (deprecated IPv4-compatible IPv6): never a public destination. */

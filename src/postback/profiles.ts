@@ -133,7 +133,8 @@ export function mapParams(profile: Profile, raw: RawParams): MappedParams {
 
 const REDACTED = '[redacted]';
 // Names compared in lower case, so a mistyped `Key=` is not stored in clear either.
-const ALWAYS_SECRET = ['key', 'api_key', 'apikey', 'token', 'secret', 'password', 'authorization'];
+// Every profile's secret names too: a HasOffers security_token sent to /postback is still a key.
+const ALWAYS_SECRET = ['key', 'api_key', 'apikey', 'token', 'secret', 'password', 'authorization', 'security_token'];
 
 /** The request's parameters as logged: every value, secrets replaced, one value or a list. */
 export function loggableParams(profile: Profile, raw: Pick<RawParams, 'values' | 'hasAuthorization'>) {
