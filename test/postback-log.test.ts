@@ -56,6 +56,21 @@ describe('postback log rows', () => {
     expect(JSON.stringify(row)).not.toContain(f.postbackKey);
   });
 
+  it('redacts anything shaped like a postback key, wherever it sits (a multipart body sent as a form)', async () => {
+    const f = await createFixture();
+    const body = `--xyz\r\nContent-Disposition: form-data; name="key"\r\n\r\n${f.postbackKey}\r\n--xyz--`;
+    const res = await worker('/postback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    expect(res.status).toBe(401);
+    const row = await lastLogRow();
+    expect(row).toMatchObject({ outcome: 'refused', http_status: 401 });
+    expect(JSON.stringify(row)).not.toContain(f.postbackKey);
+    expect(String(row?.params)).toContain('[redacted]');
+  });
+
   it('records duplicate and updated outcomes', async () => {
     const f = await createFixture();
     const params = { click_id: await mintClick(f), order_id: 'L-2', key: f.postbackKey };

@@ -136,13 +136,18 @@ const REDACTED = '[redacted]';
 // Every profile's secret names too: a HasOffers security_token sent to /postback is still a key.
 const ALWAYS_SECRET = ['key', 'api_key', 'apikey', 'token', 'secret', 'password', 'authorization', 'security_token'];
 
+// Anything shaped like a postback key, wherever it appears (a multipart body sent as a form
+// turns into one parameter whose name and value hold the key).
+const KEY_SHAPED = /pbk_[A-Za-z0-9_-]{8,}/g;
+const withoutKeys = (text: string) => text.replace(KEY_SHAPED, REDACTED);
+
 /** The request's parameters as logged: every value, secrets replaced, one value or a list. */
 export function loggableParams(profile: Profile, raw: Pick<RawParams, 'values' | 'hasAuthorization'>) {
   const secrets = new Set([...ALWAYS_SECRET, ...profile.secrets.map((s) => s.toLowerCase())]);
   const out: Record<string, string | string[]> = {};
   for (const [name, list] of raw.values) {
-    const shown = secrets.has(name.toLowerCase()) ? list.map(() => REDACTED) : list;
-    out[name] = shown.length === 1 ? (shown[0] as string) : shown;
+    const shown = secrets.has(name.toLowerCase()) ? list.map(() => REDACTED) : list.map(withoutKeys);
+    out[withoutKeys(name)] = shown.length === 1 ? (shown[0] as string) : shown;
   }
   if (raw.hasAuthorization) out.Authorization = REDACTED;
   return out;
