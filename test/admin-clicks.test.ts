@@ -10,6 +10,7 @@ import {
   admin,
   adminOk,
   click,
+  clickRecord,
   clickRow,
   createFixture,
   eventually,
@@ -46,35 +47,10 @@ interface Dispute extends Record<string, unknown> {
 
 let serial = 0;
 
-/** A stored-click record as the click route hands it to the clicks Queue. */
+/** A stored-click record as the click route hands it to the clicks Queue, one visitor each. */
 function record(f: Pick<Fixture, 'offerId' | 'publisherId'>, clickedAt: string, over: Partial<ClickRecord> = {}) {
   serial += 1;
-  return {
-    click_id: `lst-${Date.now().toString(36)}-${serial}`,
-    clicked_at: clickedAt,
-    offer_id: f.offerId,
-    publisher_id: f.publisherId,
-    sub1: null,
-    sub2: null,
-    sub3: null,
-    sub4: null,
-    sub5: null,
-    deep_link: null,
-    referrer: null,
-    search_engine: null,
-    search_phrase: null,
-    country: 'NL',
-    region: null,
-    city: null,
-    colo: 'AMS',
-    asn: 1136,
-    user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0',
-    device: 'desktop',
-    ip_prefix: '192.0.2.0/24',
-    visitor_hash: `visitor-${serial}`,
-    is_bot: 0,
-    ...over,
-  } satisfies ClickRecord;
+  return clickRecord(f, clickedAt, { visitor_hash: `visitor-${serial}`, ...over });
 }
 
 const ids = (page: ClickPage) => page.data.map((row) => row.click_id);

@@ -9,7 +9,7 @@ import type { ClicksMessage } from '../src/click/ingest';
 import { ingestRetryDelay } from '../src/click/ingest';
 import { type ClickRecord, ingestStatements, jsonChunks, MAX_JSON_PARAM_BYTES } from '../src/db/clicks';
 import worker from '../src/index';
-import { BASE, worker as call, clickRow, createFixture, eventually, type Fixture } from './helpers';
+import { BASE, worker as call, clickRecord, clickRow, createFixture, eventually, type Fixture } from './helpers';
 
 const QUEUE = 'clickhop-clicks';
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0';
@@ -19,37 +19,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-let serial = 0;
 /** A hand-made click as the redirect would enqueue it, with a controlled time and visitor. */
-function makeClick(f: Fixture, clickedAt: string, overrides: Partial<ClickRecord> = {}): ClickRecord {
-  serial += 1;
-  return {
-    click_id: `test-click-${Date.now()}-${serial}`,
-    clicked_at: clickedAt,
-    offer_id: f.offerId,
-    publisher_id: f.publisherId,
-    sub1: null,
-    sub2: null,
-    sub3: null,
-    sub4: null,
-    sub5: null,
-    deep_link: null,
-    referrer: null,
-    search_engine: null,
-    search_phrase: null,
-    country: 'NL',
-    region: null,
-    city: null,
-    colo: 'AMS',
-    asn: 1136,
-    user_agent: CHROME,
-    device: 'desktop',
-    ip_prefix: '192.0.2.0/24',
-    visitor_hash: 'visitor-a',
-    is_bot: 0,
-    ...overrides,
-  };
-}
+const makeClick = clickRecord;
 
 let messageSerial = 0;
 function message(clicks: unknown, attempts = 1, id?: string) {

@@ -17,7 +17,17 @@ import { reconcileDeliveries } from '../src/notify/reconcile';
 import { MAX_ATTEMPTS } from '../src/notify/schedule';
 import type { AttemptRow, DeliveryRow } from '../src/notify/store';
 import { fuzz, quietWorkerLogs, report } from './fuzz-helpers';
-import { adminOk, BASE, createFixture, eventually, type Fixture, RECEIVER, received, uniqueKey } from './helpers';
+import {
+  adminOk,
+  BASE,
+  clickRecord,
+  createFixture,
+  eventually,
+  type Fixture,
+  RECEIVER,
+  received,
+  uniqueKey,
+} from './helpers';
 import { mintClick } from './postback-helpers';
 
 const handler = worker as ExportedHandler<Env>;
@@ -69,37 +79,15 @@ async function scalar(sql: string, ...binds: unknown[]): Promise<number> {
 }
 
 describe('clicks consumer under D1 faults', () => {
-  let serial = 0;
-  const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0';
-
-  function clickRecord(f: Fixture, visitor: number, bot: boolean, at: number): ClickRecord {
-    serial++;
-    return {
-      click_id: `fault-${serial}-${Date.now()}`,
-      clicked_at: new Date(Date.UTC(2026, 0, 20, 10) + at * 1000).toISOString(),
-      offer_id: f.offerId,
-      publisher_id: f.publisherId,
+  /** A click of `visitor` (a bot or a browser) `at` seconds into the test day. */
+  const clickOf = (f: Fixture, visitor: number, bot: boolean, at: number): ClickRecord =>
+    clickRecord(f, new Date(Date.UTC(2026, 0, 20, 10) + at * 1000).toISOString(), {
       sub1: `v${visitor}`,
-      sub2: null,
-      sub3: null,
-      sub4: null,
-      sub5: null,
-      deep_link: null,
-      referrer: null,
-      search_engine: null,
-      search_phrase: null,
-      country: null,
-      region: null,
-      city: null,
-      colo: null,
-      asn: null,
-      user_agent: bot ? 'Googlebot/2.1' : CHROME,
+      user_agent: bot ? 'Googlebot/2.1' : 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0',
       device: bot ? 'bot' : 'desktop',
-      ip_prefix: '192.0.2.0/24',
       visitor_hash: `visitor-${visitor}`,
       is_bot: bot ? 1 : 0,
-    };
-  }
+    });
 
   it('lands every click exactly once, rollups included, whatever D1 fails and whenever (property)', async () => {
     let rounds = 0;
@@ -121,12 +109,16 @@ describe('clicks consumer under D1 faults', () => {
       }),
       async ({ clicks, sizes, plan, batchSize }) => {
         const f = await createFixture();
-        const records = clicks.map(([visitor, bot, at]) => clickRecord(f, visitor, bot, at));
+        const records = clicks.map(([visitor, bot, at]) => clickOf(f, visitor, bot, at));
         clicksTotal += records.length;
         const messages: { id: string; attempts: number; body: ClicksMessage }[] = [];
         for (let i = 0, k = 0; i < records.length; k++) {
           const size = sizes[k % sizes.length] as number;
-          messages.push({ id: `m-${serial}-${k}`, attempts: 0, body: { v: 1, clicks: records.slice(i, i + size) } });
+          messages.push({
+            id: `m-${clicksTotal}-${k}`,
+            attempts: 0,
+            body: { v: 1, clicks: records.slice(i, i + size) },
+          });
           i += size;
         }
         let step = 0;
@@ -196,8 +188,8 @@ describe('clicks consumer under D1 faults', () => {
 
   it('keeps one unique click per visitor when a retried message lands after a later click of the same visitor', async () => {
     const f = await createFixture();
-    const first = clickRecord(f, 1, false, 0);
-    const second = clickRecord(f, 1, false, 60);
+    const first = clickOf(f, 1, false, 0);
+    const second = clickOf(f, 1, false, 60);
     const consume = async (id: string, clicks: ClickRecord[], db: D1Database = env.DB) => {
       const batch = createMessageBatch('clickhop-clicks', [
         { id, timestamp: new Date(), attempts: 1, body: { v: 1, clicks } },
