@@ -135,17 +135,26 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
     .bind(batchId);
   // A click that arrives after a later click of the same visitor (a retried message) makes that
   // later click a repeat: it loses its unique flag, and its day's rollup loses one unique click.
+  // Driven by the batch's visitor keys (one range scan each), not by every batch row: a visitor
+  // with many clicks in one batch must not make this quadratic.
   const demoted = `SELECT y.click_id, y.clicked_at, y.offer_id, y.publisher_id
-       FROM clicks x JOIN clicks y
-         ON y.offer_id = x.offer_id AND y.publisher_id = x.publisher_id AND y.visitor_hash = x.visitor_hash
-        AND y.clicked_at > x.clicked_at
-        AND y.clicked_at <= strftime('%Y-%m-%dT%H:%M:%fZ', x.clicked_at, '+1 day')
-       WHERE x.ingest_batch = ?1 AND x.is_bot = 0 AND y.is_unique = 1 AND y.ingest_batch <> ?1`;
+       FROM (SELECT offer_id, publisher_id, visitor_hash, MIN(clicked_at) AS first_at, MAX(clicked_at) AS last_at
+             FROM clicks WHERE ingest_batch = ?1 AND is_bot = 0 GROUP BY 1, 2, 3) b
+       JOIN clicks y
+         ON y.offer_id = b.offer_id AND y.publisher_id = b.publisher_id AND y.visitor_hash = b.visitor_hash
+        AND y.clicked_at > b.first_at
+        AND y.clicked_at <= strftime('%Y-%m-%dT%H:%M:%fZ', b.last_at, '+1 day')
+       WHERE y.is_unique = 1 AND y.ingest_batch <> ?1 AND EXISTS (
+         SELECT 1 FROM clicks x
+         WHERE x.offer_id = y.offer_id AND x.publisher_id = y.publisher_id AND x.visitor_hash = y.visitor_hash
+           AND x.clicked_at < y.clicked_at
+           AND x.clicked_at >= strftime('%Y-%m-%dT%H:%M:%fZ', y.clicked_at, '-1 day')
+           AND x.ingest_batch = ?1 AND x.is_bot = 0)`;
   const unrollDemoted = db
     .prepare(
       `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
        SELECT substr(clicked_at, 1, 10), offer_id, publisher_id, 0, -COUNT(*), 0
-       FROM (SELECT DISTINCT * FROM (${demoted})) GROUP BY 1, 2, 3
+       FROM (${demoted}) GROUP BY 1, 2, 3
        ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
          unique_clicks = unique_clicks + excluded.unique_clicks`,
     )
