@@ -4,9 +4,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // Two test projects, both run by `npx vitest run`:
 // - workers: tests run inside workerd with real local D1, KV and Queues, configured from
 //   wrangler.toml. Each test file gets its own storage; test/setup.ts applies the real migrations.
-// - browser: Node tests that start the Worker for real (wrangler's test harness) and drive it
-//   from headless Chromium (playwright-core). They run after the workers project, so the two
-//   never compete for the CPU.
+// - node: Node tests: test/browser starts the Worker for real (wrangler's test harness) and drives
+//   it from headless Chromium (playwright-core); test/node checks artefacts with Node-only tools.
+//   They run after the workers project, so the two never compete for the CPU.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
   return {
@@ -37,16 +37,16 @@ export default defineConfig(async () => {
             globalSetup: ['./test/global-setup.ts'],
             setupFiles: ['./test/setup.ts'],
             include: ['test/**/*.test.ts'],
-            exclude: [...configDefaults.exclude, 'test/browser/**'],
+            exclude: [...configDefaults.exclude, 'test/browser/**', 'test/node/**'],
             testTimeout: 20_000,
           },
         },
         {
           extends: false,
           test: {
-            name: 'browser',
+            name: 'node',
             environment: 'node',
-            include: ['test/browser/**/*.browser.test.ts'],
+            include: ['test/browser/**/*.browser.test.ts', 'test/node/**/*.test.ts'],
             sequence: { groupOrder: 1 },
             testTimeout: 60_000,
             hookTimeout: 180_000,

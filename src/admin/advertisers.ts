@@ -1,6 +1,6 @@
 // /api/v1/advertisers: create (shows the postback key once), read, list, update, rotate key.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { publishOfferConfigs } from '../click/config';
 import {
   type AdvertiserRow,

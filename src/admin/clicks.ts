@@ -3,7 +3,7 @@
 // consumer has written it, its conversions with their status history and deliveries, and the
 // postback requests that named it.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { clickIdKeys, verifyClickId } from '../click/click-id';
 import { type ClickRow, listClicks } from '../db/clicks';
 import { type DisputeLimits, readClickDispute } from '../db/disputes';

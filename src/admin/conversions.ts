@@ -1,7 +1,7 @@
 // /api/v1/conversions: list with filters (newest first, cursor pagination), read one with its
 // events, and change its status (the same lifecycle and write path as advertiser postbacks).
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type ConversionEventRow,
   type ConversionWithGoal,

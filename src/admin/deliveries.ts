@@ -1,7 +1,7 @@
 // /api/v1/deliveries: the notification delivery log (newest first; attempt_count in lists, the
 // attempts themselves in GET /:id), and resend of a finished delivery under the same id (the same webhook-id).
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiError, badRequest, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { parseWith } from '../lib/validate';

@@ -2,7 +2,7 @@
 // creation and rotation. Every save re-validates the whole endpoint: macros, method/format,
 // destination safety, publisher and offer filter.
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONVERSION_EVENT_TYPES, type ConversionEventType } from '../db/conversions';
 import { getPublisher } from '../db/publishers';
 import { ApiError, badRequest, type FieldErrors, notFound } from '../lib/errors';

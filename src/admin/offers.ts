@@ -1,7 +1,7 @@
 // /api/v1/offers: an offer with its goals and payout rules. Money in requests is decimal text
 // in the offer's currency; it is stored as integer minor units and percentages as basis points.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { publishOfferConfigs } from '../click/config';
 import { landingMacroInAuthority, unknownLandingMacros } from '../click/landing';
 import { getAdvertiser } from '../db/advertisers';

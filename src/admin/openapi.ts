@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 document of Clickhop's HTTP API: a registry of every operation, built from the
 // zod schemas that validate the requests (their input side) and zod shapes of what handlers answer.
-import { z } from 'zod';
+import * as z from 'zod';
 import { postbackInput } from '../postback/input';
 import {
   CANONICAL_FIELDS,

@@ -1,6 +1,6 @@
 // Cursor pagination over a key that only grows (integer id or time-ordered text): the cursor is
 // the last key of the previous page, opaque to clients (base64url of its JSON).
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest } from '../lib/errors';
 
 export const pageQuery = z.object({

@@ -1,6 +1,6 @@
 // /api/v1/postbacks: the postback log, newest first, for settling disputes with advertisers.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { listPostbackLog, type PostbackLogRow } from '../db/postback-log';
 import { badRequest } from '../lib/errors';
 import { parseWith } from '../lib/validate';

@@ -1,6 +1,6 @@
 // /api/v1/publishers: create, read, list, update (status changes reach the click path via KV).
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { publishPublisherConfig } from '../click/config';
 import { getPublisher, insertPublisher, listPublishers, type PublisherRow, updatePublisher } from '../db/publishers';
 import { notFound } from '../lib/errors';

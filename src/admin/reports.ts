@@ -2,7 +2,7 @@
 // grouped by any combination of day, offer and publisher over a UTC date range. Served from the
 // daily rollups, so its cost depends on days × offers × publishers, not on raw click counts.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest } from '../lib/errors';
 import { formatAmount } from '../lib/money';
 import { DAY_MS, utcDay } from '../lib/time';

@@ -1,6 +1,6 @@
 // zod building blocks shared by admin resources. Each schema is the single description of an
 // input: it validates the request, types the handler and feeds the OpenAPI document.
-import { z } from 'zod';
+import * as z from 'zod';
 import { notFound } from '../lib/errors';
 import { parseCidr } from '../lib/ip';
 import { isCurrency } from '../lib/money';

@@ -1,7 +1,7 @@
 // Errors are values with an HTTP status and a stable code; app.onError turns them into the
 // contract's JSON shape {"error":{"code","message","fields"}}.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export type FieldErrors = Record<string, string>;
 

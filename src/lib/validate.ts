@@ -1,7 +1,7 @@
 // Request validation with zod: one schema describes an input, and a failure becomes a 400
 // naming every offending field.
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError, badRequest, invalidFields } from './errors';
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

@@ -1,6 +1,6 @@
 // The canonical parameters of a postback, checked for shape: lengths, enums, numbers, the
 // products list. Money is parsed later (money.ts), once the offer's currency is known.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConversionStatus } from '../db/conversions';
 import { badRequest, type FieldErrors } from '../lib/errors';
 import { isCurrency } from '../lib/money';
