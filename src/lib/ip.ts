@@ -130,6 +130,9 @@ const NON_PUBLIC_RANGES = [
   '::1/128',
   // Deprecated IPv4-compatible addresses (::a.b.c.d), e.g. ::127.0.0.1.
   '::/96',
+  // IPv4-translated addresses (::ffff:0:a.b.c.d, RFC 2765 SIIT), e.g. [::ffff:0:7f00:1]: never
+  // routed on the internet, and some stacks hand them to the IPv4 address they carry.
+  '::ffff:0:0:0/96',
   '64:ff9b::/96',
   '64:ff9b:1::/48',
   '100::/64',

@@ -35,7 +35,8 @@ export function checkDestination(raw: string, env: { ALLOW_PRIVATE_DESTINATIONS?
   if (url.port !== '' && url.port !== '80' && url.port !== '443') {
     return { ok: false, reason: `port ${url.port} is not allowed (only 80 and 443)` };
   }
-  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  // Any number of trailing dots names the same host ("localhost.." is localhost).
+  const host = url.hostname.toLowerCase().replace(/\.+$/, '');
   if (host.startsWith('[')) {
     const bytes = parseIp(host.slice(1, -1));
     if (!bytes) return { ok: false, reason: 'has an invalid IPv6 address' };
@@ -64,22 +65,38 @@ export function checkDestination(raw: string, env: { ALLOW_PRIVATE_DESTINATIONS?
 
 /**
  * Wildcard DNS services (nip.io, sslip.io and the like) resolve names that spell out an address
- * (127.0.0.1.nip.io, 10-0-0-1.sslip.io, 7f000001.nip.io) to that address. The Worker cannot see
- * what a name resolves to before fetch connects, so a name that spells out a non-public IPv4
- * address is refused; names that resolve privately without spelling it out cannot be detected.
+ * to that address: dotted or dashed IPv4 (127.0.0.1.nip.io, 10-0-0-1.sslip.io), eight hex digits
+ * alone or after a prefix (7f000001.nip.io, app-7f000001.nip.io), and IPv6 with dashes for colons
+ * (--1.sslip.io, fd00--1.sslip.io, www-fd00--1.sslip.io). The Worker cannot see what a name
+ * resolves to before fetch connects, so a name that spells out a non-public address in any of
+ * these forms is refused; names that resolve privately without spelling it out cannot be detected.
  */
 function spelledOutAddress(host: string): string | null {
-  const candidates: number[][] = [];
   for (const match of host.matchAll(/(?:^|[^0-9])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=$|[^0-9])/g)) {
-    candidates.push(match.slice(1, 5).map(Number));
+    const octets = match.slice(1, 5).map(Number);
+    if (octets.every((o) => o <= 255) && isNonPublicIp(Uint8Array.from(octets))) return octets.join('.');
   }
   for (const label of host.split('.')) {
-    if (/^[0-9a-f]{8}$/.test(label))
-      candidates.push((label.match(/../g) ?? []).map((pair) => Number.parseInt(pair, 16)));
+    for (const piece of label.split('-')) {
+      if (!/^[0-9a-f]{8}$/.test(piece)) continue;
+      const octets = Uint8Array.from((piece.match(/../g) ?? []).map((pair) => Number.parseInt(pair, 16)));
+      if (isNonPublicIp(octets)) return octets.join('.');
+    }
+    const v6 = dashedIpv6(label);
+    if (v6) return v6;
   }
-  for (const octets of candidates) {
-    if (octets.length !== 4 || octets.some((o) => o > 255)) continue;
-    if (isNonPublicIp(Uint8Array.from(octets))) return octets.join('.');
+  return null;
+}
+
+/** The non-public IPv6 address a label spells with dashes (sslip.io), after an optional prefix. */
+function dashedIpv6(label: string): string | null {
+  if (!label.includes('--') && label.split('-').length < 8) return null;
+  // The address may follow a prefix ("www-fd00--1"): try the label and every tail after a dash.
+  for (let start = 0; start < label.length; start = label.indexOf('-', start) + 1) {
+    const text = label.slice(start).replaceAll('-', ':');
+    const bytes = text.includes(':') ? parseIp(text) : null;
+    if (bytes && bytes.length === 16 && (isNonPublicIp(bytes) || isIpv4Compatible(bytes))) return `[${text}]`;
+    if (label.indexOf('-', start) < 0) break;
   }
   return null;
 }
