@@ -3,7 +3,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two test projects, both run by `npx vitest run`:
 // - workers: tests run inside workerd with real local D1, KV and Queues, configured from
-//   wrangler.toml. Each test file gets its own storage; test/setup.ts applies the real migrations.
+//   wrangler.jsonc. Each test file gets its own storage; test/setup.ts applies the real migrations.
 // - node: Node tests: test/browser starts the Worker for real (wrangler's test harness) and drives
 //   it from headless Chromium (playwright-core); test/node checks artefacts with Node-only tools.
 //   They run after the workers project, so the two never compete for the CPU.
@@ -16,7 +16,7 @@ export default defineConfig(async () => {
           extends: false,
           plugins: [
             cloudflareTest(({ inject }) => ({
-              wrangler: { configPath: './wrangler.toml' },
+              wrangler: { configPath: './wrangler.jsonc' },
               miniflare: {
                 bindings: {
                   ADMIN_TOKEN: 'test-admin-token',

@@ -1,4 +1,4 @@
-// Secrets are not in wrangler.toml, so `wrangler types` cannot see them; they are declared here
+// Secrets are not in wrangler.jsonc, so `wrangler types` cannot see them; they are declared here
 // for both the global Env (handlers) and Cloudflare.Env (`cloudflare:workers` in tests).
 interface ClickhopSecrets {
   ADMIN_TOKEN: string;

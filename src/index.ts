@@ -7,7 +7,7 @@ import { errorResponse } from './lib/error-response';
 import { log } from './lib/log';
 import { consumeNotifications, NOTIFICATIONS_QUEUE_NAME, type NotificationMessage } from './notify';
 
-// Queue names as in wrangler.toml (the entry module may export only handlers: workerd refuses others).
+// Queue names as in wrangler.jsonc (the entry module may export only handlers: workerd refuses others).
 const CLICKS_QUEUE_NAME = 'clickhop-clicks';
 
 export default {

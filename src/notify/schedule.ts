@@ -3,7 +3,7 @@
 import type { SendOutcome } from './send';
 
 /**
- * Sends per queue message: the first plus wrangler.toml's `max_retries = 20` for the
+ * Sends per queue message: the first plus wrangler.jsonc's `max_retries: 20` for the
  * notifications consumer. The schedule counts the message's own attempts, so the failure that
  * marks a delivery dead is the one after which the Queue moves the message to the DLQ.
  */

@@ -92,7 +92,7 @@ describe.skipIf(skipReason !== null)('dashboard in headless Chromium', () => {
       root: ROOT,
       workers: [
         {
-          configPath: './wrangler.toml',
+          configPath: './wrangler.jsonc',
           secrets: { ADMIN_TOKEN, CLICK_ID_SECRET: randomBytes(32).toString('base64url') },
           vars: { ALLOW_PRIVATE_DESTINATIONS: 'true' },
         },

@@ -28,7 +28,7 @@ describe('retry schedule', () => {
     ]);
   });
 
-  it('spreads 21 attempts over about a day, matching max_retries 20 in wrangler.toml', () => {
+  it('spreads 21 attempts over about a day, matching max_retries 20 in wrangler.jsonc', () => {
     expect(MAX_ATTEMPTS).toBe(21);
     const total = Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => retryDelaySeconds(i + 1)).reduce(
       (a, b) => a + b,
