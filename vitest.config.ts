@@ -17,6 +17,8 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest(({ inject }) => ({
               wrangler: { configPath: './wrangler.jsonc' },
+              // The secrets are given here, so wrangler's "Missing required secrets" warning
+              // (it looks for them in .dev.vars and process.env) does not apply to the tests.
               miniflare: {
                 bindings: {
                   ADMIN_TOKEN: 'test-admin-token',
