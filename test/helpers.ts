@@ -2,7 +2,6 @@
 // admin API, and poll D1 for effects that land asynchronously (queue consumers).
 import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import type { ClickRecord } from '../src/db/clicks';
 import type { ReceivedRequest } from './global-setup';
 
 export const BASE = 'https://clickhop.test';
@@ -120,43 +119,10 @@ export async function received(key: string): Promise<ReceivedRequest[]> {
   return (await (await fetch(`${RECEIVER}/_received?key=${encodeURIComponent(key)}`)).json()) as ReceivedRequest[];
 }
 
-let recordSerial = 0;
-
-/**
- * A click record as the click route hands it to the clicks Queue, for feeding the consumer
- * directly: a desktop browser click from the Netherlands by visitor "visitor-a" at `clickedAt`,
- * with any field overridden.
- */
-export function clickRecord(
-  f: Pick<Fixture, 'offerId' | 'publisherId'>,
-  clickedAt: string,
-  overrides: Partial<ClickRecord> = {},
-): ClickRecord {
-  recordSerial += 1;
-  return {
-    click_id: `rec-${Date.now().toString(36)}-${recordSerial}`,
-    clicked_at: clickedAt,
-    offer_id: f.offerId,
-    publisher_id: f.publisherId,
-    sub1: null,
-    sub2: null,
-    sub3: null,
-    sub4: null,
-    sub5: null,
-    deep_link: null,
-    referrer: null,
-    search_engine: null,
-    search_phrase: null,
-    country: 'NL',
-    region: null,
-    city: null,
-    colo: 'AMS',
-    asn: 1136,
-    user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0',
-    device: 'desktop',
-    ip_prefix: '192.0.2.0/24',
-    visitor_hash: 'visitor-a',
-    is_bot: 0,
-    ...overrides,
-  };
+/** One number from a `SELECT ... AS n` read (0 when the row or the value is missing). */
+export async function scalar(sql: string, ...binds: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<{ n: number | null }>();
+  return row?.n ?? 0;
 }

@@ -2,6 +2,9 @@
 // needed), send postbacks in each encoding, and read the rows a postback leaves behind.
 import { env } from 'cloudflare:workers';
 import { clickIdKeys, mintClickId } from '../src/click/click-id';
+import type { DeliveryRow } from '../src/db/deliveries';
+import type { AttemptRow } from '../src/db/delivery-attempts';
+import { seedEndpoint } from './fixtures';
 import { adminOk, type Fixture, worker } from './helpers';
 
 export interface PostbackAnswer {
@@ -119,23 +122,13 @@ export async function insertEndpoint(
   events: string[],
   offerIds: number[] | null = null,
 ): Promise<number> {
-  const now = new Date().toISOString();
-  const row = await env.DB.prepare(
-    `INSERT INTO endpoints (publisher_id, url, method, format, events, offer_ids, signing_secret, created_at, updated_at)
-     VALUES (?, ?, 'POST', 'json', ?, ?, 'whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=', ?, ?)
-     RETURNING id`,
-  )
-    .bind(
-      publisherId,
-      `http://127.0.0.1:${env.RECEIVER_PORT}/postback-tests`,
-      JSON.stringify(events),
-      offerIds ? JSON.stringify(offerIds) : null,
-      now,
-      now,
-    )
-    .first<{ id: number }>();
-  if (!row) throw new Error('endpoint insert returned no row');
-  return row.id;
+  const endpoint = await seedEndpoint({
+    publisher_id: publisherId,
+    url: `http://127.0.0.1:${env.RECEIVER_PORT}/postback-tests`,
+    events: JSON.stringify(events),
+    offer_ids: offerIds ? JSON.stringify(offerIds) : null,
+  });
+  return endpoint.id;
 }
 
 export async function deliveriesOf(conversionId: string) {
@@ -144,5 +137,16 @@ export async function deliveriesOf(conversionId: string) {
   )
     .bind(conversionId)
     .all<Record<string, unknown>>();
+  return results;
+}
+
+export const deliveryRow = (id: string) =>
+  env.DB.prepare('SELECT * FROM deliveries WHERE id = ?').bind(id).first<DeliveryRow>();
+
+/** A delivery's attempts, first first. */
+export async function attemptsOf(deliveryId: string) {
+  const { results } = await env.DB.prepare('SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt')
+    .bind(deliveryId)
+    .all<AttemptRow>();
   return results;
 }

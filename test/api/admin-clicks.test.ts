@@ -3,14 +3,13 @@
 // the postback requests that named the click, each section capped).
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { ingestClicks } from '../../src/click/ingest';
 import { type ClickFilters, type ClickRecord, clickListSql } from '../../src/db/clicks';
 import { insertPostbackLog } from '../../src/db/postback-log';
+import { clickRecord, conversionEventRow, insertClicks, seedConversionEvents } from '../fixtures';
 import {
   admin,
   adminOk,
   click,
-  clickRecord,
   clickRow,
   createFixture,
   eventually,
@@ -90,7 +89,7 @@ describe('GET /api/v1/clicks filters', () => {
     const french = record(f, '2026-03-02T23:59:59.999Z', { country: 'FR', sub4: 'a b', sub5: 'ü' });
     const otherPub = record({ offerId: f.offerId, publisherId: otherPublisher }, '2026-03-03T00:00:00.000Z');
     const otherOff = record(otherOffer, '2026-03-01T12:00:00.000Z');
-    await ingestClicks(env.DB, [human, repeat, bot, french, otherPub, otherOff]);
+    await insertClicks([human, repeat, bot, french, otherPub, otherOff]);
     return { f, otherPublisher, otherOffer, human, repeat, bot, french, otherPub, otherOff };
   }
 
@@ -219,7 +218,7 @@ describe('GET /api/v1/clicks cursor pagination', () => {
       record(f, '2026-04-04T00:00:00.000Z'),
       record(f, '2026-04-06T00:00:00.000Z', { is_bot: 1, device: 'bot' }),
     ];
-    await ingestClicks(env.DB, clicks);
+    await insertClicks(clicks);
     return { f, clicks };
   }
 
@@ -458,14 +457,20 @@ describe('GET /api/v1/clicks/:clickId (dispute view)', () => {
     expect(a).not.toBe(b);
 
     // 20 more status-history rows for the first conversion (more than any lifecycle makes).
-    await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
-       INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)
-       SELECT 'ev_cap_' || i, ?1, 'conversion.approved', 'pending', 'approved', 'admin', 'cap test', '{}',
-         strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || i || ' seconds') FROM n`,
-    )
-      .bind(a)
-      .run();
+    await seedConversionEvents(
+      Array.from({ length: 20 }, (_, n) =>
+        conversionEventRow(
+          { id: a, status: 'approved', created_at: new Date(Date.now() + (n + 1) * 1000).toISOString() },
+          {
+            id: `ev_cap_${n + 1}`,
+            type: 'conversion.approved',
+            from_status: 'pending',
+            actor: 'admin',
+            reason: 'cap test',
+          },
+        ),
+      ),
+    );
     // 50 more postback-log entries naming the click (52 in all: 50 shown, newest first).
     const logRows = Array.from({ length: 50 }, (_, i) => ({
       received_at: new Date(Date.now() + i).toISOString(),

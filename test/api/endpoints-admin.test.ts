@@ -3,7 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { deliveryStatements } from '../../src/notify/fanout';
+import { conversionRow, goalIdOf, seedCreatedConversion } from '../fixtures';
 import { admin, adminOk, createFixture, type Fixture, RECEIVER, received, uniqueKey } from '../helpers';
 
 interface Endpoint {
@@ -393,37 +393,17 @@ describe('stored endpoints drive the fan-out', () => {
     const disabled = await make({ status: 'disabled' });
     expect(disabled.disabled_reason).toBe('disabled by operator');
 
-    const goal = await env.DB.prepare('SELECT id FROM goals WHERE offer_id = ? ORDER BY id LIMIT 1')
-      .bind(f.offerId)
-      .first<{ id: number }>();
     const now = '2026-11-23T10:15:00.000Z';
-    await env.DB.batch([
-      env.DB.prepare(
-        `INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, dedupe_key, status, currency,
-           payout_currency, source, created_at, updated_at)
-         VALUES ('cv_fanout', ?, ?, ?, ?, 'r:1', 'pending', 'EUR', 'EUR', 'admin', ?, ?)`,
-      ).bind(f.offerId, goal?.id, f.advertiserId, f.publisherId, now, now),
-      env.DB.prepare(
-        `INSERT INTO conversion_events (id, conversion_id, type, to_status, actor, snapshot, created_at)
-         VALUES ('ev_fanout', 'cv_fanout', 'conversion.created', 'pending', 'admin', '{}', ?)`,
-      ).bind(now),
-      ...deliveryStatements(
-        env.DB,
-        {
-          id: 'ev_fanout',
-          conversion_id: 'cv_fanout',
-          type: 'conversion.created',
-          offer_id: f.offerId,
-          publisher_id: f.publisherId,
-        },
-        now,
-      ),
-    ]);
-    const { results } = await env.DB.prepare(
-      'SELECT endpoint_id FROM deliveries WHERE event_id = ? ORDER BY endpoint_id',
-    )
-      .bind('ev_fanout')
-      .all<{ endpoint_id: number }>();
+    const conversion = conversionRow(f, await goalIdOf(f.offerId), {
+      id: 'cv_fanout',
+      dedupe_key: 'r:1',
+      source: 'admin',
+      created_at: now,
+      updated_at: now,
+    });
+    const { deliveries: results } = await seedCreatedConversion(conversion, {
+      event: { id: 'ev_fanout', actor: 'admin' },
+    });
     expect(results.map((r) => r.endpoint_id)).toEqual([all.id, thisOffer.id]);
     expect([approvedOnly.id, otherOffer.id, disabled.id].some((id) => results.some((r) => r.endpoint_id === id))).toBe(
       false,

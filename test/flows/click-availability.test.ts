@@ -3,6 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clearIsolateCache, isolateCacheSize } from '../../src/click/config';
+import { copyOfferRow } from '../fixtures';
 import { adminOk, createFixture, eventually, type Fixture, worker } from '../helpers';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0';
@@ -192,11 +193,7 @@ describe('config caches', () => {
     expect((await worker(`/c/888888/${f.publisherId}`)).status).toBe(404);
     // The id appears in D1 behind the caches' back (no admin publish): the isolate still
     // answers from its memory of the miss, so it did not read D1 again.
-    const columns =
-      'advertiser_id, name, status, visibility, landing_url, click_param, deep_link_hosts, fallback_url, currency, attribution_window_days, allow_publisher_postback, created_at, updated_at';
-    await env.DB.prepare(`INSERT INTO offers (id, ${columns}) SELECT 888888, ${columns} FROM offers WHERE id = ?`)
-      .bind(f.offerId)
-      .run();
+    await copyOfferRow(f.offerId, 888888);
     expect((await worker(`/c/888888/${f.publisherId}`)).status).toBe(404);
     expect(await env.CONFIG.get('cfg:v1:offer:888888')).toBeNull();
     // Once the isolate forgets (TTL), the offer is read from D1 and published to KV.

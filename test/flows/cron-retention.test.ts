@@ -1,17 +1,21 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { purgeExpiredClicks } from '../../src/cron';
+import { clickRecord, conversionRow, goalIdOf, insertClicks, seedConversion } from '../fixtures';
+import { adminOk, createFixture, type Fixture } from '../helpers';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T12:00:00.000Z');
 
+let shared: Fixture | undefined;
+/** The offer and publisher the clicks belong to: one for the file, since the purge reads every offer. */
+const fixture = async () => {
+  shared ??= await createFixture();
+  return shared;
+};
+
 async function insertClick(clickId: string, clickedAt: number) {
-  await env.DB.prepare(
-    `INSERT INTO clicks (click_id, clicked_at, offer_id, publisher_id, device, visitor_hash, ingest_batch)
-     VALUES (?, ?, 1, 1, 'desktop', 'v', 'test')`,
-  )
-    .bind(clickId, new Date(clickedAt).toISOString())
-    .run();
+  await insertClicks([clickRecord(await fixture(), new Date(clickedAt).toISOString(), { click_id: clickId })]);
 }
 
 describe('click retention purge', () => {
@@ -20,22 +24,14 @@ describe('click retention purge', () => {
     await insertClick('old-plain', NOW - (retention + 1) * DAY);
     await insertClick('old-converted', NOW - (retention + 5) * DAY);
     await insertClick('young', NOW - (retention - 1) * DAY);
-    await env.DB.batch([
-      env.DB.prepare(
-        `INSERT INTO advertisers (id, name, postback_key_hash, created_at, updated_at) VALUES (1, 'a', 'h', 'x', 'x')`,
-      ),
-      env.DB.prepare(`INSERT INTO publishers (id, name, created_at, updated_at) VALUES (1, 'p', 'x', 'x')`),
-      env.DB.prepare(
-        `INSERT INTO offers (id, advertiser_id, name, landing_url, currency, created_at, updated_at)
-         VALUES (1, 1, 'o', 'https://a.example/', 'EUR', 'x', 'x')`,
-      ),
-      env.DB.prepare(`INSERT INTO goals (id, offer_id, key, name, created_at) VALUES (1, 1, 'lead', 'Lead', 'x')`),
-      env.DB.prepare(
-        `INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, click_id, dedupe_key, status,
-           currency, payout_currency, source, created_at, updated_at)
-         VALUES ('cv_1', 1, 1, 1, 1, 'old-converted', 'c:old-converted', 'approved', 'EUR', 'EUR', 'canonical', 'x', 'x')`,
-      ),
-    ]);
+    const f = await fixture();
+    await seedConversion(
+      conversionRow(f, await goalIdOf(f.offerId, 'lead'), {
+        click_id: 'old-converted',
+        dedupe_key: 'c:old-converted',
+        status: 'approved',
+      }),
+    );
 
     expect(await purgeExpiredClicks(env, NOW)).toBe(1);
     expect(await purgeExpiredClicks(env, NOW)).toBe(0);
@@ -48,13 +44,8 @@ describe('click retention purge', () => {
   it('deletes in batches until done, within the run budget', async () => {
     const retention = Number(env.CLICK_RETENTION_DAYS);
     const old = new Date(NOW - (retention + 10) * DAY).toISOString();
-    const ids = Array.from({ length: 250 }, (_, i) => `bulk-${i}`);
-    await env.DB.prepare(
-      `INSERT INTO clicks (click_id, clicked_at, offer_id, publisher_id, device, visitor_hash, ingest_batch)
-       SELECT value, ?, 1, 1, 'desktop', 'v', 'test' FROM json_each(?)`,
-    )
-      .bind(old, JSON.stringify(ids))
-      .run();
+    const f = await fixture();
+    await insertClicks(Array.from({ length: 250 }, (_, i) => clickRecord(f, old, { click_id: `bulk-${i}` })));
     // Two batches of 100 is the budget: 200 go now, the other 50 in the next run.
     expect(await purgeExpiredClicks(env, NOW, 100, 2)).toBe(200);
     expect(await purgeExpiredClicks(env, NOW, 100, 2)).toBe(50);
@@ -67,9 +58,7 @@ describe('click retention purge', () => {
 
   it('keeps clicks inside the longest attribution window of any offer, past the retention setting', async () => {
     const retention = Number(env.CLICK_RETENTION_DAYS);
-    await env.DB.prepare('UPDATE offers SET attribution_window_days = ? WHERE id = 1')
-      .bind(retention + 30)
-      .run();
+    await adminOk('PATCH', `/offers/${(await fixture()).offerId}`, { attribution_window_days: retention + 30 });
     await insertClick('inside-window', NOW - (retention + 20) * DAY);
     await insertClick('past-window', NOW - (retention + 31) * DAY);
     expect(await purgeExpiredClicks(env, NOW)).toBe(1);

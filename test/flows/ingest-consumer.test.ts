@@ -9,7 +9,8 @@ import type { ClicksMessage } from '../../src/click/ingest';
 import { ingestRetryDelay } from '../../src/click/ingest';
 import { type ClickRecord, ingestStatements, jsonChunks, MAX_JSON_PARAM_BYTES } from '../../src/db/clicks';
 import worker from '../../src/index';
-import { BASE, worker as call, clickRecord, clickRow, createFixture, eventually, type Fixture } from '../helpers';
+import { clickRecord } from '../fixtures';
+import { BASE, worker as call, clickRow, createFixture, eventually, type Fixture } from '../helpers';
 
 const QUEUE = 'clickhop-clicks';
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0';

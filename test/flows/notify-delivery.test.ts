@@ -5,12 +5,13 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
+import { buildSnapshot } from '../../src/conversions/snapshot';
 import worker from '../../src/index';
 import { consumeNotifications } from '../../src/notify/consumer';
-import { deliveryStatements, type NotificationMessage } from '../../src/notify/fanout';
-import { buildSnapshot } from '../../src/notify/snapshot';
-import type { AttemptRow, DeliveryRow } from '../../src/notify/store';
+import type { NotificationMessage } from '../../src/notify/fanout';
+import { conversionRow, goalIdOf, seedCreatedConversion, setDelivery, storedClick } from '../fixtures';
 import { adminOk, createFixture, type Fixture, RECEIVER, received, uniqueKey } from '../helpers';
+import { attemptsOf, deliveryRow } from '../postback-helpers';
 
 interface Seeded {
   fixture: Fixture;
@@ -37,99 +38,43 @@ async function seed(endpointInput: Record<string, unknown>, conversionId = `cv_$
     events: ['conversion.created'],
     ...endpointInput,
   });
-  const goal = await env.DB.prepare(`SELECT id FROM goals WHERE offer_id = ? AND key = 'sale'`)
-    .bind(f.offerId)
-    .first<{ id: number }>();
-  const conversion = {
+  const conversion = conversionRow(f, await goalIdOf(f.offerId, 'sale'), {
     id: conversionId,
-    offer_id: f.offerId,
-    goal_id: goal?.id ?? 0,
-    advertiser_id: f.advertiserId,
-    publisher_id: f.publisherId,
     click_id: 'CLICK123',
     click_time: '2026-11-23T09:00:00.000Z',
     order_id: 'ORD-1',
     dedupe_key: `o:${conversionId}`,
-    status: 'pending' as const,
-    currency: 'EUR',
     amount: 2609,
-    payout_currency: 'EUR',
     revenue: 261,
     payout: 130,
     voucher: 'SUMMER',
-    description: null,
     products: JSON.stringify([
       { sku: 'SKU-1', name: 'Shoe', unit_price: '26.09', quantity: 1, category: 'shoes', commission_group: null },
     ]),
     sub1: 'a&b=c',
     sub2: 'x y',
-    sub3: null,
-    sub4: null,
     sub5: 'z',
-    source: 'canonical',
-    flags: null,
     created_at: '2026-11-23T10:15:00.000Z',
     updated_at: '2026-11-23T10:15:00.000Z',
-  };
+  });
   const snapshot = buildSnapshot({
     event: 'conversion.created',
     eventTime: '2026-11-23T10:15:00.000Z',
     conversion,
     goalKey: 'sale',
     offerName: 'Summer sale',
-    click: {
+    click: storedClick(f, '2026-11-23T09:00:00.000Z', {
       click_id: 'CLICK123',
-      clicked_at: '2026-11-23T09:00:00.000Z',
-      offer_id: f.offerId,
-      publisher_id: f.publisherId,
       sub1: 'a&b=c',
       sub2: 'x y',
-      sub3: null,
-      sub4: null,
       sub5: 'z',
-      deep_link: null,
       referrer: 'https://www.google.com/search?q=red+shoes',
       search_engine: 'google',
       search_phrase: 'red shoes',
-      country: 'NL',
-      region: null,
-      city: null,
-      colo: null,
-      asn: null,
-      user_agent: null,
-      device: 'desktop',
-      ip_prefix: null,
-      visitor_hash: 'v',
-      is_bot: 0,
-      is_unique: 1,
-      ingest_batch: 'b',
-    },
+    }),
   });
-  const columns = Object.keys(conversion);
-  const eventId = `ev_${conversionId}`;
-  await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO conversions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-    ).bind(...Object.values(conversion)),
-    env.DB.prepare(
-      `INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)
-       VALUES (?, ?, 'conversion.created', NULL, 'pending', 'postback', NULL, ?, ?)`,
-    ).bind(eventId, conversionId, JSON.stringify(snapshot), conversion.created_at),
-    ...deliveryStatements(
-      env.DB,
-      {
-        id: eventId,
-        conversion_id: conversionId,
-        type: 'conversion.created',
-        offer_id: f.offerId,
-        publisher_id: f.publisherId,
-      },
-      '2026-11-23T10:15:00.000Z',
-    ),
-  ]);
-  const delivery = await env.DB.prepare('SELECT id FROM deliveries WHERE event_id = ? AND endpoint_id = ?')
-    .bind(eventId, endpoint.id)
-    .first<{ id: string }>();
+  const { eventId, deliveries } = await seedCreatedConversion(conversion, { snapshot });
+  const delivery = deliveries.find((d) => d.endpoint_id === endpoint.id);
   if (!delivery) throw new Error('no delivery row was fanned out');
   return { fixture: f, endpoint, conversionId, eventId, deliveryId: delivery.id };
 }
@@ -172,16 +117,6 @@ async function queueResult(
     explicitAcks: result.explicitAcks,
     retryMessages: result.retryMessages.map((r) => ({ msgId: r.msgId, delaySeconds: delays.get(r.msgId) })),
   };
-}
-
-const deliveryRow = (id: string) =>
-  env.DB.prepare('SELECT * FROM deliveries WHERE id = ?').bind(id).first<DeliveryRow & { message_id: string | null }>();
-
-async function attemptRows(id: string) {
-  const { results } = await env.DB.prepare('SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt')
-    .bind(id)
-    .all<AttemptRow>();
-  return results;
 }
 
 /** What the seed's fixed conversion looks like in a payload (ids are this file's fixtures). */
@@ -304,7 +239,7 @@ describe('payload formats on the wire', () => {
     expect(request?.headers['webhook-timestamp']).toMatch(/^\d{10}$/);
     expect(request?.headers['webhook-signature']).toBeUndefined();
     expect(request?.headers['content-type']).toBeUndefined();
-    const attempts = await attemptRows(s.deliveryId);
+    const attempts = await attemptsOf(s.deliveryId);
     expect(attempts[0]?.request_url).toBe(
       `${RECEIVER}/${key}/${s.fixture.advertiserId}/pixel.php?clk=a%26b%3Dc&cnv=cv_bytes_get&com=1.30`,
     );
@@ -326,7 +261,7 @@ describe('delivery outcomes', () => {
       next_attempt_at: null,
     });
     expect(row?.delivered_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-    const [attempt, ...more] = await attemptRows(s.deliveryId);
+    const [attempt, ...more] = await attemptsOf(s.deliveryId);
     expect(more).toEqual([]);
     expect(attempt).toMatchObject({
       attempt: 1,
@@ -362,7 +297,7 @@ describe('delivery outcomes', () => {
     expect(new Set(requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([s.deliveryId]));
     expect(new Set(requests.map((r) => r.body)).size).toBe(1);
     for (const r of requests) expect(new Webhook(s.endpoint.signing_secret).verify(r.body, r.headers)).toBeTruthy();
-    const attempts = await attemptRows(s.deliveryId);
+    const attempts = await attemptsOf(s.deliveryId);
     expect(attempts.map((a) => [a.attempt, a.status_code, a.response_snippet])).toEqual([
       [1, 500, 'boom'],
       [2, 500, 'boom'],
@@ -467,7 +402,7 @@ describe('delivery outcomes', () => {
     const row = await deliveryRow(s.deliveryId);
     expect(row).toMatchObject({ status: 'retrying', last_status_code: null });
     expect(row?.last_error).toBe('timeout: no complete answer within 300 ms');
-    expect((await attemptRows(s.deliveryId))[0]).toMatchObject({ status_code: null, error: row?.last_error });
+    expect((await attemptsOf(s.deliveryId))[0]).toMatchObject({ status_code: null, error: row?.last_error });
   });
 
   it('retries when the receiver closes the connection without answering', async () => {
@@ -485,7 +420,7 @@ describe('delivery outcomes', () => {
     const key = uniqueKey('big');
     const s = await seed({ url: `${RECEIVER}/${key}?body=${'x'.repeat(1500)}`, format: 'json' });
     await runBatch([message(s.deliveryId)]);
-    expect((await attemptRows(s.deliveryId))[0]?.response_snippet).toBe('x'.repeat(1024));
+    expect((await attemptsOf(s.deliveryId))[0]?.response_snippet).toBe('x'.repeat(1024));
   });
 
   it('refuses at send time a destination that is not allowed, without sending', async () => {
@@ -548,7 +483,7 @@ describe('at-least-once bookkeeping', () => {
     const again = await runBatch([message(s.deliveryId, 2, 'msg-a')]);
     expect(again.explicitAcks).toEqual(['msg-a']);
     expect(await received(key)).toHaveLength(1);
-    expect(await attemptRows(s.deliveryId)).toHaveLength(1);
+    expect(await attemptsOf(s.deliveryId)).toHaveLength(1);
   });
 
   it('retries the message when recording the outcome fails, and logs the attempt exactly once later', async () => {
@@ -575,14 +510,14 @@ describe('at-least-once bookkeeping', () => {
     expect(result.retryMessages).toEqual([{ msgId: 'msg-flaky', delaySeconds: 15 }]);
     expect(batches).toBe(4); // claim + three tries to record
     expect(await deliveryRow(s.deliveryId)).toMatchObject({ status: 'pending', attempts: 0 });
-    expect(await attemptRows(s.deliveryId)).toEqual([]);
+    expect(await attemptsOf(s.deliveryId)).toEqual([]);
 
     // The retried message sends again (same webhook-id) and records attempt 1 once.
     const retried = await runBatch([message(s.deliveryId, 2, 'msg-flaky')]);
     expect(retried.explicitAcks).toEqual(['msg-flaky']);
     const requests = await received(key);
     expect(requests.map((r) => r.headers['webhook-id'])).toEqual([s.deliveryId, s.deliveryId]);
-    expect((await attemptRows(s.deliveryId)).map((a) => a.attempt)).toEqual([1]);
+    expect((await attemptsOf(s.deliveryId)).map((a) => a.attempt)).toEqual([1]);
     expect(await deliveryRow(s.deliveryId)).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
@@ -608,7 +543,7 @@ describe('at-least-once bookkeeping', () => {
     const result = await queueResult(batch, ctx, delays);
     // The replayed write changed nothing, yet the attempt was ours: the retry chain goes on.
     expect(result.retryMessages).toEqual([{ msgId: 'msg-lossy', delaySeconds: 15 }]);
-    expect(await attemptRows(s.deliveryId)).toHaveLength(1);
+    expect(await attemptsOf(s.deliveryId)).toHaveLength(1);
     expect(await deliveryRow(s.deliveryId)).toMatchObject({ status: 'retrying', attempts: 1 });
   });
 
@@ -618,13 +553,13 @@ describe('at-least-once bookkeeping', () => {
     const first = runBatch([message(s.deliveryId, 1, 'msg-first')]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     // As the reconciliation does when it believes the first message lost.
-    await env.DB.prepare('UPDATE deliveries SET message_id = NULL WHERE id = ?').bind(s.deliveryId).run();
+    await setDelivery(s.deliveryId, { message_id: null });
     const second = runBatch([message(s.deliveryId, 1, 'msg-second')]);
     const [a, b] = await Promise.all([first, second]);
     expect(a.retryMessages).toEqual([{ msgId: 'msg-first', delaySeconds: 15 }]);
     expect(b.explicitAcks).toEqual(['msg-second']);
     expect(await received(key)).toHaveLength(2);
-    expect((await attemptRows(s.deliveryId)).map((r) => r.attempt)).toEqual([1]);
+    expect((await attemptsOf(s.deliveryId)).map((r) => r.attempt)).toEqual([1]);
   });
 
   it('retries the message when claiming fails, sending nothing', async () => {

@@ -11,11 +11,12 @@ import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
+import { buildSnapshot } from '../../src/conversions/snapshot';
+import type { DeliveryRow } from '../../src/db/deliveries';
 import worker from '../../src/index';
-import { deliveryStatements, enqueueDeliveries, type NotificationMessage } from '../../src/notify/fanout';
+import { enqueueDeliveries, type NotificationMessage } from '../../src/notify/fanout';
 import { reconcileDeliveries } from '../../src/notify/reconcile';
-import { buildSnapshot } from '../../src/notify/snapshot';
-import type { DeliveryRow } from '../../src/notify/store';
+import { conversionRow, goalIdOf, seedCreatedConversion, setDeliveryStatement } from '../fixtures';
 import {
   admin,
   adminOk,
@@ -29,6 +30,7 @@ import {
   received,
   uniqueKey,
 } from '../helpers';
+import { deliveryRow } from '../postback-helpers';
 
 let shared: Fixture | undefined;
 const fixture = async () => {
@@ -47,77 +49,25 @@ async function createEndpoint(f: Fixture, body: Record<string, unknown>) {
 
 /** A conversion and its conversion.created event, fanned out to the publisher's endpoints. */
 async function seedEvent(f: Fixture, conversionId = `cv_${uniqueKey('log')}`) {
-  const goal = await env.DB.prepare(`SELECT id FROM goals WHERE offer_id = ? AND key = 'lead'`)
-    .bind(f.offerId)
-    .first<{ id: number }>();
-  const now = new Date().toISOString();
-  const conversion = {
+  const conversion = conversionRow(f, await goalIdOf(f.offerId, 'lead'), {
     id: conversionId,
-    offer_id: f.offerId,
-    goal_id: goal?.id ?? 0,
-    advertiser_id: f.advertiserId,
-    publisher_id: f.publisherId,
-    click_id: null,
-    click_time: null,
     order_id: `order-${conversionId}`,
     dedupe_key: `o:${conversionId}`,
-    status: 'pending' as const,
-    currency: 'EUR',
-    amount: 0,
-    payout_currency: 'EUR',
     revenue: 500,
     payout: 200,
-    voucher: null,
-    description: null,
-    products: null,
-    sub1: null,
-    sub2: null,
-    sub3: null,
-    sub4: null,
-    sub5: null,
     source: 'admin',
-    flags: null,
-    created_at: now,
-    updated_at: now,
-  };
+  });
   const snapshot = buildSnapshot({
     event: 'conversion.created',
-    eventTime: now,
+    eventTime: conversion.created_at,
     conversion,
     goalKey: 'lead',
     offerName: 'Summer sale',
     click: null,
   });
-  const eventId = `ev_${conversionId}`;
-  const columns = Object.keys(conversion);
-  await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO conversions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-    ).bind(...Object.values(conversion)),
-    env.DB.prepare(
-      `INSERT INTO conversion_events (id, conversion_id, type, to_status, actor, snapshot, created_at)
-       VALUES (?, ?, 'conversion.created', 'pending', 'admin', ?, ?)`,
-    ).bind(eventId, conversionId, JSON.stringify(snapshot), now),
-    ...deliveryStatements(
-      env.DB,
-      {
-        id: eventId,
-        conversion_id: conversionId,
-        type: 'conversion.created',
-        offer_id: f.offerId,
-        publisher_id: f.publisherId,
-      },
-      now,
-    ),
-  ]);
-  const { results } = await env.DB.prepare('SELECT * FROM deliveries WHERE event_id = ? ORDER BY endpoint_id')
-    .bind(eventId)
-    .all<DeliveryRow>();
-  return { conversionId, eventId, deliveries: results };
+  const { eventId, deliveries } = await seedCreatedConversion(conversion, { snapshot, event: { actor: 'admin' } });
+  return { conversionId, eventId, deliveries };
 }
-
-const deliveryRow = (id: string) =>
-  env.DB.prepare('SELECT * FROM deliveries WHERE id = ?').bind(id).first<DeliveryRow>();
 
 async function deliverDirectly(deliveryId: string, attempts = 1, messageId = `msg-${uniqueKey('d')}`) {
   const batch = createMessageBatch<NotificationMessage>('clickhop-notifications', [
@@ -309,12 +259,15 @@ describe('cron reconciliation', () => {
     const overdue = (await seedEvent(f)).deliveries[0]?.id ?? '';
     const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
     await env.DB.batch([
-      env.DB.prepare('UPDATE deliveries SET updated_at = ? WHERE id = ?').bind(ago(5), unsent),
-      env.DB.prepare(`UPDATE deliveries SET enqueued_at = ?, message_id = 'lost-1' WHERE id = ?`).bind(ago(20), stuck),
-      env.DB.prepare(
-        `UPDATE deliveries SET status = 'retrying', attempts = 1, enqueued_at = ?, next_attempt_at = ?, message_id = 'lost-2'
-         WHERE id = ?`,
-      ).bind(ago(120), ago(30), overdue),
+      setDeliveryStatement(unsent, { updated_at: ago(5) }),
+      setDeliveryStatement(stuck, { enqueued_at: ago(20), message_id: 'lost-1' }),
+      setDeliveryStatement(overdue, {
+        status: 'retrying',
+        attempts: 1,
+        enqueued_at: ago(120),
+        next_attempt_at: ago(30),
+        message_id: 'lost-2',
+      }),
     ]);
 
     const ctx = createExecutionContext();

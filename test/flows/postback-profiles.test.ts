@@ -1,7 +1,7 @@
 // Compatibility profiles: TradeTracker (lead/sale) and HasOffers parameter names map onto the
 // canonical postback, so an advertiser's existing integration works by changing the host.
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { goalIdOf } from '../fixtures';
 import { adminOk, createFixture, worker } from '../helpers';
 import { conversion, conversionsOfOffer, getPostback, lastLogRow, mintClick } from '../postback-helpers';
 
@@ -183,12 +183,10 @@ describe('HasOffers profile', () => {
 
   it('accepts a numeric HasOffers goal_id naming the goal by its id', async () => {
     const f = await createFixture();
-    const goal = await env.DB.prepare("SELECT id FROM goals WHERE offer_id = ? AND key = 'sale'")
-      .bind(f.offerId)
-      .first<{ id: number }>();
+    const goalId = await goalIdOf(f.offerId, 'sale');
     const res = await getPostback('/postback/hasoffers', {
       transaction_id: await mintClick(f),
-      goal_id: String(goal?.id),
+      goal_id: String(goalId),
       amount: '10.00',
       key: f.postbackKey,
     });

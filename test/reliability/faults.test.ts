@@ -10,25 +10,26 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClicksMessage } from '../../src/click/ingest';
 import type { ClickRecord } from '../../src/db/clicks';
+import type { DeliveryRow } from '../../src/db/deliveries';
 import worker from '../../src/index';
 import { consumeNotifications } from '../../src/notify/consumer';
 import type { NotificationMessage } from '../../src/notify/fanout';
 import { reconcileDeliveries } from '../../src/notify/reconcile';
 import { MAX_ATTEMPTS } from '../../src/notify/schedule';
-import type { AttemptRow, DeliveryRow } from '../../src/notify/store';
+import { clickRecord } from '../fixtures';
 import { fuzz, quietWorkerLogs, report } from '../fuzz/helpers';
 import {
   adminOk,
   BASE,
-  clickRecord,
   createFixture,
   eventually,
   type Fixture,
   RECEIVER,
   received,
+  scalar,
   uniqueKey,
 } from '../helpers';
-import { mintClick } from '../postback-helpers';
+import { attemptsOf, mintClick } from '../postback-helpers';
 
 const handler = worker as ExportedHandler<Env>;
 
@@ -69,13 +70,6 @@ function faultyDb(plan: () => Fault) {
     },
   };
   return { db: db as unknown as D1Database, faults: () => faults };
-}
-
-async function scalar(sql: string, ...binds: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(sql)
-    .bind(...binds)
-    .first<{ n: number | null }>();
-  return row?.n ?? 0;
 }
 
 describe('clicks consumer under D1 faults', () => {
@@ -429,11 +423,7 @@ describe('deliveries to misbehaving publishers', () => {
     for (const [name, { id, key }] of endpoints) {
       const expected = behaviours[name as keyof typeof behaviours];
       const delivery = await deliveryOf(id);
-      const { results: attempts } = await env.DB.prepare(
-        'SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt',
-      )
-        .bind(delivery.id)
-        .all<AttemptRow>();
+      const attempts = await attemptsOf(delivery.id);
       const requests = await received(key);
       expect(delivery.status, name).toBe(expected.end);
       expect(delivery.attempts, name).toBe(expected.attempts);

@@ -4,7 +4,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { quietWorkerLogs, report } from '../fuzz/helpers';
-import { adminOk, createFixture, eventually, RECEIVER, received, uniqueKey, worker } from '../helpers';
+import { adminOk, createFixture, eventually, RECEIVER, received, scalar, uniqueKey, worker } from '../helpers';
 import { getPostback, mintClick, postForm, postJson } from '../postback-helpers';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36';
@@ -17,13 +17,6 @@ function lcg(seed: number) {
     state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
     return state % below;
   };
-}
-
-async function scalar(sql: string, ...binds: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(sql)
-    .bind(...binds)
-    .first<{ n: number | null }>();
-  return row?.n ?? 0;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
