@@ -1,6 +1,8 @@
-// The clicks Queue consumer: writes every click of a batch to D1 in one transaction and bumps
-// the daily rollups. At-least-once safe: INSERT OR IGNORE on the click ID, and the rollup counts
-// only rows inserted by this invocation.
+// The clicks Queue consumer: writes the clicks of a batch to their partitions (v2 IDs, see
+// src/clicks) or, for v1 IDs, to D1 in one transaction, and bumps the daily rollups.
+// At-least-once safe: INSERT OR IGNORE on the click ID, and rollups are counted once per message
+// (partitions) or only for rows inserted by this invocation (D1).
+import { type ClickGroup, splitByStore, storePartitionedClicks } from '../clicks/store';
 import { type ClickRecord, ingestStatements } from '../db/clicks';
 import { randomId } from '../lib/crypto';
 import { errorFields, log } from '../lib/log';
@@ -34,6 +36,15 @@ function markFirstInBatch(clicks: ClickRecord[]) {
 export async function ingestClicks(db: D1Database, clicks: ClickRecord[]): Promise<void> {
   if (clicks.length === 0) return;
   await db.batch(ingestStatements(db, markFirstInBatch(clicks), randomId('ib_', 12)));
+}
+
+/** Stores groups of clicks, each with the batch key its rollups are counted once under. */
+export async function storeClicks(env: Env, groups: ClickGroup[]): Promise<void> {
+  const { partitioned, legacy } = splitByStore(groups);
+  await Promise.all([
+    ingestClicks(env.DB, legacy),
+    partitioned.length > 0 ? storePartitionedClicks(env, partitioned) : undefined,
+  ]);
 }
 
 /** Backoff for a batch D1 refused: 5 s, 10 s, 20 s ... capped at 10 minutes. */
@@ -77,9 +88,10 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
     valid.push({ message, clicks });
   }
   try {
-    await ingestClicks(
-      env.DB,
-      valid.flatMap(({ clicks }) => clicks),
+    // The message id is stable across redeliveries: the key rollups are counted once under.
+    await storeClicks(
+      env,
+      valid.map(({ message, clicks }) => ({ batchKey: message.id, clicks })),
     );
     for (const { message } of valid) message.ack();
     return;
@@ -89,7 +101,7 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
   // One message at a time, so one bad message cannot hold back the others.
   for (const { message, clicks } of valid) {
     try {
-      await ingestClicks(env.DB, clicks);
+      await storeClicks(env, [{ batchKey: message.id, clicks }]);
       message.ack();
     } catch (error) {
       log('error', 'clicks.message_failed', {

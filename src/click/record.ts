@@ -1,18 +1,22 @@
 // Hands clicks to the clicks Queue without delaying the redirect. Clicks from concurrent
 // requests in one isolate are coalesced into one queue message: the request that opens a batch
 // owns it (its waitUntil flushes it after a short timer), later requests only add to it. If the
-// Queue refuses the message twice, the clicks are written to D1 directly; a click is never
+// Queue refuses the message twice, the clicks are stored directly (partition or D1); a click is never
 // silently dropped (a failure of both is logged with the count).
 import type { ClickRecord } from '../db/clicks';
-import { type HmacSigner, hmacSigner, toBase64Url } from '../lib/crypto';
+import { type HmacSigner, hmacSigner, randomId, toBase64Url } from '../lib/crypto';
 import { ipPrefix } from '../lib/ip';
 import { errorFields, log } from '../lib/log';
 import type { WaitUntil } from './config';
-import { type ClicksMessage, ingestClicks } from './ingest';
+import { type ClicksMessage, storeClicks } from './ingest';
 
-/** A click before privacy processing: holds the raw IP only in memory, until the flush. */
+/**
+ * A click before privacy processing: holds the raw IP only in memory, until the flush. The
+ * visitor hash is computed there too, unless the redirect needed it already (for the shard).
+ */
 export interface PendingClick extends Omit<ClickRecord, 'ip_prefix' | 'visitor_hash'> {
   ip: string | null;
+  visitor_hash?: string;
 }
 
 export const FLUSH_AFTER_MS = 25;
@@ -53,18 +57,20 @@ function approximateSize(click: PendingClick): number {
 let visitorKey: { secret: string; key: HmacSigner } | undefined;
 
 /** Keyed hash of IP + user agent: stable per visitor, useless without the Worker's secret. */
-function visitorHash(env: Env, ip: string | null, userAgent: string | null): string {
+export function visitorDigest(env: Env, ip: string | null, userAgent: string | null): Uint8Array {
   if (visitorKey?.secret !== env.CLICK_ID_SECRET) {
     visitorKey = { secret: env.CLICK_ID_SECRET, key: hmacSigner(`visitor:${env.CLICK_ID_SECRET}`) };
   }
-  return toBase64Url(visitorKey.key.sign(`${ip ?? ''}\n${userAgent ?? ''}`).subarray(0, 16));
+  return visitorKey.key.sign(`${ip ?? ''}\n${userAgent ?? ''}`).subarray(0, 16);
 }
 
+export const visitorHash = (digest: Uint8Array) => toBase64Url(digest);
+
 export function toClickRecords(env: Env, clicks: PendingClick[]): ClickRecord[] {
-  return clicks.map(({ ip, ...click }) => ({
+  return clicks.map(({ ip, visitor_hash, ...click }) => ({
     ...click,
     ip_prefix: ipPrefix(ip),
-    visitor_hash: visitorHash(env, ip, click.user_agent),
+    visitor_hash: visitor_hash ?? visitorHash(visitorDigest(env, ip, click.user_agent)),
   }));
 }
 
@@ -80,7 +86,8 @@ async function flush(env: Env, pending: PendingClick[]): Promise<void> {
     }
   }
   try {
-    await ingestClicks(env.DB, clicks);
+    // Partitioned clicks are stored through their partition; rollups counted under a fresh key.
+    await storeClicks(env, [{ batchKey: randomId('direct_', 12), clicks }]);
     log('warn', 'clicks.written_directly', { clicks: clicks.length });
   } catch (error) {
     log('error', 'clicks.lost', {

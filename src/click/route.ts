@@ -2,11 +2,12 @@
 // signed click ID, answers 302, and hands the click record off after the response.
 
 import { Hono } from 'hono';
+import { shardCount, shardOf } from '../clicks/partition-key';
 import { deviceClass } from './agent';
 import { clickIdKeys, mintClickId } from './click-id';
 import { offerConfig, publisherConfig, type WaitUntil } from './config';
 import { asciiUrl, buildLandingUrl, checkDeepLink } from './landing';
-import { recordClick } from './record';
+import { recordClick, visitorDigest, visitorHash } from './record';
 import { searchSource } from './referrer';
 
 type ClickEnv = { Bindings: Env };
@@ -122,7 +123,14 @@ export async function handleClick(
   }
 
   const clickedAt = Date.now();
-  const clickId = await mintClickId(await clickIdKeys(env), { clickedAt, offerId, publisherId });
+  const headers = request.headers;
+  const userAgent = headers.get('user-agent')?.slice(0, 512) ?? null;
+  const ip = headers.get('cf-connecting-ip');
+  // With partitions on, the ID carries the visitor's shard, so the visitor hash is needed now.
+  const shards = shardCount(env);
+  const digest = shards > 0 ? visitorDigest(env, ip, userAgent) : undefined;
+  const shard = digest ? shardOf(digest[0] as number, shards) : undefined;
+  const clickId = await mintClickId(await clickIdKeys(env), { clickedAt, offerId, publisherId, shard });
   const location = buildLandingUrl(
     offer.landingUrl,
     offer.clickParam,
@@ -142,8 +150,6 @@ export async function handleClick(
 
   // HEAD (link checkers, prefetchers) gets the same answer but is not a click.
   if (request.method !== 'HEAD') {
-    const headers = request.headers;
-    const userAgent = headers.get('user-agent')?.slice(0, 512) ?? null;
     const referrer = headers.get('referer')?.slice(0, 1024) ?? null;
     const cf = request.cf as IncomingRequestCfProperties | undefined;
     const source = searchSource(referrer);
@@ -169,7 +175,8 @@ export async function handleClick(
       asn: typeof cf?.asn === 'number' ? cf.asn : null,
       user_agent: userAgent,
       device,
-      ip: headers.get('cf-connecting-ip'),
+      ip,
+      ...(digest ? { visitor_hash: visitorHash(digest) } : {}),
       // deviceClass already ran the bot patterns; no user agent at all counts as a bot too.
       is_bot: device === 'bot' || device === 'unknown' ? 1 : 0,
     });

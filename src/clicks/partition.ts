@@ -1,0 +1,80 @@
+// One click partition: a SQLite-backed Durable Object holding the clicks of one (period, shard)
+// (see partition-key.ts). Its writes are idempotent (INSERT OR IGNORE on the click ID) and each
+// call runs in one storage transaction, so a reset mid-batch leaves all or nothing, and a
+// redelivered batch gets back the same flags, hence the same rollup deltas.
+import { DurableObject } from 'cloudflare:workers';
+import {
+  type Demotion,
+  demoteAfter,
+  demotionsBy,
+  findClick,
+  insertClicks,
+  latestVisits,
+  PARTITION_SCHEMA,
+  type PartitionClick,
+  type PartitionStats,
+  partitionStats,
+  type StoredFlags,
+  storedFlags,
+  type VisitorClick,
+} from '../db/click-partition';
+import type { ClickRow } from '../db/clicks';
+
+export interface IngestResult {
+  /** Flags of the batch's clicks as stored (by this call or an earlier delivery of any batch). */
+  stored: StoredFlags[];
+  /** Clicks of this partition that the given batches demoted. */
+  demoted: Demotion[];
+  /** Rows written by this call, as the storage bills them. */
+  rowsWritten: number;
+}
+
+export class ClickPartition extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(PARTITION_SCHEMA);
+  }
+
+  /** Stores clicks; `prior` is what the previous partition knows of these visitors (24 h). */
+  ingest(clicks: PartitionClick[], prior: Record<string, number>): IngestResult {
+    const sql = this.ctx.storage.sql;
+    const written = this.ctx.storage.transactionSync(() => insertClicks(sql, clicks, prior));
+    return this.report(
+      clicks.map((c) => c.click_id),
+      batchesOf(clicks),
+      written,
+    );
+  }
+
+  /** Demotes clicks here that clicks of the previous partition precede within 24 hours. */
+  demote(clicks: VisitorClick[]): IngestResult {
+    const sql = this.ctx.storage.sql;
+    const written = this.ctx.storage.transactionSync(() => demoteAfter(sql, clicks));
+    return this.report([], batchesOf(clicks), written);
+  }
+
+  /** Per visitor key, the latest non-bot click at or after `since` (read only). */
+  latestVisits(keys: { offer_id: number; publisher_id: number; visitor_hash: string }[], since: number) {
+    return latestVisits(this.ctx.storage.sql, keys, since);
+  }
+
+  click(clickId: string): ClickRow | null {
+    return findClick(this.ctx.storage.sql, clickId);
+  }
+
+  stats(): PartitionStats {
+    return partitionStats(this.ctx.storage.sql);
+  }
+
+  /** Retention: the whole partition goes at once, with no per-row deletes to pay for. */
+  async drop(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+
+  private report(clickIds: string[], batches: number[], rowsWritten: number): IngestResult {
+    const sql = this.ctx.storage.sql;
+    return { stored: storedFlags(sql, clickIds), demoted: demotionsBy(sql, batches), rowsWritten };
+  }
+}
+
+const batchesOf = (clicks: { batch: number }[]) => [...new Set(clicks.map((c) => c.batch))];

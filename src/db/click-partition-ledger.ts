@@ -1,0 +1,67 @@
+// The D1 side of partitioned clicks: rollup deltas applied once per clicks Queue message
+// (guarded by click_ingests), and the register of partitions that hold clicks.
+
+/** A change to one day's rollup of one offer and publisher. */
+export interface RollupDelta {
+  day: string;
+  offer_id: number;
+  publisher_id: number;
+  clicks: number;
+  unique_clicks: number;
+  bot_clicks: number;
+}
+
+/**
+ * Adds a message's rollup deltas unless the message was already counted, then marks it
+ * counted; both in the caller's batch (one transaction), so a redelivery adds nothing.
+ */
+export function rollupOnceStatements(db: D1Database, batchKey: string, deltas: RollupDelta[]): D1PreparedStatement[] {
+  const now = new Date().toISOString();
+  const statements: D1PreparedStatement[] = [];
+  if (deltas.length > 0) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+           SELECT j.value ->> 'day', j.value ->> 'offer_id', j.value ->> 'publisher_id',
+             j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
+           FROM json_each(?1) j
+           WHERE NOT EXISTS (SELECT 1 FROM click_ingests WHERE batch_key = ?2)
+           ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
+             clicks = clicks + excluded.clicks,
+             unique_clicks = unique_clicks + excluded.unique_clicks,
+             bot_clicks = bot_clicks + excluded.bot_clicks`,
+        )
+        .bind(JSON.stringify(deltas), batchKey),
+    );
+  }
+  statements.push(
+    db.prepare('INSERT OR IGNORE INTO click_ingests (batch_key, ingested_at) VALUES (?, ?)').bind(batchKey, now),
+  );
+  return statements;
+}
+
+/** Registers partitions (a no-op, and no row written, for those already known). */
+export const registerPartitionsStatement = (db: D1Database, partitions: { period: number; shard: number }[]) =>
+  db
+    .prepare(
+      `INSERT OR IGNORE INTO click_partitions (period, shard)
+       SELECT j.value ->> 'period', j.value ->> 'shard' FROM json_each(?) j`,
+    )
+    .bind(JSON.stringify(partitions));
+
+/** Partitions whose whole period ended before `beforePeriod`, oldest first. */
+export const expiredPartitions = async (db: D1Database, beforePeriod: number) =>
+  (
+    await db
+      .prepare('SELECT period, shard FROM click_partitions WHERE period < ? ORDER BY period, shard LIMIT 100')
+      .bind(beforePeriod)
+      .all<{ period: number; shard: number }>()
+  ).results;
+
+export const forgetPartitionStatement = (db: D1Database, period: number, shard: number) =>
+  db.prepare('DELETE FROM click_partitions WHERE period = ? AND shard = ?').bind(period, shard);
+
+/** Ingest markers older than `cutoff` (ISO): no message is redelivered that late. */
+export const purgeIngestMarkersStatement = (db: D1Database, cutoff: string) =>
+  db.prepare('DELETE FROM click_ingests WHERE ingested_at < ?').bind(cutoff);

@@ -1,0 +1,250 @@
+// The SQL of one click partition (a SQLite-backed Durable Object, src/clicks/partition.ts).
+// One WITHOUT ROWID table keyed by click ID plus one partial index for the unique-click rule:
+// a stored click costs 2 rows written (1 for a bot click, which the index skips). Times are
+// integer milliseconds, 6 bytes instead of a 24-character ISO string.
+import type { ClickRecord, ClickRow } from './clicks';
+
+const DAY_MS = 86_400_000;
+
+export const PARTITION_SCHEMA = `
+CREATE TABLE IF NOT EXISTS clicks (
+  click_id TEXT NOT NULL PRIMARY KEY,
+  clicked_at INTEGER NOT NULL,
+  offer_id INTEGER NOT NULL,
+  publisher_id INTEGER NOT NULL,
+  visitor_hash TEXT NOT NULL,
+  is_bot INTEGER NOT NULL,
+  is_unique INTEGER NOT NULL,
+  batch INTEGER NOT NULL,
+  sub1 TEXT, sub2 TEXT, sub3 TEXT, sub4 TEXT, sub5 TEXT,
+  deep_link TEXT, referrer TEXT, search_engine TEXT, search_phrase TEXT,
+  country TEXT, region TEXT, city TEXT, colo TEXT, asn INTEGER,
+  user_agent TEXT, device TEXT NOT NULL, ip_prefix TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS clicks_visitor ON clicks (offer_id, publisher_id, visitor_hash, clicked_at) WHERE is_bot = 0;
+-- A click loses its unique flag at most once (a click of the same visitor arrived late); the
+-- batch that demoted it is kept so a redelivered batch reports the same rollup change.
+CREATE TABLE IF NOT EXISTS demotions (
+  click_id TEXT NOT NULL PRIMARY KEY,
+  batch INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** A click handed to a partition, with the number of the queue message (batch) that carried it. */
+export interface PartitionClick extends ClickRecord {
+  batch: number;
+}
+
+// Types, not interfaces: SqlStorage row types must be index-compatible records.
+/** What a partition reports about a batch's clicks: enough for exact rollup deltas. */
+export type StoredFlags = {
+  click_id: string;
+  clicked_at: number;
+  offer_id: number;
+  publisher_id: number;
+  batch: number;
+  /** Unique when stored (a later demotion is reported separately). */
+  was_unique: 0 | 1;
+  is_bot: 0 | 1;
+};
+
+export type Demotion = {
+  click_id: string;
+  batch: number;
+  clicked_at: number;
+  offer_id: number;
+  publisher_id: number;
+};
+
+/** One visitor/offer/publisher key and the time of a click of it. */
+export interface VisitorClick {
+  offer_id: number;
+  publisher_id: number;
+  visitor_hash: string;
+  at: number;
+  batch: number;
+}
+
+export const visitorKey = (c: { offer_id: number; publisher_id: number; visitor_hash: string }) =>
+  `${c.offer_id}/${c.publisher_id}/${c.visitor_hash}`;
+
+const COLUMNS = [
+  'click_id',
+  'clicked_at',
+  'offer_id',
+  'publisher_id',
+  'visitor_hash',
+  'is_bot',
+  'batch',
+  'sub1',
+  'sub2',
+  'sub3',
+  'sub4',
+  'sub5',
+  'deep_link',
+  'referrer',
+  'search_engine',
+  'search_phrase',
+  'country',
+  'region',
+  'city',
+  'colo',
+  'asn',
+  'user_agent',
+  'device',
+  'ip_prefix',
+] as const;
+
+const INSERT_SQL = `INSERT OR IGNORE INTO clicks (${COLUMNS.join(', ')}, is_unique)
+  SELECT ${COLUMNS.map((c) => `j.value ->> '${c}'`).join(', ')},
+    CASE WHEN j.value ->> 'is_bot' = 0 AND j.value ->> 'first' = 1 AND NOT EXISTS (
+      SELECT 1 FROM clicks c
+      WHERE c.offer_id = j.value ->> 'offer_id' AND c.publisher_id = j.value ->> 'publisher_id'
+        AND c.visitor_hash = j.value ->> 'visitor_hash' AND c.is_bot = 0
+        AND c.clicked_at > (j.value ->> 'clicked_at') - ${DAY_MS}
+        AND c.clicked_at <= j.value ->> 'clicked_at' AND c.click_id <> j.value ->> 'click_id'
+    ) THEN 1 ELSE 0 END
+  FROM json_each(?) j
+  RETURNING click_id, clicked_at, offer_id, publisher_id, visitor_hash, is_bot, batch`;
+
+// Clicks of the same visitor stored earlier that `at` precedes within 24 hours stop being unique.
+const DEMOTE_SQL = `UPDATE clicks SET is_unique = 0
+  WHERE offer_id = ? AND publisher_id = ? AND visitor_hash = ? AND is_bot = 0 AND is_unique = 1
+    AND clicked_at > ? AND clicked_at <= ?
+  RETURNING click_id`;
+
+/**
+ * Stores a batch's clicks. `prior` holds, per visitor key, the latest non-bot click the previous
+ * partition saw in its last 24 hours. Runs inside the caller's transaction; returns rows written.
+ */
+export function insertClicks(sql: SqlStorage, clicks: PartitionClick[], prior: Record<string, number>): number {
+  const sorted = clicks
+    .map((click) => ({ ...click, clicked_at: Date.parse(click.clicked_at) }))
+    .sort((a, b) => a.clicked_at - b.clicked_at);
+  const lastSeen = new Map<string, number>(Object.entries(prior));
+  const rows = sorted.map((click) => {
+    const key = visitorKey(click);
+    const previous = lastSeen.get(key);
+    let first: 0 | 1 = 1;
+    if (click.is_bot) first = 0;
+    else {
+      if (previous !== undefined && click.clicked_at - previous < DAY_MS) first = 0;
+      lastSeen.set(key, click.clicked_at);
+    }
+    return { ...click, first };
+  });
+  const cursor = sql.exec<{
+    click_id: string;
+    clicked_at: number;
+    offer_id: number;
+    publisher_id: number;
+    visitor_hash: string;
+    is_bot: number;
+    batch: number;
+  }>(INSERT_SQL, JSON.stringify(rows));
+  const inserted = cursor.toArray();
+  return (
+    cursor.rowsWritten +
+    demoteAfter(
+      sql,
+      inserted.filter((c) => c.is_bot === 0).map((c) => ({ ...c, at: c.clicked_at })),
+    )
+  );
+}
+
+/**
+ * Demotes clicks that the given clicks precede within 24 hours, recording the demoting batch;
+ * returns rows written.
+ */
+export function demoteAfter(sql: SqlStorage, clicks: VisitorClick[]): number {
+  let written = 0;
+  for (const x of clicks) {
+    const cursor = sql.exec<{ click_id: string }>(
+      DEMOTE_SQL,
+      x.offer_id,
+      x.publisher_id,
+      x.visitor_hash,
+      x.at,
+      x.at + DAY_MS,
+    );
+    for (const { click_id } of cursor.toArray()) {
+      written += sql.exec(
+        'INSERT OR IGNORE INTO demotions (click_id, batch) VALUES (?, ?)',
+        click_id,
+        x.batch,
+      ).rowsWritten;
+    }
+    written += cursor.rowsWritten;
+  }
+  return written;
+}
+
+/** The stored flags of the given clicks (whichever batch stored them). */
+export function storedFlags(sql: SqlStorage, clickIds: string[]): StoredFlags[] {
+  return sql
+    .exec<StoredFlags>(
+      `SELECT c.click_id, c.clicked_at, c.offer_id, c.publisher_id, c.batch, c.is_bot,
+         (c.is_unique = 1 OR d.click_id IS NOT NULL) AS was_unique
+       FROM json_each(?) j JOIN clicks c ON c.click_id = j.value
+       LEFT JOIN demotions d ON d.click_id = c.click_id`,
+      JSON.stringify(clickIds),
+    )
+    .toArray();
+}
+
+/** Demotions recorded for the given batches (rare rows: the scan stays small). */
+export function demotionsBy(sql: SqlStorage, batches: number[]): Demotion[] {
+  return sql
+    .exec<Demotion>(
+      `SELECT d.click_id, d.batch, c.clicked_at, c.offer_id, c.publisher_id
+       FROM demotions d JOIN clicks c ON c.click_id = d.click_id
+       WHERE d.batch IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(batches),
+    )
+    .toArray();
+}
+
+/** Per visitor key, the latest non-bot click at or after `since`. */
+export function latestVisits(
+  sql: SqlStorage,
+  keys: { offer_id: number; publisher_id: number; visitor_hash: string }[],
+  since: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of keys) {
+    const row = sql
+      .exec<{ at: number | null }>(
+        `SELECT MAX(clicked_at) AS at FROM clicks
+         WHERE offer_id = ? AND publisher_id = ? AND visitor_hash = ? AND is_bot = 0 AND clicked_at >= ?`,
+        key.offer_id,
+        key.publisher_id,
+        key.visitor_hash,
+        since,
+      )
+      .one();
+    if (row.at !== null) out[visitorKey(key)] = row.at;
+  }
+  return out;
+}
+
+type StoredRow = Omit<ClickRow, 'clicked_at' | 'ingest_batch'> & { clicked_at: number; batch: number };
+
+/** A stored click in the shape of the D1 clicks table (ISO time), as every reader expects it. */
+function toClickRow({ batch, clicked_at, ...row }: StoredRow): ClickRow {
+  return { ...row, clicked_at: new Date(clicked_at).toISOString(), ingest_batch: `b${batch}` };
+}
+
+export function findClick(sql: SqlStorage, clickId: string): ClickRow | null {
+  const rows = sql.exec<StoredRow>('SELECT * FROM clicks WHERE click_id = ?', clickId).toArray();
+  return rows[0] ? toClickRow(rows[0]) : null;
+}
+
+export interface PartitionStats {
+  clicks: number;
+  bytes: number;
+}
+
+export function partitionStats(sql: SqlStorage): PartitionStats {
+  const { n } = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM clicks').one();
+  return { clicks: n, bytes: sql.databaseSize };
+}
