@@ -1,6 +1,8 @@
 // What the click path needs to know about an offer and a publisher, read through two caches:
 // an in-isolate Map (short TTL, bounded size) in front of KV, with D1 as the source of truth.
 // The admin API republishes an entry to KV (and this isolate's Map) whenever it changes.
+import { getOfferClickRow } from '../db/offers';
+import { getPublisher } from '../db/publishers';
 import { errorFields, log } from '../lib/log';
 
 export interface OfferConfig {
@@ -86,23 +88,7 @@ export function publisherConfig(env: Env, ctx: WaitUntil, publisherId: number) {
 }
 
 async function loadOfferConfig(db: D1Database, offerId: number): Promise<OfferConfig | null> {
-  const row = await db
-    .prepare(
-      `SELECT o.id, o.advertiser_id, o.status, a.status AS advertiser_status, o.landing_url,
-              o.click_param, o.deep_link_hosts, o.fallback_url
-       FROM offers o JOIN advertisers a ON a.id = o.advertiser_id WHERE o.id = ?`,
-    )
-    .bind(offerId)
-    .first<{
-      id: number;
-      advertiser_id: number;
-      status: string;
-      advertiser_status: string;
-      landing_url: string;
-      click_param: string;
-      deep_link_hosts: string;
-      fallback_url: string | null;
-    }>();
+  const row = await getOfferClickRow(db, offerId);
   if (!row) return null;
   return {
     id: row.id,
@@ -116,10 +102,7 @@ async function loadOfferConfig(db: D1Database, offerId: number): Promise<OfferCo
 }
 
 async function loadPublisherConfig(db: D1Database, publisherId: number): Promise<PublisherConfig | null> {
-  const row = await db.prepare('SELECT id, status FROM publishers WHERE id = ?').bind(publisherId).first<{
-    id: number;
-    status: string;
-  }>();
+  const row = await getPublisher(db, publisherId);
   return row ? { id: row.id, active: row.status === 'active' } : null;
 }
 

@@ -3,7 +3,9 @@
 //   pending -> approved | rejected
 //   approved -> reversed
 // rejected and reversed are final.
-import type { ConversionEventType, ConversionRow, ConversionStatus, StatsColumn } from '../db/conversions';
+import type { ConversionRow, StatsColumn } from '../db/conversions';
+import { ApiError } from '../lib/errors';
+import type { ConversionEventType, ConversionStatus } from './status';
 
 const NEXT: Record<ConversionStatus, readonly ConversionStatus[]> = {
   pending: ['approved', 'rejected'],
@@ -12,15 +14,21 @@ const NEXT: Record<ConversionStatus, readonly ConversionStatus[]> = {
   reversed: [],
 };
 
-/** Statuses a conversion may be created in (a reversal of something never recorded is not). */
-export const INITIAL_STATUSES: readonly ConversionStatus[] = ['pending', 'approved', 'rejected'];
-
 export function canChangeStatus(from: ConversionStatus, to: ConversionStatus): boolean {
   return NEXT[from].includes(to);
 }
 
 export function allowedNext(from: ConversionStatus): readonly ConversionStatus[] {
   return NEXT[from];
+}
+
+/** The 409 of a move the lifecycle does not allow, naming the moves it does. */
+export function illegalStatusChange(from: ConversionStatus, to: ConversionStatus): ApiError {
+  const next = allowedNext(from);
+  const allowed = next.length > 0 ? `it can only become ${next.join(' or ')}` : `${from} is final`;
+  return new ApiError(409, 'illegal_status_change', `Cannot change a ${from} conversion to ${to}: ${allowed}`, {
+    status: `cannot change from ${from} to ${to}`,
+  });
 }
 
 /** The event a conversion entering `status` emits (pending has none beyond conversion.created). */

@@ -1,13 +1,13 @@
-// The conversion write path, shared by postbacks and the admin API. Each write is ONE D1 batch
-// (one transaction): the conversion row or its status change, the conversion_events row(s)
-// with their frozen snapshots, the daily rollup and the delivery rows of the notifications
-// outbox. After it commits, the deliveries are handed to the notifications Queue.
-import { type ClickRow, getClick } from '../db/clicks';
+// The conversion write path, shared by postbacks and the admin API (and later the portal). Each
+// write is ONE D1 batch (one transaction): the conversion row or its status change, the
+// conversion_events row(s) with their frozen snapshots, the daily rollup and the delivery rows
+// of the notifications outbox. After it commits, the deliveries are handed to the notifications
+// Queue. The rules come from the pure modules beside it; the SQL from src/db/.
+import { getClick } from '../db/clicks';
 import {
   addConversionStatsStatement,
   type ConversionEventRow,
   type ConversionRow,
-  type ConversionStatus,
   type ConversionWithGoal,
   getConversion,
   insertConversionStatement,
@@ -17,29 +17,21 @@ import {
   type StatsKey,
   updateConversionStatusStatement,
 } from '../db/conversions';
-import { randomId } from '../lib/crypto';
+import { getOfferName } from '../db/offers';
 import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
 import { utcDay } from '../lib/time';
 import { deliveryStatements, sendDeliveryMessages } from '../notify/fanout';
-import { buildSnapshot } from '../notify/snapshot';
 import {
-  allowedNext,
   canChangeStatus,
   creationEventTypes,
+  illegalStatusChange,
   statsContribution,
   statsMove,
   statusEventType,
 } from './lifecycle';
-
-export type Actor = ConversionEventRow['actor'];
-
-/** What a snapshot needs besides the conversion row. */
-export interface SnapshotContext {
-  offerName: string;
-  goalKey: string;
-  click: ClickRow | null;
-}
+import { buildEvent, type SnapshotContext } from './snapshot';
+import type { ConversionActor as Actor, ConversionStatus } from './status';
 
 const statsKey = (cv: ConversionRow): StatsKey => ({
   day: utcDay(cv.created_at),
@@ -47,36 +39,6 @@ const statsKey = (cv: ConversionRow): StatsKey => ({
   publisher_id: cv.publisher_id,
   currency: cv.payout_currency,
 });
-
-function eventRow(
-  cv: ConversionRow,
-  type: ConversionEventRow['type'],
-  from: ConversionStatus | null,
-  actor: Actor,
-  reason: string | null,
-  context: SnapshotContext,
-  now: string,
-): ConversionEventRow {
-  const snapshot = buildSnapshot({
-    event: type,
-    eventTime: now,
-    conversion: cv,
-    goalKey: context.goalKey,
-    offerName: context.offerName,
-    click: context.click,
-  });
-  return {
-    id: randomId('evt_'),
-    conversion_id: cv.id,
-    type,
-    from_status: from,
-    to_status: cv.status,
-    actor,
-    reason,
-    snapshot: JSON.stringify(snapshot),
-    created_at: now,
-  };
-}
 
 function fanout(db: D1Database, event: ConversionEventRow, cv: ConversionRow, now: string) {
   return deliveryStatements(
@@ -111,7 +73,7 @@ export async function insertConversion(
   alsoIfCreated: D1PreparedStatement[] = [],
 ): Promise<Committed | null> {
   const now = row.created_at;
-  const events = creationEventTypes(row.status).map((type) => eventRow(row, type, null, actor, null, context, now));
+  const events = creationEventTypes(row.status).map((type) => buildEvent(row, type, null, actor, null, context, now));
   const statements: D1PreparedStatement[] = [insertConversionStatement(db, row)];
   const fanoutIndexes: number[] = [];
   for (const event of events) {
@@ -144,7 +106,7 @@ export async function applyStatusChange(
   const type = statusEventType(to);
   if (!type || !canChangeStatus(cv.status, to)) throw illegalStatusChange(cv.status, to);
   const changed: ConversionRow = { ...cv, status: to, updated_at: now };
-  const event = eventRow(changed, type, cv.status, actor, reason, context, now);
+  const event = buildEvent(changed, type, cv.status, actor, reason, context, now);
   const deliveries = fanout(db, event, changed, now);
   let results: D1Result[];
   try {
@@ -168,20 +130,12 @@ export async function applyStatusChange(
   };
 }
 
-export function illegalStatusChange(from: ConversionStatus, to: ConversionStatus): ApiError {
-  const next = allowedNext(from);
-  const allowed = next.length > 0 ? `it can only become ${next.join(' or ')}` : `${from} is final`;
-  return new ApiError(409, 'illegal_status_change', `Cannot change a ${from} conversion to ${to}: ${allowed}`, {
-    status: `cannot change from ${from} to ${to}`,
-  });
-}
-
 export async function loadSnapshotContext(db: D1Database, cv: ConversionWithGoal): Promise<SnapshotContext> {
-  const [offer, click] = await Promise.all([
-    db.prepare('SELECT name FROM offers WHERE id = ?').bind(cv.offer_id).first<{ name: string }>(),
+  const [offerName, click] = await Promise.all([
+    getOfferName(db, cv.offer_id),
     cv.click_id ? getClick(db, cv.click_id) : Promise.resolve(null),
   ]);
-  return { offerName: offer?.name ?? '', goalKey: cv.goal_key, click };
+  return { offerName: offerName ?? '', goalKey: cv.goal_key, click };
 }
 
 export interface StatusChangeResult {

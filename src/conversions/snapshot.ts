@@ -1,8 +1,10 @@
 // The data of one conversion event as publishers receive it, frozen when the event happens so
 // every attempt of every delivery of that event sends the same values.
 import type { ClickRow } from '../db/clicks';
-import type { ConversionEventType, ConversionRow } from '../db/conversions';
+import type { ConversionEventRow, ConversionRow } from '../db/conversions';
+import { randomId } from '../lib/crypto';
 import { formatAmount } from '../lib/money';
+import type { ConversionActor, ConversionEventType, ConversionStatus } from './status';
 
 export interface ProductLine {
   sku: string | null;
@@ -101,5 +103,43 @@ export function buildSnapshot(input: {
           deep_link: click.deep_link,
         }
       : null,
+  };
+}
+
+/** What a snapshot needs besides the conversion row. */
+export interface SnapshotContext {
+  offerName: string;
+  goalKey: string;
+  click: ClickRow | null;
+}
+
+/** The conversion_events row of `cv` entering its status, with its frozen snapshot. */
+export function buildEvent(
+  cv: ConversionRow,
+  type: ConversionEventType,
+  from: ConversionStatus | null,
+  actor: ConversionActor,
+  reason: string | null,
+  context: SnapshotContext,
+  now: string,
+): ConversionEventRow {
+  const snapshot = buildSnapshot({
+    event: type,
+    eventTime: now,
+    conversion: cv,
+    goalKey: context.goalKey,
+    offerName: context.offerName,
+    click: context.click,
+  });
+  return {
+    id: randomId('evt_'),
+    conversion_id: cv.id,
+    type,
+    from_status: from,
+    to_status: cv.status,
+    actor,
+    reason,
+    snapshot: JSON.stringify(snapshot),
+    created_at: now,
   };
 }

@@ -1,4 +1,6 @@
 // The scheduled handler: housekeeping that is safe to run any number of times.
+import { purgeClicksStatement } from '../db/clicks';
+import { maxAttributionWindowDays } from '../db/offers';
 import { errorFields, log } from '../lib/log';
 import { DAY_MS, iso } from '../lib/time';
 import { reconcileDeliveries } from '../notify/reconcile';
@@ -22,16 +24,9 @@ export async function purgeExpiredClicks(
 ): Promise<number> {
   const days = Number(env.CLICK_RETENTION_DAYS);
   if (!Number.isFinite(days) || days < 1) return 0;
-  const window = await env.DB.prepare('SELECT MAX(attribution_window_days) AS days FROM offers').first<{
-    days: number | null;
-  }>();
-  const cutoff = iso(now - Math.max(days, window?.days ?? 0) * DAY_MS);
-  const purge = env.DB.prepare(
-    `DELETE FROM clicks WHERE click_id IN (
-       SELECT click_id FROM clicks k WHERE k.clicked_at < ?
-         AND NOT EXISTS (SELECT 1 FROM conversions v WHERE v.click_id = k.click_id)
-       LIMIT ?)`,
-  ).bind(cutoff, batchSize);
+  const window = await maxAttributionWindowDays(env.DB);
+  const cutoff = iso(now - Math.max(days, window ?? 0) * DAY_MS);
+  const purge = purgeClicksStatement(env.DB, cutoff, batchSize);
   let deleted = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
     const changes = (await purge.run()).meta.changes ?? 0;

@@ -13,6 +13,19 @@ export interface AdvertiserRow {
 export const getAdvertiser = (db: D1Database, id: number) =>
   db.prepare('SELECT * FROM advertisers WHERE id = ?').bind(id).first<AdvertiserRow>();
 
+/** The advertiser holding a postback key, by the key's SHA-256 (keys are random, so this is a lookup). */
+export const advertiserByKeyHashStatement = (db: D1Database, keyHash: string): D1PreparedStatement =>
+  db.prepare('SELECT * FROM advertisers WHERE postback_key_hash = ?').bind(keyHash);
+
+export const getAdvertiserByKeyHash = (db: D1Database, keyHash: string): Promise<AdvertiserRow | null> =>
+  advertiserByKeyHashStatement(db, keyHash).first<AdvertiserRow>();
+
+export const advertiserOfOfferStatement = (db: D1Database, offerId: number): D1PreparedStatement =>
+  db.prepare('SELECT a.* FROM advertisers a JOIN offers o ON o.advertiser_id = a.id WHERE o.id = ?').bind(offerId);
+
+export const getAdvertiserOfOffer = (db: D1Database, offerId: number): Promise<AdvertiserRow | null> =>
+  advertiserOfOfferStatement(db, offerId).first<AdvertiserRow>();
+
 export async function listAdvertisers(db: D1Database, after: number, limit: number) {
   const { results } = await db
     .prepare('SELECT * FROM advertisers WHERE id > ? ORDER BY id LIMIT ?')

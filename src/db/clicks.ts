@@ -242,3 +242,21 @@ export async function listClicks(
     .all<ListedClickRow>();
   return results;
 }
+
+/** The click row by id, for a caller's own read batch (getClick runs the same read alone). */
+export const selectClickStatement = (db: D1Database, clickId: string): D1PreparedStatement =>
+  db.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId);
+
+/**
+ * Deletes up to `limit` clicks from before `cutoff` that led to no conversion (attribution
+ * disputes need those); run it again while it deletes a full `limit`.
+ */
+export const purgeClicksStatement = (db: D1Database, cutoff: string, limit: number): D1PreparedStatement =>
+  db
+    .prepare(
+      `DELETE FROM clicks WHERE click_id IN (
+         SELECT click_id FROM clicks k WHERE k.clicked_at < ?
+           AND NOT EXISTS (SELECT 1 FROM conversions v WHERE v.click_id = k.click_id)
+         LIMIT ?)`,
+    )
+    .bind(cutoff, limit);

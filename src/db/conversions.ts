@@ -1,20 +1,9 @@
 // conversions and conversion_events tables: row types shared by the postback flow (which
 // writes them) and the notification flow (which reads events and their snapshots).
 
-export type ConversionStatus = 'pending' | 'approved' | 'rejected' | 'reversed';
+import type { ConversionActor, ConversionEventType, ConversionStatus } from '../conversions/status';
 
-export type ConversionEventType =
-  | 'conversion.created'
-  | 'conversion.approved'
-  | 'conversion.rejected'
-  | 'conversion.reversed';
-
-export const CONVERSION_EVENT_TYPES: readonly ConversionEventType[] = [
-  'conversion.created',
-  'conversion.approved',
-  'conversion.rejected',
-  'conversion.reversed',
-];
+export type { ConversionEventType, ConversionStatus };
 
 export interface ConversionRow {
   id: string;
@@ -52,9 +41,9 @@ export interface ConversionEventRow {
   type: ConversionEventType;
   from_status: ConversionStatus | null;
   to_status: ConversionStatus;
-  actor: 'postback' | 'admin' | 'system';
+  actor: ConversionActor;
   reason: string | null;
-  /** JSON of a ConversionSnapshot (src/notify/snapshot.ts). */
+  /** JSON of a ConversionSnapshot (src/conversions/snapshot.ts). */
   snapshot: string;
   created_at: string;
 }

@@ -2,9 +2,9 @@
 // click row, its conversions, their status histories and deliveries, and the postback requests
 // that named the click or its conversions. Every section is bounded.
 
-import type { DeliveryRow } from '../notify/store';
-import type { ClickRow } from './clicks';
+import { type ClickRow, selectClickStatement } from './clicks';
 import type { ConversionEventRow, ConversionWithGoal } from './conversions';
+import type { DeliveryRow } from './deliveries';
 import type { PostbackLogRow } from './postback-log';
 
 export interface DisputeLimits {
@@ -38,7 +38,7 @@ export async function readClickDispute(
   limits: DisputeLimits,
 ): Promise<ClickDisputeRows> {
   const [click, conversions, events, deliveries, postbacks] = await db.batch([
-    db.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId),
+    selectClickStatement(db, clickId),
     db
       .prepare(
         `SELECT c.*, g.key AS goal_key FROM conversions c JOIN goals g ON g.id = c.goal_id

@@ -40,8 +40,48 @@ export interface PayoutRuleRow {
   created_at: string;
 }
 
-export const getOffer = (db: D1Database, id: number) =>
-  db.prepare('SELECT * FROM offers WHERE id = ?').bind(id).first<OfferRow>();
+export const selectOfferStatement = (db: D1Database, id: number): D1PreparedStatement =>
+  db.prepare('SELECT * FROM offers WHERE id = ?').bind(id);
+
+export const getOffer = (db: D1Database, id: number): Promise<OfferRow | null> =>
+  selectOfferStatement(db, id).first<OfferRow>();
+
+export const offerNameStatement = (db: D1Database, id: number): D1PreparedStatement =>
+  db.prepare('SELECT name FROM offers WHERE id = ?').bind(id);
+
+export const getOfferName = async (db: D1Database, id: number): Promise<string | null> =>
+  (await offerNameStatement(db, id).first<{ name: string }>())?.name ?? null;
+
+/** The longest attribution window of any offer, in days (null without offers). */
+export const maxAttributionWindowStatement = (db: D1Database): D1PreparedStatement =>
+  db.prepare('SELECT MAX(attribution_window_days) AS days FROM offers');
+
+export const maxAttributionWindowDays = async (db: D1Database): Promise<number | null> =>
+  (await maxAttributionWindowStatement(db).first<{ days: number | null }>())?.days ?? null;
+
+/** What the click path caches about an offer: the offer with its advertiser's status. */
+export interface OfferClickRow {
+  id: number;
+  advertiser_id: number;
+  status: OfferRow['status'];
+  advertiser_status: 'active' | 'paused';
+  landing_url: string;
+  click_param: string;
+  deep_link_hosts: string;
+  fallback_url: string | null;
+}
+
+export const offerClickStatement = (db: D1Database, id: number): D1PreparedStatement =>
+  db
+    .prepare(
+      `SELECT o.id, o.advertiser_id, o.status, a.status AS advertiser_status, o.landing_url,
+              o.click_param, o.deep_link_hosts, o.fallback_url
+       FROM offers o JOIN advertisers a ON a.id = o.advertiser_id WHERE o.id = ?`,
+    )
+    .bind(id);
+
+export const getOfferClickRow = (db: D1Database, id: number): Promise<OfferClickRow | null> =>
+  offerClickStatement(db, id).first<OfferClickRow>();
 
 export async function listOffers(db: D1Database, after: number, limit: number, advertiserId?: number) {
   const filter = advertiserId === undefined ? '' : 'AND advertiser_id = ?';

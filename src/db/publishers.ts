@@ -8,8 +8,11 @@ export interface PublisherRow {
   updated_at: string;
 }
 
-export const getPublisher = (db: D1Database, id: number) =>
-  db.prepare('SELECT * FROM publishers WHERE id = ?').bind(id).first<PublisherRow>();
+export const selectPublisherStatement = (db: D1Database, id: number): D1PreparedStatement =>
+  db.prepare('SELECT * FROM publishers WHERE id = ?').bind(id);
+
+export const getPublisher = (db: D1Database, id: number): Promise<PublisherRow | null> =>
+  selectPublisherStatement(db, id).first<PublisherRow>();
 
 export async function listPublishers(db: D1Database, after: number, limit: number) {
   const { results } = await db

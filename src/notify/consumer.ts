@@ -3,22 +3,25 @@
 // schedule's delay, or let the message go to the dead-letter queue. Messages of a batch are
 // delivered concurrently. Nothing is acknowledged before its outcome is in D1: if recording
 // fails, the message is retried (the publisher may see the same webhook-id twice, never zero).
+
+import type { ConversionSnapshot } from '../conversions/snapshot';
+import {
+  claimDelivery,
+  type DeliveryResult,
+  type DeliveryWork,
+  getDeliveryProgress,
+  markDeadStatement,
+  recordAttemptOnDeliveryStatement,
+} from '../db/deliveries';
+import { type AttemptRecord, insertAttemptStatement } from '../db/delivery-attempts';
+import { disableEndpointStatement } from '../db/endpoints';
 import { errorFields, log } from '../lib/log';
 import { checkDestination } from './destination';
 import type { NotificationMessage } from './fanout';
 import { buildRequest } from './payload';
 import { classify, MAX_ATTEMPTS, retryDelaySeconds, type Verdict } from './schedule';
 import { SEND_TIMEOUT_MS, sendRequest } from './send';
-import type { ConversionSnapshot } from './snapshot';
-import {
-  type AttemptRecord,
-  activeSecrets,
-  claimDelivery,
-  type DeliveryResult,
-  type DeliveryWork,
-  markDeadStatement,
-  recordAttemptStatements,
-} from './store';
+import { activeSecrets } from './signing';
 
 export const NOTIFICATIONS_QUEUE_NAME = 'clickhop-notifications';
 
@@ -30,6 +33,9 @@ export interface ConsumerOptions {
 }
 
 type Action = { ack: true } | { ack: false; delaySeconds?: number };
+
+/** A delivery's state after an attempt, and the endpoint to disable when it answered 410 Gone. */
+type AttemptOutcome = DeliveryResult & { disableEndpoint?: { id: number; reason: string } };
 
 const ACK: Action = { ack: true };
 
@@ -198,7 +204,7 @@ async function finish(
 ): Promise<Action> {
   const nowMs = Date.now();
   const now = new Date(nowMs).toISOString();
-  const result: DeliveryResult =
+  const result: AttemptOutcome =
     verdict.kind === 'delivered'
       ? { status: 'delivered', nextAttemptAt: null, deliveredAt: now }
       : verdict.kind === 'retry'
@@ -232,12 +238,26 @@ async function finish(
   return verdict.deadLetter ? { ack: false } : ACK;
 }
 
+/**
+ * One attempt and its effect, for one batch: the attempt row, the delivery's new state (second:
+ * its change count tells whether this attempt was the one recorded), and the endpoint disabled.
+ */
+function recordAttemptStatements(
+  db: D1Database,
+  record: AttemptRecord,
+  result: AttemptOutcome,
+  now: string,
+): D1PreparedStatement[] {
+  const statements = [insertAttemptStatement(db, record), recordAttemptOnDeliveryStatement(db, record, result, now)];
+  if (result.disableEndpoint) {
+    statements.push(disableEndpointStatement(db, result.disableEndpoint.id, result.disableEndpoint.reason, now));
+  }
+  return statements;
+}
+
 /** True when a write that reported no change had in fact landed (an in-place retry replayed it). */
 async function recordedByThisAttempt(db: D1Database, record: AttemptRecord): Promise<boolean> {
-  const row = await db
-    .prepare('SELECT attempts, last_attempt_at FROM deliveries WHERE id = ?')
-    .bind(record.deliveryId)
-    .first<{ attempts: number; last_attempt_at: string | null }>();
+  const row = await getDeliveryProgress(db, record.deliveryId);
   return row?.attempts === record.attempt && row.last_attempt_at === record.startedAt;
 }
 

@@ -5,4 +5,3 @@ export { checkDestination } from './destination';
 export { devReceiverRoutes } from './dev-receiver';
 export { deliveryStatements, enqueueDeliveries, type NotificationMessage, sendDeliveryMessages } from './fanout';
 export { reconcileDeliveries } from './reconcile';
-export { buildSnapshot, type ConversionSnapshot } from './snapshot';

@@ -2,7 +2,7 @@
 // work: names are case sensitive, every value is URL-encoded (so a value can never add a query
 // parameter, a path segment or a fragment), and rendering is one pass over the template (a
 // value that looks like a macro stays text).
-import type { ConversionSnapshot } from './snapshot';
+import type { ConversionSnapshot } from '../conversions/snapshot';
 
 type Value = (s: ConversionSnapshot) => string | number | null | undefined;
 

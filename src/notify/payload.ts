@@ -1,9 +1,10 @@
 // What a delivery sends: the URL (template rendered with macros) and, for POST formats, a body
 // built from the frozen snapshot. Rendering is deterministic: every attempt of a delivery sends
 // the same URL and the same body bytes; only webhook-timestamp and the signature change.
+
+import type { ConversionSnapshot } from '../conversions/snapshot';
 import { renderTemplate } from './macros';
 import { signatureHeader } from './signing';
-import type { ConversionSnapshot } from './snapshot';
 
 export type EndpointMethod = 'GET' | 'POST';
 export type EndpointFormat = 'query' | 'json' | 'form';

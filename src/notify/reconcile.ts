@@ -3,6 +3,7 @@
 // retrying long past their next attempt (the message was lost). Safe to run any number of
 // times: a re-sent delivery gets a fresh enqueued_at, and a delivery claimed by one message is
 // skipped by any other.
+import { overdueDeliveries, releaseDeliveries, stuckDeliveries, unsentDeliveries } from '../db/deliveries';
 import { iso } from '../lib/time';
 import { sendDeliveryMessages } from './fanout';
 
@@ -19,37 +20,15 @@ export interface ReconcileResult {
 }
 
 export async function reconcileDeliveries(env: Env, now = Date.now()): Promise<ReconcileResult> {
+  const db = env.DB;
   const graceCutoff = iso(now - ENQUEUE_GRACE_MS);
   const stuckCutoff = iso(now - STUCK_AFTER_MS);
-  const ids = async (sql: string, ...binds: unknown[]) =>
-    (
-      await env.DB.prepare(sql)
-        .bind(...binds, LIMIT)
-        .all<{ id: string }>()
-    ).results.map((r) => r.id);
-
-  const unsent = await ids(
-    `SELECT id FROM deliveries WHERE status = 'pending' AND enqueued_at IS NULL AND updated_at < ? ORDER BY updated_at LIMIT ?`,
-    graceCutoff,
-  );
-  const stuck = await ids(
-    `SELECT id FROM deliveries WHERE status = 'pending' AND enqueued_at < ? ORDER BY enqueued_at LIMIT ?`,
-    stuckCutoff,
-  );
-  const overdue = await ids(
-    `SELECT id FROM deliveries WHERE status = 'retrying' AND next_attempt_at < ?1
-       AND (enqueued_at IS NULL OR enqueued_at < ?1) ORDER BY next_attempt_at LIMIT ?2`,
-    stuckCutoff,
-  );
+  const unsent = await unsentDeliveries(db, graceCutoff, LIMIT);
+  const stuck = await stuckDeliveries(db, stuckCutoff, LIMIT);
+  const overdue = await overdueDeliveries(db, stuckCutoff, LIMIT);
   const handOver = [...stuck, ...overdue];
-  if (handOver.length > 0) {
-    // Their old message is presumed lost: let whichever message comes next claim them.
-    await env.DB.prepare(
-      `UPDATE deliveries SET message_id = NULL WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('pending', 'retrying')`,
-    )
-      .bind(JSON.stringify(handOver))
-      .run();
-  }
+  // Their old message is presumed lost: let whichever message comes next claim them.
+  if (handOver.length > 0) await releaseDeliveries(db, handOver);
   await sendDeliveryMessages(env, [...unsent, ...handOver]);
   return { unsent: unsent.length, stuck: stuck.length, overdue: overdue.length };
 }

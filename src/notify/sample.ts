@@ -1,13 +1,14 @@
 // POST /api/v1/endpoints/:id/test: a synthetic, clearly marked event sent straight to the
 // endpoint (not through the Queue, not logged as a delivery), with the request made and the
 // answer received returned to the operator.
-import type { ConversionEventType } from '../db/conversions';
+import type { ConversionSnapshot } from '../conversions/snapshot';
+import type { ConversionEventType } from '../conversions/status';
+import type { EndpointRow } from '../db/endpoints';
 import { randomId } from '../lib/crypto';
 import { checkDestination } from './destination';
 import { buildRequest, type OutboundRequest } from './payload';
 import { SEND_TIMEOUT_MS, sendRequest } from './send';
-import type { ConversionSnapshot } from './snapshot';
-import { activeSecrets, type EndpointRow } from './store';
+import { activeSecrets } from './signing';
 
 const STATUS_OF_EVENT: Record<ConversionEventType, ConversionSnapshot['status']> = {
   'conversion.created': 'pending',

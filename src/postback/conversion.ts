@@ -1,20 +1,26 @@
-// From an attributed postback to a stored conversion: pick the goal, price the sale, then
-// create, recognise a replay, or apply a status change. Deduplication is the database's job
+// From an attributed postback to a stored conversion: pick the goal named by the request, then
+// create, recognise a replay, or apply a status change, using the conversion domain
+// (src/conversions/) for keys, pricing and the write. Deduplication is the database's job
 // (UNIQUE (offer_id, goal_id, dedupe_key)); reads before the write only choose the answer.
+import {
+  buildConversion,
+  type Committed,
+  changeConversionStatus,
+  checkInitialStatus,
+  dedupeKey,
+  insertConversion,
+  isRepeatKey,
+  orderKey,
+  priceSale,
+} from '../conversions';
 import type { ConversionRow, ConversionStatus, ConversionWithGoal } from '../db/conversions';
-import type { GoalRow, GoalWithRules } from '../db/offers';
-import { randomId } from '../lib/crypto';
-import { ApiError, badRequest, type FieldErrors } from '../lib/errors';
-import { formatAmount, parseAmount } from '../lib/money';
-import { iso, nowIso } from '../lib/time';
-import type { ProductLine } from '../notify/snapshot';
+import type { GoalWithRules } from '../db/offers';
+import { ApiError, badRequest } from '../lib/errors';
+import { nowIso } from '../lib/time';
 import type { Target } from './attribution';
 import type { PostbackInput } from './input';
-import { INITIAL_STATUSES } from './lifecycle';
-import { type PricedLine, priceConversion, selectRules, usesPercent } from './payout';
 import type { MappedParams, ProfileName } from './profiles';
 import type { PostbackReads } from './reads';
-import { type Committed, changeConversionStatus, insertConversion } from './record';
 
 export type PostbackOutcome = 'created' | 'duplicate' | 'updated';
 
@@ -66,15 +72,15 @@ export async function recordPostback(
 
   const entry = explicitGoal ?? defaultGoal(goals);
   if (!entry) throw new ApiError(404, 'goal_not_found', 'The offer has no goals');
-  const key = dedupeKey(target, entry.goal, input, names);
+  const key = conversionKey(target, entry, input, names);
   let row: ConversionRow | null = null;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // A replay or status update is recognised by its key before the sale is checked and priced.
-    if (!key.startsWith('r:')) {
+    if (!isRepeatKey(key)) {
       const existing = (await reads.conversionsByKey(target.offer.id, key)).find((cv) => cv.goal_id === entry.goal.id);
       if (existing) return updateExisting(db, existing, input);
     }
-    row ??= buildConversion(target, entry, input, names, source, key);
+    row ??= buildPostbackConversion(target, entry, input, names, source, key);
     const context = {
       offerName: target.offer.name,
       goalKey: entry.goal.key,
@@ -118,7 +124,7 @@ async function existingByOrder(
   goal: GoalEntry | null,
   names: Names,
 ): Promise<ConversionWithGoal | null> {
-  const found = await reads.conversionsByKey(offerId, `o:${orderId}`);
+  const found = await reads.conversionsByKey(offerId, orderKey(orderId));
   const matching = goal ? found.filter((cv) => cv.goal_id === goal.goal.id) : found;
   if (matching.length <= 1) return matching[0] ?? null;
   throw badRequest(`Order ${orderId} has conversions for several goals; send event to choose one`, {
@@ -142,16 +148,18 @@ function defaultGoal(goals: GoalEntry[]): GoalEntry | undefined {
   return goals.find((g) => g.goal.is_default === 1) ?? goals[0];
 }
 
-function dedupeKey(target: Target, goal: GoalRow, input: PostbackInput, names: Names): string {
-  if (input.order_id !== undefined) return `o:${input.order_id}`;
-  if (goal.allow_repeats === 1) return `r:${randomId('', 12)}`;
-  if (target.kind === 'click') return `c:${target.clickId}`;
+function conversionKey(target: Target, entry: GoalEntry, input: PostbackInput, names: Names): string {
+  const key = dedupeKey(entry.goal, {
+    orderId: input.order_id,
+    clickId: target.kind === 'click' ? target.clickId : undefined,
+  });
+  if (key !== null) return key;
   throw badRequest('order_id is required for offer_id + publisher_id postbacks of a goal that converts once', {
     [names.order_id ?? 'order_id']: 'is required without a click ID',
   });
 }
 
-function buildConversion(
+function buildPostbackConversion(
   target: Exclude<Target, { kind: 'order' }>,
   entry: GoalEntry,
   input: PostbackInput,
@@ -160,104 +168,34 @@ function buildConversion(
   key: string,
 ): ConversionRow {
   const status = input.status ?? entry.goal.default_status;
-  if (!INITIAL_STATUSES.includes(status)) {
-    throw new ApiError(409, 'illegal_status_change', `A new conversion cannot start as ${status}`, {
-      [names.status ?? 'status']: `must be one of ${INITIAL_STATUSES.join(', ')} for a new conversion`,
-    });
-  }
-  const sale = priceSale(target, entry, input, names);
-  const subs =
-    target.kind === 'click'
-      ? [target.click?.sub1, target.click?.sub2, target.click?.sub3, target.click?.sub4, target.click?.sub5]
-      : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5];
-  const now = nowIso();
-  return {
-    id: randomId('cv_'),
-    offer_id: target.offer.id,
-    goal_id: entry.goal.id,
-    advertiser_id: target.offer.advertiser_id,
-    publisher_id: target.publisherId,
-    click_id: target.kind === 'click' ? target.clickId : null,
-    click_time: target.kind === 'click' ? iso(target.clickedAt) : null,
-    order_id: input.order_id ?? null,
-    dedupe_key: key,
+  checkInitialStatus(status, names.status ?? 'status');
+  const sale = priceSale(
+    input,
+    {
+      offerCurrency: target.offer.currency,
+      goalKey: entry.goal.key,
+      rules: entry.rules,
+      publisherId: target.publisherId,
+    },
+    (field) => names[field] ?? field,
+  );
+  const click = target.kind === 'click' ? target.click : null;
+  return buildConversion({
+    offer: target.offer,
+    goal: entry.goal,
+    publisherId: target.publisherId,
+    click: target.kind === 'click' ? { id: target.clickId, clickedAt: target.clickedAt } : null,
+    orderId: input.order_id ?? null,
+    dedupeKey: key,
     status,
-    ...sale,
+    sale,
     voucher: input.voucher ?? null,
     description: input.description ?? null,
-    sub1: subs[0] ?? null,
-    sub2: subs[1] ?? null,
-    sub3: subs[2] ?? null,
-    sub4: subs[3] ?? null,
-    sub5: subs[4] ?? null,
+    subs:
+      target.kind === 'click'
+        ? [click?.sub1, click?.sub2, click?.sub3, click?.sub4, click?.sub5]
+        : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5],
     source,
-    flags: null,
-    created_at: now,
-    updated_at: now,
-  };
-}
-
-type Sale = Pick<ConversionRow, 'currency' | 'amount' | 'payout_currency' | 'revenue' | 'payout' | 'products'>;
-
-/**
- * Amounts in minor units. The sale currency defaults to the offer's; a percentage of a sale in
- * another currency would need an exchange rate, which Clickhop does not have, so it is refused.
- */
-function priceSale(
-  target: Exclude<Target, { kind: 'order' }>,
-  entry: GoalEntry,
-  input: PostbackInput,
-  names: Names,
-): Sale {
-  const errors: FieldErrors = {};
-  const name = (field: keyof Names) => names[field] ?? field;
-  const currency = input.currency ?? target.offer.currency;
-  let lines: PricedLine[] | null = null;
-  let products: ProductLine[] | null = null;
-  if (input.products) {
-    lines = [];
-    products = [];
-    input.products.forEach((product, i) => {
-      const price = parseAmount(product.unit_price, currency);
-      if (!price.ok) {
-        errors[`${name('products')}.${i}.unit_price`] = price.reason;
-        return;
-      }
-      const total = price.minor * product.quantity;
-      if (!Number.isSafeInteger(total)) errors[`${name('products')}.${i}.quantity`] = 'makes the line total too large';
-      lines?.push({ total, quantity: product.quantity, commission_group: product.commission_group });
-      products?.push({
-        sku: product.sku,
-        name: product.name,
-        unit_price: formatAmount(price.minor, currency),
-        quantity: product.quantity,
-        category: product.category,
-        commission_group: product.commission_group,
-      });
-    });
-  }
-  let amount = lines ? lines.reduce((sum, line) => sum + line.total, 0) : 0;
-  if (input.amount !== undefined) {
-    const parsed = parseAmount(input.amount, currency);
-    if (parsed.ok) amount = parsed.minor;
-    else errors[name('amount')] = parsed.reason;
-  }
-  const rules = selectRules(entry.rules, target.publisherId);
-  if (currency !== target.offer.currency && usesPercent(rules)) {
-    errors[name('currency')] =
-      `must be ${target.offer.currency}: goal ${entry.goal.key} pays a percentage and sales in other currencies are not converted`;
-  }
-  if (Object.keys(errors).length > 0) throw badRequest(`Invalid ${Object.keys(errors).join(', ')}`, errors);
-  const price = priceConversion(rules, { amount, lines });
-  if (!Number.isSafeInteger(amount) || !Number.isSafeInteger(price.revenue) || !Number.isSafeInteger(price.payout)) {
-    throw badRequest('Amounts are too large', { [name('amount')]: 'is too large' });
-  }
-  return {
-    currency,
-    amount,
-    payout_currency: target.offer.currency,
-    revenue: price.revenue,
-    payout: price.payout,
-    products: products ? JSON.stringify(products) : null,
-  };
+    now: nowIso(),
+  });
 }

@@ -2,6 +2,7 @@
 // is read (query + body), mapped onto canonical parameters, authenticated, attributed, stored,
 // answered in JSON, and recorded in the postback log whatever its outcome.
 import { type Context, Hono } from 'hono';
+import { afterCommit } from '../conversions';
 import type { ConversionWithGoal } from '../db/conversions';
 import { ApiError } from '../lib/errors';
 import { formatAmount } from '../lib/money';
@@ -20,7 +21,6 @@ import {
   tradeTrackerProfile,
 } from './profiles';
 import { PostbackReads } from './reads';
-import { afterCommit } from './record';
 
 type PostbackEnv = { Bindings: Env };
 

@@ -1,7 +1,7 @@
 // The canonical parameters of a postback, checked for shape: lengths, enums, numbers, the
 // products list. Money is parsed later (money.ts), once the offer's currency is known.
 import * as z from 'zod';
-import type { ConversionStatus } from '../db/conversions';
+import { CONVERSION_STATUSES } from '../conversions/status';
 import { badRequest, type FieldErrors } from '../lib/errors';
 import { isCurrency } from '../lib/money';
 import type { CanonicalField, MappedParams } from './profiles';
@@ -68,8 +68,6 @@ const products = z
   })
   .pipe(z.array(productLineInput, 'must be a JSON array of products').min(1).max(100));
 
-export const STATUSES = ['pending', 'approved', 'rejected', 'reversed'] as const satisfies readonly ConversionStatus[];
-
 export const postbackInput = z.object({
   click_id: identifier(255).optional(),
   event: identifier(64).optional(),
@@ -80,7 +78,7 @@ export const postbackInput = z.object({
     .transform((v) => v.trim().toUpperCase())
     .refine(isCurrency, 'is not an ISO 4217 currency code')
     .optional(),
-  status: z.enum(STATUSES, `must be one of ${STATUSES.join(', ')}`).optional(),
+  status: z.enum(CONVERSION_STATUSES, `must be one of ${CONVERSION_STATUSES.join(', ')}`).optional(),
   voucher: identifier(255).optional(),
   description: text(1000).optional(),
   products: products.optional(),

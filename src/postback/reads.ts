@@ -4,8 +4,15 @@
 // later step asks this object; a question the batch did not cover (a parameter that validation
 // reads differently, a re-read after losing a race) goes to D1 and is remembered.
 import { type ClickIdParts, clickIdKeys, verifyClickId } from '../click/click-id';
-import type { AdvertiserRow } from '../db/advertisers';
-import { type ClickRow, getClick } from '../db/clicks';
+import { clickKey, orderKey } from '../conversions/dedup';
+import {
+  type AdvertiserRow,
+  advertiserByKeyHashStatement,
+  advertiserOfOfferStatement,
+  getAdvertiserByKeyHash,
+  getAdvertiserOfOffer,
+} from '../db/advertisers';
+import { type ClickRow, getClick, selectClickStatement } from '../db/clicks';
 import { type ConversionWithGoal, conversionsByKeysStatement, findConversionsByKeys } from '../db/conversions';
 import {
   type GoalRow,
@@ -16,13 +23,11 @@ import {
   groupGoals,
   type OfferRow,
   type PayoutRuleRow,
+  selectOfferStatement,
 } from '../db/offers';
-import { getPublisher, type PublisherRow } from '../db/publishers';
+import { getPublisher, type PublisherRow, selectPublisherStatement } from '../db/publishers';
 import { sha256Hex } from '../lib/crypto';
 import type { CanonicalParams } from './profiles';
-
-const ADVERTISER_BY_KEY = 'SELECT * FROM advertisers WHERE postback_key_hash = ?';
-const ADVERTISER_OF_OFFER = 'SELECT a.* FROM advertisers a JOIN offers o ON o.advertiser_id = a.id WHERE o.id = ?';
 
 const positiveId = (text: string | undefined): number | null =>
   text !== undefined && /^[1-9]\d{0,9}$/.test(text) && Number(text) <= 0xffffffff ? Number(text) : null;
@@ -66,8 +71,8 @@ export class PostbackReads {
     const publisherId = parts?.publisherId ?? positiveId(params.publisher_id);
     const keyHash = params.key ? await sha256Hex(params.key) : null;
     const dedupeKeys = [
-      ...(params.order_id !== undefined ? [`o:${params.order_id}`] : []),
-      ...(parts && params.click_id !== undefined ? [`c:${params.click_id}`] : []),
+      ...(params.order_id !== undefined ? [orderKey(params.order_id)] : []),
+      ...(parts && params.click_id !== undefined ? [clickKey(params.click_id)] : []),
     ];
 
     const statements: D1PreparedStatement[] = [];
@@ -79,18 +84,16 @@ export class PostbackReads {
     const first = <T>(rows: unknown[]) => (rows[0] as T | undefined) ?? null;
 
     if (keyHash !== null) {
-      read(db.prepare(ADVERTISER_BY_KEY).bind(keyHash), (rows) =>
+      read(advertiserByKeyHashStatement(db, keyHash), (rows) =>
         reads.advertisersByKeyHash.set(keyHash, first<AdvertiserRow>(rows)),
       );
     } else if (parts && ip) {
-      read(db.prepare(ADVERTISER_OF_OFFER).bind(parts.offerId), (rows) =>
+      read(advertiserOfOfferStatement(db, parts.offerId), (rows) =>
         reads.advertisersOfOffer.set(parts.offerId, first<AdvertiserRow>(rows)),
       );
     }
     if (offerId !== null) {
-      read(db.prepare('SELECT * FROM offers WHERE id = ?').bind(offerId), (rows) =>
-        reads.offers.set(offerId, first<OfferRow>(rows)),
-      );
+      read(selectOfferStatement(db, offerId), (rows) => reads.offers.set(offerId, first<OfferRow>(rows)));
       const [goals, rules] = goalsWithRulesStatements(db, [offerId]);
       let goalRows: GoalRow[] = [];
       read(goals, (rows) => {
@@ -111,15 +114,13 @@ export class PostbackReads {
       }
     }
     if (publisherId !== null) {
-      read(db.prepare('SELECT * FROM publishers WHERE id = ?').bind(publisherId), (rows) =>
+      read(selectPublisherStatement(db, publisherId), (rows) =>
         reads.publishers.set(publisherId, first<PublisherRow>(rows)),
       );
     }
     if (parts && params.click_id !== undefined) {
       const clickId = params.click_id;
-      read(db.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId), (rows) =>
-        reads.clicks.set(clickId, first<ClickRow>(rows)),
-      );
+      read(selectClickStatement(db, clickId), (rows) => reads.clicks.set(clickId, first<ClickRow>(rows)));
     }
     if (statements.length > 0) {
       const results = await db.batch(statements);
@@ -136,15 +137,11 @@ export class PostbackReads {
   }
 
   advertiserByKeyHash(hash: string): Promise<AdvertiserRow | null> {
-    return this.advertisersByKeyHash.get(hash, () =>
-      this.env.DB.prepare(ADVERTISER_BY_KEY).bind(hash).first<AdvertiserRow>(),
-    );
+    return this.advertisersByKeyHash.get(hash, () => getAdvertiserByKeyHash(this.env.DB, hash));
   }
 
   advertiserOfOffer(offerId: number): Promise<AdvertiserRow | null> {
-    return this.advertisersOfOffer.get(offerId, () =>
-      this.env.DB.prepare(ADVERTISER_OF_OFFER).bind(offerId).first<AdvertiserRow>(),
-    );
+    return this.advertisersOfOffer.get(offerId, () => getAdvertiserOfOffer(this.env.DB, offerId));
   }
 
   offer(id: number): Promise<OfferRow | null> {

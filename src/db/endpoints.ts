@@ -1,0 +1,119 @@
+// endpoints table: a publisher's notification endpoints, read and written by the admin API and
+// disabled by the notifications consumer when a receiver answers 410 Gone.
+
+export interface EndpointRow {
+  id: number;
+  publisher_id: number;
+  url: string;
+  method: 'GET' | 'POST';
+  format: 'query' | 'json' | 'form';
+  form_field: string | null;
+  /** JSON array of event types. */
+  events: string;
+  /** JSON array of offer ids; null = every offer. */
+  offer_ids: string | null;
+  include_products: 0 | 1;
+  include_click_data: 0 | 1;
+  signing_secret: string;
+  previous_signing_secret: string | null;
+  previous_secret_expires_at: string | null;
+  status: 'active' | 'disabled';
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type EndpointValues = Omit<EndpointRow, 'id'>;
+
+const ENDPOINT_COLUMNS = [
+  'publisher_id',
+  'url',
+  'method',
+  'format',
+  'form_field',
+  'events',
+  'offer_ids',
+  'include_products',
+  'include_click_data',
+  'signing_secret',
+  'previous_signing_secret',
+  'previous_secret_expires_at',
+  'status',
+  'disabled_reason',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof EndpointValues)[];
+
+export function insertEndpointStatement(db: D1Database, row: EndpointValues): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO endpoints (${ENDPOINT_COLUMNS.join(', ')})
+       VALUES (${ENDPOINT_COLUMNS.map(() => '?').join(', ')}) RETURNING *`,
+    )
+    .bind(...ENDPOINT_COLUMNS.map((column) => row[column]));
+}
+
+export async function insertEndpoint(db: D1Database, row: EndpointValues): Promise<EndpointRow> {
+  const inserted = await insertEndpointStatement(db, row).first<EndpointRow>();
+  if (!inserted) throw new Error('endpoint insert returned no row');
+  return inserted;
+}
+
+export const selectEndpointStatement = (db: D1Database, id: number): D1PreparedStatement =>
+  db.prepare('SELECT * FROM endpoints WHERE id = ?').bind(id);
+
+export const getEndpoint = (db: D1Database, id: number): Promise<EndpointRow | null> =>
+  selectEndpointStatement(db, id).first<EndpointRow>();
+
+export function listEndpointsStatement(
+  db: D1Database,
+  filters: { publisher_id?: number },
+  after: number,
+  limit: number,
+): D1PreparedStatement {
+  return db
+    .prepare('SELECT * FROM endpoints WHERE id > ?1 AND (?2 IS NULL OR publisher_id = ?2) ORDER BY id LIMIT ?3')
+    .bind(after, filters.publisher_id ?? null, limit);
+}
+
+export async function listEndpoints(
+  db: D1Database,
+  filters: { publisher_id?: number },
+  after: number,
+  limit: number,
+): Promise<EndpointRow[]> {
+  return (await listEndpointsStatement(db, filters, after, limit).all<EndpointRow>()).results;
+}
+
+export function updateEndpointStatement(
+  db: D1Database,
+  id: number,
+  changes: Partial<EndpointValues>,
+  updatedAt: string,
+): D1PreparedStatement {
+  const entries = Object.entries(changes).filter(([key, v]) => v !== undefined && key !== 'updated_at');
+  const sets = [...entries.map(([k]) => `${k} = ?`), 'updated_at = ?'].join(', ');
+  return db
+    .prepare(`UPDATE endpoints SET ${sets} WHERE id = ? RETURNING *`)
+    .bind(...entries.map(([, v]) => v), updatedAt, id);
+}
+
+export const updateEndpoint = (
+  db: D1Database,
+  id: number,
+  changes: Partial<EndpointValues>,
+  updatedAt: string,
+): Promise<EndpointRow | null> => updateEndpointStatement(db, id, changes, updatedAt).first<EndpointRow>();
+
+/** Disables an active endpoint (its receiver answered 410 Gone); a disabled one keeps its reason. */
+export const disableEndpointStatement = (
+  db: D1Database,
+  id: number,
+  reason: string,
+  now: string,
+): D1PreparedStatement =>
+  db
+    .prepare(
+      `UPDATE endpoints SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'active'`,
+    )
+    .bind(reason, now, id);
