@@ -8,7 +8,7 @@ import {
   statsContribution,
   statsMove,
   statusEventType,
-} from '../../src/postback/lifecycle';
+} from '../../src/conversions/lifecycle';
 
 const ALL: ConversionStatus[] = ['pending', 'approved', 'rejected', 'reversed'];
 const LEGAL = new Set(['pending>approved', 'pending>rejected', 'approved>reversed']);

@@ -11,7 +11,7 @@ import {
   renderTemplate,
   unknownMacros,
 } from '../../src/notify/macros';
-import type { ConversionSnapshot } from '../../src/notify/snapshot';
+import type { ConversionSnapshot } from '../../src/conversions/snapshot';
 
 const snapshot: ConversionSnapshot = {
   event: 'conversion.approved',

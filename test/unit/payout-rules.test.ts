@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PayoutRuleRow } from '../../src/db/offers';
-import { type PricedLine, priceConversion, selectRules, usesPercent } from '../../src/postback/payout';
+import { type PricedLine, priceConversion, selectRules, usesPercent } from '../../src/conversions/pricing';
 
 let nextId = 1;
 function rule(fields: Partial<PayoutRuleRow>): PayoutRuleRow {
