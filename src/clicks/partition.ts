@@ -30,14 +30,31 @@ export interface IngestResult {
 }
 
 export class ClickPartition extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(PARTITION_SCHEMA);
+  // The schema is created by the first write, not on construction: a read of a partition that
+  // never stored a click (a lookup of an ID from an empty week) must not create storage.
+  private ready = false;
+
+  private writable(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.ready) {
+      sql.exec(PARTITION_SCHEMA);
+      this.ready = true;
+    }
+    return sql;
+  }
+
+  private readable(): SqlStorage | null {
+    const sql = this.ctx.storage.sql;
+    if (this.ready) return sql;
+    const table = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clicks'").toArray();
+    if (table.length === 0) return null;
+    this.ready = true;
+    return sql;
   }
 
   /** Stores clicks; `prior` is what the previous partition knows of these visitors (24 h). */
   ingest(clicks: PartitionClick[], prior: Record<string, number>): IngestResult {
-    const sql = this.ctx.storage.sql;
+    const sql = this.writable();
     const written = this.ctx.storage.transactionSync(() => insertClicks(sql, clicks, prior));
     return this.report(
       clicks.map((c) => c.click_id),
@@ -48,31 +65,35 @@ export class ClickPartition extends DurableObject<Env> {
 
   /** Demotes clicks here that clicks of the previous partition precede within 24 hours. */
   demote(clicks: VisitorClick[]): IngestResult {
-    const sql = this.ctx.storage.sql;
+    const sql = this.writable();
     const written = this.ctx.storage.transactionSync(() => demoteAfter(sql, clicks));
     return this.report([], batchesOf(clicks), written);
   }
 
   /** Per visitor key, the latest non-bot click at or after `since` (read only). */
   latestVisits(keys: { offer_id: number; publisher_id: number; visitor_hash: string }[], since: number) {
-    return latestVisits(this.ctx.storage.sql, keys, since);
+    const sql = this.readable();
+    return sql ? latestVisits(sql, keys, since) : {};
   }
 
   click(clickId: string): ClickRow | null {
-    return findClick(this.ctx.storage.sql, clickId);
+    const sql = this.readable();
+    return sql ? findClick(sql, clickId) : null;
   }
 
   stats(): PartitionStats {
-    return partitionStats(this.ctx.storage.sql);
+    const sql = this.readable();
+    return sql ? partitionStats(sql) : { clicks: 0, bytes: 0 };
   }
 
   /** Retention: the whole partition goes at once, with no per-row deletes to pay for. */
   async drop(): Promise<void> {
     await this.ctx.storage.deleteAll();
+    this.ready = false;
   }
 
   private report(clickIds: string[], batches: number[], rowsWritten: number): IngestResult {
-    const sql = this.ctx.storage.sql;
+    const sql = this.writable();
     return { stored: storedFlags(sql, clickIds), demoted: demotionsBy(sql, batches), rowsWritten };
   }
 }

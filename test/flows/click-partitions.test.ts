@@ -8,6 +8,7 @@ import { clickIdKeys, clickIdPlacement, mintClickId, verifyClickId } from '../..
 import type { ClicksMessage } from '../../src/click/ingest';
 import { handleClick } from '../../src/click/route';
 import { PERIOD_MS, partitionName, periodOf } from '../../src/clicks/partition-key';
+import { findClick } from '../../src/clicks/reads';
 import { batchNumber, partitionStub } from '../../src/clicks/store';
 import type { ClickRecord } from '../../src/db/clicks';
 import worker from '../../src/index';
@@ -303,4 +304,23 @@ it('batch numbers are stable per key', () => {
   expect(batchNumber('msg-1')).toBe(batchNumber('msg-1'));
   expect(batchNumber('msg-1')).not.toBe(batchNumber('msg-2'));
   expect(Number.isSafeInteger(batchNumber('x'))).toBe(true);
+});
+
+describe('findClick', () => {
+  it('reads a v2 click from its partition and a v1 click from D1', async () => {
+    const f = await createFixture();
+    const v2 = await v2Click(f, BOUNDARY + 86_400_000, { visitor_hash: 'find-2' });
+    const v1 = clickRecord(f, new Date(BOUNDARY).toISOString(), { visitor_hash: 'find-1' });
+    await consume([v2, v1]);
+    expect(await findClick(env, v2.click_id)).toMatchObject({ click_id: v2.click_id, offer_id: f.offerId });
+    expect(await findClick(env, v1.click_id)).toMatchObject({ click_id: v1.click_id, offer_id: f.offerId });
+  });
+
+  it('answers null for a click of an empty week without creating storage there', async () => {
+    const f = await createFixture();
+    const empty = await v2Click(f, BOUNDARY - 40 * PERIOD_MS, {}, 250);
+    expect(await findClick(env, empty.click_id)).toBeNull();
+    const stub = env.CLICK_PARTITIONS.getByName(partitionName({ period: periodOf(BOUNDARY) - 40, shard: 250 }));
+    expect(await stub.stats()).toEqual({ clicks: 0, bytes: 0 });
+  });
 });
