@@ -2,11 +2,11 @@
 // every failure into the contract's JSON error shape.
 import { Hono } from 'hono';
 import { adminApi } from './admin';
-import { apiDocsRoutes } from './admin/api-docs';
 import { clickRoutes } from './click/route';
 import { dashboardRoutes } from './dashboard';
 import { errorAnswer } from './lib/error-response';
 import { devReceiverRoutes } from './notify/dev-receiver';
+import { apiDocsRoutes } from './openapi/routes';
 import { postbackRoutes } from './postback';
 
 export const app = new Hono<{ Bindings: Env }>();

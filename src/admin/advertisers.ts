@@ -1,5 +1,4 @@
 // /api/v1/advertisers: create (shows the postback key once), read, list, update, rotate key.
-import { Hono } from 'hono';
 import * as z from 'zod';
 import { publishOfferConfigs } from '../click/config';
 import {
@@ -9,28 +8,58 @@ import {
   listAdvertisers,
   updateAdvertiser,
 } from '../db/advertisers';
+import { offerIdsOfAdvertiser } from '../db/offers';
 import { randomId, sha256Hex } from '../lib/crypto';
 import { notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
-import { jsonBody, parseWith } from '../lib/validate';
+import { ApiRoutes, component, lazy } from '../openapi/operation';
+import { pageOf, shapes } from '../openapi/shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
-import { cidrList, name, pathId } from './schemas';
+import { cidrList, idPath, name } from './schemas';
+
+const ipAllowlist = cidrList.describe('IPv4/IPv6 addresses or CIDRs allowed to send postbacks; empty = any address');
+const status = z.enum(['active', 'paused']).describe('paused: postbacks and clicks of all its offers are refused');
 
 export const advertiserCreate = z.object({
   name,
-  status: z.enum(['active', 'paused']).default('active'),
-  ip_allowlist: cidrList.default([]),
+  status: status.default('active'),
+  ip_allowlist: ipAllowlist.default([]),
 });
 
 export const advertiserUpdate = z
-  .object({
-    name: name.optional(),
-    status: z.enum(['active', 'paused']).optional(),
-    ip_allowlist: cidrList.optional(),
-  })
+  .object({ name: name.optional(), status: status.optional(), ip_allowlist: ipAllowlist.optional() })
   .strict();
 
-export function presentAdvertiser(row: AdvertiserRow) {
+export const advertiserShapes = lazy(() => {
+  const { rowId, timestamp } = shapes();
+  const Advertiser = component(
+    'Advertiser',
+    z.strictObject({
+      id: rowId,
+      name: z.string(),
+      status: z.enum(['active', 'paused']),
+      ip_allowlist: z
+        .array(z.string())
+        .describe('CIDRs allowed to send postbacks; empty = any address (the key still applies)'),
+      created_at: timestamp,
+      updated_at: timestamp,
+    }),
+  );
+  const AdvertiserWithKey = component(
+    'AdvertiserWithKey',
+    Advertiser.extend({
+      postback_key: z
+        .string()
+        .regex(/^pbk_[A-Za-z0-9_-]{32}$/)
+        .describe('The advertiser postback key. Shown only in this answer; Clickhop stores its SHA-256.'),
+    }),
+  );
+  return { Advertiser, AdvertiserWithKey, AdvertiserPage: pageOf('Advertiser', Advertiser) };
+});
+
+type Advertiser = z.input<ReturnType<typeof advertiserShapes>['Advertiser']>;
+
+export function presentAdvertiser(row: AdvertiserRow): Advertiser {
   return {
     id: row.id,
     name: row.name,
@@ -44,67 +73,122 @@ export function presentAdvertiser(row: AdvertiserRow) {
 /** A postback key: `pbk_` + 32 base64url characters (192 bits). Only its SHA-256 is stored. */
 const newPostbackKey = () => randomId('pbk_', 24);
 
-export const advertiserRoutes = new Hono<{ Bindings: Env }>();
-
-advertiserRoutes.post('/', async (c) => {
-  const input = parseWith(advertiserCreate, await jsonBody(c));
-  const postbackKey = newPostbackKey();
-  const now = nowIso();
-  const row = await insertAdvertiser(c.env.DB, {
-    name: input.name,
-    status: input.status,
-    postback_key_hash: await sha256Hex(postbackKey),
-    ip_allowlist: JSON.stringify(input.ip_allowlist),
-    created_at: now,
-    updated_at: now,
-  });
-  return c.json({ ...presentAdvertiser(row), postback_key: postbackKey }, 201);
+export const advertiserRoutes = new ApiRoutes('/api/v1/advertisers', {
+  name: 'Advertisers',
+  description: 'Advertisers and their postback keys.',
 });
 
-advertiserRoutes.get('/', async (c) => {
-  const query = parseWith(pageQuery, c.req.query());
-  const after = cursorAfterId(query.cursor);
-  const rows = await listAdvertisers(c.env.DB, after, query.limit + 1);
-  return c.json(page(rows, query.limit, (r) => r.id, presentAdvertiser));
-});
+const advertiserId = idPath('Advertiser');
 
-advertiserRoutes.get('/:id', async (c) => {
-  const row = await getAdvertiser(c.env.DB, pathId(c.req.param('id'), 'Advertiser'));
-  if (!row) throw notFound('Advertiser');
-  return c.json(presentAdvertiser(row));
-});
-
-advertiserRoutes.patch('/:id', async (c) => {
-  const id = pathId(c.req.param('id'), 'Advertiser');
-  const input = parseWith(advertiserUpdate, await jsonBody(c));
-  const row = await updateAdvertiser(
-    c.env.DB,
-    id,
-    {
-      name: input.name,
-      status: input.status,
-      ip_allowlist: input.ip_allowlist ? JSON.stringify(input.ip_allowlist) : undefined,
+advertiserRoutes.route(
+  {
+    method: 'post',
+    path: '',
+    operationId: 'createAdvertiser',
+    summary: 'Create an advertiser',
+    description: 'The answer carries the postback key, shown this once.',
+    auth: 'admin',
+    body: { schema: advertiserCreate, required: true, example: { name: 'Acme Shop' } },
+    responses: {
+      201: { description: 'Created, with its postback key', schema: () => advertiserShapes().AdvertiserWithKey },
     },
-    nowIso(),
-  );
-  if (!row) throw notFound('Advertiser');
-  if (input.status) {
-    // An advertiser's status gates all of its offers on the click path.
-    const { results } = await c.env.DB.prepare('SELECT id FROM offers WHERE advertiser_id = ?')
-      .bind(id)
-      .all<{ id: number }>();
-    await publishOfferConfigs(
-      c.env,
-      results.map((r) => r.id),
-    );
-  }
-  return c.json(presentAdvertiser(row));
-});
+  },
+  async (c, { body }) => {
+    const postbackKey = newPostbackKey();
+    const now = nowIso();
+    const row = await insertAdvertiser(c.env.DB, {
+      name: body.name,
+      status: body.status,
+      postback_key_hash: await sha256Hex(postbackKey),
+      ip_allowlist: JSON.stringify(body.ip_allowlist),
+      created_at: now,
+      updated_at: now,
+    });
+    return { status: 201, body: { ...presentAdvertiser(row), postback_key: postbackKey } };
+  },
+);
 
-advertiserRoutes.post('/:id/postback-key', async (c) => {
-  const id = pathId(c.req.param('id'), 'Advertiser');
-  const postbackKey = newPostbackKey();
-  const row = await updateAdvertiser(c.env.DB, id, { postback_key_hash: await sha256Hex(postbackKey) }, nowIso());
-  if (!row) throw notFound('Advertiser');
-  return c.json({ ...presentAdvertiser(row), postback_key: postbackKey });
-});
+advertiserRoutes.route(
+  {
+    method: 'get',
+    path: '',
+    operationId: 'listAdvertisers',
+    summary: 'List advertisers',
+    description: 'Oldest first.',
+    auth: 'admin',
+    query: pageQuery,
+    responses: { 200: { description: 'A page of advertisers', schema: () => advertiserShapes().AdvertiserPage } },
+  },
+  async (c, { query }) => {
+    const rows = await listAdvertisers(c.env.DB, cursorAfterId(query.cursor), query.limit + 1);
+    return { status: 200, body: page(rows, query.limit, (r) => r.id, presentAdvertiser) };
+  },
+);
+
+advertiserRoutes.route(
+  {
+    method: 'get',
+    path: '/{id}',
+    operationId: 'getAdvertiser',
+    summary: 'Read an advertiser',
+    auth: 'admin',
+    params: { id: advertiserId },
+    responses: { 200: { description: 'The advertiser', schema: () => advertiserShapes().Advertiser } },
+  },
+  async (c, { params }) => {
+    const row = await getAdvertiser(c.env.DB, params.id);
+    if (!row) throw notFound('Advertiser');
+    return { status: 200, body: presentAdvertiser(row) };
+  },
+);
+
+advertiserRoutes.route(
+  {
+    method: 'patch',
+    path: '/{id}',
+    operationId: 'updateAdvertiser',
+    summary: 'Change an advertiser',
+    description: 'Pausing an advertiser pauses the click path of all its offers.',
+    auth: 'admin',
+    params: { id: advertiserId },
+    body: { schema: advertiserUpdate, required: true, example: { status: 'paused' } },
+    responses: { 200: { description: 'The changed advertiser', schema: () => advertiserShapes().Advertiser } },
+  },
+  async (c, { params: { id }, body }) => {
+    const row = await updateAdvertiser(
+      c.env.DB,
+      id,
+      {
+        name: body.name,
+        status: body.status,
+        ip_allowlist: body.ip_allowlist ? JSON.stringify(body.ip_allowlist) : undefined,
+      },
+      nowIso(),
+    );
+    if (!row) throw notFound('Advertiser');
+    // An advertiser's status gates all of its offers on the click path.
+    if (body.status) await publishOfferConfigs(c.env, await offerIdsOfAdvertiser(c.env.DB, id));
+    return { status: 200, body: presentAdvertiser(row) };
+  },
+);
+
+advertiserRoutes.route(
+  {
+    method: 'post',
+    path: '/{id}/postback-key',
+    operationId: 'rotateAdvertiserPostbackKey',
+    summary: 'Rotate the postback key',
+    description: 'The old key stops working at once. The answer carries the new key, shown this once.',
+    auth: 'admin',
+    params: { id: advertiserId },
+    responses: {
+      200: { description: 'The advertiser with its new key', schema: () => advertiserShapes().AdvertiserWithKey },
+    },
+  },
+  async (c, { params: { id } }) => {
+    const postbackKey = newPostbackKey();
+    const row = await updateAdvertiser(c.env.DB, id, { postback_key_hash: await sha256Hex(postbackKey) }, nowIso());
+    if (!row) throw notFound('Advertiser');
+    return { status: 200, body: { ...presentAdvertiser(row), postback_key: postbackKey } };
+  },
+);

@@ -2,50 +2,130 @@
 // view of one click: what its ID says (verified, no storage needed), the click row if the clicks
 // consumer has written it, its conversions with their status history and deliveries, and the
 // postback requests that named it.
-import { Hono } from 'hono';
 import * as z from 'zod';
 import { clickIdKeys, verifyClickId } from '../click/click-id';
 import { type ClickRow, listClicks } from '../db/clicks';
 import { type DisputeLimits, readClickDispute } from '../db/disputes';
-import { ApiError, badRequest } from '../lib/errors';
+import { ApiError } from '../lib/errors';
 import { iso } from '../lib/time';
-import { parseWith } from '../lib/validate';
-import { presentConversion, presentEvent, timeBound } from './conversions';
-import { presentDelivery } from './deliveries';
-import { decodeCursor, encodeCursor, pageQuery } from './pagination';
-import { presentPostbackLog } from './postbacks';
-import { idParam } from './schemas';
+import { ApiRoutes, component, lazy, pathParam } from '../openapi/operation';
+import { pageOf, shapes } from '../openapi/shapes';
+import { conversionShapes, presentConversion, presentEvent } from './conversion-shapes';
+import { deliveryShapes, presentDelivery } from './deliveries';
+import { cursorTimeKey, page, pageQuery } from './pagination';
+import { postbackLogShapes, presentPostbackLog } from './postbacks';
+import { filters } from './schemas';
 
 /** 'true' or 'false' in a query string (anything else is a 400 naming the field). */
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-const subFilter = z.string().min(1, 'must not be empty').max(255).optional();
+const subFilter = (n: number) =>
+  z.string().min(1, 'must not be empty').max(255).optional().describe(`Only clicks with exactly this sub${n}`);
 
 /**
  * Filters of GET /api/v1/clicks. `unique` and `bot` are the flags the clicks consumer stored;
  * `country` is the two-letter code from request.cf; sub1..sub5 match exactly.
  */
 export const clickListQuery = pageQuery.extend({
-  offer_id: idParam.optional(),
-  publisher_id: idParam.optional(),
-  from: timeBound('from').optional(),
-  to: timeBound('to').optional(),
-  unique: flag.optional(),
-  bot: flag.optional(),
+  offer_id: filters.offer_id(),
+  publisher_id: filters.publisher_id(),
+  from: filters.from(),
+  to: filters.to(),
+  unique: flag.optional().describe('true: only unique clicks; false: only repeats'),
+  bot: flag.optional().describe('true: only bot clicks; false: only human ones'),
   country: z
     .string()
     .regex(/^[A-Za-z0-9]{2}$/, 'must be a two-letter country code')
     .transform((v) => v.toUpperCase())
-    .optional(),
-  sub1: subFilter,
-  sub2: subFilter,
-  sub3: subFilter,
-  sub4: subFilter,
-  sub5: subFilter,
+    .optional()
+    .describe('Only clicks from this two-letter country code'),
+  sub1: subFilter(1),
+  sub2: subFilter(2),
+  sub3: subFilter(3),
+  sub4: subFilter(4),
+  sub5: subFilter(5),
 });
 
+export const clickShapes = lazy(() => {
+  const { rowId, timestamp, subIds } = shapes();
+  const { conversionShape, ConversionEvent } = conversionShapes();
+  const { Delivery } = deliveryShapes();
+  const { PostbackLogEntry } = postbackLogShapes();
+  const Click = component(
+    'Click',
+    z.strictObject({
+      click_id: z.string(),
+      clicked_at: timestamp,
+      offer_id: rowId,
+      publisher_id: rowId,
+      ...subIds,
+      deep_link: z.string().nullable(),
+      referrer: z.string().nullable(),
+      search_engine: z.string().nullable(),
+      search_phrase: z.string().nullable(),
+      country: z.string().nullable().describe('Two-letter country code from Cloudflare'),
+      region: z.string().nullable(),
+      city: z.string().nullable(),
+      colo: z.string().nullable().describe('Cloudflare data center that answered the click'),
+      asn: z.int().nullable(),
+      user_agent: z.string().nullable(),
+      device: z.enum(['desktop', 'mobile', 'tablet', 'bot', 'unknown']),
+      ip_prefix: z.string().nullable().describe('IPv4 /24 or IPv6 /48 network; the full address is never stored'),
+      is_bot: z.boolean().describe('A known bot or link-preview agent'),
+      is_unique: z
+        .boolean()
+        .describe(
+          'No click of the same visitor reached this offer and publisher in the 24 hours before; bots never are',
+        ),
+    }),
+  );
+  const ClickConversion = component(
+    'ClickConversion',
+    z.strictObject({
+      ...conversionShape,
+      events: z.array(ConversionEvent).describe('Status history, oldest first'),
+      deliveries: z.array(Delivery).describe('Notifications sent for it, oldest first'),
+      truncated: z
+        .strictObject({ events: z.boolean(), deliveries: z.boolean() })
+        .describe('True where a list was cut at its limit'),
+    }),
+  );
+  const ClickLookup = component(
+    'ClickLookup',
+    z
+      .strictObject({
+        click_id: z.string(),
+        offer_id: rowId.describe('From the verified click ID'),
+        publisher_id: rowId.describe('From the verified click ID'),
+        clicked_at: timestamp,
+        key_id: z.int().min(0).max(255).describe('Signing key id of the click ID'),
+        landed: z.boolean().describe('Whether the clicks consumer has stored the click row yet'),
+        click: Click.nullable(),
+        conversions: z.array(ClickConversion).describe('Oldest first'),
+        postbacks: z
+          .array(PostbackLogEntry)
+          .describe('Postback requests that named the click or its conversions, newest first'),
+        truncated: z
+          .strictObject({ conversions: z.boolean(), postbacks: z.boolean() })
+          .describe('True where a list was cut at its limit'),
+        limits: z
+          .strictObject({
+            conversions: z.int(),
+            events_per_conversion: z.int(),
+            deliveries_per_conversion: z.int(),
+            postbacks: z.int(),
+          })
+          .describe('The caps of each list'),
+      })
+      .describe('Everything stored about one click, for settling disputes'),
+  );
+  return { Click, ClickPage: pageOf('Click', Click), ClickConversion, ClickLookup };
+});
+
+type Click = z.input<ReturnType<typeof clickShapes>['Click']>;
+
 /** A click row as the admin API shows it: no visitor hash (a tracking key) or ingest batch. */
-export function presentClick(row: ClickRow) {
+export function presentClick(row: ClickRow): Click {
   return {
     click_id: row.click_id,
     clicked_at: row.clicked_at,
@@ -66,7 +146,8 @@ export function presentClick(row: ClickRow) {
     colo: row.colo,
     asn: row.asn,
     user_agent: row.user_agent,
-    device: row.device,
+    // The column holds only device classes the click path writes.
+    device: row.device as Click['device'],
     // The network only (IPv4 /24, IPv6 /48); the address itself is never stored.
     ip_prefix: row.ip_prefix,
     is_bot: row.is_bot === 1,
@@ -76,22 +157,13 @@ export function presentClick(row: ClickRow) {
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-/** The cursor of a clicks page: "clicked_at|rowid" of its last row; a foreign one is a 400. */
-function decodeClickCursor(cursor: string | undefined) {
-  const value = decodeCursor(cursor);
-  if (value === undefined) return undefined;
-  const [clickedAt, rowid, ...rest] = typeof value === 'string' ? value.split('|') : [];
-  const id = Number(rowid);
-  if (
-    !clickedAt ||
-    !ISO_TIME.test(clickedAt) ||
-    !/^\d{1,16}$/.test(rowid ?? '') ||
-    !Number.isSafeInteger(id) ||
-    rest.length > 0
-  ) {
-    throw badRequest('Invalid cursor', { cursor: 'is not a cursor from this list' });
-  }
-  return { clicked_at: clickedAt, rowid: id };
+/** The cursor of a clicks page: "clicked_at|rowid" of its last row. */
+function clickCursor(cursor: string | undefined) {
+  const value = cursorTimeKey(
+    cursor,
+    (time, key) => ISO_TIME.test(time) && /^\d{1,16}$/.test(key) && Number.isSafeInteger(Number(key)),
+  );
+  return value && { clicked_at: value.time, rowid: Number(value.key) };
 }
 
 /** Caps of the dispute view; a capped section says so in `truncated`. */
@@ -118,49 +190,86 @@ function byConversion<T extends { conversion_id: string }>(rows: T[]): Map<strin
   return groups;
 }
 
-export const clickRoutes = new Hono<{ Bindings: Env }>();
-
-clickRoutes.get('/', async (c) => {
-  const { limit, cursor, ...filters } = parseWith(clickListQuery, c.req.query());
-  const rows = await listClicks(c.env.DB, filters, decodeClickCursor(cursor), limit + 1);
-  const [kept, more] = capped(rows, limit);
-  const last = kept[kept.length - 1];
-  return c.json({
-    data: kept.map(presentClick),
-    next_cursor: more && last ? encodeCursor(`${last.clicked_at}|${last.rowid}`) : null,
-  });
+export const clickRoutes = new ApiRoutes('/api/v1/clicks', {
+  name: 'Clicks',
+  description: 'Recorded clicks and click ID lookup.',
 });
 
-clickRoutes.get('/:clickId', async (c) => {
-  const clickId = c.req.param('clickId');
-  const parts = await verifyClickId(await clickIdKeys(c.env), clickId);
-  if (!parts) throw new ApiError(404, 'click_not_found', 'Unknown click ID: not issued by this tracker, or altered');
-  const limits = DISPUTE_LIMITS;
-  const rows = await readClickDispute(c.env.DB, clickId, limits);
-  const [conversions, moreConversions] = capped(rows.conversions, limits.conversions);
-  const [postbacks, morePostbacks] = capped(rows.postbacks, limits.postbacks);
-  const events = byConversion(rows.events);
-  const deliveries = byConversion(rows.deliveries);
-  return c.json({
-    click_id: clickId,
-    offer_id: parts.offerId,
-    publisher_id: parts.publisherId,
-    clicked_at: iso(parts.clickedAt),
-    key_id: parts.keyId,
-    landed: rows.click !== null,
-    click: rows.click ? presentClick(rows.click) : null,
-    conversions: conversions.map((cv) => {
-      const [history, moreEvents] = capped(events.get(cv.id) ?? [], limits.events_per_conversion);
-      const [sent, moreDeliveries] = capped(deliveries.get(cv.id) ?? [], limits.deliveries_per_conversion);
-      return {
-        ...presentConversion(cv),
-        events: history.map(presentEvent),
-        deliveries: sent.map(presentDelivery),
-        truncated: { events: moreEvents, deliveries: moreDeliveries },
-      };
-    }),
-    postbacks: postbacks.map(presentPostbackLog),
-    truncated: { conversions: moreConversions, postbacks: morePostbacks },
-    limits,
-  });
+clickRoutes.route(
+  {
+    method: 'get',
+    path: '',
+    operationId: 'listClicks',
+    summary: 'List clicks',
+    description:
+      'Newest first. A click is listed once the clicks consumer has stored it (Queue batches, normally within seconds of the redirect).',
+    auth: 'admin',
+    query: clickListQuery,
+    queryExample: { offer_id: 1, unique: 'true' },
+    responses: { 200: { description: 'A page of clicks', schema: () => clickShapes().ClickPage } },
+  },
+  async (c, { query: { limit, cursor, ...filters } }) => {
+    const rows = await listClicks(c.env.DB, filters, clickCursor(cursor), limit + 1);
+    return { status: 200, body: page(rows, limit, (r) => `${r.clicked_at}|${r.rowid}`, presentClick) };
+  },
+);
+
+const clickIdParam = pathParam({
+  what: 'Click',
+  schema: z.string(),
+  description: 'A click ID as the landing page received it; one this tracker did not sign is a 404',
+  example: 'AQEAAZexampleClickId',
+  read: (text) => text,
 });
+
+clickRoutes.route(
+  {
+    method: 'get',
+    path: '/{clickId}',
+    operationId: 'getClick',
+    summary: 'Look up a click ID',
+    description:
+      'Verifies the click ID (a forged or altered one is a 404 without any storage read) and shows what it says, the stored click once it has landed, the conversions attributed to it with their histories and deliveries, and the postback requests about it.',
+    auth: 'admin',
+    params: { clickId: clickIdParam },
+    responses: {
+      200: { description: 'The click', schema: () => clickShapes().ClickLookup },
+      404: { description: 'click_not_found: not signed by this tracker, or altered' },
+    },
+  },
+  async (c, { params: { clickId } }) => {
+    const parts = await verifyClickId(await clickIdKeys(c.env), clickId);
+    if (!parts) throw new ApiError(404, 'click_not_found', 'Unknown click ID: not issued by this tracker, or altered');
+    const limits = DISPUTE_LIMITS;
+    const rows = await readClickDispute(c.env.DB, clickId, limits);
+    const [conversions, moreConversions] = capped(rows.conversions, limits.conversions);
+    const [postbacks, morePostbacks] = capped(rows.postbacks, limits.postbacks);
+    const events = byConversion(rows.events);
+    const deliveries = byConversion(rows.deliveries);
+    return {
+      status: 200,
+      body: {
+        click_id: clickId,
+        offer_id: parts.offerId,
+        publisher_id: parts.publisherId,
+        clicked_at: iso(parts.clickedAt),
+        key_id: parts.keyId,
+        landed: rows.click !== null,
+        click: rows.click ? presentClick(rows.click) : null,
+        conversions: conversions.map((cv) => {
+          const [history, moreEvents] = capped(events.get(cv.id) ?? [], limits.events_per_conversion);
+          const [sent, moreDeliveries] = capped(deliveries.get(cv.id) ?? [], limits.deliveries_per_conversion);
+          return {
+            ...presentConversion(cv),
+            events: history.map(presentEvent),
+            deliveries: sent.map(presentDelivery),
+            truncated: { events: moreEvents, deliveries: moreDeliveries },
+          };
+        }),
+        postbacks: postbacks.map(presentPostbackLog),
+        truncated: { conversions: moreConversions, postbacks: morePostbacks },
+        limits,
+      },
+    };
+  },
+);

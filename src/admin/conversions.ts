@@ -1,148 +1,123 @@
 // /api/v1/conversions: list with filters (newest first, cursor pagination), read one with its
 // events, and change its status (the same lifecycle and write path as advertiser postbacks).
-import { Hono } from 'hono';
 import * as z from 'zod';
-import {
-  type ConversionEventRow,
-  type ConversionWithGoal,
-  getConversion,
-  listConversionEvents,
-  listConversions,
-} from '../db/conversions';
-import { badRequest, notFound } from '../lib/errors';
-import { formatAmount } from '../lib/money';
+import { afterCommit, CONVERSION_STATUSES, changeConversionStatus } from '../conversions';
+import { getConversion, listConversionEvents, listConversions } from '../db/conversions';
+import { notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
-import { jsonBody, parseWith } from '../lib/validate';
-import { STATUSES } from '../postback/input';
-import { afterCommit, changeConversionStatus } from '../postback/record';
-import { decodeCursor, encodeCursor, pageQuery } from './pagination';
-import { idParam } from './schemas';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/**
- * A time filter bound: a UTC day ('2026-11-23') or an ISO 8601 timestamp. `from` is inclusive;
- * `to` is exclusive, except that a day given as `to` includes that whole day.
- */
-export const timeBound = (edge: 'from' | 'to') =>
-  z
-    .string()
-    .refine((v) => (DATE.test(v) || /^\d{4}-\d{2}-\d{2}T/.test(v)) && !Number.isNaN(Date.parse(v)), {
-      message: 'must be a date (YYYY-MM-DD) or an ISO 8601 timestamp',
-    })
-    .transform((v) => {
-      const ms = Date.parse(DATE.test(v) ? `${v}T00:00:00.000Z` : v);
-      return new Date(DATE.test(v) && edge === 'to' ? ms + 86_400_000 : ms).toISOString();
-    });
+import { ApiRoutes, pathParam } from '../openapi/operation';
+import { conversionShapes, presentConversion, presentEvent } from './conversion-shapes';
+import { cursorTimeKey, page, pageQuery } from './pagination';
+import { filters } from './schemas';
 
 export const conversionListQuery = pageQuery.extend({
-  status: z.enum(STATUSES).optional(),
-  offer_id: idParam.optional(),
-  publisher_id: idParam.optional(),
-  advertiser_id: idParam.optional(),
-  click_id: z.string().max(255).optional(),
-  order_id: z.string().max(255).optional(),
-  from: timeBound('from').optional(),
-  to: timeBound('to').optional(),
+  status: z.enum(CONVERSION_STATUSES).optional().describe('Only this status'),
+  offer_id: filters.offer_id(),
+  publisher_id: filters.publisher_id(),
+  advertiser_id: filters.advertiser_id(),
+  click_id: filters.click_id(),
+  order_id: z.string().max(255).optional().describe("Only this advertiser's order ID"),
+  from: filters.from(),
+  to: filters.to(),
 });
 
 export const statusChange = z
   .object({
-    status: z.enum(STATUSES),
-    reason: z.string().trim().max(500).optional(),
+    status: z.enum(CONVERSION_STATUSES).describe('The new status'),
+    reason: z.string().trim().max(500).optional().describe('Why (stored with the event)'),
   })
   .strict();
 
-/** A conversion id in a path; anything else names no conversion, so 404 (like pathId). */
-function conversionId(text: string): string {
-  if (!/^cv_[A-Za-z0-9_-]{1,64}$/.test(text)) throw notFound('Conversion');
-  return text;
-}
+const CONVERSION_ID = /^cv_[A-Za-z0-9_-]{1,64}$/;
 
-export function presentConversion(cv: ConversionWithGoal) {
-  return {
-    id: cv.id,
-    offer_id: cv.offer_id,
-    goal_id: cv.goal_id,
-    event: cv.goal_key,
-    advertiser_id: cv.advertiser_id,
-    publisher_id: cv.publisher_id,
-    click_id: cv.click_id,
-    click_time: cv.click_time,
-    order_id: cv.order_id,
-    status: cv.status,
-    amount: formatAmount(cv.amount, cv.currency),
-    currency: cv.currency,
-    revenue: formatAmount(cv.revenue, cv.payout_currency),
-    payout: formatAmount(cv.payout, cv.payout_currency),
-    payout_currency: cv.payout_currency,
-    voucher: cv.voucher,
-    description: cv.description,
-    products: cv.products ? (JSON.parse(cv.products) as unknown[]) : [],
-    sub1: cv.sub1,
-    sub2: cv.sub2,
-    sub3: cv.sub3,
-    sub4: cv.sub4,
-    sub5: cv.sub5,
-    source: cv.source,
-    flags: cv.flags ? (JSON.parse(cv.flags) as string[]) : [],
-    created_at: cv.created_at,
-    updated_at: cv.updated_at,
-  };
-}
-
-export const presentEvent = (event: ConversionEventRow) => ({
-  id: event.id,
-  type: event.type,
-  from_status: event.from_status,
-  to_status: event.to_status,
-  actor: event.actor,
-  reason: event.reason,
-  created_at: event.created_at,
-  snapshot: JSON.parse(event.snapshot) as unknown,
+const conversionId = pathParam({
+  what: 'Conversion',
+  schema: z.string().regex(CONVERSION_ID),
+  description: 'Conversion id (cv_...). Any other form names no conversion (404).',
+  example: 'cv_2kQ9xLm3vT8aB1cD',
+  read: (text) => (CONVERSION_ID.test(text) ? text : null),
 });
 
-/** The cursor of a conversions page: the (created_at, id) of its last row. */
-function decodeConversionCursor(cursor: string | undefined) {
-  const value = decodeCursor(cursor);
-  if (value === undefined) return undefined;
-  const [createdAt, id, ...rest] = typeof value === 'string' ? value.split('|') : [];
-  if (!createdAt || !id || rest.length > 0)
-    throw badRequest('Invalid cursor', { cursor: 'is not a cursor from this list' });
-  return { created_at: createdAt, id };
-}
-
-export const conversionRoutes = new Hono<{ Bindings: Env }>();
-
-conversionRoutes.get('/', async (c) => {
-  const { limit, cursor, ...filters } = parseWith(conversionListQuery, c.req.query());
-  const rows = await listConversions(c.env.DB, filters, decodeConversionCursor(cursor), limit + 1);
-  const kept = rows.slice(0, limit);
-  const last = kept[kept.length - 1];
-  return c.json({
-    data: kept.map(presentConversion),
-    next_cursor: rows.length > limit && last ? encodeCursor(`${last.created_at}|${last.id}`) : null,
-  });
+export const conversionRoutes = new ApiRoutes('/api/v1/conversions', {
+  name: 'Conversions',
+  description: 'Conversions, their history, and operator status decisions.',
 });
 
-conversionRoutes.get('/:id', async (c) => {
-  const id = conversionId(c.req.param('id'));
-  const [cv, events] = await Promise.all([getConversion(c.env.DB, id), listConversionEvents(c.env.DB, id)]);
-  if (!cv) throw notFound('Conversion');
-  return c.json({ ...presentConversion(cv), events: events.map(presentEvent) });
-});
+conversionRoutes.route(
+  {
+    method: 'get',
+    path: '',
+    operationId: 'listConversions',
+    summary: 'List conversions',
+    description: 'Newest first.',
+    auth: 'admin',
+    query: conversionListQuery,
+    queryExample: { status: 'pending', from: '2026-11-01' },
+    responses: { 200: { description: 'A page of conversions', schema: () => conversionShapes().ConversionPage } },
+  },
+  async (c, { query: { limit, cursor, ...filters } }) => {
+    // The cursor of a conversions page: the (created_at, id) of its last row.
+    const after = cursorTimeKey(cursor);
+    const rows = await listConversions(
+      c.env.DB,
+      filters,
+      after && { created_at: after.time, id: after.key },
+      limit + 1,
+    );
+    return { status: 200, body: page(rows, limit, (r) => `${r.created_at}|${r.id}`, presentConversion) };
+  },
+);
 
-/** Operator decision: approve, reject or reverse. Asking for the current status changes nothing. */
-conversionRoutes.post('/:id/status', async (c) => {
-  const id = conversionId(c.req.param('id'));
-  const input = parseWith(statusChange, await jsonBody(c));
-  const cv = await getConversion(c.env.DB, id);
-  if (!cv) throw notFound('Conversion');
-  const result = await changeConversionStatus(c.env.DB, cv, input.status, 'admin', input.reason ?? null, nowIso);
-  afterCommit(c.env, c.executionCtx, result.committed);
-  return c.json({
-    ...presentConversion(result.conversion),
-    changed: result.committed !== null,
-    previous_status: result.previousStatus,
-  });
-});
+conversionRoutes.route(
+  {
+    method: 'get',
+    path: '/{id}',
+    operationId: 'getConversion',
+    summary: 'Read a conversion with its events',
+    auth: 'admin',
+    params: { id: conversionId },
+    responses: {
+      200: { description: 'The conversion and its history', schema: () => conversionShapes().ConversionDetail },
+    },
+  },
+  async (c, { params: { id } }) => {
+    const [cv, events] = await Promise.all([getConversion(c.env.DB, id), listConversionEvents(c.env.DB, id)]);
+    if (!cv) throw notFound('Conversion');
+    return { status: 200, body: { ...presentConversion(cv), events: events.map(presentEvent) } };
+  },
+);
+
+conversionRoutes.route(
+  {
+    method: 'post',
+    path: '/{id}/status',
+    operationId: 'changeConversionStatus',
+    summary: 'Approve, reject or reverse a conversion',
+    description:
+      'The same lifecycle as advertiser postbacks: pending -> approved | rejected, approved -> reversed. Asking for the current status changes nothing (changed: false). A change notifies the publisher.',
+    auth: 'admin',
+    params: { id: conversionId },
+    body: { schema: statusChange, required: true, example: { status: 'approved', reason: 'Order shipped' } },
+    responses: {
+      200: {
+        description: 'The conversion after the decision',
+        schema: () => conversionShapes().ConversionStatusResult,
+      },
+      409: { description: 'illegal_status_change, or conflict (a concurrent change; retry)' },
+    },
+  },
+  async (c, { params: { id }, body }) => {
+    const cv = await getConversion(c.env.DB, id);
+    if (!cv) throw notFound('Conversion');
+    const result = await changeConversionStatus(c.env.DB, cv, body.status, 'admin', body.reason ?? null, nowIso);
+    afterCommit(c.env, c.executionCtx, result.committed);
+    return {
+      status: 200,
+      body: {
+        ...presentConversion(result.conversion),
+        changed: result.committed !== null,
+        previous_status: result.previousStatus,
+      },
+    };
+  },
+);

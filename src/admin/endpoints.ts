@@ -1,52 +1,58 @@
 // /api/v1/endpoints: a publisher's notification endpoints. The signing secret is shown only at
 // creation and rotation. Every save re-validates the whole endpoint: macros, method/format,
-// destination safety, publisher and offer filter.
-import { type Context, Hono } from 'hono';
+// destination safety, publisher and offer filter (endpoint-settings.ts).
 import * as z from 'zod';
-import { CONVERSION_EVENT_TYPES, type ConversionEventType } from '../db/conversions';
+import { CONVERSION_EVENT_TYPES, type ConversionEventType } from '../conversions/status';
+import { type EndpointRow, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../db/endpoints';
 import { getPublisher } from '../db/publishers';
-import { ApiError, badRequest, type FieldErrors, notFound } from '../lib/errors';
+import { ApiError, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
-import { jsonBody, parseWith } from '../lib/validate';
-import { checkDestination } from '../notify/destination';
-import { hasMacroInAuthority, unknownMacros, withSampleValues } from '../notify/macros';
 import { sendTestNotification } from '../notify/sample';
 import { newSigningSecret } from '../notify/signing';
-import {
-  type EndpointRow,
-  type EndpointValues,
-  getEndpoint,
-  insertEndpoint,
-  listEndpoints,
-  updateEndpoint,
-} from '../notify/store';
+import { ApiRoutes, component, lazy } from '../openapi/operation';
+import { pageOf, shapes } from '../openapi/shapes';
+import { type EndpointSettings, resolveShape, validateSettings } from './endpoint-settings';
 import { cursorAfterId, page, pageQuery } from './pagination';
-import { idParam, pathId } from './schemas';
+import { filters, idPath } from './schemas';
 
-const eventType = z.enum(CONVERSION_EVENT_TYPES as [ConversionEventType, ...ConversionEventType[]]);
-const METHOD_OF_FORMAT = { query: 'GET', json: 'POST', form: 'POST' } as const;
+const eventType = z.enum(CONVERSION_EVENT_TYPES);
 
 const endpointFields = {
-  url: z.string().trim().min(1, 'must not be empty').max(2048),
-  method: z.enum(['GET', 'POST']),
-  format: z.enum(['query', 'json', 'form']),
-  /** Form format only: the one field that holds the JSON payload (e.g. AwinTransactionPush). */
+  url: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(2048)
+    .describe('http(s) URL on port 80/443 of a public host; may hold macros such as {click_id} and !!!clickRef!!!'),
+  method: z
+    .enum(['GET', 'POST'])
+    .describe('GET (format query) or POST (format json or form); derived from format when omitted'),
+  format: z
+    .enum(['query', 'json', 'form'])
+    .describe('query, json or form; derived from method when omitted (one of the two is required)'),
   form_field: z
     .string()
     .regex(/^[A-Za-z0-9_.[\]-]{1,64}$/, 'must be 1-64 letters, digits, _ . - [ ]')
-    .nullable(),
+    .nullable()
+    .describe('Form format only: send the JSON payload in this one field (e.g. AwinTransactionPush)'),
   events: z
     .array(eventType)
     .min(1, 'must name at least one event')
-    .max(CONVERSION_EVENT_TYPES.length * 2),
-  offer_ids: z.array(z.number().int().positive()).min(1).max(500).nullable(),
-  include_products: z.boolean(),
-  include_click_data: z.boolean(),
-  status: z.enum(['active', 'disabled']),
+    .max(CONVERSION_EVENT_TYPES.length * 2)
+    .describe('Conversion events to send (default: all four)'),
+  offer_ids: z
+    .array(z.number().int().positive())
+    .min(1)
+    .max(500)
+    .nullable()
+    .describe('Only conversions of these offers; null = every offer'),
+  include_products: z.boolean().describe('Put product lines into payloads'),
+  include_click_data: z.boolean().describe('Put click source data (referrer, country, device...) into payloads'),
+  status: z.enum(['active', 'disabled']).describe('active or disabled'),
 };
 
 export const endpointCreate = z.object({
-  publisher_id: z.number().int().positive(),
+  publisher_id: z.number().int().positive().describe('The publisher that owns the endpoint'),
   url: endpointFields.url,
   method: endpointFields.method.optional(),
   format: endpointFields.format.optional(),
@@ -73,70 +79,76 @@ export const endpointUpdate = z
   .strict();
 
 export const rotateSecretInput = z.object({
-  /** How long the previous secret keeps signing beside the new one (0 = stop at once). */
-  grace_hours: z.number().min(0).max(168).default(24),
+  grace_hours: z
+    .number()
+    .min(0)
+    .max(168)
+    .default(24)
+    .describe('Hours the previous secret keeps signing (0-168; 0 = stop at once)'),
 });
 
-export const testInput = z.object({ event: eventType.optional() });
+export const testInput = z.object({
+  event: eventType.optional().describe("Event to simulate (default: the endpoint's first event)"),
+});
 
-interface EndpointSettings {
-  url: string;
-  method: 'GET' | 'POST';
-  format: 'query' | 'json' | 'form';
-  form_field: string | null;
-  events: ConversionEventType[];
-  offer_ids: number[] | null;
-}
+export const endpointShapes = lazy(() => {
+  const { rowId, timestamp } = shapes();
+  const endpointShape = {
+    id: rowId,
+    publisher_id: rowId,
+    url: z.string().describe('Destination URL, possibly with macros'),
+    method: z.enum(['GET', 'POST']),
+    format: z.enum(['query', 'json', 'form']),
+    form_field: z
+      .string()
+      .nullable()
+      .describe('Form format: the one field holding the JSON payload; null = flat fields'),
+    events: z.array(eventType),
+    offer_ids: z.array(rowId).nullable().describe('Only these offers; null = every offer'),
+    include_products: z.boolean(),
+    include_click_data: z.boolean(),
+    status: z.enum(['active', 'disabled']),
+    disabled_reason: z.string().nullable().describe('Why the endpoint is disabled (operator, or HTTP 410 from it)'),
+    previous_secret_expires_at: timestamp
+      .nullable()
+      .describe('Until when the previous signing secret also signs deliveries, after a rotation'),
+    created_at: timestamp,
+    updated_at: timestamp,
+  };
+  const Endpoint = component('Endpoint', z.strictObject(endpointShape));
+  const EndpointWithSecret = component(
+    'EndpointWithSecret',
+    z.strictObject({
+      ...endpointShape,
+      signing_secret: z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/]{43}=$/)
+        .describe('Standard Webhooks signing secret. Shown only in this answer.'),
+    }),
+  );
+  const EndpointTestReport = component(
+    'EndpointTestReport',
+    z.strictObject({
+      ok: z.boolean().describe('True when the endpoint answered 2xx'),
+      request: z.strictObject({
+        method: z.enum(['GET', 'POST']),
+        url: z.string(),
+        headers: z.record(z.string(), z.string()),
+        body: z.string().nullable(),
+      }),
+      response: z
+        .strictObject({ status: z.int(), latency_ms: z.number(), body_snippet: z.string().nullable() })
+        .nullable()
+        .describe('Null when no answer arrived (refused destination, timeout, connection error)'),
+      error: z.string().nullable(),
+    }),
+  );
+  return { Endpoint, EndpointWithSecret, EndpointPage: pageOf('Endpoint', Endpoint), EndpointTestReport };
+});
 
-/** Checks an endpoint as it would be stored; every problem is reported at once, by field. */
-async function validateSettings(env: Env, settings: EndpointSettings): Promise<void> {
-  const errors: FieldErrors = {};
-  if (METHOD_OF_FORMAT[settings.format] !== settings.method) {
-    errors.method =
-      settings.format === 'query'
-        ? 'format query is sent with GET'
-        : `format ${settings.format} is sent with POST (use format query for GET)`;
-  }
-  if (settings.form_field !== null && settings.format !== 'form') errors.form_field = 'only for format form';
-  const unknown = unknownMacros(settings.url);
-  if (unknown.length > 0) errors.url = `unknown macros: ${unknown.join(', ')}`;
-  else if (hasMacroInAuthority(settings.url))
-    errors.url = 'macros are allowed in the path and query only, not in the host';
-  else {
-    const destination = checkDestination(withSampleValues(settings.url), env);
-    if (!destination.ok) errors.url = destination.reason;
-  }
-  if (settings.offer_ids) {
-    const { results } = await env.DB.prepare('SELECT id FROM offers WHERE id IN (SELECT value FROM json_each(?))')
-      .bind(JSON.stringify(settings.offer_ids))
-      .all<{ id: number }>();
-    const known = new Set(results.map((r) => r.id));
-    const missing = settings.offer_ids.filter((id) => !known.has(id));
-    if (missing.length > 0) errors.offer_ids = `unknown offers: ${missing.join(', ')}`;
-  }
-  if (Object.keys(errors).length > 0) {
-    const message =
-      unknown.length > 0 ? `Unknown macros in url: ${unknown.join(', ')}` : `Invalid ${Object.keys(errors).join(', ')}`;
-    throw badRequest(message, errors);
-  }
-}
+type Endpoint = z.input<ReturnType<typeof endpointShapes>['Endpoint']>;
 
-/** Fills in method from format or format from method, whichever was not given. */
-function resolveShape(
-  given: { method?: 'GET' | 'POST'; format?: 'query' | 'json' | 'form' },
-  current?: { method: 'GET' | 'POST'; format: 'query' | 'json' | 'form' },
-) {
-  if (given.method && given.format) return { method: given.method, format: given.format };
-  if (given.format) return { method: METHOD_OF_FORMAT[given.format], format: given.format };
-  if (given.method) {
-    const keep = current && METHOD_OF_FORMAT[current.format] === given.method ? current.format : undefined;
-    return { method: given.method, format: keep ?? (given.method === 'GET' ? 'query' : 'json') };
-  }
-  if (current) return { method: current.method, format: current.format };
-  throw badRequest('Give method or format', { format: 'required (query, json or form)' });
-}
-
-export function presentEndpoint(row: EndpointRow) {
+export function presentEndpoint(row: EndpointRow): Endpoint {
   return {
     id: row.id,
     publisher_id: row.publisher_id,
@@ -158,143 +170,220 @@ export function presentEndpoint(row: EndpointRow) {
 
 const unique = <T>(items: T[]) => [...new Set(items)];
 
-/** A JSON body that may be absent (an empty POST is an empty object). */
-async function optionalJsonBody(c: Context): Promise<unknown> {
-  if (!c.req.header('content-type') && (await c.req.text()).trim() === '') return {};
-  return jsonBody(c);
-}
-
 async function loadEndpoint(db: D1Database, id: number): Promise<EndpointRow> {
   const row = await getEndpoint(db, id);
   if (!row) throw notFound('Endpoint');
   return row;
 }
 
-export const endpointRoutes = new Hono<{ Bindings: Env }>();
-
-endpointRoutes.post('/', async (c) => {
-  const input = parseWith(endpointCreate, await jsonBody(c));
-  const shape = resolveShape(input);
-  const settings: EndpointSettings = {
-    url: input.url,
-    ...shape,
-    form_field: input.form_field,
-    events: unique(input.events),
-    offer_ids: input.offer_ids ? unique(input.offer_ids) : null,
-  };
-  await validateSettings(c.env, settings);
-  if (!(await getPublisher(c.env.DB, input.publisher_id))) {
-    throw new ApiError(400, 'invalid_request', 'Unknown publisher_id', { publisher_id: 'no such publisher' });
-  }
-  const signingSecret = newSigningSecret();
-  const now = nowIso();
-  const values: EndpointValues = {
-    publisher_id: input.publisher_id,
-    url: settings.url,
-    method: settings.method,
-    format: settings.format,
-    form_field: settings.form_field,
-    events: JSON.stringify(settings.events),
-    offer_ids: settings.offer_ids ? JSON.stringify(settings.offer_ids) : null,
-    include_products: input.include_products ? 1 : 0,
-    include_click_data: input.include_click_data ? 1 : 0,
-    signing_secret: signingSecret,
-    previous_signing_secret: null,
-    previous_secret_expires_at: null,
-    status: input.status,
-    disabled_reason: input.status === 'disabled' ? 'disabled by operator' : null,
-    created_at: now,
-    updated_at: now,
-  };
-  const row = await insertEndpoint(c.env.DB, values);
-  return c.json({ ...presentEndpoint(row), signing_secret: signingSecret }, 201);
+export const endpointRoutes = new ApiRoutes('/api/v1/endpoints', {
+  name: 'Endpoints',
+  description: "Publishers' notification endpoints, their signing secrets and test sends.",
 });
 
-endpointRoutes.get('/', async (c) => {
-  const query = parseWith(pageQuery.extend({ publisher_id: idParam.optional() }), c.req.query());
-  const after = cursorAfterId(query.cursor);
-  const rows = await listEndpoints(c.env.DB, { publisher_id: query.publisher_id }, after, query.limit + 1);
-  return c.json(page(rows, query.limit, (r) => r.id, presentEndpoint));
-});
+const endpointId = idPath('Endpoint');
+const withSecret = () => endpointShapes().EndpointWithSecret;
 
-endpointRoutes.get('/:id', async (c) => {
-  return c.json(presentEndpoint(await loadEndpoint(c.env.DB, pathId(c.req.param('id'), 'Endpoint'))));
-});
-
-endpointRoutes.patch('/:id', async (c) => {
-  const id = pathId(c.req.param('id'), 'Endpoint');
-  const input = parseWith(endpointUpdate, await jsonBody(c));
-  const current = await loadEndpoint(c.env.DB, id);
-  const shape = resolveShape(input, current);
-  const settings: EndpointSettings = {
-    url: input.url ?? current.url,
-    ...shape,
-    // Leaving format form drops the form field; otherwise it stays unless changed.
-    form_field: input.form_field !== undefined ? input.form_field : shape.format === 'form' ? current.form_field : null,
-    events: input.events ? unique(input.events) : (JSON.parse(current.events) as ConversionEventType[]),
-    offer_ids:
-      input.offer_ids !== undefined
-        ? input.offer_ids && unique(input.offer_ids)
-        : current.offer_ids
-          ? (JSON.parse(current.offer_ids) as number[])
-          : null,
-  };
-  // Disabling (or toggling what payloads include) is always allowed, even for an endpoint whose
-  // URL would no longer pass; anything else, including enabling, re-validates the whole endpoint.
-  const onlyHarmless = Object.keys(input).every(
-    (k) => k === 'include_products' || k === 'include_click_data' || k === 'status',
-  );
-  if (!onlyHarmless || input.status === 'active') await validateSettings(c.env, settings);
-  const statusChange =
-    input.status === undefined || input.status === current.status
-      ? {}
-      : { status: input.status, disabled_reason: input.status === 'disabled' ? 'disabled by operator' : null };
-  const row = await updateEndpoint(
-    c.env.DB,
-    id,
-    {
+endpointRoutes.route(
+  {
+    method: 'post',
+    path: '',
+    operationId: 'createEndpoint',
+    summary: 'Create a notification endpoint',
+    description:
+      'Unknown macros, a method that does not fit the format, a private or non-standard-port destination and unknown offer ids are refused with every problem named. The answer carries the signing secret, shown this once.',
+    auth: 'admin',
+    body: {
+      schema: endpointCreate,
+      required: true,
+      example: {
+        publisher_id: 1,
+        url: 'https://hooks.publisher.example/clickhop',
+        method: 'POST',
+        format: 'json',
+        events: ['conversion.created', 'conversion.approved'],
+      },
+    },
+    responses: { 201: { description: 'Created, with its signing secret', schema: withSecret } },
+  },
+  async (c, { body }) => {
+    const settings: EndpointSettings = {
+      url: body.url,
+      ...resolveShape(body),
+      form_field: body.form_field,
+      events: unique(body.events),
+      offer_ids: body.offer_ids ? unique(body.offer_ids) : null,
+    };
+    await validateSettings(c.env, settings);
+    if (!(await getPublisher(c.env.DB, body.publisher_id))) {
+      throw new ApiError(400, 'invalid_request', 'Unknown publisher_id', { publisher_id: 'no such publisher' });
+    }
+    const signingSecret = newSigningSecret();
+    const now = nowIso();
+    const row = await insertEndpoint(c.env.DB, {
+      publisher_id: body.publisher_id,
       url: settings.url,
       method: settings.method,
       format: settings.format,
       form_field: settings.form_field,
       events: JSON.stringify(settings.events),
       offer_ids: settings.offer_ids ? JSON.stringify(settings.offer_ids) : null,
-      include_products: input.include_products === undefined ? undefined : input.include_products ? 1 : 0,
-      include_click_data: input.include_click_data === undefined ? undefined : input.include_click_data ? 1 : 0,
-      ...statusChange,
-    },
-    nowIso(),
-  );
-  if (!row) throw notFound('Endpoint');
-  return c.json(presentEndpoint(row));
-});
-
-endpointRoutes.post('/:id/rotate-secret', async (c) => {
-  const id = pathId(c.req.param('id'), 'Endpoint');
-  const input = parseWith(rotateSecretInput, await optionalJsonBody(c));
-  const current = await loadEndpoint(c.env.DB, id);
-  const signingSecret = newSigningSecret();
-  const now = Date.now();
-  const row = await updateEndpoint(
-    c.env.DB,
-    id,
-    {
+      include_products: body.include_products ? 1 : 0,
+      include_click_data: body.include_click_data ? 1 : 0,
       signing_secret: signingSecret,
-      previous_signing_secret: input.grace_hours > 0 ? current.signing_secret : null,
-      previous_secret_expires_at:
-        input.grace_hours > 0 ? new Date(now + input.grace_hours * 3_600_000).toISOString() : null,
-    },
-    new Date(now).toISOString(),
-  );
-  if (!row) throw notFound('Endpoint');
-  return c.json({ ...presentEndpoint(row), signing_secret: signingSecret });
-});
+      previous_signing_secret: null,
+      previous_secret_expires_at: null,
+      status: body.status,
+      disabled_reason: body.status === 'disabled' ? 'disabled by operator' : null,
+      created_at: now,
+      updated_at: now,
+    });
+    return { status: 201, body: { ...presentEndpoint(row), signing_secret: signingSecret } };
+  },
+);
 
-endpointRoutes.post('/:id/test', async (c) => {
-  const id = pathId(c.req.param('id'), 'Endpoint');
-  const input = parseWith(testInput, await optionalJsonBody(c));
-  const endpoint = await loadEndpoint(c.env.DB, id);
-  const events = JSON.parse(endpoint.events) as ConversionEventType[];
-  const event = input.event ?? events[0] ?? 'conversion.created';
-  return c.json(await sendTestNotification(c.env, endpoint, event));
-});
+endpointRoutes.route(
+  {
+    method: 'get',
+    path: '',
+    operationId: 'listEndpoints',
+    summary: 'List endpoints',
+    description: 'Oldest first.',
+    auth: 'admin',
+    query: pageQuery.extend({ publisher_id: filters.publisher_id() }),
+    responses: { 200: { description: 'A page of endpoints', schema: () => endpointShapes().EndpointPage } },
+  },
+  async (c, { query }) => {
+    const after = cursorAfterId(query.cursor);
+    const rows = await listEndpoints(c.env.DB, { publisher_id: query.publisher_id }, after, query.limit + 1);
+    return { status: 200, body: page(rows, query.limit, (r) => r.id, presentEndpoint) };
+  },
+);
+
+endpointRoutes.route(
+  {
+    method: 'get',
+    path: '/{id}',
+    operationId: 'getEndpoint',
+    summary: 'Read an endpoint',
+    auth: 'admin',
+    params: { id: endpointId },
+    responses: { 200: { description: 'The endpoint', schema: () => endpointShapes().Endpoint } },
+  },
+  async (c, { params }) => ({ status: 200, body: presentEndpoint(await loadEndpoint(c.env.DB, params.id)) }),
+);
+
+endpointRoutes.route(
+  {
+    method: 'patch',
+    path: '/{id}',
+    operationId: 'updateEndpoint',
+    summary: 'Change an endpoint',
+    description: 'Any change but disabling or the include_* toggles re-validates the whole endpoint, as at creation.',
+    auth: 'admin',
+    params: { id: endpointId },
+    body: { schema: endpointUpdate, required: true, example: { status: 'disabled' } },
+    responses: { 200: { description: 'The changed endpoint', schema: () => endpointShapes().Endpoint } },
+  },
+  async (c, { params: { id }, body }) => {
+    const current = await loadEndpoint(c.env.DB, id);
+    const shape = resolveShape(body, current);
+    const settings: EndpointSettings = {
+      url: body.url ?? current.url,
+      ...shape,
+      // Leaving format form drops the form field; otherwise it stays unless changed.
+      form_field: body.form_field !== undefined ? body.form_field : shape.format === 'form' ? current.form_field : null,
+      events: body.events ? unique(body.events) : (JSON.parse(current.events) as ConversionEventType[]),
+      offer_ids:
+        body.offer_ids !== undefined
+          ? body.offer_ids && unique(body.offer_ids)
+          : current.offer_ids
+            ? (JSON.parse(current.offer_ids) as number[])
+            : null,
+    };
+    // Disabling (or toggling what payloads include) is always allowed, even for an endpoint whose
+    // URL would no longer pass; anything else, including enabling, re-validates the whole endpoint.
+    const onlyHarmless = Object.keys(body).every(
+      (k) => k === 'include_products' || k === 'include_click_data' || k === 'status',
+    );
+    if (!onlyHarmless || body.status === 'active') await validateSettings(c.env, settings);
+    const statusChange =
+      body.status === undefined || body.status === current.status
+        ? {}
+        : { status: body.status, disabled_reason: body.status === 'disabled' ? 'disabled by operator' : null };
+    const row = await updateEndpoint(
+      c.env.DB,
+      id,
+      {
+        url: settings.url,
+        method: settings.method,
+        format: settings.format,
+        form_field: settings.form_field,
+        events: JSON.stringify(settings.events),
+        offer_ids: settings.offer_ids ? JSON.stringify(settings.offer_ids) : null,
+        include_products: body.include_products === undefined ? undefined : body.include_products ? 1 : 0,
+        include_click_data: body.include_click_data === undefined ? undefined : body.include_click_data ? 1 : 0,
+        ...statusChange,
+      },
+      nowIso(),
+    );
+    if (!row) throw notFound('Endpoint');
+    return { status: 200, body: presentEndpoint(row) };
+  },
+);
+
+endpointRoutes.route(
+  {
+    method: 'post',
+    path: '/{id}/rotate-secret',
+    operationId: 'rotateEndpointSecret',
+    summary: 'Rotate the signing secret',
+    description:
+      'The previous secret keeps signing beside the new one for grace_hours, so the publisher can switch without losing deliveries. An empty body uses the default.',
+    auth: 'admin',
+    params: { id: endpointId },
+    body: { schema: rotateSecretInput, required: false, example: { grace_hours: 24 } },
+    responses: { 200: { description: 'The endpoint with its new secret', schema: withSecret } },
+  },
+  async (c, { params: { id }, body }) => {
+    const current = await loadEndpoint(c.env.DB, id);
+    const signingSecret = newSigningSecret();
+    const now = Date.now();
+    const row = await updateEndpoint(
+      c.env.DB,
+      id,
+      {
+        signing_secret: signingSecret,
+        previous_signing_secret: body.grace_hours > 0 ? current.signing_secret : null,
+        previous_secret_expires_at:
+          body.grace_hours > 0 ? new Date(now + body.grace_hours * 3_600_000).toISOString() : null,
+      },
+      new Date(now).toISOString(),
+    );
+    if (!row) throw notFound('Endpoint');
+    return { status: 200, body: { ...presentEndpoint(row), signing_secret: signingSecret } };
+  },
+);
+
+endpointRoutes.route(
+  {
+    method: 'post',
+    path: '/{id}/test',
+    operationId: 'testEndpoint',
+    summary: 'Send a sample notification',
+    description:
+      'Sends a clearly marked sample event (test: true, ids prefixed test_) straight to the endpoint, not through the Queue and not logged as a delivery, and answers with the request made and the response received (200 even when the endpoint failed: see ok).',
+    auth: 'admin',
+    params: { id: endpointId },
+    body: { schema: testInput, required: false, example: { event: 'conversion.approved' } },
+    responses: {
+      200: { description: 'What was sent and what came back', schema: () => endpointShapes().EndpointTestReport },
+    },
+  },
+  async (c, { params: { id }, body }) => {
+    const endpoint = await loadEndpoint(c.env.DB, id);
+    const events = JSON.parse(endpoint.events) as ConversionEventType[];
+    const event = body.event ?? events[0] ?? 'conversion.created';
+    return { status: 200, body: await sendTestNotification(c.env, endpoint, event) };
+  },
+);

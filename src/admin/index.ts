@@ -1,5 +1,7 @@
-// The admin API, /api/v1: every route behind the admin token.
+// The admin API, /api/v1: every route behind the admin token. Each resource's routes are
+// declared once in its module (ApiRoutes); the OpenAPI document reads the same declarations.
 import { Hono } from 'hono';
+import type { ApiEnv, ApiRoutes } from '../openapi/operation';
 import { advertiserRoutes } from './advertisers';
 import { requireAdmin } from './auth';
 import { clickRoutes } from './clicks';
@@ -11,15 +13,22 @@ import { postbackLogRoutes } from './postbacks';
 import { publisherRoutes } from './publishers';
 import { reportRoutes } from './reports';
 
-export const adminApi = new Hono<{ Bindings: Env }>();
+export const ADMIN_PREFIX = '/api/v1';
+
+/** The admin resources, in the order the docs show them. */
+export const adminRouters: readonly ApiRoutes[] = [
+  advertiserRoutes,
+  offerRoutes,
+  publisherRoutes,
+  endpointRoutes,
+  deliveryRoutes,
+  conversionRoutes,
+  clickRoutes,
+  postbackLogRoutes,
+  reportRoutes,
+];
+
+export const adminApi = new Hono<ApiEnv>();
 
 adminApi.use('*', requireAdmin);
-adminApi.route('/advertisers', advertiserRoutes);
-adminApi.route('/offers', offerRoutes);
-adminApi.route('/publishers', publisherRoutes);
-adminApi.route('/conversions', conversionRoutes);
-adminApi.route('/postbacks', postbackLogRoutes);
-adminApi.route('/clicks', clickRoutes);
-adminApi.route('/endpoints', endpointRoutes);
-adminApi.route('/deliveries', deliveryRoutes);
-adminApi.route('/reports', reportRoutes);
+for (const router of adminRouters) adminApi.route(router.prefix.slice(ADMIN_PREFIX.length), router.app);

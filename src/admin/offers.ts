@@ -1,57 +1,100 @@
 // /api/v1/offers: an offer with its goals and payout rules. Money in requests is decimal text
 // in the offer's currency; it is stored as integer minor units and percentages as basis points.
-import { Hono } from 'hono';
 import * as z from 'zod';
 import { publishOfferConfigs } from '../click/config';
 import { landingMacroInAuthority, unknownLandingMacros } from '../click/landing';
 import { getAdvertiser } from '../db/advertisers';
-import { type GoalRow, getOffer, goalsWithRules, listOffers, type OfferRow, type PayoutRuleRow } from '../db/offers';
+import { type BaseRuleValues, type GoalPlan, upsertGoalsStatements } from '../db/goals';
+import {
+  getOffer,
+  goalsWithRules,
+  insertOfferStatement,
+  listOffers,
+  type OfferRow,
+  updateOfferStatement,
+} from '../db/offers';
 import { ApiError, badRequest, type FieldErrors, notFound } from '../lib/errors';
-import { formatAmount, parseAmount, percentToBasisPoints } from '../lib/money';
+import { parseAmount, percentToBasisPoints } from '../lib/money';
 import { nowIso } from '../lib/time';
-import { jsonBody, parseWith } from '../lib/validate';
+import { ApiRoutes } from '../openapi/operation';
+import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
-import { currency, decimal, hostname, httpUrl, httpUrlTemplate, idParam, name, pathId, percent } from './schemas';
+import { currency, decimal, filters, hostname, httpUrl, httpUrlTemplate, idPath, name, percent } from './schemas';
 
-const ruleFields = {
-  revenue: decimal.optional(),
-  payout: decimal.optional(),
-  revenue_percent: percent.optional(),
-  payout_percent: percent.optional(),
-};
+const ruleFields = (of: string) => ({
+  revenue: decimal.optional().describe(`Fixed revenue per ${of}, decimal text in the offer currency`),
+  payout: decimal.optional().describe(`Fixed payout per ${of}, decimal text in the offer currency`),
+  revenue_percent: percent
+    .optional()
+    .describe(
+      `Revenue as a percentage of the ${of === 'conversion' ? 'sale amount' : 'line total'} (at most 2 decimals)`,
+    ),
+  payout_percent: percent
+    .optional()
+    .describe(
+      `Payout as a percentage of the ${of === 'conversion' ? 'sale amount' : 'line total'} (at most 2 decimals)`,
+    ),
+});
 
-const goalKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 of a-z, 0-9, _ and -');
+const goalKey = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 of a-z, 0-9, _ and -')
+  .describe('Goal key that postbacks name in event (1-32 of a-z, 0-9, _ and -)');
 
 export const commissionGroupInput = z.object({
-  key: z.string().trim().min(1).max(64),
-  ...ruleFields,
+  key: z.string().trim().min(1).max(64).describe('Commission group name as postbacks send it on product lines'),
+  ...ruleFields('product line of the group'),
 });
 
 export const goalInput = z.object({
   key: goalKey,
-  name: z.string().trim().min(1).max(100).optional(),
-  ...ruleFields,
-  commission_groups: z.array(commissionGroupInput).max(50).optional(),
-  allow_repeats: z.boolean().optional(),
-  default: z.boolean().optional(),
-  default_status: z.enum(['pending', 'approved']).optional(),
+  name: z.string().trim().min(1).max(100).optional().describe('Display name (default: the key)'),
+  ...ruleFields('conversion'),
+  commission_groups: z
+    .array(commissionGroupInput)
+    .max(50)
+    .optional()
+    .describe('Rules for product lines of a named commission group'),
+  allow_repeats: z.boolean().optional().describe('Without an order ID, let a click convert more than once'),
+  default: z.boolean().optional().describe('The goal used when a postback names no event (at most one)'),
+  default_status: z
+    .enum(['pending', 'approved'])
+    .optional()
+    .describe('Status of a new conversion when the postback sends none'),
 });
+
+const goals = z.array(goalInput).min(1).max(50).describe('Conversion goals with their revenue and payout rules');
 
 const offerFields = {
   name,
-  landing_url: httpUrlTemplate,
-  click_param: z.string().regex(/^[A-Za-z0-9_.~-]{1,64}$/, 'must be 1-64 URL-safe characters'),
-  deep_link_hosts: z.array(hostname).max(100),
-  attribution_window_days: z.number().int().min(1).max(365),
-  allow_publisher_postback: z.boolean(),
-  fallback_url: httpUrl.nullable(),
-  status: z.enum(['active', 'paused', 'archived']),
+  landing_url: httpUrlTemplate.describe(
+    'http(s) URL where clicks land; macros {click_id}, {offer_id}, {publisher_id}, {sub1}..{sub5}',
+  ),
+  click_param: z
+    .string()
+    .regex(/^[A-Za-z0-9_.~-]{1,64}$/, 'must be 1-64 URL-safe characters')
+    .describe('Query parameter for the click ID when landing_url has no {click_id} macro'),
+  deep_link_hosts: z
+    .array(hostname)
+    .max(100)
+    .describe('Hosts the url parameter of a tracking link may point to (*.example.com allowed)'),
+  attribution_window_days: z
+    .number()
+    .int()
+    .min(1)
+    .max(365)
+    .describe('Days after a click within which a conversion is attributed'),
+  allow_publisher_postback: z.boolean().describe('Accept postbacks with offer_id + publisher_id instead of a click ID'),
+  fallback_url: httpUrl.nullable().describe('Where clicks go while the offer or publisher is unavailable'),
+  status: z
+    .enum(['active', 'paused', 'archived'])
+    .describe('active, paused (clicks get the fallback or a 404) or archived'),
 };
 
 export const offerCreate = z.object({
-  advertiser_id: z.number().int().positive(),
-  currency,
-  goals: z.array(goalInput).min(1).max(50),
+  advertiser_id: z.number().int().positive().describe('The advertiser that owns the offer'),
+  currency: currency.describe('ISO 4217 currency of revenue and payout (cannot be changed later)'),
+  goals,
   ...offerFields,
   click_param: offerFields.click_param.default('click_id'),
   deep_link_hosts: offerFields.deep_link_hosts.default([]),
@@ -64,24 +107,16 @@ export const offerCreate = z.object({
 /** Goals in an update are matched by key: existing ones are changed, new keys are added. */
 export const offerUpdate = z
   .object({
-    ...Object.fromEntries(Object.entries(offerFields).map(([k, v]) => [k, v.optional()])),
-    goals: z.array(goalInput).min(1).max(50).optional(),
-  } as { [K in keyof typeof offerFields]: z.ZodOptional<(typeof offerFields)[K]> } & {
-    goals: z.ZodOptional<z.ZodArray<typeof goalInput>>;
+    ...(Object.fromEntries(Object.entries(offerFields).map(([k, v]) => [k, v.optional()])) as {
+      [K in keyof typeof offerFields]: z.ZodOptional<(typeof offerFields)[K]>;
+    }),
+    goals: goals.optional(),
   })
   .strict();
 
 type GoalInput = z.output<typeof goalInput>;
 type RuleInput = Partial<Record<'revenue' | 'payout', string>> &
   Partial<Record<'revenue_percent' | 'payout_percent', number>>;
-
-interface RuleValues {
-  commission_group: string | null;
-  revenue_fixed: number;
-  revenue_percent_bp: number;
-  payout_fixed: number;
-  payout_percent_bp: number;
-}
 
 /** Converts a rule's decimals and percentages, collecting errors under the rule's path. */
 function ruleValues(
@@ -90,7 +125,7 @@ function ruleValues(
   path: string,
   errors: FieldErrors,
   group: string | null,
-): RuleValues {
+): BaseRuleValues {
   const money = (field: 'revenue' | 'payout') => {
     const text = input[field];
     if (text === undefined) return 0;
@@ -108,11 +143,6 @@ function ruleValues(
   };
 }
 
-interface GoalPlan {
-  input: GoalInput;
-  rules: RuleValues[];
-}
-
 function planGoals(goals: GoalInput[], offerCurrency: string): GoalPlan[] {
   const errors: FieldErrors = {};
   const seen = new Set<string>();
@@ -126,7 +156,7 @@ function planGoals(goals: GoalInput[], offerCurrency: string): GoalPlan[] {
       groups.add(group.key);
       rules.push(ruleValues(group, offerCurrency, `goals.${i}.commission_groups.${k}`, errors, group.key));
     });
-    return { input: goal, rules };
+    return { goal, rules };
   });
   if (goals.filter((g) => g.default).length > 1) errors.goals = 'at most one goal can be the default';
   if (Object.keys(errors).length > 0) throw badRequest(`Invalid ${Object.keys(errors).join(', ')}`, errors);
@@ -148,120 +178,6 @@ function checkLandingUrl(landingUrl: string | undefined) {
   }
 }
 
-/** Statements that upsert goals (by key) and replace their base payout rules, for one offer. */
-function goalStatements(db: D1Database, offerIdSql: string, offerIdBinds: unknown[], plans: GoalPlan[], now: string) {
-  const statements: D1PreparedStatement[] = [];
-  const goalIdSql = `(SELECT id FROM goals WHERE offer_id = ${offerIdSql} AND key = ?)`;
-  for (const { input, rules } of plans) {
-    if (input.default) {
-      statements.push(
-        db.prepare(`UPDATE goals SET is_default = 0 WHERE offer_id = ${offerIdSql}`).bind(...offerIdBinds),
-      );
-    }
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO goals (offer_id, key, name, is_default, allow_repeats, default_status, created_at)
-           VALUES (${offerIdSql}, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (offer_id, key) DO UPDATE SET
-             name = COALESCE(?, name),
-             is_default = MAX(is_default, excluded.is_default),
-             allow_repeats = COALESCE(?, allow_repeats),
-             default_status = COALESCE(?, default_status)`,
-        )
-        .bind(
-          ...offerIdBinds,
-          input.key,
-          input.name ?? input.key,
-          input.default ? 1 : 0,
-          input.allow_repeats ? 1 : 0,
-          input.default_status ?? 'pending',
-          now,
-          input.name ?? null,
-          input.allow_repeats === undefined ? null : input.allow_repeats ? 1 : 0,
-          input.default_status ?? null,
-        ),
-      db
-        .prepare(`DELETE FROM payout_rules WHERE publisher_id IS NULL AND goal_id = ${goalIdSql}`)
-        .bind(...offerIdBinds, input.key),
-    );
-    for (const rule of rules) {
-      statements.push(
-        db
-          .prepare(
-            `INSERT INTO payout_rules (goal_id, publisher_id, commission_group, revenue_fixed, revenue_percent_bp,
-               payout_fixed, payout_percent_bp, created_at)
-             VALUES (${goalIdSql}, NULL, ?, ?, ?, ?, ?, ?)`,
-          )
-          .bind(
-            ...offerIdBinds,
-            input.key,
-            rule.commission_group,
-            rule.revenue_fixed,
-            rule.revenue_percent_bp,
-            rule.payout_fixed,
-            rule.payout_percent_bp,
-            now,
-          ),
-      );
-    }
-  }
-  // With no goal marked default, the first goal created is the default.
-  statements.push(
-    db
-      .prepare(
-        `UPDATE goals SET is_default = 1 WHERE offer_id = ${offerIdSql}
-           AND NOT EXISTS (SELECT 1 FROM goals WHERE offer_id = ${offerIdSql} AND is_default = 1)
-           AND id = (SELECT MIN(id) FROM goals WHERE offer_id = ${offerIdSql})`,
-      )
-      .bind(...offerIdBinds, ...offerIdBinds, ...offerIdBinds),
-  );
-  return statements;
-}
-
-function presentRule(rule: PayoutRuleRow | undefined, offerCurrency: string) {
-  return {
-    revenue: formatAmount(rule?.revenue_fixed ?? 0, offerCurrency),
-    payout: formatAmount(rule?.payout_fixed ?? 0, offerCurrency),
-    revenue_percent: (rule?.revenue_percent_bp ?? 0) / 100,
-    payout_percent: (rule?.payout_percent_bp ?? 0) / 100,
-  };
-}
-
-export function presentOffer(row: OfferRow, goals: { goal: GoalRow; rules: PayoutRuleRow[] }[], origin: string) {
-  return {
-    id: row.id,
-    advertiser_id: row.advertiser_id,
-    name: row.name,
-    status: row.status,
-    landing_url: row.landing_url,
-    click_param: row.click_param,
-    deep_link_hosts: JSON.parse(row.deep_link_hosts) as string[],
-    fallback_url: row.fallback_url,
-    currency: row.currency,
-    attribution_window_days: row.attribution_window_days,
-    allow_publisher_postback: row.allow_publisher_postback === 1,
-    tracking_link: `${origin}/c/${row.id}/{publisher_id}`,
-    goals: goals.map(({ goal, rules }) => {
-      const base = rules.find((r) => r.publisher_id === null && r.commission_group === null);
-      return {
-        id: goal.id,
-        key: goal.key,
-        name: goal.name,
-        default: goal.is_default === 1,
-        allow_repeats: goal.allow_repeats === 1,
-        default_status: goal.default_status,
-        ...presentRule(base, row.currency),
-        commission_groups: rules
-          .filter((r) => r.publisher_id === null && r.commission_group !== null)
-          .map((r) => ({ key: r.commission_group, ...presentRule(r, row.currency) })),
-      };
-    }),
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
-}
-
 async function loadOffer(db: D1Database, id: number, origin: string) {
   const row = await getOffer(db, id);
   if (!row) throw notFound('Offer');
@@ -269,93 +185,147 @@ async function loadOffer(db: D1Database, id: number, origin: string) {
   return presentOffer(row, goals.get(id) ?? [], origin);
 }
 
-export const offerRoutes = new Hono<{ Bindings: Env }>();
+const originOf = (url: string) => new URL(url).origin;
 
-offerRoutes.post('/', async (c) => {
-  const input = parseWith(offerCreate, await jsonBody(c));
-  checkLandingUrl(input.landing_url);
-  const plans = planGoals(input.goals, input.currency);
-  if (!(await getAdvertiser(c.env.DB, input.advertiser_id))) {
-    throw new ApiError(400, 'invalid_request', 'Unknown advertiser_id', { advertiser_id: 'no such advertiser' });
-  }
-  const now = nowIso();
-  // One transaction: the offer row, then its goals and rules addressed through the new id.
-  const [inserted] = await c.env.DB.batch([
-    c.env.DB.prepare(
-      `INSERT INTO offers (advertiser_id, name, status, landing_url, click_param, deep_link_hosts, fallback_url,
-         currency, attribution_window_days, allow_publisher_postback, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    ).bind(
-      input.advertiser_id,
-      input.name,
-      input.status,
-      input.landing_url,
-      input.click_param,
-      JSON.stringify(input.deep_link_hosts),
-      input.fallback_url,
-      input.currency,
-      input.attribution_window_days,
-      input.allow_publisher_postback ? 1 : 0,
-      now,
-      now,
-    ),
-    ...goalStatements(c.env.DB, '(SELECT MAX(id) FROM offers)', [], plans, now),
-  ]);
-  const id = (inserted?.results[0] as { id: number } | undefined)?.id;
-  if (!id) throw new Error('offer insert returned no id');
-  await publishOfferConfigs(c.env, [id]);
-  return c.json(await loadOffer(c.env.DB, id, new URL(c.req.url).origin), 201);
+export const offerRoutes = new ApiRoutes('/api/v1/offers', {
+  name: 'Offers',
+  description: 'Offers with their goals and payout rules.',
 });
 
-offerRoutes.get('/', async (c) => {
-  const query = parseWith(pageQuery.extend({ advertiser_id: idParam.optional() }), c.req.query());
-  const after = cursorAfterId(query.cursor);
-  const rows = await listOffers(c.env.DB, after, query.limit + 1, query.advertiser_id);
-  const goals = await goalsWithRules(
-    c.env.DB,
-    rows.slice(0, query.limit).map((r) => r.id),
-  );
-  const origin = new URL(c.req.url).origin;
-  return c.json(
-    page(
-      rows,
-      query.limit,
-      (r) => r.id,
-      (r) => presentOffer(r, goals.get(r.id) ?? [], origin),
-    ),
-  );
-});
+const offerId = idPath('Offer');
+const offerAnswer = { description: 'The offer', schema: () => offerShapes().Offer };
 
-offerRoutes.get('/:id', async (c) => {
-  return c.json(await loadOffer(c.env.DB, pathId(c.req.param('id'), 'Offer'), new URL(c.req.url).origin));
-});
+offerRoutes.route(
+  {
+    method: 'post',
+    path: '',
+    operationId: 'createOffer',
+    summary: 'Create an offer',
+    description: 'Money is decimal text in the offer currency; percentages have at most 2 decimals.',
+    auth: 'admin',
+    body: {
+      schema: offerCreate,
+      required: true,
+      example: {
+        advertiser_id: 1,
+        name: 'Summer sale',
+        landing_url: 'https://shop.example/landing?src=aff',
+        currency: 'EUR',
+        goals: [
+          { key: 'lead', revenue: '5.00', payout: '2.00' },
+          { key: 'sale', revenue_percent: 10, payout_percent: 5 },
+        ],
+      },
+    },
+    responses: { 201: { ...offerAnswer, description: 'Created' } },
+  },
+  async (c, { body }) => {
+    checkLandingUrl(body.landing_url);
+    const plans = planGoals(body.goals, body.currency);
+    if (!(await getAdvertiser(c.env.DB, body.advertiser_id))) {
+      throw new ApiError(400, 'invalid_request', 'Unknown advertiser_id', { advertiser_id: 'no such advertiser' });
+    }
+    const now = nowIso();
+    // One transaction: the offer row, then its goals and rules addressed through the new id.
+    const [inserted] = await c.env.DB.batch([
+      insertOfferStatement(c.env.DB, {
+        advertiser_id: body.advertiser_id,
+        name: body.name,
+        status: body.status,
+        landing_url: body.landing_url,
+        click_param: body.click_param,
+        deep_link_hosts: JSON.stringify(body.deep_link_hosts),
+        fallback_url: body.fallback_url,
+        currency: body.currency,
+        attribution_window_days: body.attribution_window_days,
+        allow_publisher_postback: body.allow_publisher_postback ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+      }),
+      ...upsertGoalsStatements(c.env.DB, 'inserted', plans, now),
+    ]);
+    const id = (inserted?.results[0] as { id: number } | undefined)?.id;
+    if (!id) throw new Error('offer insert returned no id');
+    await publishOfferConfigs(c.env, [id]);
+    return { status: 201, body: await loadOffer(c.env.DB, id, originOf(c.req.url)) };
+  },
+);
 
-offerRoutes.patch('/:id', async (c) => {
-  const id = pathId(c.req.param('id'), 'Offer');
-  const input = parseWith(offerUpdate, await jsonBody(c));
-  checkLandingUrl(input.landing_url);
-  const existing = await getOffer(c.env.DB, id);
-  if (!existing) throw notFound('Offer');
-  const plans = input.goals ? planGoals(input.goals, existing.currency) : [];
-  const columns: Record<string, unknown> = {
-    name: input.name,
-    status: input.status,
-    landing_url: input.landing_url,
-    click_param: input.click_param,
-    deep_link_hosts: input.deep_link_hosts && JSON.stringify(input.deep_link_hosts),
-    fallback_url: input.fallback_url,
-    attribution_window_days: input.attribution_window_days,
-    allow_publisher_postback:
-      input.allow_publisher_postback === undefined ? undefined : input.allow_publisher_postback ? 1 : 0,
-  };
-  const entries = Object.entries(columns).filter(([, v]) => v !== undefined);
-  const now = nowIso();
-  await c.env.DB.batch([
-    c.env.DB.prepare(
-      `UPDATE offers SET ${[...entries.map(([k]) => `${k} = ?`), 'updated_at = ?'].join(', ')} WHERE id = ?`,
-    ).bind(...entries.map(([, v]) => v), now, id),
-    ...goalStatements(c.env.DB, '?', [id], plans, now),
-  ]);
-  await publishOfferConfigs(c.env, [id]);
-  return c.json(await loadOffer(c.env.DB, id, new URL(c.req.url).origin));
-});
+offerRoutes.route(
+  {
+    method: 'get',
+    path: '',
+    operationId: 'listOffers',
+    summary: 'List offers',
+    description: 'Oldest first.',
+    auth: 'admin',
+    query: pageQuery.extend({ advertiser_id: filters.advertiser_id() }),
+    responses: { 200: { description: 'A page of offers', schema: () => offerShapes().OfferPage } },
+  },
+  async (c, { query }) => {
+    const rows = await listOffers(c.env.DB, cursorAfterId(query.cursor), query.limit + 1, query.advertiser_id);
+    const goals = await goalsWithRules(
+      c.env.DB,
+      rows.slice(0, query.limit).map((r) => r.id),
+    );
+    const origin = originOf(c.req.url);
+    const present = (r: OfferRow) => presentOffer(r, goals.get(r.id) ?? [], origin);
+    return { status: 200, body: page(rows, query.limit, (r) => r.id, present) };
+  },
+);
+
+offerRoutes.route(
+  {
+    method: 'get',
+    path: '/{id}',
+    operationId: 'getOffer',
+    summary: 'Read an offer',
+    auth: 'admin',
+    params: { id: offerId },
+    responses: { 200: offerAnswer },
+  },
+  async (c, { params }) => ({ status: 200, body: await loadOffer(c.env.DB, params.id, originOf(c.req.url)) }),
+);
+
+offerRoutes.route(
+  {
+    method: 'patch',
+    path: '/{id}',
+    operationId: 'updateOffer',
+    summary: 'Change an offer',
+    description:
+      'Goals are matched by key: a known key changes that goal and replaces its base payout rules, a new key adds a goal. The currency cannot change.',
+    auth: 'admin',
+    params: { id: offerId },
+    body: { schema: offerUpdate, required: true, example: { status: 'paused' } },
+    responses: { 200: { ...offerAnswer, description: 'The changed offer' } },
+  },
+  async (c, { params: { id }, body }) => {
+    checkLandingUrl(body.landing_url);
+    const existing = await getOffer(c.env.DB, id);
+    if (!existing) throw notFound('Offer');
+    const plans = body.goals ? planGoals(body.goals, existing.currency) : [];
+    const now = nowIso();
+    await c.env.DB.batch([
+      updateOfferStatement(
+        c.env.DB,
+        id,
+        {
+          name: body.name,
+          status: body.status,
+          landing_url: body.landing_url,
+          click_param: body.click_param,
+          deep_link_hosts: body.deep_link_hosts && JSON.stringify(body.deep_link_hosts),
+          fallback_url: body.fallback_url,
+          attribution_window_days: body.attribution_window_days,
+          allow_publisher_postback:
+            body.allow_publisher_postback === undefined ? undefined : body.allow_publisher_postback ? 1 : 0,
+        },
+        now,
+      ),
+      ...upsertGoalsStatements(c.env.DB, { id }, plans, now),
+    ]);
+    await publishOfferConfigs(c.env, [id]);
+    return { status: 200, body: await loadOffer(c.env.DB, id, originOf(c.req.url)) };
+  },
+);

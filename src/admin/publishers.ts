@@ -1,24 +1,38 @@
 // /api/v1/publishers: create, read, list, update (status changes reach the click path via KV).
-import { Hono } from 'hono';
 import * as z from 'zod';
 import { publishPublisherConfig } from '../click/config';
 import { getPublisher, insertPublisher, listPublishers, type PublisherRow, updatePublisher } from '../db/publishers';
 import { notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
-import { jsonBody, parseWith } from '../lib/validate';
+import { ApiRoutes, component, lazy } from '../openapi/operation';
+import { pageOf, shapes } from '../openapi/shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
-import { name, pathId } from './schemas';
+import { idPath, name } from './schemas';
 
-export const publisherCreate = z.object({
-  name,
-  status: z.enum(['active', 'paused']).default('active'),
+const status = z.enum(['active', 'paused']).describe('paused: its tracking links answer 404 (or the fallback URL)');
+
+export const publisherCreate = z.object({ name, status: status.default('active') });
+
+export const publisherUpdate = z.object({ name: name.optional(), status: status.optional() }).strict();
+
+export const publisherShapes = lazy(() => {
+  const { rowId, timestamp } = shapes();
+  const Publisher = component(
+    'Publisher',
+    z.strictObject({
+      id: rowId,
+      name: z.string(),
+      status: z.enum(['active', 'paused']),
+      created_at: timestamp,
+      updated_at: timestamp,
+    }),
+  );
+  return { Publisher, PublisherPage: pageOf('Publisher', Publisher) };
 });
 
-export const publisherUpdate = z
-  .object({ name: name.optional(), status: z.enum(['active', 'paused']).optional() })
-  .strict();
+type Publisher = z.input<ReturnType<typeof publisherShapes>['Publisher']>;
 
-export const presentPublisher = (row: PublisherRow) => ({
+export const presentPublisher = (row: PublisherRow): Publisher => ({
   id: row.id,
   name: row.name,
   status: row.status,
@@ -26,34 +40,82 @@ export const presentPublisher = (row: PublisherRow) => ({
   updated_at: row.updated_at,
 });
 
-export const publisherRoutes = new Hono<{ Bindings: Env }>();
-
-publisherRoutes.post('/', async (c) => {
-  const input = parseWith(publisherCreate, await jsonBody(c));
-  const now = nowIso();
-  const row = await insertPublisher(c.env.DB, { ...input, created_at: now, updated_at: now });
-  await publishPublisherConfig(c.env, row.id);
-  return c.json(presentPublisher(row), 201);
+export const publisherRoutes = new ApiRoutes('/api/v1/publishers', {
+  name: 'Publishers',
+  description: 'Publishers (affiliates).',
 });
 
-publisherRoutes.get('/', async (c) => {
-  const query = parseWith(pageQuery, c.req.query());
-  const after = cursorAfterId(query.cursor);
-  const rows = await listPublishers(c.env.DB, after, query.limit + 1);
-  return c.json(page(rows, query.limit, (r) => r.id, presentPublisher));
-});
+const publisherId = idPath('Publisher');
+const publisherAnswer = { description: 'The publisher', schema: () => publisherShapes().Publisher };
 
-publisherRoutes.get('/:id', async (c) => {
-  const row = await getPublisher(c.env.DB, pathId(c.req.param('id'), 'Publisher'));
-  if (!row) throw notFound('Publisher');
-  return c.json(presentPublisher(row));
-});
+publisherRoutes.route(
+  {
+    method: 'post',
+    path: '',
+    operationId: 'createPublisher',
+    summary: 'Create a publisher',
+    auth: 'admin',
+    body: { schema: publisherCreate, required: true, example: { name: 'Deal Blog' } },
+    responses: { 201: { ...publisherAnswer, description: 'Created' } },
+  },
+  async (c, { body }) => {
+    const now = nowIso();
+    const row = await insertPublisher(c.env.DB, { ...body, created_at: now, updated_at: now });
+    await publishPublisherConfig(c.env, row.id);
+    return { status: 201, body: presentPublisher(row) };
+  },
+);
 
-publisherRoutes.patch('/:id', async (c) => {
-  const id = pathId(c.req.param('id'), 'Publisher');
-  const input = parseWith(publisherUpdate, await jsonBody(c));
-  const row = await updatePublisher(c.env.DB, id, input, nowIso());
-  if (!row) throw notFound('Publisher');
-  await publishPublisherConfig(c.env, id);
-  return c.json(presentPublisher(row));
-});
+publisherRoutes.route(
+  {
+    method: 'get',
+    path: '',
+    operationId: 'listPublishers',
+    summary: 'List publishers',
+    description: 'Oldest first.',
+    auth: 'admin',
+    query: pageQuery,
+    responses: { 200: { description: 'A page of publishers', schema: () => publisherShapes().PublisherPage } },
+  },
+  async (c, { query }) => {
+    const rows = await listPublishers(c.env.DB, cursorAfterId(query.cursor), query.limit + 1);
+    return { status: 200, body: page(rows, query.limit, (r) => r.id, presentPublisher) };
+  },
+);
+
+publisherRoutes.route(
+  {
+    method: 'get',
+    path: '/{id}',
+    operationId: 'getPublisher',
+    summary: 'Read a publisher',
+    auth: 'admin',
+    params: { id: publisherId },
+    responses: { 200: publisherAnswer },
+  },
+  async (c, { params }) => {
+    const row = await getPublisher(c.env.DB, params.id);
+    if (!row) throw notFound('Publisher');
+    return { status: 200, body: presentPublisher(row) };
+  },
+);
+
+publisherRoutes.route(
+  {
+    method: 'patch',
+    path: '/{id}',
+    operationId: 'updatePublisher',
+    summary: 'Change a publisher',
+    description: 'A paused publisher’s tracking links answer 404 (or the offer’s fallback URL).',
+    auth: 'admin',
+    params: { id: publisherId },
+    body: { schema: publisherUpdate, required: true, example: { status: 'paused' } },
+    responses: { 200: { ...publisherAnswer, description: 'The changed publisher' } },
+  },
+  async (c, { params: { id }, body }) => {
+    const row = await updatePublisher(c.env.DB, id, body, nowIso());
+    if (!row) throw notFound('Publisher');
+    await publishPublisherConfig(c.env, id);
+    return { status: 200, body: presentPublisher(row) };
+  },
+);

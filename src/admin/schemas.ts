@@ -1,19 +1,23 @@
 // zod building blocks shared by admin resources. Each schema is the single description of an
 // input: it validates the request, types the handler and feeds the OpenAPI document.
 import * as z from 'zod';
-import { notFound } from '../lib/errors';
 import { parseCidr } from '../lib/ip';
 import { isCurrency } from '../lib/money';
+import { type PathParam, pathParam } from '../openapi/operation';
 
 export const idParam = z.coerce.number().int().positive().max(0xffffffff);
 
-/** A resource id in a URL path: anything but a plain id in range names no resource, so 404. */
-export function pathId(text: string, what: string): number {
-  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > 0xffffffff) throw notFound(what);
-  return Number(text);
-}
+/** A numeric resource id in a URL path: anything but a plain id in range names no resource, so 404. */
+export const idPath = (what: string): PathParam<number> =>
+  pathParam({
+    what,
+    schema: idParam,
+    description: `${what} id. Anything but a positive integer names no ${what.toLowerCase()} (404).`,
+    example: 1,
+    read: (text) => (/^[1-9]\d{0,9}$/.test(text) && Number(text) <= 0xffffffff ? Number(text) : null),
+  });
 
-export const name = z.string().trim().min(1, 'must not be empty').max(200);
+export const name = z.string().trim().min(1, 'must not be empty').max(200).describe('Display name');
 
 export const currency = z
   .string()
@@ -62,3 +66,33 @@ export const hostname = z
 export const cidrList = z
   .array(z.string().refine((v) => parseCidr(v) !== null, 'must be an IPv4 or IPv6 address or CIDR'))
   .max(100);
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A time filter bound: a UTC day ('2026-11-23') or an ISO 8601 timestamp. `from` is inclusive;
+ * `to` is exclusive, except that a day given as `to` includes that whole day.
+ */
+export const timeBound = (edge: 'from' | 'to') =>
+  z
+    .string()
+    .refine((v) => (DATE.test(v) || /^\d{4}-\d{2}-\d{2}T/.test(v)) && !Number.isNaN(Date.parse(v)), {
+      message: 'must be a date (YYYY-MM-DD) or an ISO 8601 timestamp',
+    })
+    .transform((v) => {
+      const ms = Date.parse(DATE.test(v) ? `${v}T00:00:00.000Z` : v);
+      return new Date(DATE.test(v) && edge === 'to' ? ms + 86_400_000 : ms).toISOString();
+    });
+
+/** Query filters shared by the lists. */
+export const filters = {
+  advertiser_id: () => idParam.optional().describe('Only this advertiser'),
+  offer_id: () => idParam.optional().describe('Only this offer'),
+  publisher_id: () => idParam.optional().describe('Only this publisher'),
+  click_id: () => z.string().max(255).optional().describe('Only this click ID'),
+  from: () => timeBound('from').optional().describe('From this UTC day (YYYY-MM-DD) or ISO 8601 time, inclusive'),
+  to: () =>
+    timeBound('to')
+      .optional()
+      .describe('Up to this ISO 8601 time (exclusive), or through this whole UTC day (YYYY-MM-DD)'),
+};

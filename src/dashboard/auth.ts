@@ -39,7 +39,7 @@ function refuse(c: Context, status: 401 | 503, code: string, title: string, mess
   if (status === 401) c.header('WWW-Authenticate', BASIC_CHALLENGE);
   if ((c.req.header('accept') ?? '').includes('text/html')) {
     const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex, nofollow"><title>${title}</title></head><body><h1>${title}</h1><p>${message}</p></body></html>`;
-    return c.html(page.value, status);
+    return c.html(page.toString(), status);
   }
   return c.json({ error: { code, message } }, status);
 }

@@ -1,38 +1,25 @@
-// A tiny HTML builder for server-rendered pages: the `html` tag escapes every interpolated value
-// unless it is already SafeHtml, so escaping is the default and forgetting it is not possible.
+// Server-rendered HTML through Hono's `html` tag: every interpolated value is escaped unless it
+// is already escaped HTML (a nested `html` result or `raw(...)`), so escaping is the default.
+import { html as honoHtml, raw } from 'hono/html';
+import { escapeToBuffer, type HtmlEscapedString } from 'hono/utils/html';
 
-export class SafeHtml {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
-
-const ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text made safe for element content and for double- or single-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ENTITIES[ch] as string);
-}
+export type SafeHtml = HtmlEscapedString;
 
 /** What may be interpolated: text and numbers (escaped), SafeHtml (kept), lists, or nothing. */
 export type HtmlValue = SafeHtml | string | number | null | undefined | false | readonly HtmlValue[];
 
-function render(value: HtmlValue): string {
-  if (value instanceof SafeHtml) return value.value;
-  if (value === null || value === undefined || value === false) return '';
-  if (Array.isArray(value)) return value.map(render).join('');
-  return escapeHtml(String(value));
-}
+/**
+ * Hono's tag, typed for our pages: they never interpolate promises, so the result is always
+ * the escaped string itself, never a promise of it.
+ */
+export const html = (strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml =>
+  honoHtml(strings, ...values) as SafeHtml;
 
-export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
-  let out = strings[0] ?? '';
-  for (let i = 0; i < values.length; i++) out += render(values[i]) + (strings[i + 1] ?? '');
-  return new SafeHtml(out);
+export { raw };
+
+/** Text made safe for element content and for double- or single-quoted attribute values. */
+export function escapeHtml(text: string): string {
+  const buffer = [''];
+  escapeToBuffer(text, buffer);
+  return buffer[0] as string;
 }

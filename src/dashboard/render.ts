@@ -5,7 +5,7 @@
 import { formatAmount } from '../lib/money';
 import { renderChart, shortDay } from './chart';
 import type { DashboardData, DeliveryCounts, RecentConversion } from './data';
-import { html, SafeHtml } from './html';
+import { html, raw, type SafeHtml } from './html';
 
 export const STYLESHEET = `
 :root{color-scheme:light dark;--bg:#f5f6f8;--fg:#1b2130;--muted:#5a6374;--card:#fff;--line:#dde2ea;--clicks:#2563eb;--conversions:#15803d;--ok:#15803d;--warn:#b45309;--bad:#b91c1c}
@@ -152,7 +152,7 @@ export function renderDashboard(data: DashboardData, recentLimit: number): strin
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>Clickhop dashboard</title>
-<style>${new SafeHtml(STYLESHEET)}</style>
+<style>${raw(STYLESHEET)}</style>
 </head>
 <body>
 <header><h1>Clickhop</h1><p>Operator dashboard · read at <time datetime="${data.generated_at}">${utcTime(data.generated_at)} UTC</time></p></header>
@@ -164,5 +164,5 @@ ${recentSection(data, recentLimit)}
 <footer>Counts come from the daily rollups; clicks reach them through the clicks queue within seconds. Reload the page for fresh numbers.</footer>
 </body>
 </html>
-`.value;
+`.toString();
 }

@@ -93,6 +93,74 @@ export async function listOffers(db: D1Database, after: number, limit: number, a
   return results;
 }
 
+export const offerIdsOfAdvertiserStatement = (db: D1Database, advertiserId: number): D1PreparedStatement =>
+  db.prepare('SELECT id FROM offers WHERE advertiser_id = ?').bind(advertiserId);
+
+export async function offerIdsOfAdvertiser(db: D1Database, advertiserId: number): Promise<number[]> {
+  const { results } = await offerIdsOfAdvertiserStatement(db, advertiserId).all<{ id: number }>();
+  return results.map((r) => r.id);
+}
+
+export const existingOfferIdsStatement = (db: D1Database, ids: number[]): D1PreparedStatement =>
+  db.prepare('SELECT id FROM offers WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(ids));
+
+/** Which of these offer ids exist. */
+export async function existingOfferIds(db: D1Database, ids: number[]): Promise<Set<number>> {
+  const { results } = await existingOfferIdsStatement(db, ids).all<{ id: number }>();
+  return new Set(results.map((r) => r.id));
+}
+
+export type OfferValues = Omit<OfferRow, 'id' | 'visibility'>;
+
+/** Inserts an offer, RETURNING its id; its goals follow in the same batch (see db/goals.ts). */
+export const insertOfferStatement = (db: D1Database, row: OfferValues): D1PreparedStatement =>
+  db
+    .prepare(
+      `INSERT INTO offers (advertiser_id, name, status, landing_url, click_param, deep_link_hosts, fallback_url,
+         currency, attribution_window_days, allow_publisher_postback, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    )
+    .bind(
+      row.advertiser_id,
+      row.name,
+      row.status,
+      row.landing_url,
+      row.click_param,
+      row.deep_link_hosts,
+      row.fallback_url,
+      row.currency,
+      row.attribution_window_days,
+      row.allow_publisher_postback,
+      row.created_at,
+      row.updated_at,
+    );
+
+export type OfferChanges = Partial<
+  Pick<
+    OfferRow,
+    | 'name'
+    | 'status'
+    | 'landing_url'
+    | 'click_param'
+    | 'deep_link_hosts'
+    | 'fallback_url'
+    | 'attribution_window_days'
+    | 'allow_publisher_postback'
+  >
+>;
+
+/** Sets the given columns (undefined ones are left alone) and updated_at. */
+export function updateOfferStatement(
+  db: D1Database,
+  id: number,
+  changes: OfferChanges,
+  updatedAt: string,
+): D1PreparedStatement {
+  const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
+  const sets = [...entries.map(([k]) => `${k} = ?`), 'updated_at = ?'].join(', ');
+  return db.prepare(`UPDATE offers SET ${sets} WHERE id = ?`).bind(...entries.map(([, v]) => v), updatedAt, id);
+}
+
 export interface GoalWithRules {
   goal: GoalRow;
   rules: PayoutRuleRow[];

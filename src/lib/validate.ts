@@ -31,3 +31,9 @@ export async function jsonBody(c: Context): Promise<unknown> {
     throw badRequest('Body is not valid JSON', { _: 'is not valid JSON' });
   }
 }
+
+/** A JSON body that may be absent: an empty request without a Content-Type reads as {}. */
+export async function optionalJsonBody(c: Context): Promise<unknown> {
+  if (!c.req.header('content-type') && (await c.req.text()).trim() === '') return {};
+  return jsonBody(c);
+}

@@ -1,54 +1,9 @@
-// GET /api/openapi.json and GET /api/docs: the OpenAPI document and the same document rendered
-// as one server-side HTML page (no scripts, no build step, nothing fetched from elsewhere).
-// Both are public: they describe the API's shapes, never data or secrets.
-import { Hono } from 'hono';
-import {
-  type JsonSchema,
-  type OpenApiDocument,
-  type OperationObject,
-  openApiDocument,
-  type ParameterObject,
-  type ResponseObject,
-} from './openapi';
-
-const CACHE = 'public, max-age=300';
-
-export const apiDocsRoutes = new Hono<{ Bindings: Env }>();
-
-// Each rendering is kept for the last origin only: enough for one deployment, and bounded
-// whatever Host header a client sends.
-let lastJson: { origin: string; text: string } | undefined;
-let lastPage: { origin: string; html: string } | undefined;
-
-apiDocsRoutes.get('/openapi.json', (c) => {
-  const origin = new URL(c.req.url).origin;
-  if (lastJson?.origin !== origin) lastJson = { origin, text: JSON.stringify(openApiDocument(origin)) };
-  return c.body(lastJson.text, 200, {
-    'Content-Type': 'application/json; charset=UTF-8',
-    'Cache-Control': CACHE,
-    // Any origin may read it, so browser-based OpenAPI tools can load it by URL.
-    'Access-Control-Allow-Origin': '*',
-  });
-});
-
-apiDocsRoutes.get('/docs', (c) => {
-  const origin = new URL(c.req.url).origin;
-  if (lastPage?.origin !== origin) lastPage = { origin, html: renderApiDocs(openApiDocument(origin)) };
-  return c.html(lastPage.html, 200, {
-    'Cache-Control': CACHE,
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Rendering.
+// The OpenAPI document rendered as one server-side HTML page: no scripts, no build step, nothing
+// fetched from elsewhere. Every text from the document is escaped (Hono's escaping).
+import { escapeHtml } from '../dashboard/html';
+import type { JsonSchema, OpenApiDocument, OperationObject, ParameterObject, ResponseObject } from './types';
 
 const METHODS = ['get', 'post', 'patch'] as const;
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch);
 
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 

@@ -462,7 +462,7 @@ describe('rendering', () => {
       '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
     );
     const inner = html`<b>${'<i>'}</b>`;
-    expect(html`<p title="${'"q"'}">${inner}${[1, '<', null, false, undefined]}</p>`.value).toBe(
+    expect(html`<p title="${'"q"'}">${inner}${[1, '<', null, false, undefined]}</p>`.toString()).toBe(
       '<p title="&quot;q&quot;"><b>&lt;i&gt;</b>1&lt;</p>',
     );
   });

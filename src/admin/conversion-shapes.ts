@@ -1,0 +1,171 @@
+// What the admin API answers about conversions: the conversion, its events with the snapshot
+// each carried, and the product lines. Shared by /conversions and the click dispute view.
+import * as z from 'zod';
+import type { ConversionEventRow, ConversionWithGoal } from '../db/conversions';
+import { formatAmount } from '../lib/money';
+import { component, lazy } from '../openapi/operation';
+import { pageOf, shapes } from '../openapi/shapes';
+
+export const conversionShapes = lazy(() => {
+  const { rowId, timestamp, money, currencyCode, conversionStatus, eventType, subIds } = shapes();
+  const ProductLine = component(
+    'ProductLine',
+    z.strictObject({
+      sku: z.string().nullable(),
+      name: z.string().nullable(),
+      unit_price: money,
+      quantity: z.int().min(1),
+      category: z.string().nullable(),
+      commission_group: z.string().nullable(),
+    }),
+  );
+  const conversionShape = {
+    id: z.string().describe('Conversion id (cv_...)'),
+    offer_id: rowId,
+    goal_id: rowId,
+    event: z.string().describe('Goal key'),
+    advertiser_id: rowId,
+    publisher_id: rowId,
+    click_id: z.string().nullable().describe('Null for affiliate-ID postbacks'),
+    click_time: timestamp.nullable(),
+    order_id: z.string().nullable(),
+    status: conversionStatus,
+    amount: money.describe('Sale amount as reported, in currency'),
+    currency: currencyCode,
+    revenue: money.describe('What the advertiser owes, in payout_currency'),
+    payout: money.describe("The publisher's commission, in payout_currency"),
+    payout_currency: currencyCode,
+    voucher: z.string().nullable(),
+    description: z.string().nullable(),
+    products: z.array(ProductLine),
+    ...subIds,
+    source: z.enum(['canonical', 'hasoffers', 'tradetracker', 'admin']).describe('How the conversion was recorded'),
+    flags: z.array(z.string()).describe('Checks that flagged but did not refuse the conversion'),
+    created_at: timestamp,
+    updated_at: timestamp,
+  };
+  const Conversion = component('Conversion', z.strictObject(conversionShape));
+  const ConversionSnapshot = component(
+    'ConversionSnapshot',
+    z
+      .strictObject({
+        event: eventType,
+        event_time: timestamp,
+        conversion_id: z.string(),
+        status: conversionStatus,
+        goal: z.string(),
+        offer_id: z.int(),
+        offer_name: z.string(),
+        advertiser_id: z.int(),
+        publisher_id: z.int(),
+        click_id: z.string().nullable(),
+        click_time: timestamp.nullable(),
+        conversion_time: timestamp,
+        order_id: z.string().nullable(),
+        amount: money,
+        currency: currencyCode,
+        revenue: money,
+        payout: money,
+        payout_currency: currencyCode,
+        voucher: z.string().nullable(),
+        description: z.string().nullable(),
+        ...subIds,
+        products: z.array(ProductLine),
+        click: z
+          .strictObject({
+            referrer: z.string().nullable(),
+            search_engine: z.string().nullable(),
+            search_phrase: z.string().nullable(),
+            country: z.string().nullable(),
+            device: z.string().nullable(),
+            deep_link: z.string().nullable(),
+          })
+          .nullable(),
+        test: z.literal(true).optional().describe('Present only on samples sent by the endpoint test'),
+      })
+      .describe('The conversion as it was when the event happened; what notifications carry'),
+  );
+  const ConversionEvent = component(
+    'ConversionEvent',
+    z.strictObject({
+      id: z.string(),
+      type: eventType,
+      from_status: conversionStatus.nullable(),
+      to_status: conversionStatus,
+      actor: z.enum(['postback', 'admin', 'system']),
+      reason: z.string().nullable(),
+      created_at: timestamp,
+      snapshot: ConversionSnapshot,
+    }),
+  );
+  const ConversionDetail = component(
+    'ConversionDetail',
+    z.strictObject({ ...conversionShape, events: z.array(ConversionEvent).describe('Oldest first') }),
+  );
+  const ConversionStatusResult = component(
+    'ConversionStatusResult',
+    z.strictObject({
+      ...conversionShape,
+      changed: z.boolean().describe('False when the conversion already had the asked status (nothing happened)'),
+      previous_status: conversionStatus,
+    }),
+  );
+  return {
+    conversionShape,
+    ProductLine,
+    Conversion,
+    ConversionPage: pageOf('Conversion', Conversion),
+    ConversionSnapshot,
+    ConversionEvent,
+    ConversionDetail,
+    ConversionStatusResult,
+  };
+});
+
+type Shapes = ReturnType<typeof conversionShapes>;
+type Conversion = z.input<Shapes['Conversion']>;
+type ConversionEvent = z.input<Shapes['ConversionEvent']>;
+
+export function presentConversion(cv: ConversionWithGoal): Conversion {
+  return {
+    id: cv.id,
+    offer_id: cv.offer_id,
+    goal_id: cv.goal_id,
+    event: cv.goal_key,
+    advertiser_id: cv.advertiser_id,
+    publisher_id: cv.publisher_id,
+    click_id: cv.click_id,
+    click_time: cv.click_time,
+    order_id: cv.order_id,
+    status: cv.status,
+    amount: formatAmount(cv.amount, cv.currency),
+    currency: cv.currency,
+    revenue: formatAmount(cv.revenue, cv.payout_currency),
+    payout: formatAmount(cv.payout, cv.payout_currency),
+    payout_currency: cv.payout_currency,
+    voucher: cv.voucher,
+    description: cv.description,
+    products: cv.products ? (JSON.parse(cv.products) as Conversion['products']) : [],
+    sub1: cv.sub1,
+    sub2: cv.sub2,
+    sub3: cv.sub3,
+    sub4: cv.sub4,
+    sub5: cv.sub5,
+    // The column holds only what the write paths put there.
+    source: cv.source as Conversion['source'],
+    flags: cv.flags ? (JSON.parse(cv.flags) as string[]) : [],
+    created_at: cv.created_at,
+    updated_at: cv.updated_at,
+  };
+}
+
+export const presentEvent = (event: ConversionEventRow): ConversionEvent => ({
+  id: event.id,
+  type: event.type,
+  from_status: event.from_status,
+  to_status: event.to_status,
+  actor: event.actor,
+  reason: event.reason,
+  created_at: event.created_at,
+  snapshot: JSON.parse(event.snapshot) as ConversionEvent['snapshot'],
+});

@@ -1,0 +1,170 @@
+// One declaration per operation: method, path, inputs, answers, summary and description, kept
+// beside the handler. `ApiRoutes` registers the Hono route from the declaration (parsing the
+// inputs with its schemas) and keeps the declaration for the OpenAPI document.
+import { type Context, Hono } from 'hono';
+import type * as z from 'zod';
+import { notFound } from '../lib/errors';
+import { jsonBody, optionalJsonBody, parseWith } from '../lib/validate';
+import type { HeaderObject, HttpMethod, JsonSchema, TagObject } from './types';
+
+/**
+ * A value built on first use. Response schemas are built this way: building zod schemas costs
+ * CPU at isolate start, and only the document and the tests read them.
+ */
+export function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= build();
+    return value;
+  };
+}
+
+const named = new Map<string, z.ZodType>();
+const ids = new Map<z.ZodType, string>();
+
+/** Names a response shape: the document puts it under components.schemas and refers to it. */
+export function component<T extends z.ZodType>(id: string, schema: T): T {
+  const existing = named.get(id);
+  if (existing && existing !== schema) throw new Error(`two response shapes named ${id}`);
+  named.set(id, schema);
+  ids.set(schema, id);
+  return schema;
+}
+
+/** The name of a response shape, if it has one. */
+export const componentId = (schema: z.ZodType): string | undefined => ids.get(schema);
+
+/** Every named response shape built so far, by name. */
+export const components = (): ReadonlyMap<string, z.ZodType> => named;
+
+/** Who may call an operation (the document's security requirements). */
+export type Auth = 'admin' | 'postback' | 'hasoffers' | 'none';
+
+/**
+ * A path parameter: the schema documents it; `parse` reads it, and anything that names no
+ * resource is a 404 (never a 400: a malformed id is just an id that does not exist).
+ */
+export interface PathParam<T> {
+  schema: z.ZodType;
+  description: string;
+  example: string | number;
+  parse: (text: string) => T;
+}
+
+/** The one way path ids are read: `read` returns null for text that names no `what`. */
+export function pathParam<T>(spec: {
+  what: string;
+  schema: z.ZodType;
+  description: string;
+  example: string | number;
+  read: (text: string) => T | null;
+}): PathParam<T> {
+  return {
+    schema: spec.schema,
+    description: spec.description,
+    example: spec.example,
+    parse: (text) => {
+      const value = spec.read(text);
+      if (value === null) throw notFound(spec.what);
+      return value;
+    },
+  };
+}
+
+export interface BodySpec<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  /** false: an empty POST reads as an empty object. */
+  required: boolean;
+  example?: Record<string, unknown>;
+  description?: string;
+  /** Postbacks take form and multipart bodies as well as JSON. */
+  media?: 'json' | 'postback';
+  /** Puts the request schema under components.schemas with this name. */
+  component?: string;
+}
+
+export interface ResponseSpec<S extends z.ZodType = z.ZodType> {
+  description: string;
+  /** The JSON body's shape, built on first use. */
+  schema?: () => S;
+  headers?: Record<string, HeaderObject>;
+  /** text/html as well (click errors for browsers), or text/html only (the docs page). */
+  html?: 'also' | 'only';
+  /** A JSON answer that is not a named shape (the document itself). */
+  json?: JsonSchema;
+}
+
+export interface OperationSpec {
+  method: HttpMethod;
+  /** OpenAPI form, relative to the router: '' or '/{id}/status'. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  auth: Auth;
+  params?: Record<string, PathParam<unknown>>;
+  query?: z.ZodObject;
+  queryExample?: Record<string, string | number>;
+  body?: BodySpec;
+  responses: Record<number, ResponseSpec>;
+}
+
+/** A declaration as the document reads it: full path and tag. */
+export interface DeclaredOperation extends OperationSpec {
+  tag: string;
+}
+
+type SuccessStatus = 200 | 201 | 202;
+
+type ParamValues<P> = { [K in keyof P]: P[K] extends PathParam<infer T> ? T : never };
+
+/** What a handler receives: its path parameters, query and body, parsed by their schemas. */
+export interface Input<S extends OperationSpec> {
+  params: S['params'] extends Record<string, PathParam<unknown>> ? ParamValues<S['params']> : Record<string, never>;
+  query: S['query'] extends z.ZodType ? z.output<S['query']> : undefined;
+  body: S['body'] extends BodySpec<infer B> ? z.output<B> : undefined;
+}
+
+/** What a handler answers: a documented success status with a body of that status's shape. */
+export type Answer<S extends OperationSpec> = {
+  [K in keyof S['responses'] & SuccessStatus]: S['responses'][K] extends { schema: () => infer R extends z.ZodType }
+    ? { status: K; body: z.input<R> }
+    : never;
+}[keyof S['responses'] & SuccessStatus];
+
+export type ApiEnv = { Bindings: Env };
+
+async function readInput(c: Context<ApiEnv>, spec: OperationSpec) {
+  const params: Record<string, unknown> = {};
+  for (const [name, param] of Object.entries(spec.params ?? {})) params[name] = param.parse(c.req.param(name) ?? '');
+  const query = spec.query ? parseWith(spec.query, c.req.query()) : undefined;
+  const body = spec.body
+    ? parseWith(spec.body.schema, spec.body.required ? await jsonBody(c) : await optionalJsonBody(c))
+    : undefined;
+  return { params, query, body };
+}
+
+/** A router of one resource: its Hono routes and their declarations, with the resource's tag. */
+export class ApiRoutes {
+  readonly app = new Hono<ApiEnv>();
+  readonly operations: DeclaredOperation[] = [];
+
+  constructor(
+    /** Full path of the router in the app, e.g. /api/v1/offers. */
+    readonly prefix: string,
+    readonly tag: TagObject,
+  ) {}
+
+  route<const S extends OperationSpec>(
+    spec: S,
+    handler: (c: Context<ApiEnv>, input: Input<S>) => Promise<Answer<S>>,
+  ): void {
+    this.operations.push({ ...spec, path: `${this.prefix}${spec.path}`, tag: this.tag.name });
+    const honoPath = spec.path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1') || '/';
+    this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
+      const input = (await readInput(c, spec)) as Input<S>;
+      const { status, body } = await handler(c, input);
+      return c.json(body, status);
+    });
+  }
+}
