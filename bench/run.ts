@@ -1,43 +1,53 @@
 // npm run bench: Clickhop against a bare Worker on the same local workerd, side by side —
-// redirect, postback, click ingest, notification delivery, CPU per click and isolate-cache
-// memory — written to bench/RESULTS.md. See docs/benchmark.md for how to read it.
+// redirect, postback, click ingest, notification delivery, CPU per click, isolate-cache memory,
+// upload size and the first request in a fresh isolate — written to bench/RESULTS.md. See docs/benchmark.md for how to read it.
 //
 // Everything is bounded: each load run by time (and often by count), every wait by a timeout,
 // the whole run by BENCH_MAX_SECONDS. Only 127.0.0.1 is contacted. On any exit the load
 // generators and workerd processes this run started are stopped and its temp files removed.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { callsSection } from './lib/calls.mjs';
-import { createFixtures, LANDING_URL } from './lib/fixtures.mjs';
-import { ingestSection } from './lib/ingest.mjs';
-import { killLoadChildren } from './lib/load.mjs';
-import { memorySection, profileSection } from './lib/memory.mjs';
-import { parseOptions, usage } from './lib/options.mjs';
-import { deliverySection, postbackSection } from './lib/postback.mjs';
-import { coldSection, redirectSection } from './lib/redirect.mjs';
-import { CAVEATS, renderReport } from './lib/report.mjs';
+import { callsSection } from './lib/calls.ts';
+import { coldSection } from './lib/cold.ts';
+import type { BenchContext } from './lib/context.ts';
+import { profileSection } from './lib/cpu-profile.ts';
+import { deliverySection } from './lib/delivery.ts';
+import { createFixtures } from './lib/fixtures.ts';
+import { ingestSection } from './lib/ingest.ts';
+import { killLoadChildren } from './lib/load.ts';
+import { memorySection } from './lib/memory.ts';
+import { type Options, parseOptions, type Section, usage } from './lib/options.ts';
+import { postbackSection } from './lib/postback.ts';
+import { redirectSection } from './lib/redirect.ts';
+import { CAVEATS, type Environment, type ReportInput, renderReport } from './lib/report.ts';
+import { readHeadline } from './lib/report-startup.ts';
 import {
   applyMigrations,
   bundleWorker,
   makeTempDir,
   ROOT,
+  type Runtime,
+  type RuntimeOptions,
   removeDir,
   startRuntime,
   versions,
   workerdVersion,
-} from './lib/runtime.mjs';
+} from './lib/runtime.ts';
+import { measureTree, type TreeMeasurement } from './lib/startup.ts';
+import { addWorktree } from './lib/worktree.ts';
 
 const started = performance.now();
-const log = (message) =>
+const log = (message: string) =>
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
 
-const runtimes = new Set();
-let workDir = null;
-let cleaning = null;
+const runtimes = new Set<Runtime>();
+let workDir: string | null = null;
+let cleaning: Promise<void> | null = null;
+// Worktrees of baseline commits, removed on exit.
+const cleanups: (() => Promise<void>)[] = [];
 // Set by the time limit or a signal: the run is being torn down and must not write a report.
 let aborted = false;
 
@@ -46,6 +56,7 @@ function cleanup() {
     killLoadChildren();
     for (const rt of runtimes) await rt.stop().catch(() => {});
     runtimes.clear();
+    for (const clean of cleanups.splice(0)) await clean().catch(() => {});
     if (workDir) await removeDir(workDir).catch(() => {});
   })();
   return cleaning;
@@ -62,7 +73,7 @@ process.on('exit', () => {
   }
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-for (const signal of ['SIGINT', 'SIGTERM']) {
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     aborted = true;
     log(`${signal}: stopping`);
@@ -70,106 +81,141 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-async function start(options) {
+async function start(options: RuntimeOptions): Promise<Runtime> {
   const rt = await startRuntime(options);
   runtimes.add(rt);
   return rt;
 }
 
-async function stop(rt) {
+async function stop(rt: Runtime): Promise<void> {
   runtimes.delete(rt);
   await rt.stop();
 }
 
-function environment() {
-  const git = (...args) => {
+function environment(): Environment {
+  const git = (...args: string[]) => {
     try {
       return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 }).trim();
     } catch {
       return '';
     }
   };
-  const require = createRequire(join(ROOT, 'package.json'));
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     nproc: os.availableParallelism?.() ?? os.cpus().length,
     cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown CPU',
     memTotal: os.totalmem(),
     kernel: `${os.type()} ${os.release()}`,
-    loadStart: os.loadavg()[0].toFixed(2),
+    loadStart: (os.loadavg()[0] ?? 0).toFixed(2),
+    uptimeStart: uptime(),
     node: process.version,
-    autocannon: require('autocannon/package.json').version,
     commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
     dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
     ...versions(),
   };
 }
 
+/** The load averages as `uptime` prints them. */
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8', timeout: 5_000 })
+      .trim()
+      .replace(/^.*load average:\s*/, 'load average ');
+  } catch {
+    return os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ');
+  }
+}
+
+type Results = Omit<ReportInput, 'env' | 'opts' | 'workerLogs' | 'caveats' | 'errors' | 'previous'>;
+
 /** Runs one section; a failure is recorded in the report and never stops the others. */
-async function section(name, results, errors, fn) {
+async function section<K extends keyof Results>(
+  name: K,
+  results: Results,
+  errors: string[],
+  fn: () => Promise<NonNullable<Results[K]>>,
+): Promise<void> {
   log(`${name}: start`);
   try {
     results[name] = await fn();
   } catch (error) {
-    log(`${name}: FAILED ${error.stack ?? error}`);
-    results[name] = { error: String(error.message ?? error).split('\n')[0] };
-    errors.push(`${name}: ${String(error.message ?? error).split('\n')[0]}`);
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${name}: FAILED ${error instanceof Error ? error.stack : error}`);
+    results[name] = { error: message.split('\n')[0] ?? '' };
+    errors.push(`${name}: ${message.split('\n')[0]}`);
   }
 }
 
-async function main() {
-  const opts = parseOptions(process.argv.slice(2), process.env);
-  if (opts.help) {
-    console.log(usage());
-    return;
+/** Upload size and first-request cost of this tree and, with --baseline, of another commit. */
+async function measureTrees(opts: Options, dir: string, env: Environment): Promise<TreeMeasurement[]> {
+  const want = { size: opts.sections.has('size'), startup: opts.sections.has('startup'), samples: opts.startupSamples };
+  const trees = [await measureTree('this tree', env.commit + (env.dirty ? '+' : ''), ROOT, dir, want)];
+  if (opts.baseline) {
+    const worktree = await addWorktree(opts.baseline, join(dir, 'baseline'));
+    cleanups.push(worktree.remove);
+    log(`baseline ${worktree.commit} checked out in ${worktree.root}`);
+    try {
+      trees.push(await measureTree('baseline', worktree.commit, worktree.root, dir, want));
+    } catch (error) {
+      trees.push({ label: 'baseline', commit: worktree.commit, error: String(error).split('\n')[0] ?? '' });
+    }
   }
+  return trees;
+}
+
+async function main() {
+  const parsed = parseOptions(process.argv.slice(2), process.env);
+  if ('help' in parsed) {
+    console.log(usage());
+    return 0;
+  }
+  const opts = parsed;
   const watchdog = setTimeout(() => {
     aborted = true;
     log(`time limit of ${opts.maxSeconds} s reached: stopping (no report written)`);
     cleanup().finally(() => process.exit(2));
   }, opts.maxSeconds * 1000);
+  // Only a bound: an early failure must not leave the process waiting for it.
+  watchdog.unref();
 
   const env = environment();
   env.workerd = await workerdVersion();
-  const results = {};
-  const errors = [];
-  const workerLogs = [];
-  workDir = await makeTempDir('clickhop-bench-');
+  const results: Results = {};
+  const errors: string[] = [];
+  const workerLogs: ReportInput['workerLogs'] = [];
+  const dir = await makeTempDir('clickhop-bench-');
+  workDir = dir;
+  const wants = (name: Section) => opts.sections.has(name);
+  const out = resolve(ROOT, opts.out);
+  let previous: string | null = null;
+  try {
+    previous = readFileSync(out, 'utf8');
+  } catch {}
+
+  if (wants('size') || wants('startup')) {
+    log('upload size and first request in a fresh isolate');
+    await section('trees', results, errors, () => measureTrees(opts, dir, env));
+  }
 
   log('bundling the Worker (wrangler deploy --dry-run)');
-  const modules = await bundleWorker(join(workDir, 'dist'));
-  const bundlePath = modules[0].path;
-  const wants = (name) => opts.sections.has(name);
+  const { modules } = await bundleWorker(join(dir, 'dist'));
+  const bundlePath = modules[0]?.path ?? '';
 
-  const makeContext = async (rt) => {
+  const makeContext = async (rt: Runtime): Promise<BenchContext> => {
     await applyMigrations(rt.db);
     await rt.bareDb.exec(
       'CREATE TABLE IF NOT EXISTS bare_conversions (order_id TEXT PRIMARY KEY, created_at TEXT NOT NULL)',
     );
-    const fx = await createFixtures(rt.urls.clickhop);
-    return {
-      opts,
-      rt,
-      fx,
-      admin: fx.admin,
-      log,
-      bundlePath,
-      workDir,
-      loadContext: { workDir, workerdPid: rt.pid },
-      createOffer: (name) =>
-        fx.admin.create('/api/v1/offers', {
-          advertiser_id: fx.advertiser.id,
-          name,
-          landing_url: LANDING_URL,
-          currency: 'EUR',
-          goals: [{ key: 'lead', revenue: '5.00', payout: '2.00' }],
-        }),
-    };
+    const fx = await createFixtures(rt.urls.clickhop as string);
+    return { opts, rt, fx, log, bundlePath, workDir: dir, loadContext: { workDir: dir, workerdPid: rt.pid } };
   };
 
-  if (['redirect', 'cold', 'postback', 'ingest', 'delivery'].some(wants)) {
+  if ((['redirect', 'cold', 'postback', 'ingest', 'delivery'] as const).some(wants)) {
     log('starting workerd (Clickhop, Clickhop copy B, bare Worker)');
-    const rt = await start({ modules, persistDir: join(workDir, 'state-main'), secondClickhop: true });
+    const rt = await start({ modules, persistDir: join(dir, 'state-main'), secondClickhop: true });
     log(
       `workerd pid ${rt.pid}: ${Object.entries(rt.urls)
         .map(([k, v]) => `${k} ${v}`)
@@ -188,7 +234,7 @@ async function main() {
     log('starting a second workerd with the V8 inspector (profile, platform calls, cache memory)');
     const rt = await start({
       modules,
-      persistDir: join(workDir, 'state-inspect'),
+      persistDir: join(dir, 'state-inspect'),
       inspectorPort: 0,
       countingCopy: true,
     });
@@ -201,11 +247,19 @@ async function main() {
     await stop(rt);
   }
 
-  env.loadEnd = os.loadavg()[0].toFixed(2);
+  env.loadEnd = (os.loadavg()[0] ?? 0).toFixed(2);
+  env.uptimeEnd = uptime();
   env.totalSeconds = (performance.now() - started) / 1000;
   if (aborted) return 2;
-  const report = renderReport({ env, opts, ...results, workerLogs, caveats: CAVEATS, errors });
-  const out = resolve(ROOT, opts.out);
+  const report = renderReport({
+    env,
+    opts,
+    ...results,
+    workerLogs,
+    caveats: CAVEATS,
+    errors,
+    previous: previous === null ? null : readHeadline(previous),
+  });
   await writeFile(out, report);
   clearTimeout(watchdog);
   log(`wrote ${out}`);

@@ -1,20 +1,34 @@
 // Waits for the local click pipeline (coalescing timer -> clicks Queue -> consumer -> D1) to
 // land a number of clicks, so one run's trailing consumer work never lands in the next run.
-import { epochNow, sleep } from './stats.mjs';
+import type { D1Database } from './runtime.ts';
+import { epochNow, sleep } from './stats.ts';
 
-export async function clickCount(db) {
-  const row = await db.prepare('SELECT COUNT(*) AS n FROM clicks').first();
+/** One number from a `SELECT COUNT(...) AS n` query. */
+export async function countRows(db: D1Database, sql: string): Promise<number> {
+  const row = await db.prepare(sql).first<{ n: number }>();
   return Number(row?.n ?? 0);
+}
+
+export const clickCount = (db: D1Database): Promise<number> => countRows(db, 'SELECT COUNT(*) AS n FROM clicks');
+
+export interface Drained {
+  /** When the target was first reached (ms since the epoch), or null. */
+  reachedAt: number | null;
+  count: number;
+  timedOut: boolean;
 }
 
 /**
  * Polls until at least `target` clicks are stored and the count has not moved for `quietMs`
- * (requests still in flight when a load run stops are clicks too). Returns the time the
- * target was first reached (epochNow(), ms since the epoch) and the final count.
+ * (requests still in flight when a load run stops are clicks too).
  */
-export async function waitForClicks(db, target, { quietMs = 1_200, timeoutMs = 60_000, pollMs = 50 } = {}) {
+export async function waitForClicks(
+  db: D1Database,
+  target: number,
+  { quietMs = 1_200, timeoutMs = 60_000, pollMs = 50 } = {},
+): Promise<Drained> {
   const start = performance.now();
-  let reachedAt = null;
+  let reachedAt: number | null = null;
   let last = -1;
   let stableSince = performance.now();
   for (;;) {

@@ -1,5 +1,5 @@
 // Benchmark fixtures made through the public admin API, as an operator would make them.
-import { BENCH_SECRETS } from './runtime.mjs';
+import { BENCH_SECRETS } from './runtime.ts';
 
 export const LANDING_URL = 'https://shop.example.com/landing?utm_source=clickhop';
 
@@ -11,8 +11,25 @@ export const CLICK_HEADERS = {
   'cf-connecting-ip': '203.0.113.7',
 };
 
-export function adminClient(origin) {
-  const call = async (method, path, body) => {
+/** The fields of admin API answers the benchmark reads. */
+export interface Created {
+  id: number;
+  postback_key?: string;
+}
+
+export interface AdminAnswer {
+  status: number;
+  json: unknown;
+  text: string;
+}
+
+export interface AdminClient {
+  call(method: string, path: string, body?: unknown): Promise<AdminAnswer>;
+  create(path: string, body: unknown): Promise<Created>;
+}
+
+export function adminClient(origin: string): AdminClient {
+  const call = async (method: string, path: string, body?: unknown): Promise<AdminAnswer> => {
     const response = await fetch(origin + path, {
       method,
       headers: { authorization: `Bearer ${BENCH_SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -20,32 +37,55 @@ export function adminClient(origin) {
       signal: AbortSignal.timeout(15_000),
     });
     const text = await response.text();
-    let json = null;
+    let json: unknown = null;
     try {
       json = JSON.parse(text);
     } catch {}
     return { status: response.status, json, text };
   };
-  const create = async (path, body) => {
+  const create = async (path: string, body: unknown): Promise<Created> => {
     const res = await call('POST', path, body);
     if (res.status !== 200 && res.status !== 201)
       throw new Error(`POST ${path} -> ${res.status}: ${res.text.slice(0, 300)}`);
-    return res.json;
+    return res.json as Created;
   };
   return { call, create };
 }
 
-/** One advertiser, one publisher, one offer with a lead goal: the redirect and postback fixture. */
-export async function createFixtures(origin, name = 'bench') {
-  const admin = adminClient(origin);
-  const advertiser = await admin.create('/api/v1/advertisers', { name: `${name} advertiser` });
-  const publisher = await admin.create('/api/v1/publishers', { name: `${name} publisher` });
-  const offer = await admin.create('/api/v1/offers', {
-    advertiser_id: advertiser.id,
-    name: `${name} offer`,
-    landing_url: LANDING_URL,
-    currency: 'EUR',
-    goals: [{ key: 'lead', revenue: '5.00', payout: '2.00' }],
-  });
-  return { admin, advertiser, publisher, offer };
+export interface Fixtures {
+  admin: AdminClient;
+  advertiser: Created & { postback_key: string };
+  publisher: Created;
+  offer: Created;
+  /** A new offer of the fixture's advertiser with a lead goal. */
+  createOffer(name: string): Promise<Created>;
 }
+
+/** One advertiser, one publisher, one offer with a lead goal: the redirect and postback fixture. */
+export async function createFixtures(origin: string, name = 'bench'): Promise<Fixtures> {
+  const admin = adminClient(origin);
+  const advertiser = (await admin.create('/api/v1/advertisers', {
+    name: `${name} advertiser`,
+  })) as Fixtures['advertiser'];
+  const publisher = await admin.create('/api/v1/publishers', { name: `${name} publisher` });
+  const createOffer = (offerName: string) =>
+    admin.create('/api/v1/offers', {
+      advertiser_id: advertiser.id,
+      name: offerName,
+      landing_url: LANDING_URL,
+      currency: 'EUR',
+      goals: [{ key: 'lead', revenue: '5.00', payout: '2.00' }],
+    });
+  const offer = await createOffer(`${name} offer`);
+  return { admin, advertiser, publisher, offer, createOffer };
+}
+
+/** The fixture's click link. */
+export const clickPath = (fx: Fixtures): string => `/c/${fx.offer.id}/${fx.publisher.id}`;
+
+/**
+ * A postback for the fixture's advertiser. Click and order ids go in as they are: they are
+ * URL-safe, and load jobs pass the {id} and {n} placeholders of load-child.ts through here.
+ */
+export const postbackPath = (fx: Fixtures, clickId: string, orderId: string): string =>
+  `/postback?click_id=${clickId}&key=${encodeURIComponent(fx.advertiser.postback_key)}&order_id=${orderId}`;

@@ -3,46 +3,64 @@
 // - consumer alone: N clicks put on the clicks Queue directly (100 clicks per message, the shape
 //   the redirect path sends), timed until all N rows are in D1.
 import { randomBytes } from 'node:crypto';
-import { clickCount, waitForClicks } from './drain.mjs';
-import { CLICK_HEADERS } from './fixtures.mjs';
-import { runLoad } from './load.mjs';
-import { cpuMicros } from './runtime.mjs';
-import { epochNow } from './stats.mjs';
+import type { BenchContext } from './context.ts';
+import { clickCount, countRows, waitForClicks } from './drain.ts';
+import { CLICK_HEADERS, type Fixtures } from './fixtures.ts';
+import { clickLoad } from './load.ts';
+import { cpuMicros } from './runtime.ts';
+import { epochNow } from './stats.ts';
 
 const CLICKS_PER_MESSAGE = 100;
 
-export async function ingestSection(ctx) {
+export interface IngestResult {
+  endToEnd: {
+    clicks: number;
+    redirectRps: number;
+    seconds: number;
+    lagMs: number;
+    cpuUsPerClick: number;
+    complete: boolean;
+    stored: number;
+    clicksPerSecond: number;
+  };
+  consumer: {
+    clicks: number;
+    messages: number;
+    sendMs: number;
+    seconds: number;
+    stored: number;
+    complete: boolean;
+    d1Batches: number;
+    cpuUsPerClick: number;
+    clicksPerSecond: number;
+    /** What the consumer's CPU cost alone would allow on one core. */
+    cpuBoundClicksPerSecond: number;
+  };
+}
+
+export async function ingestSection(ctx: BenchContext): Promise<IngestResult> {
   const { opts, rt, fx, log } = ctx;
   const n = opts.ingestClicks;
 
   // End to end.
   const base = await clickCount(rt.db);
   const cpu0 = cpuMicros(rt.pid);
-  const load = await runLoad(
-    {
-      origin: rt.urls.clickhop,
-      path: `/c/${fx.offer.id}/${fx.publisher.id}`,
-      headers: CLICK_HEADERS,
-      connections: opts.connections,
-      seconds: 120,
-      limit: n,
-    },
-    ctx.loadContext,
-  );
+  const load = await clickLoad(ctx, { seconds: 120, limit: n });
   const t0 = load.startedEpoch;
   const tLoaded = load.endedEpoch;
   const clicks = load.status['302'] ?? 0;
   const e2e = await waitForClicks(rt.db, base + clicks, { timeoutMs: 120_000 });
+  const seconds = ((e2e.reachedAt ?? epochNow()) - t0) / 1000;
   const endToEnd = {
     clicks,
     redirectRps: load.rps,
-    seconds: ((e2e.reachedAt ?? epochNow()) - t0) / 1000,
+    seconds,
     lagMs: e2e.reachedAt === null ? Number.NaN : e2e.reachedAt - tLoaded,
     cpuUsPerClick: (cpuMicros(rt.pid) - cpu0) / Math.max(1, clicks),
     complete: e2e.reachedAt !== null,
     stored: e2e.count - base,
+    clicksPerSecond: e2e.reachedAt !== null ? clicks / seconds : Number.NaN,
   };
-  endToEnd.clicksPerSecond = endToEnd.complete ? clicks / endToEnd.seconds : Number.NaN;
   log(`ingest end to end: ${clicks} clicks in ${endToEnd.seconds.toFixed(2)} s`);
 
   // Consumer alone.
@@ -57,33 +75,36 @@ export async function ingestSection(ctx) {
   }
   const tSent = epochNow();
   const done = await waitForClicks(rt.db, base2 + n, { timeoutMs: 120_000 });
-  const batches = await rt.db
-    .prepare("SELECT COUNT(DISTINCT ingest_batch) AS n FROM clicks WHERE click_id LIKE 'bench-q-%'")
-    .first()
-    .then((row) => Number(row?.n ?? 0));
+  const batches = await countRows(
+    rt.db,
+    "SELECT COUNT(DISTINCT ingest_batch) AS n FROM clicks WHERE click_id LIKE 'bench-q-%'",
+  );
+  const consumerSeconds = ((done.reachedAt ?? epochNow()) - t1) / 1000;
+  const cpuUsPerClick = (cpuMicros(rt.pid) - cpu1) / n;
   const consumer = {
     clicks: n,
     messages: messages.length,
     sendMs: tSent - t1,
-    seconds: ((done.reachedAt ?? epochNow()) - t1) / 1000,
+    seconds: consumerSeconds,
     stored: done.count - base2,
     complete: done.reachedAt !== null,
     d1Batches: batches,
-    cpuUsPerClick: (cpuMicros(rt.pid) - cpu1) / n,
+    cpuUsPerClick,
+    clicksPerSecond: done.reachedAt !== null ? n / consumerSeconds : Number.NaN,
+    cpuBoundClicksPerSecond: 1e6 / cpuUsPerClick,
   };
-  consumer.clicksPerSecond = consumer.complete ? n / consumer.seconds : Number.NaN;
-  // What the consumer's CPU cost alone would allow on one core.
-  consumer.cpuBoundClicksPerSecond = 1e6 / consumer.cpuUsPerClick;
   log(`ingest consumer alone: ${n} clicks in ${consumer.seconds.toFixed(2)} s`);
   return { endToEnd, consumer };
 }
 
+type QueuedClick = Record<string, string | number | null>;
+
 /** Click records as the redirect path queues them (no raw IP; a keyed visitor hash). */
-function buildMessages(n, fx) {
+function buildMessages(n: number, fx: Fixtures) {
   const now = Date.now();
-  const messages = [];
+  const messages: { v: 1; clicks: QueuedClick[] }[] = [];
   for (let i = 0; i < n; i += CLICKS_PER_MESSAGE) {
-    const clicks = [];
+    const clicks: QueuedClick[] = [];
     for (let k = i; k < Math.min(n, i + CLICKS_PER_MESSAGE); k++) {
       clicks.push({
         click_id: `bench-q-${k}-${randomBytes(12).toString('base64url')}`.slice(0, 48),

@@ -1,20 +1,12 @@
 // One autocannon run in its own Node process, so the load generator's CPU never competes with
-// the Miniflare side of the harness for one event loop. Reads a JSON job (argv[2]), prints one
-// JSON result line. Latency percentiles are computed here from every response's own timing (ms,
-// fractional); autocannon's histogram rounds to whole milliseconds.
-//
-// Job: { origin, path, headers, connections, seconds, limit?, rate?, idsFile?, pairs?, collectClickIds? }
-//   path     may contain {n} (a per-run sequence number: 0, 1, 2 ...), {id} (line n of idsFile),
-//            {offer} and {publisher} (the n-th pair of `pairs`, see pairAt).
-//   limit    stop after this many requests (or when `seconds` is up, whichever comes first).
-//   collectClickIds  collect the click_id of every 302's Location (for postback fixtures).
+// the Miniflare side of the harness for one event loop. Reads a JSON job (argv[2], see LoadJob in
+// load.ts), prints one JSON result line. Latency percentiles are computed here from every
+// response's own timing (ms, fractional); autocannon's histogram rounds to whole milliseconds.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import autocannon from 'autocannon';
+import type { ChildResult, LoadJob } from './load.ts';
 
-const require = createRequire(import.meta.url);
-const autocannon = require('autocannon');
-
-const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const job = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as LoadJob;
 const ids = job.idsFile ? readFileSync(job.idsFile, 'utf8').split('\n').filter(Boolean) : [];
 const dynamic = /\{(n|id|offer|publisher)\}/.test(job.path);
 
@@ -24,8 +16,8 @@ const dynamic = /\{(n|id|offer|publisher)\}/.test(job.path);
  * requests thus rarely ask for the same unseen id at once, and a block's ids stay well inside
  * the isolate cache while it is being walked, so each id misses about once.
  */
-function pairAt(i) {
-  const { offerBase, publisherBase, publishers, block, start = 0 } = job.pairs;
+function pairAt(pairs: NonNullable<LoadJob['pairs']>, i: number) {
+  const { offerBase, publisherBase, publishers, block, start = 0 } = pairs;
   const k = start + i;
   const perBlock = block * publishers;
   const b = Math.floor(k / perBlock);
@@ -37,15 +29,15 @@ const limit = job.limit ?? (job.path.includes('{id}') ? ids.length : undefined);
 let n = 0;
 const latencies = new Float64Array(Math.max(1024, Math.min(8_000_000, (limit ?? 4_000_000) + 1024)));
 let recorded = 0;
-const clickIds = [];
+const clickIds: string[] = [];
 
-const request = { method: 'GET', path: job.path };
+const request: NonNullable<Parameters<typeof autocannon>[0]['requests']>[number] = { method: 'GET', path: job.path };
 if (dynamic) {
   request.setupRequest = (req) => {
     const i = n++;
     let path = job.path.replaceAll('{n}', String(i)).replaceAll('{id}', ids[i % Math.max(1, ids.length)] ?? '');
     if (job.pairs) {
-      const pair = pairAt(i);
+      const pair = pairAt(job.pairs, i);
       path = path.replaceAll('{offer}', String(pair.offer)).replaceAll('{publisher}', String(pair.publisher));
     }
     req.path = path;
@@ -56,13 +48,14 @@ if (job.collectClickIds) {
   request.onResponse = (_status, _body, _context, headers) => {
     const location = headers.location ?? headers.Location;
     const match = typeof location === 'string' ? /[?&]click_id=([^&#]+)/.exec(location) : null;
-    if (match) clickIds.push(decodeURIComponent(match[1]));
+    if (match) clickIds.push(decodeURIComponent(match[1] as string));
   };
 }
 
 const startedAt = process.hrtime.bigint();
 const epochNow = () => performance.timeOrigin + performance.now();
 const startedEpoch = epochNow();
+let lastResponseEpoch = 0;
 const instance = autocannon(
   {
     url: job.origin,
@@ -70,7 +63,6 @@ const instance = autocannon(
     connections: limit !== undefined ? Math.max(1, Math.min(job.connections, limit)) : job.connections,
     duration: job.seconds,
     ...(limit !== undefined ? { amount: limit } : {}),
-    // A fixed offered rate (requests/s over all connections) instead of as fast as possible.
     ...(job.rate ? { overallRate: job.rate } : {}),
     headers: job.headers ?? {},
     requests: [request],
@@ -87,15 +79,15 @@ const instance = autocannon(
       return;
     }
     const sorted = latencies.subarray(0, recorded).sort();
-    const pct = (p) => (recorded ? sorted[Math.min(recorded - 1, Math.floor((p / 100) * recorded))] : null);
+    const pct = (p: number) =>
+      recorded ? (sorted[Math.min(recorded - 1, Math.floor((p / 100) * recorded))] ?? null) : null;
     const completed = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
     // From the first request to the last answer: autocannon notices the end of a run only at its
     // next sampling tick, so its own duration can run long.
     const seconds =
       lastResponseEpoch > startedEpoch ? (lastResponseEpoch - startedEpoch) / 1000 : result.duration || elapsed;
-    const out = {
+    const out: ChildResult = {
       seconds,
-      // Wall-clock bounds of the load (ms since the epoch), for timing against other processes.
       startedEpoch,
       endedEpoch: lastResponseEpoch || endedEpoch,
       completed,
@@ -104,14 +96,13 @@ const instance = autocannon(
       errors: result.errors,
       timeouts: result.timeouts,
       rps: completed / seconds,
-      latency: { p50: pct(50), p90: pct(90), p99: pct(99), max: recorded ? sorted[recorded - 1] : null },
+      latency: { p50: pct(50), p90: pct(90), p99: pct(99), max: recorded ? (sorted[recorded - 1] ?? null) : null },
     };
     if (job.collectClickIds) out.clickIds = clickIds;
     process.stdout.write(`${JSON.stringify(out)}\n`, () => process.exit(0));
   },
 );
-let lastResponseEpoch = 0;
-instance.on('response', (_client, _status, _bytes, responseTime) => {
+instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
   if (recorded < latencies.length) latencies[recorded++] = responseTime;
   lastResponseEpoch = epochNow();
 });

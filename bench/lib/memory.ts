@@ -1,24 +1,21 @@
-// Section 4b: memory of the isolate config cache under many distinct offer/publisher pairs
-// (unknown ids, which are cached as null entries too), and section 5: a CPU profile of the
-// redirect, both on a second workerd started with the V8 inspector (so the inspector cannot
-// touch the numbers of the main runtime).
-
+// Section 4: memory of the isolate config cache under many distinct offer/publisher pairs
+// (unknown ids, which are cached as null entries too), on a second workerd started with the V8
+// inspector (so the inspector cannot touch the numbers of the main runtime).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLICK_HEADERS } from './fixtures.mjs';
-import { connectInspector } from './inspector.mjs';
-import { runLoad } from './load.mjs';
-import { mintClickIds, postbackAvailable, writeIds } from './postback.mjs';
-import { summariseProfile } from './profile.mjs';
-import { cpuMicros, ROOT, rssBytes } from './runtime.mjs';
-import { sleep } from './stats.mjs';
+import type { BenchContext } from './context.ts';
+import { CLICK_HEADERS } from './fixtures.ts';
+import { connectInspector } from './inspector.ts';
+import { type LoadResult, runLoad } from './load.ts';
+import { ROOT, rssBytes } from './runtime.ts';
+import { mergeStatuses, sleep } from './stats.ts';
 
 /** The cache bound as the Worker's source declares it (for the report), or null. */
-function declaredCacheBound() {
+function declaredCacheBound(): number | null {
   try {
     const text = readFileSync(join(ROOT, 'src', 'click', 'config.ts'), 'utf8');
     const match = /ISOLATE_MAX_ENTRIES\s*=\s*([\d_]+)/.exec(text);
-    return match ? Number(match[1].replaceAll('_', '')) : null;
+    return match ? Number((match[1] as string).replaceAll('_', '')) : null;
   } catch {
     return null;
   }
@@ -28,7 +25,28 @@ const OFFER_BASE = 1_000_000;
 const PUBLISHER_BASE = 3_000_000;
 const CHECKPOINTS = 4;
 
-export async function memorySection(ctx) {
+export interface MemoryPoint {
+  label: string;
+  pairs: number;
+  keys: number;
+  rss: number;
+  heapUsed: number;
+}
+
+export interface MemoryResult {
+  pairsRequested: number;
+  pairs: number;
+  offers: number;
+  publishers: number;
+  distinctKeys: number;
+  bound: number | null;
+  seconds: number;
+  statuses: Record<string, number>;
+  timedOut: boolean;
+  points: MemoryPoint[];
+}
+
+export async function memorySection(ctx: BenchContext): Promise<MemoryResult> {
   const { opts, rt, log } = ctx;
   const inspector = await connectInspector(rt.mf, 'clickhop');
   try {
@@ -37,20 +55,17 @@ export async function memorySection(ctx) {
     const block = Math.min(2_000, offers);
     const perBlock = block * publishers;
     // Distinct ids touched after `pairs` pairs: offers walked so far plus the publishers.
-    const keysAfter = (pairs) =>
+    const keysAfter = (pairs: number) =>
       pairs === 0
         ? 0
         : Math.min(offers, Math.floor(pairs / perBlock) * block + Math.min(block, pairs % perBlock)) + publishers;
-    const points = [];
-    const measure = async (label, pairs) => {
+    const points: MemoryPoint[] = [];
+    const measure = async (label: string, pairs: number) => {
       await sleep(500);
       const heap = await inspector.heapAfterGc();
       points.push({ label, pairs, keys: keysAfter(pairs), rss: rssBytes(rt.pid), heapUsed: heap.usedSize });
     };
-    const statuses = {};
-    const count = (r) => {
-      for (const [k, v] of Object.entries(r.status)) statuses[k] = (statuses[k] ?? 0) + v;
-    };
+    const results: LoadResult[] = [];
     // One request first, so the isolate exists and has loaded the Worker's code.
     await fetch(`${rt.urls.clickhop}/c/1/1`, { redirect: 'manual' }).then((r) => r.arrayBuffer());
     await measure('start', 0);
@@ -59,7 +74,7 @@ export async function memorySection(ctx) {
     const controlRequests = Math.round(opts.cachePairs / CHECKPOINTS);
     const control = await runLoad(
       {
-        origin: rt.urls.clickhop,
+        origin: rt.urls.clickhop as string,
         path: '/c/999999999/999999999',
         headers: CLICK_HEADERS,
         connections: opts.connections,
@@ -68,7 +83,7 @@ export async function memorySection(ctx) {
       },
       ctx.loadContext,
     );
-    count(control);
+    results.push(control);
     log(`cache: control ${control.completed} requests to one pair, ${Math.round(control.rps)} req/s`);
     await measure(`control: ${control.completed.toLocaleString('en-US')} requests to one cached pair`, 0);
 
@@ -84,7 +99,7 @@ export async function memorySection(ctx) {
       }
       const r = await runLoad(
         {
-          origin: rt.urls.clickhop,
+          origin: rt.urls.clickhop as string,
           path: '/c/{offer}/{publisher}',
           headers: CLICK_HEADERS,
           connections: opts.connections,
@@ -95,7 +110,7 @@ export async function memorySection(ctx) {
         ctx.loadContext,
       );
       done += r.completed;
-      count(r);
+      results.push(r);
       if (done < target) timedOut = true;
       log(`cache: ${done} pairs, ${Math.round(r.rps)} req/s`);
       await measure('distinct pairs', done);
@@ -108,65 +123,10 @@ export async function memorySection(ctx) {
       distinctKeys: keysAfter(done),
       bound: declaredCacheBound(),
       seconds: (performance.now() - started) / 1000,
-      statuses,
+      statuses: mergeStatuses(results),
       timedOut,
       points,
     };
-  } finally {
-    inspector.close();
-  }
-}
-
-/** Profiles the isolate while `job` runs; the profile also covers 1.5 s of trailing queue work. */
-async function profileWhile(ctx, inspector, job) {
-  const { rt, bundlePath } = ctx;
-  await inspector.send('Profiler.enable');
-  await inspector.send('Profiler.setSamplingInterval', { interval: 100 });
-  await inspector.send('Profiler.start');
-  const cpu0 = cpuMicros(rt.pid);
-  const load = await runLoad(job, ctx.loadContext);
-  await sleep(1_500);
-  const cpuUs = cpuMicros(rt.pid) - cpu0;
-  const { profile } = await inspector.send('Profiler.stop');
-  const summary = summariseProfile(profile, { bundlePath, requests: load.completed });
-  return {
-    rps: load.rps,
-    requests: load.completed,
-    status: load.status,
-    cpuUsPerRequest: cpuUs / load.completed,
-    ...summary,
-  };
-}
-
-export async function profileSection(ctx) {
-  const { opts, rt, fx } = ctx;
-  const inspector = await connectInspector(rt.mf, 'clickhop');
-  try {
-    const path = `/c/${fx.offer.id}/${fx.publisher.id}`;
-    const base = { origin: rt.urls.clickhop, headers: CLICK_HEADERS, connections: opts.connections };
-    await runLoad({ ...base, path, seconds: 1 }, ctx.loadContext);
-    // A fixed, moderate rate leaves CPU for V8's sampling thread on a small machine (at full load
-    // it samples irregularly and the profile is less faithful).
-    const out = {
-      redirect: await profileWhile(ctx, inspector, {
-        ...base,
-        path,
-        seconds: opts.profileSeconds,
-        rate: opts.profileRate,
-      }),
-    };
-    if ((await postbackAvailable(rt.urls.clickhop)).ok) {
-      const ids = await mintClickIds(ctx, 3_000);
-      const idsFile = await writeIds(ctx, ids, 'ids-profile');
-      out.postback = await profileWhile(ctx, inspector, {
-        ...base,
-        path: `/postback?click_id={id}&key=${encodeURIComponent(fx.advertiser.postback_key)}&order_id=bench-profile-{n}`,
-        idsFile,
-        seconds: opts.profileSeconds,
-        rate: Math.max(5, Math.round(opts.profileRate / 20)),
-      });
-    }
-    return out;
   } finally {
     inspector.close();
   }

@@ -2,51 +2,60 @@
 // defaults. The defaults keep a full run to a few minutes on 2 cores; --quick is for checking
 // the harness itself (1 s runs, small counts), not for numbers.
 
+interface Setting {
+  env: string;
+  def: number;
+  quick: number;
+  help: string;
+}
+
+const setting = (env: string, def: number, quick: number, help: string): Setting => ({ env, def, quick, help });
+
 const SETTINGS = {
-  seconds: { env: 'BENCH_SECONDS', def: 10, quick: 1, help: 'length of each redirect load run (s)' },
-  runs: { env: 'BENCH_RUNS', def: 3, quick: 1, help: 'alternating runs per target; medians are reported' },
-  connections: { env: 'BENCH_CONNECTIONS', def: 20, quick: 20, help: 'concurrent autocannon connections' },
-  warmupSeconds: { env: 'BENCH_WARMUP_SECONDS', def: 2, quick: 0.5, help: 'warm-up per target before measuring (s)' },
-  postbackSeconds: { env: 'BENCH_POSTBACK_SECONDS', def: 5, quick: 1, help: 'length of each postback load run (s)' },
-  coldSamples: {
-    env: 'BENCH_COLD_SAMPLES',
-    def: 10,
-    quick: 3,
-    help: 'new offers measured for the first-request latency',
-  },
-  ingestClicks: { env: 'BENCH_INGEST_CLICKS', def: 20_000, quick: 2_000, help: 'clicks per ingest measurement' },
-  deliveries: { env: 'BENCH_DELIVERIES', def: 500, quick: 100, help: 'conversions whose notifications are timed' },
-  cachePairs: {
-    env: 'BENCH_CACHE_PAIRS',
-    def: 100_000,
-    quick: 5_000,
-    help: 'distinct offer/publisher pairs for the cache memory test',
-  },
-  cachePublishers: {
-    env: 'BENCH_CACHE_PUBLISHERS',
-    def: 8,
-    quick: 5,
-    help: 'publisher ids those pairs are spread over',
-  },
-  cacheSeconds: { env: 'BENCH_CACHE_SECONDS', def: 150, quick: 30, help: 'time cap for the cache memory test (s)' },
-  profileSeconds: {
-    env: 'BENCH_PROFILE_SECONDS',
-    def: 5,
-    quick: 1,
-    help: 'CPU profile of the redirect (s); 0 skips it',
-  },
-  profileRate: {
-    env: 'BENCH_PROFILE_RATE',
-    def: 500,
-    quick: 500,
-    help: 'offered redirects/s while profiling (postbacks: 1/20 of it)',
-  },
-  maxSeconds: { env: 'BENCH_MAX_SECONDS', def: 900, quick: 300, help: 'hard limit for the whole run (s)' },
+  seconds: setting('BENCH_SECONDS', 10, 1, 'length of each redirect load run (s)'),
+  runs: setting('BENCH_RUNS', 3, 1, 'alternating runs per target; medians are reported'),
+  connections: setting('BENCH_CONNECTIONS', 20, 20, 'concurrent autocannon connections'),
+  warmupSeconds: setting('BENCH_WARMUP_SECONDS', 2, 0.5, 'warm-up per target before measuring (s)'),
+  postbackSeconds: setting('BENCH_POSTBACK_SECONDS', 5, 1, 'length of each postback load run (s)'),
+  coldSamples: setting('BENCH_COLD_SAMPLES', 10, 3, 'new offers measured for the first-request latency'),
+  ingestClicks: setting('BENCH_INGEST_CLICKS', 20_000, 2_000, 'clicks per ingest measurement'),
+  deliveries: setting('BENCH_DELIVERIES', 500, 100, 'conversions whose notifications are timed'),
+  cachePairs: setting('BENCH_CACHE_PAIRS', 100_000, 5_000, 'distinct offer/publisher pairs for the cache memory test'),
+  cachePublishers: setting('BENCH_CACHE_PUBLISHERS', 8, 5, 'publisher ids those pairs are spread over'),
+  cacheSeconds: setting('BENCH_CACHE_SECONDS', 150, 30, 'time cap for the cache memory test (s)'),
+  profileSeconds: setting('BENCH_PROFILE_SECONDS', 5, 1, 'CPU profile of the redirect (s); 0 skips it'),
+  profileRate: setting('BENCH_PROFILE_RATE', 500, 500, 'offered redirects/s while profiling (postbacks: 1/20 of it)'),
+  startupSamples: setting('BENCH_STARTUP_SAMPLES', 5, 2, 'fresh workerd starts per tree for the first-request cost'),
+  maxSeconds: setting('BENCH_MAX_SECONDS', 900, 300, 'hard limit for the whole run (s)'),
+} satisfies Record<string, Setting>;
+
+type SettingName = keyof typeof SETTINGS;
+
+export const SECTIONS = [
+  'size',
+  'startup',
+  'redirect',
+  'cold',
+  'postback',
+  'ingest',
+  'delivery',
+  'profile',
+  'calls',
+  'memory',
+] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export type Options = Record<SettingName, number> & {
+  quick: boolean;
+  sections: Set<Section>;
+  out: string;
+  /** A commit to measure upload size and first-request cost against ('' = none). */
+  baseline: string;
 };
 
-export const SECTIONS = ['redirect', 'cold', 'postback', 'ingest', 'delivery', 'profile', 'calls', 'memory'];
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-export function usage() {
+export function usage(): string {
   const lines = Object.entries(SETTINGS).map(
     ([name, s]) => `  ${`--${kebab(name)}=N`.padEnd(22)}${s.env.padEnd(24)}${s.help} (default ${s.def})`,
   );
@@ -54,17 +63,30 @@ export function usage() {
     'Usage: npm run bench -- [options]',
     ...lines,
     `  ${'--only=a,b'.padEnd(22)}${'BENCH_ONLY'.padEnd(24)}sections to run: ${SECTIONS.join(',')}`,
+    `  ${'--baseline=REV'.padEnd(22)}${'BENCH_BASELINE'.padEnd(24)}also measure size and startup of this commit (a temporary git worktree)`,
     `  ${'--out=FILE'.padEnd(22)}${'BENCH_OUT'.padEnd(24)}where to write the results (default bench/RESULTS.md)`,
     `  ${'--quick'.padEnd(22)}${'BENCH_QUICK=1'.padEnd(24)}short runs and small counts, to check the harness`,
   ].join('\n');
 }
 
-const kebab = (s) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const isSection = (s: string): s is Section => (SECTIONS as readonly string[]).includes(s);
 
-export function parseOptions(argv, env) {
-  const flags = new Map();
+/** Counts that must be whole and at least 1. */
+const COUNTS: readonly SettingName[] = [
+  'runs',
+  'connections',
+  'ingestClicks',
+  'cachePairs',
+  'cachePublishers',
+  'coldSamples',
+  'deliveries',
+  'startupSamples',
+];
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options | { help: true } {
+  const flags = new Map<string, string | undefined>();
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+    const arg = argv[i] as string;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}\n${usage()}`);
     const eq = arg.indexOf('=');
     if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
@@ -73,27 +95,24 @@ export function parseOptions(argv, env) {
   }
   if (flags.has('help')) return { help: true };
   const quick = flags.get('quick') === 'true' || env.BENCH_QUICK === '1';
-  const options = { quick };
-  for (const [name, s] of Object.entries(SETTINGS)) {
+  const values = {} as Record<SettingName, number>;
+  for (const [name, s] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
     const raw = flags.get(kebab(name)) ?? env[s.env];
     const value = raw === undefined || raw === '' ? (quick ? s.quick : s.def) : Number(raw);
     if (!Number.isFinite(value) || value < 0) throw new Error(`--${kebab(name)} must be a number >= 0`);
-    options[name] = value;
-  }
-  for (const name of [
-    'runs',
-    'connections',
-    'ingestClicks',
-    'cachePairs',
-    'cachePublishers',
-    'coldSamples',
-    'deliveries',
-  ]) {
-    options[name] = Math.max(1, Math.round(options[name]));
+    values[name] = COUNTS.includes(name) ? Math.max(1, Math.round(value)) : value;
   }
   const only = flags.get('only') ?? env.BENCH_ONLY;
-  options.sections = new Set(only ? only.split(',').map((s) => s.trim()) : SECTIONS);
-  for (const s of options.sections) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}`);
-  options.out = flags.get('out') ?? env.BENCH_OUT ?? 'bench/RESULTS.md';
-  return options;
+  const sections = new Set<Section>();
+  for (const s of only ? only.split(',').map((x) => x.trim()) : SECTIONS) {
+    if (!isSection(s)) throw new Error(`unknown section ${s}`);
+    sections.add(s);
+  }
+  return {
+    ...values,
+    quick,
+    sections,
+    out: flags.get('out') ?? env.BENCH_OUT ?? 'bench/RESULTS.md',
+    baseline: flags.get('baseline') ?? env.BENCH_BASELINE ?? '',
+  };
 }

@@ -4,9 +4,44 @@
 import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
-import { ROOT } from './runtime.mjs';
+import { ROOT } from './runtime.ts';
 
-function loadSourceMap(bundlePath) {
+/** The parts of a DevTools `Profiler.Profile` read here. */
+export interface CpuProfile {
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    children?: number[];
+  }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+type CallFrame = CpuProfile['nodes'][number]['callFrame'];
+
+interface Label {
+  name: string;
+  where: string;
+  ours: boolean;
+  native: boolean;
+}
+
+export interface ProfileRow {
+  label: string;
+  ours: boolean;
+  selfUs: number;
+  totalUs: number;
+}
+
+export interface ProfileSummary {
+  rows: ProfileRow[];
+  jsUsPerRequest: number;
+  otherUsPerRequest: number;
+  sampleCount: number;
+  intervalUs: number;
+}
+
+function loadSourceMap(bundlePath: string): SourceMap | null {
   try {
     return new SourceMap(JSON.parse(readFileSync(`${bundlePath}.map`, 'utf8')));
   } catch {
@@ -14,19 +49,19 @@ function loadSourceMap(bundlePath) {
   }
 }
 
-function sourceLabel(map, bundleDir, frame) {
+function sourceLabel(map: SourceMap | null, bundleDir: string, frame: CallFrame): Label {
   const name = frame.functionName || '(anonymous)';
   if (!frame.url || frame.lineNumber < 0) return { name, where: '', ours: false, native: !frame.url };
   if (map && /index\.js$/.test(frame.url)) {
     const entry = map.findEntry(frame.lineNumber, frame.columnNumber);
-    if (entry?.originalSource) {
+    if ('originalSource' in entry && entry.originalSource) {
       const file = resolve(bundleDir, entry.originalSource.replace(/^file:\/\//, ''));
       const rel = relative(ROOT, file);
       const where = `${rel.replace(/^.*node_modules\//, '')}:${entry.originalLine + 1}`;
       return { name, where, ours: rel.startsWith('src/'), native: false };
     }
   }
-  return { name, where: frame.url.split('/').pop(), ours: false, native: false };
+  return { name, where: frame.url.split('/').pop() ?? '', ours: false, native: false };
 }
 
 // Samples that are not JavaScript work of this isolate: '(idle)' and '(program)' (workerd
@@ -36,32 +71,35 @@ const NOT_JS = new Set(['(idle)', '(program)', '(root)']);
 /**
  * Each sample counts as one median sampling interval. (Weighting by timeDeltas would be wrong
  * here: V8 samples only while the isolate is running, so a gap — time spent in other isolates
- * or idle — would be billed to whichever sample comes after it.) Returns rows of
- * { label, ours, selfUs, totalUs } in µs per request, and the JS time (functions + GC) per request.
+ * or idle — would be billed to whichever sample comes after it.) Rows are in µs per request.
  */
-export function summariseProfile(profile, { bundlePath, requests }) {
+export function summariseProfile(
+  profile: CpuProfile,
+  { bundlePath, requests }: { bundlePath: string; requests: number },
+): ProfileSummary {
   const map = loadSourceMap(bundlePath);
   const bundleDir = dirname(bundlePath);
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
+  const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const labels = new Map();
-  const labelOf = (id) => {
-    if (!labels.has(id)) {
-      const l = sourceLabel(map, bundleDir, nodes.get(id).callFrame);
-      labels.set(id, { ...l, key: `${l.name} ${l.where}`.trim() });
+  const labels = new Map<number, Label & { key: string }>();
+  const labelOf = (id: number) => {
+    let label = labels.get(id);
+    if (!label) {
+      const l = sourceLabel(map, bundleDir, (nodes.get(id) as CpuProfile['nodes'][number]).callFrame);
+      label = { ...l, key: `${l.name} ${l.where}`.trim() };
+      labels.set(id, label);
     }
-    return labels.get(id);
+    return label;
   };
   const samples = profile.samples ?? [];
   const deltas = [...(profile.timeDeltas ?? [])].sort((a, b) => a - b);
-  const intervalUs = deltas.length ? deltas[Math.floor(deltas.length / 2)] : 0;
-  const self = new Map();
-  const total = new Map();
+  const intervalUs = deltas[Math.floor(deltas.length / 2)] ?? 0;
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
   let js = 0;
   let notJs = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const id = samples[i];
+  for (const id of samples) {
     const weight = intervalUs;
     const leaf = labelOf(id);
     if (NOT_JS.has(leaf.name)) {
@@ -70,15 +108,15 @@ export function summariseProfile(profile, { bundlePath, requests }) {
     }
     js += weight;
     self.set(leaf.key, (self.get(leaf.key) ?? 0) + weight);
-    const seen = new Set();
-    for (let at = id; at !== undefined; at = parent.get(at)) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const l = labelOf(at);
       if (l.name === '(root)' || seen.has(l.key)) continue;
       seen.add(l.key);
       total.set(l.key, (total.get(l.key) ?? 0) + weight);
     }
   }
-  const perRequest = (us) => us / Math.max(1, requests);
+  const perRequest = (us: number) => us / Math.max(1, requests);
   const info = new Map([...labels.values()].map((l) => [l.key, l]));
   const rows = [...new Set([...self.keys(), ...total.keys()])].map((key) => ({
     label: key,

@@ -2,16 +2,25 @@
 // delivery arrived (ms since the epoch), its webhook-id (so retries of one delivery are not
 // counted twice) and the conversion_id it carries (to time conversion -> notification).
 import { createServer } from 'node:http';
-import { epochNow } from './stats.mjs';
+import type { AddressInfo } from 'node:net';
+import { epochNow } from './stats.ts';
 
-export async function startReceiver() {
-  const arrivals = [];
-  const ids = new Set();
+export interface Receiver {
+  url: string;
+  arrivals: number[];
+  ids: Set<string>;
   /** conversion_id -> first arrival (ms since the epoch). */
-  const byConversion = new Map();
+  byConversion: Map<string, number>;
+  close: () => Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const arrivals: number[] = [];
+  const ids = new Set<string>();
+  const byConversion = new Map<string, number>();
   const server = createServer((request, response) => {
-    const chunks = [];
-    request.on('data', (chunk) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => {
       if (chunks.length < 64) chunks.push(chunk);
     });
     request.on('end', () => {
@@ -19,19 +28,19 @@ export async function startReceiver() {
       const id = request.headers['webhook-id'] ?? `${request.method} ${request.url}`;
       arrivals.push(at);
       ids.add(String(id));
-      const conversionId = findConversionId(Buffer.concat(chunks).toString('utf8'), request.url);
+      const conversionId = findConversionId(Buffer.concat(chunks).toString('utf8'), request.url ?? '');
       if (conversionId && !byConversion.has(conversionId)) byConversion.set(conversionId, at);
       response.writeHead(200, { 'content-type': 'text/plain' });
       response.end('ok');
     });
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
   return {
-    url: `http://127.0.0.1:${server.address().port}/hooks/clickhop`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/clickhop`,
     arrivals,
     ids,
     byConversion,
@@ -44,7 +53,7 @@ export async function startReceiver() {
 }
 
 /** The conversion_id in a JSON body (at any depth), a form body or the query string. */
-function findConversionId(body, url) {
+function findConversionId(body: string, url: string): string | null {
   try {
     const found = search(JSON.parse(body), 0);
     if (found) return found;
@@ -56,10 +65,11 @@ function findConversionId(body, url) {
   return null;
 }
 
-function search(value, depth) {
+function search(value: unknown, depth: number): string | null {
   if (depth > 4 || value === null || typeof value !== 'object') return null;
-  if (typeof value.conversion_id === 'string') return value.conversion_id;
-  for (const child of Object.values(value)) {
+  const record = value as Record<string, unknown>;
+  if (typeof record.conversion_id === 'string') return record.conversion_id;
+  for (const child of Object.values(record)) {
     const found = search(child, depth + 1);
     if (found) return found;
   }

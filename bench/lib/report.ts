@@ -1,70 +1,74 @@
 // Turns the measurements into bench/RESULTS.md: what ran where, the tables, and the caveats.
-import { fmt, mb, ms } from './stats.mjs';
+import type { CallsResult } from './calls.ts';
+import type { ColdResult, ColdStat } from './cold.ts';
+import type { ProfileResult } from './cpu-profile.ts';
+import type { DeliveryResult } from './delivery.ts';
+import type { IngestResult } from './ingest.ts';
+import type { RunsSummary } from './load.ts';
+import type { MemoryResult } from './memory.ts';
+import type { Options } from './options.ts';
+import type { PostbackResult, PostbackSummary } from './postback.ts';
+import type { RedirectResult } from './redirect.ts';
+import { errorOf, type Outcome, okOf, profileText, ratio, skipped, table, us } from './report-format.ts';
+import { pipelineText } from './report-pipeline.ts';
+import { type Headline, previousRunText, readHeadline, startupText } from './report-startup.ts';
+import type { WorkerLogs } from './runtime.ts';
+import type { TreeMeasurement } from './startup.ts';
+import { fmt, mb, ms } from './stats.ts';
 
-const ratio = (x) => (Number.isFinite(x) ? x.toFixed(2) : '—');
-const us = (x) => (Number.isFinite(x) ? `${fmt(x)} µs` : '—');
-
-function table(head, rows, { left = false } = {}) {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map((_, i) => (i === 0 || left ? '---' : '---:')).join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
+export interface Environment {
+  date: string;
+  nproc: number;
+  cpuModel: string;
+  memTotal: number;
+  kernel: string;
+  loadStart: string;
+  loadEnd?: string;
+  /** `uptime` at start and end: the 1, 5 and 15 minute load averages. */
+  uptimeStart: string;
+  uptimeEnd?: string;
+  node: string;
+  autocannon: string;
+  commit: string;
+  dirty: boolean;
+  wrangler: string;
+  miniflare: string;
+  workerd?: string;
+  totalSeconds?: number;
 }
 
-function profileText(p, what, unit) {
-  const out = [
-    `A V8 sampling profile of the Clickhop isolate (${fmt(p.sampleCount)} samples, median interval ${fmt(p.intervalUs)} µs; each sample counts as one interval) during ${fmt(p.requests)} ${what} ` +
-      `(${fmt(p.rps)}/s on the inspector-enabled runtime) and the queue-consumer work they caused. ` +
-      `JavaScript of the isolate (its functions, built-ins and GC): **${us(p.jsUsPerRequest)} per ${unit}**. ` +
-      `workerd as a whole used ${us(p.cpuUsPerRequest)} of CPU per ${unit} during this profile (at this low rate, with the inspector ` +
-      'attached, fixed per-wake-up costs weigh more than under full load); what is not JavaScript of this isolate is the ' +
-      "runtime's native work (HTTP, sockets, I/O between isolates) and the KV/Queue/D1 simulators, which are other isolates.",
-    '',
-  ];
-  const ours = p.rows
-    .filter((x) => x.ours)
-    .sort((a, b) => b.totalUs - a.totalUs)
-    .slice(0, 14);
-  out.push(
-    table(
-      ['Clickhop function (inclusive)', `µs / ${unit}`],
-      ours.map((x) => [`\`${x.label}\``, fmt(x.totalUs, 1)]),
-    ),
-    '',
-  );
-  const selfRows = [...p.rows].sort((a, b) => b.selfUs - a.selfUs).slice(0, 12);
-  out.push(
-    table(
-      ['hottest code (self time)', `µs / ${unit}`],
-      selfRows.map((x) => [`\`${x.label}\``, fmt(x.selfUs, 1)]),
-    ),
-    '',
-  );
-  return out;
+export interface ReportInput {
+  env: Environment;
+  opts: Options;
+  trees?: Outcome<TreeMeasurement[]>;
+  redirect?: Outcome<RedirectResult>;
+  cold?: Outcome<ColdResult>;
+  postback?: Outcome<PostbackResult>;
+  ingest?: Outcome<IngestResult>;
+  delivery?: Outcome<DeliveryResult>;
+  profile?: Outcome<ProfileResult>;
+  calls?: Outcome<CallsResult>;
+  memory?: Outcome<MemoryResult>;
+  workerLogs: ({ runtime: string } & WorkerLogs)[];
+  caveats: readonly string[];
+  errors: readonly string[];
+  /** Headline figures of the RESULTS.md this run replaces. */
+  previous: Headline | null;
 }
 
-/** What the heap did once the cache was full: the evidence that it is bounded. */
-function boundedText(m) {
-  const full = m.bound ? m.points.filter((p) => p.keys >= m.bound) : [];
-  if (full.length < 2) {
-    return 'This run did not reach the cache bound at two measuring points, so it does not show eviction at work. ';
-  }
-  const a = full[0];
-  const b = full[full.length - 1];
-  return (
-    `From ${fmt(a.keys)} to ${fmt(b.keys)} distinct keys (cache full, evicting) the heap changed by ` +
-    `${mb(b.heapUsed - a.heapUsed)} MB: bounded. `
-  );
-}
-
-function skipped(section, why) {
-  return `_${section} not measured: ${why}._`;
-}
-
-export function renderReport(r) {
+export function renderReport(r: ReportInput): string {
   const { env, opts } = r;
-  const out = [];
+  const out: string[] = [];
+  const redirect = okOf(r.redirect);
+  const redirectError = errorOf(r.redirect);
+  const trees = okOf(r.trees);
+  const treesError = errorOf(r.trees);
+  const cold = okOf(r.cold);
+  const coldError = errorOf(r.cold);
+  const postback = okOf(r.postback);
+  const postbackError = errorOf(r.postback);
+  const profile = okOf(r.profile);
+  const profileError = errorOf(r.profile);
   out.push('# Clickhop benchmark results', '');
   out.push(
     `Generated by \`npm run bench\` on ${env.date}${opts.quick ? ' with `--quick` (1 s runs, small counts: checks the harness, not the numbers)' : ''}.`,
@@ -78,6 +82,7 @@ export function renderReport(r) {
       [
         ['Machine', `${env.nproc} CPUs (${env.cpuModel}), ${mb(env.memTotal)} MB RAM, ${env.kernel}`],
         ['Load average (1 min) at start / end', `${env.loadStart} / ${env.loadEnd}`],
+        ['`uptime` at start / end', `${env.uptimeStart} / ${env.uptimeEnd ?? '—'}`],
         ['Node', env.node],
         ['Runtime', `${env.workerd} (wrangler ${env.wrangler}, miniflare ${env.miniflare})`],
         ['Load generator', `autocannon ${env.autocannon}, ${opts.connections} connections, one child process`],
@@ -100,70 +105,68 @@ export function renderReport(r) {
 
   // 1. Redirect
   out.push('## 1. Redirect `GET /c/:offer/:publisher` (warm config)', '');
-  if (r.redirect?.error) out.push(skipped('Redirect', r.redirect.error), '');
-  else if (r.redirect) {
-    const s = r.redirect.summary;
+  if (redirectError) out.push(skipped('Redirect', redirectError), '');
+  else if (redirect) {
+    const s = redirect.summary;
+    const row = (label: string, x: RunsSummary, rps: string, cpu: string, ratioText: string) => [
+      label,
+      rps,
+      ms(x.p50),
+      ms(x.p99),
+      cpu,
+      ratioText,
+    ];
     out.push(
       table(
         ['target', 'req/s', 'p50 ms', 'p99 ms', 'workerd CPU / request', 'ratio to bare (req/s)'],
         [
-          [
-            'bare Worker: the same 302, no tracking',
-            fmt(s.bare.rps),
-            ms(s.bare.p50),
-            ms(s.bare.p99),
-            us(s.bare.cpuUsPerRequest),
-            '1.00',
-          ],
-          [
+          row('bare Worker: the same 302, no tracking', s.bare, fmt(s.bare.rps), us(s.bare.cpuUsPerRequest), '1.00'),
+          row(
             'bare Worker + signed click ID: the same 302 with an HMAC-SHA256 click ID, nothing else',
+            s.signed,
             fmt(s.signed.rps),
-            ms(s.signed.p50),
-            ms(s.signed.p99),
             us(s.signed.cpuUsPerRequest),
-            ratio(r.redirect.signedBareRatio),
-          ],
-          [
+            ratio(redirect.signedBareRatio),
+          ),
+          row(
             '**Clickhop**, full local pipeline (queue + consumer + D1 in the same process)',
+            s.ours,
             `**${fmt(s.ours.rps)}**`,
-            ms(s.ours.p50),
-            ms(s.ours.p99),
             `${us(s.ours.cpuUsPerRequest)} (${us(s.ours.pipelineCpuUsPerClick)} until ingested)`,
-            `**${ratio(r.redirect.ratio)}** (runs ${ratio(r.redirect.ratioRange[0])}–${ratio(r.redirect.ratioRange[1])})`,
-          ],
-          [
+            `**${ratio(redirect.ratio)}** (runs ${ratio(redirect.ratioRange[0])}–${ratio(redirect.ratioRange[1])})`,
+          ),
+          row(
             'Clickhop, redirect only (clicks queued, no local consumer)',
+            s.noIngest,
             fmt(s.noIngest.rps),
-            ms(s.noIngest.p50),
-            ms(s.noIngest.p99),
             us(s.noIngest.cpuUsPerRequest),
-            ratio(r.redirect.noIngestRatio),
-          ],
+            ratio(redirect.noIngestRatio),
+          ),
         ],
       ),
       '',
-      `Target of issue 6: at least 0.90 of the bare Worker. Measured here: **${ratio(r.redirect.ratio)}** — ${
-        r.redirect.ratio >= 0.9 ? 'met' : 'not met on this local runtime'
+      `Target of issue 6: at least 0.90 of the bare Worker. Measured here: **${ratio(redirect.ratio)}** — ${
+        redirect.ratio >= 0.9 ? 'met' : 'not met on this local runtime'
       }.`,
       '',
       `Against the Worker that signs a click ID and does nothing else (no config, no recording): ` +
-        `Clickhop with its whole local pipeline reaches **${ratio(r.redirect.signedRatio)}**, the redirect alone ` +
-        `**${ratio(r.redirect.noIngestSignedRatio)}**. Signing alone already costs the bare Worker ` +
-        `${Number.isFinite(r.redirect.signedBareRatio) ? Math.round((1 - r.redirect.signedBareRatio) * 100) : '—'} % of its rate; see docs/benchmark.md for what that means for the target.`,
+        `Clickhop with its whole local pipeline reaches **${ratio(redirect.signedRatio)}**, the redirect alone ` +
+        `**${ratio(redirect.noIngestSignedRatio)}**. Signing alone already costs the bare Worker ` +
+        `${Number.isFinite(redirect.signedBareRatio) ? Math.round((1 - redirect.signedBareRatio) * 100) : '—'} % of its rate; see docs/benchmark.md for what that means for the target.`,
       '',
-      `**CPU time per click inside workerd** (Clickhop minus bare, same load): **${us(r.redirect.ownCpuUsPerClick)}** per click ` +
+      `**CPU time per click inside workerd** (Clickhop minus bare, same load): **${us(redirect.ownCpuUsPerClick)}** per click ` +
         `including its share of queueing, the consumer and the D1 insert (measured until every click of the run was in D1); ` +
-        `${us(r.redirect.ownCpuUsRedirectOnly)} for the redirect path alone. ` +
-        `Budget: well under 1 ms — ${r.redirect.ownCpuUsPerClick < 1000 ? 'met' : 'NOT met'}.`,
+        `${us(redirect.ownCpuUsRedirectOnly)} for the redirect path alone. ` +
+        `Budget: well under 1 ms — ${redirect.ownCpuUsPerClick < 1000 ? 'met' : 'NOT met'}.`,
       '',
       `The harness's own Node process used ${us(s.ours.nodeCpuUsPerRequest)} per request during Clickhop runs ` +
-        `(nothing is proxied through Node). Responses other than 302: ${s.ours.non3xx + s.bare.non3xx + s.signed.non3xx + s.noIngest.non3xx}` +
+        `(nothing is proxied through Node). Responses other than 302: ${s.ours.notOk + s.bare.notOk + s.signed.notOk + s.noIngest.notOk}` +
         `${s.ours.drainTimedOut ? '; WARNING: ingest did not drain between runs' : ''}.`,
       '',
     );
     out.push('<details><summary>Every run</summary>', '');
-    const rows = [];
-    for (const [key, list] of Object.entries(r.redirect.runs)) {
+    const rows: string[][] = [];
+    for (const [key, list] of Object.entries(redirect.runs)) {
       for (const [i, x] of list.entries()) {
         rows.push([
           `${key} #${i + 1}`,
@@ -178,16 +181,16 @@ export function renderReport(r) {
     out.push(table(['run', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'CPU / req'], rows), '', '</details>', '');
   } else out.push(skipped('Redirect', 'section not selected'), '');
 
-  if (r.profile?.error) out.push('### Where the time goes', '', skipped('Profile', r.profile.error), '');
-  else if (r.profile?.redirect) {
-    out.push('### Where the time goes', '', ...profileText(r.profile.redirect, 'redirects', 'click'));
+  if (profileError) out.push('### Where the time goes', '', skipped('Profile', profileError), '');
+  else if (profile?.redirect) {
+    out.push('### Where the time goes', '', ...profileText(profile.redirect, 'redirects', 'click'));
   }
 
   out.push('### First request after a config change', '');
-  if (r.cold?.error) out.push(skipped('Cold path', r.cold.error), '');
-  else if (r.cold) {
-    const c = r.cold;
-    const row = (label, x) => [label, ms(x.median), ms(x.max), fmt(x.n)];
+  if (coldError) out.push(skipped('Cold path', coldError), '');
+  else if (cold) {
+    const c = cold;
+    const row = (label: string, x: ColdStat) => [label, ms(x.median), ms(x.max), fmt(x.n)];
     out.push(
       `Single sequential requests (Node \`fetch\`, keep-alive, no other load), ${c.sameIsolate.n} new offers each. Status codes seen: ${c.statuses.join(', ')}.`,
       '',
@@ -215,26 +218,27 @@ export function renderReport(r) {
   out.push('## 2. Postback `GET /postback`', '');
   if (!r.postback) {
     out.push(skipped('Postback', 'section not selected'), '');
-    if (r.profile?.postback)
+    if (profile?.postback)
       out.push(
         '### Where the postback time goes',
         '',
-        ...profileText(r.profile.postback, 'accepted postbacks', 'postback'),
+        ...profileText(profile.postback, 'accepted postbacks', 'postback'),
       );
-  } else if (r.postback.error) out.push(skipped('Postback', r.postback.error), '');
-  else if (!r.postback.available)
-    out.push(`**Not available:** ${r.postback.reason}. Rerun \`npm run bench\` once the route exists.`, '');
+  } else if (postbackError) out.push(skipped('Postback', postbackError), '');
+  else if (!postback) out.push(skipped('Postback', 'no result'), '');
+  else if (!postback.available)
+    out.push(`**Not available:** ${postback.reason}. Rerun \`npm run bench\` once the route exists.`, '');
   else {
-    const s = r.postback.summary;
-    const postbackProfile = r.profile?.postback;
-    const row = (label, x, ratioValue) => [
+    const s = postback.summary;
+    const postbackProfile = profile?.postback;
+    const row = (label: string, x: PostbackSummary, ratioValue: string) => [
       label,
       fmt(x.rps),
       ms(x.p50),
       ms(x.p99),
       us(x.cpuUsPerRequest),
       ratioValue,
-      fmt(x.non200),
+      fmt(x.notOk),
     ];
     out.push(
       table(
@@ -244,15 +248,15 @@ export function renderReport(r) {
           row(
             '**Clickhop, accepted** (fresh click ID + order ID each)',
             s.accepted,
-            `**${ratio(r.postback.ratioAccepted)}**`,
+            `**${ratio(postback.ratioAccepted)}**`,
           ),
           row('bare Worker: one D1 INSERT OR IGNORE, same order id', s.bareReplay, '1.00'),
-          row('**Clickhop, replay** (same click ID + order ID)', s.replay, `**${ratio(r.postback.ratioReplay)}**`),
+          row('**Clickhop, replay** (same click ID + order ID)', s.replay, `**${ratio(postback.ratioReplay)}**`),
         ],
       ),
       '',
-      `Accepted postbacks answered 200: ${fmt(r.postback.accepted200)}; conversions stored for them: ${fmt(r.postback.stored)}. ` +
-        `A replay answered \`"duplicate": true\`: ${r.postback.replayOk ? 'yes' : 'NO'}. ` +
+      `Accepted postbacks answered 200: ${fmt(postback.accepted200)}; conversions stored for them: ${fmt(postback.stored)}. ` +
+        `A replay answered \`"duplicate": true\`: ${postback.replayOk ? 'yes' : 'NO'}. ` +
         `Status codes — accepted: ${JSON.stringify(s.accepted.statuses)}, replay: ${JSON.stringify(s.replay.statuses)}.` +
         (s.accepted.ranOutOfIds
           ? ' Some accepted runs used up their pre-minted click IDs before the time was up (rates stay valid).'
@@ -270,144 +274,9 @@ export function renderReport(r) {
       );
   }
 
-  // 3. Ingest and delivery
-  out.push('## 3. Click ingest and notification delivery', '');
-  if (!r.ingest) out.push(skipped('Ingest', 'section not selected'), '');
-  else if (r.ingest.error) out.push(skipped('Ingest', r.ingest.error), '');
-  else {
-    const e = r.ingest.endToEnd;
-    const q = r.ingest.consumer;
-    out.push(
-      table(
-        ['measurement', 'clicks', 'clicks/s', 'details'],
-        [
-          [
-            'end to end: `GET /c` at full speed until every row is in D1',
-            fmt(e.clicks),
-            fmt(e.clicksPerSecond),
-            `redirects ${fmt(e.redirectRps)}/s; last row ${ms(e.lagMs)} ms after the last 302; workerd CPU ${us(e.cpuUsPerClick)}/click; stored ${fmt(e.stored)}${e.complete ? '' : ' (INCOMPLETE)'}`,
-          ],
-          [
-            'consumer alone: messages of 100 clicks put on the queue, until every row is in D1',
-            fmt(q.clicks),
-            fmt(q.clicksPerSecond),
-            `${fmt(q.messages)} messages sent (from Node, in batches of 4) in ${ms(q.sendMs)} ms, included in the time; ${fmt(q.d1Batches)} consumer invocations (one json_each INSERT + rollup each); workerd CPU ${us(q.cpuUsPerClick)}/click, i.e. about ${fmt(q.cpuBoundClicksPerSecond)} clicks/s per busy core; stored ${fmt(q.stored)}${q.complete ? '' : ' (INCOMPLETE)'}`,
-          ],
-        ],
-      ),
-      '',
-      'The consumer is configured with `max_batch_size = 100` messages and `max_batch_timeout = 1` s; the redirect path packs up to 100 clicks into one message (25 ms coalescing), so one consumer batch carries up to 10,000 clicks.',
-      '',
-    );
-  }
-  if (!r.delivery) out.push(skipped('Delivery', 'section not selected'), '');
-  else if (r.delivery.error) out.push(skipped('Delivery', r.delivery.error), '');
-  else if (!r.delivery.available) out.push(`**Notification delivery not available:** ${r.delivery.reason}.`, '');
-  else {
-    const d = r.delivery;
-    out.push(
-      table(
-        ['measurement', 'value'],
-        [
-          [
-            'conversions created (accepted postbacks, one JSON POST endpoint)',
-            `${fmt(d.conversions)} at ${fmt(d.postbackRps)}/s`,
-          ],
-          [
-            'deliveries received (distinct `webhook-id`)',
-            `${fmt(d.received)}${d.complete ? '' : ' (INCOMPLETE)'}; HTTP requests ${fmt(d.requests)}`,
-          ],
-          [
-            '**deliveries/s** at the receiver (first to last arrival)',
-            `**${fmt(d.deliveriesPerSecond)}**${d.keptPace ? ' — kept pace with the conversions: the postback rate was the limit, not the delivery consumer' : ''}`,
-          ],
-          ['end to end (first postback to last delivery)', `${fmt(d.endToEndPerSecond)}/s`],
-          [
-            'conversion answered → notification received',
-            `p50 ${ms(d.latency.p50)} ms, p99 ${ms(d.latency.p99)} ms, max ${ms(d.latency.max)} ms (${fmt(d.latency.matched)} matched by conversion_id)`,
-          ],
-          ['last delivery after the last postback answer', `${ms(d.lagAfterLastPostbackMs)} ms`],
-        ],
-      ),
-      '',
-      'Postbacks are sent 10 at a time from the harness; the notifications consumer batches up to 25 messages ' +
-        '(`max_batch_timeout` 1 s), so a notification normally follows its conversion within about a second.',
-      '',
-    );
-  }
+  out.push(...pipelineText(r));
 
-  // Platform calls per request
-  if (r.calls && !r.calls.error) {
-    const labels = {
-      click: 'click, warm config',
-      unknownPair: 'click, unknown offer and publisher ids (404)',
-      postbackAccepted: 'postback, accepted',
-      postbackReplay: 'postback, replay',
-    };
-    out.push(
-      '### Platform calls per request',
-      '',
-      `Counted on an instrumented copy of the Worker (\`bench/count-entry.js\`), ${fmt(r.calls.click.n)} sequential requests each, ` +
-        "including work the request left to `waitUntil`; the clicks consumer's own D1 batch is not included. Locally every D1 round trip " +
-        'is an RPC into the D1 simulator (about 1 ms of CPU each here); on Cloudflare it is a network round trip to the database.',
-      '',
-      table(
-        ['request', 'D1 round trips', 'D1 statements', 'KV reads', 'KV writes', 'Queue sends', 'status'],
-        Object.entries(r.calls).map(([k, x]) => [
-          labels[k] ?? k,
-          fmt(x.d1Calls, 2),
-          fmt(x.d1Statements, 2),
-          fmt(x.kvReads, 2),
-          fmt(x.kvWrites, 2),
-          fmt(x.queueSends, 2),
-          x.statuses.join(', '),
-        ]),
-      ),
-      '',
-    );
-  } else if (r.calls?.error)
-    out.push('### Platform calls per request', '', skipped('Platform calls', r.calls.error), '');
-
-  // 4. Memory
-  out.push('## 4. Isolate cache memory under many distinct offer/publisher pairs', '');
-  if (!r.memory) out.push(skipped('Memory', 'section not selected'), '');
-  else if (r.memory.error) out.push(skipped('Memory', r.memory.error), '');
-  else {
-    const m = r.memory;
-    out.push(
-      `${fmt(m.pairs)} distinct pairs${m.pairs < m.pairsRequested ? ` of ${fmt(m.pairsRequested)} requested (time cap reached)` : ''}: ` +
-        `${fmt(m.offers)} unknown offer ids × ${fmt(m.publishers)} unknown publisher ids = ${fmt(m.distinctKeys)} distinct cache keys ` +
-        `(the cache holds at most ISOLATE_MAX_ENTRIES = ${m.bound ? fmt(m.bound) : 'unknown'} entries), in ${fmt(m.seconds)} s. Status codes: ${JSON.stringify(m.statuses)}. ` +
-        'Measured on a second workerd started with the V8 inspector: the isolate heap is `Runtime.getHeapUsage` after a full GC; RSS is the whole workerd process.',
-      '',
-      table(
-        [
-          'step',
-          'distinct pairs so far',
-          'distinct cache keys so far',
-          'isolate JS heap used (MB)',
-          'workerd RSS (MB)',
-        ],
-        m.points.map((p) => [p.label, fmt(p.pairs), fmt(p.keys), mb(p.heapUsed), mb(p.rss)]),
-      ),
-      '',
-    );
-    const start = m.points[0];
-    const control = m.points[1];
-    const last = m.points[m.points.length - 1];
-    if (start && control && last && last !== control) {
-      out.push(
-        `Isolate JS heap, start to end: +${mb(last.heapUsed - start.heapUsed)} MB — this is the cache (about ` +
-          `${fmt((last.heapUsed - start.heapUsed) / Math.max(1, Math.min(last.keys, m.bound ?? last.keys)))} bytes per entry). ` +
-          boundedText(m) +
-          `workerd RSS: +${mb(control.rss - start.rss)} MB during the control requests (serving requests at all: buffers and ` +
-          `allocator high-water marks), then +${mb(last.rss - control.rss)} MB during the walk. ` +
-          'That growth is native memory outside the Clickhop isolate: every unknown id costs a KV read, a D1 read and a KV ' +
-          'write, and the KV and D1 simulators (SQLite) live in the same process.',
-        '',
-      );
-    }
-  }
+  out.push(...startupText(trees, treesError));
 
   if (r.workerLogs?.length) {
     out.push('## Worker logs during the run', '');
@@ -428,7 +297,11 @@ export function renderReport(r) {
     for (const e of r.errors) out.push(`- ${e}`);
     out.push('');
   }
-  return out.join('\n');
+  const text = out.join('\n');
+  const comparison = previousRunText(r.previous, readHeadline(text));
+  if (!comparison.length) return text;
+  const at = text.indexOf('## 1. Redirect');
+  return `${text.slice(0, at)}${comparison.join('\n')}\n${text.slice(at)}`;
 }
 
 export const CAVEATS = [
