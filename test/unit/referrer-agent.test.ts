@@ -115,6 +115,20 @@ describe('isBot', () => {
     ['Wget/1.21'],
     ['python-requests/2.31.0'],
     ['Go-http-client/2.0'],
+    ['Python-urllib/3.11'],
+    ['Java/1.8.0_392'],
+    ['Scrapy/2.11.0 (+https://scrapy.org)'],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Chrome-Lighthouse',
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse',
+    ],
+    ['Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)'],
+    ['Pinterest/0.2 (+http://www.pinterest.com/bot.html)'],
+    [
+      'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+    ],
   ])('flags %s', (ua) => {
     expect(isBot(ua)).toBe(true);
     expect(deviceClass(ua)).toBe('bot');
@@ -137,6 +151,33 @@ describe('isBot', () => {
     ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'],
   ])('does not flag the browser %s', (ua) => {
     expect(isBot(ua)).toBe(false);
+  });
+
+  it.each([
+    [
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [Pinterest/iOS]',
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 13; SM-G991B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36 [Pinterest/Android]',
+    ],
+  ])("does not flag Pinterest's in-app browser %s", (ua) => {
+    expect(isBot(ua)).toBe(false);
+    expect(deviceClass(ua)).toBe('mobile');
+  });
+
+  it.each([
+    [
+      'Mozilla/5.0 (Linux; Android 10; RoboBot) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 12; KingKong Robot Build/SP1A.210812.016) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
+    ],
+    [
+      'Mozilla/5.0 (Linux; U; Android 9; en-us; Robot) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.0.0 Mobile Safari/537.36',
+    ],
+  ])('does not flag a phone whose model name ends in "bot": %s', (ua) => {
+    expect(isBot(ua)).toBe(false);
+    expect(deviceClass(ua)).toBe('mobile');
   });
 });
 
