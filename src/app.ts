@@ -5,6 +5,7 @@ import { adminApi } from './admin';
 import { clickRoutes } from './click/route';
 import { dashboardRoutes } from './dashboard';
 import { errorAnswer } from './lib/error-response';
+import { errorBody } from './lib/errors';
 import { devReceiverRoutes } from './notify/dev-receiver';
 import { apiDocsRoutes } from './openapi/routes';
 import { postbackRoutes } from './postback';
@@ -22,9 +23,7 @@ app.route('/dev', devReceiverRoutes);
 
 app.get('/', (c) => c.json({ service: 'clickhop', docs: '/api/docs' }));
 
-app.notFound((c) =>
-  c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404),
-);
+app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 
 // c.json keeps headers a handler set before throwing (WWW-Authenticate on a 401).
 app.onError((error, c) => {

@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { timingSafeEqualString } from '../lib/crypto';
+import { errorBody } from '../lib/errors';
 import { html } from './html';
 
 export const BASIC_CHALLENGE = 'Basic realm="Clickhop", charset="UTF-8"';
@@ -41,7 +42,7 @@ function refuse(c: Context, status: 401 | 503, code: string, title: string, mess
     const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex, nofollow"><title>${title}</title></head><body><h1>${title}</h1><p>${message}</p></body></html>`;
     return c.html(page.toString(), status);
   }
-  return c.json({ error: { code, message } }, status);
+  return c.json(errorBody(code, message), status);
 }
 
 export const requireOperator = createMiddleware<{ Bindings: Env }>(async (c, next) => {

@@ -2,20 +2,20 @@
 // code of an ApiError, or a logged 500 that reveals nothing about the failure.
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError } from './errors';
+import { ApiError, type ErrorBody, errorBody } from './errors';
 import { errorFields, log } from './log';
 
-export function errorAnswer(error: unknown, request: Request): { body: unknown; status: ContentfulStatusCode } {
+export function errorAnswer(error: unknown, request: Request): { body: ErrorBody; status: ContentfulStatusCode } {
   if (error instanceof ApiError) return { body: error.toJSON(), status: error.status };
   if (error instanceof HTTPException) {
     return {
-      body: { error: { code: 'http_error', message: error.message || 'Request refused' } },
+      body: errorBody('http_error', error.message || 'Request refused'),
       status: error.status as ContentfulStatusCode,
     };
   }
   const path = new URL(request.url).pathname;
   log('error', 'http.unhandled', { method: request.method, path, ...errorFields(error) });
-  return { body: { error: { code: 'internal_error', message: 'Internal error' } }, status: 500 };
+  return { body: errorBody('internal_error', 'Internal error'), status: 500 };
 }
 
 /** errorAnswer as a Response, for requests answered outside the Hono app. */

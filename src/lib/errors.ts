@@ -5,6 +5,15 @@ import type * as z from 'zod';
 
 export type FieldErrors = Record<string, string>;
 
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: FieldErrors };
+}
+
+/** The contract's error body; every JSON error answer is built here. */
+export function errorBody(code: string, message: string, fields?: FieldErrors): ErrorBody {
+  return { error: { code, message, ...(fields && Object.keys(fields).length > 0 ? { fields } : {}) } };
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
@@ -16,14 +25,8 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  toJSON() {
-    return {
-      error: {
-        code: this.code,
-        message: this.message,
-        ...(this.fields && Object.keys(this.fields).length > 0 ? { fields: this.fields } : {}),
-      },
-    };
+  toJSON(): ErrorBody {
+    return errorBody(this.code, this.message, this.fields);
   }
 }
 
