@@ -41,24 +41,48 @@ export interface ProfileSummary {
   intervalUs: number;
 }
 
-function loadSourceMap(bundlePath: string): SourceMap | null {
+interface Bundle {
+  map: SourceMap;
+  /** The bundle's lines, to find a minified name's own position. */
+  lines: string[];
+}
+
+function loadBundle(bundlePath: string): Bundle | null {
   try {
-    return new SourceMap(JSON.parse(readFileSync(`${bundlePath}.map`, 'utf8')));
+    const map = new SourceMap(JSON.parse(readFileSync(`${bundlePath}.map`, 'utf8')));
+    return { map, lines: readFileSync(bundlePath, 'utf8').split('\n') };
   } catch {
     return null;
   }
 }
 
-function sourceLabel(map: SourceMap | null, bundleDir: string, frame: CallFrame): Label {
+/**
+ * The source name of a function in a minified bundle. The frame points at the function's start;
+ * the source map names the identifier at its own position, so the nearest occurrence of the
+ * minified name on that line, at or before the start, is looked up.
+ */
+function originalName(bundle: Bundle, frame: CallFrame): string | undefined {
+  const name = frame.functionName;
+  const line = bundle.lines[frame.lineNumber];
+  if (!name || !line) return undefined;
+  const pattern = new RegExp(`(?<![\\w$])${name.replace(/[$]/g, '\\$')}(?![\\w$])`, 'g');
+  let best: number | undefined;
+  for (const match of line.slice(0, frame.columnNumber + name.length + 1).matchAll(pattern)) best = match.index;
+  if (best === undefined || frame.columnNumber - best > 300) return undefined;
+  const entry = bundle.map.findEntry(frame.lineNumber, best);
+  return 'name' in entry && typeof entry.name === 'string' ? entry.name : undefined;
+}
+
+function sourceLabel(bundle: Bundle | null, bundleDir: string, frame: CallFrame): Label {
   const name = frame.functionName || '(anonymous)';
   if (!frame.url || frame.lineNumber < 0) return { name, where: '', ours: false, native: !frame.url };
-  if (map && /index\.js$/.test(frame.url)) {
-    const entry = map.findEntry(frame.lineNumber, frame.columnNumber);
+  if (bundle && /index\.js$/.test(frame.url)) {
+    const entry = bundle.map.findEntry(frame.lineNumber, frame.columnNumber);
     if ('originalSource' in entry && entry.originalSource) {
       const file = resolve(bundleDir, entry.originalSource.replace(/^file:\/\//, ''));
       const rel = relative(ROOT, file);
       const where = `${rel.replace(/^.*node_modules\//, '')}:${entry.originalLine + 1}`;
-      return { name, where, ours: rel.startsWith('src/'), native: false };
+      return { name: originalName(bundle, frame) ?? name, where, ours: rel.startsWith('src/'), native: false };
     }
   }
   return { name, where: frame.url.split('/').pop() ?? '', ours: false, native: false };
@@ -77,7 +101,7 @@ export function summariseProfile(
   profile: CpuProfile,
   { bundlePath, requests }: { bundlePath: string; requests: number },
 ): ProfileSummary {
-  const map = loadSourceMap(bundlePath);
+  const bundle = loadBundle(bundlePath);
   const bundleDir = dirname(bundlePath);
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -86,7 +110,7 @@ export function summariseProfile(
   const labelOf = (id: number) => {
     let label = labels.get(id);
     if (!label) {
-      const l = sourceLabel(map, bundleDir, (nodes.get(id) as CpuProfile['nodes'][number]).callFrame);
+      const l = sourceLabel(bundle, bundleDir, (nodes.get(id) as CpuProfile['nodes'][number]).callFrame);
       label = { ...l, key: `${l.name} ${l.where}`.trim() };
       labels.set(id, label);
     }
