@@ -3,6 +3,8 @@
 // state, starts `wrangler dev` (local D1/KV/Queues, no Cloudflare account), creates a demo
 // advertiser, offer, publisher and notification endpoint through the admin API, and prints a
 // click link, a postback URL and where to watch notifications arrive.
+// First, so that an old Node.js stops here with advice (imports run in order).
+import './check-node.cjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,12 +16,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = Number(process.env.PORT ?? 8787);
 const origin = `http://127.0.0.1:${port}`;
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
-
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
-  console.error(`Clickhop needs Node.js >= 22.12 (wrangler does); this is ${process.version}.`);
-  process.exit(1);
-}
 
 // Local secrets live in .dev.vars (git-ignored), made once with random values.
 const devVars = join(root, '.dev.vars');
