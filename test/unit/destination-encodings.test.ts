@@ -89,7 +89,7 @@ const privateV6 = fc.oneof(
 );
 
 /** An IPv6 text with the longest run of zero groups (if any) compressed, the way people write it. */
-function v6Text(groups: number[], sep: string): string {
+function v6Text(groups: readonly number[], sep: string): string {
   let best = [-1, 0];
   for (let i = 0; i < groups.length; ) {
     if (groups[i] !== 0) {
