@@ -8,6 +8,7 @@ import { errorAnswer } from './lib/error-response';
 import { errorBody } from './lib/errors';
 import { devReceiverRoutes } from './notify/dev-receiver';
 import { apiDocsRoutes } from './openapi/routes';
+import { portalRoutes } from './portal';
 import { postbackRoutes } from './postback';
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -18,6 +19,8 @@ app.route('/api/v1', adminApi);
 // The OpenAPI document (/api/openapi.json) and its HTML rendering (/api/docs); public.
 app.route('/api', apiDocsRoutes);
 app.route('/dashboard', dashboardRoutes);
+// The partner portal: publishers, advertisers and operators sign in with email and password.
+app.route('/portal', portalRoutes);
 // Demo publisher server for `npm run dev`; answers 404 unless ALLOW_PRIVATE_DESTINATIONS is "true".
 app.route('/dev', devReceiverRoutes);
 

@@ -1,0 +1,204 @@
+// Read models of the partner portal, each scoped by party: an operator reads everything, a
+// publisher or advertiser only its own rows. Every read is a range of an index (rollups by day,
+// conversions by party and time, deliveries by endpoint or status, postbacks by advertiser), so
+// a page costs the same however many clicks and conversions exist; tests check the plans.
+import type { PartyFilter } from '../auth/scope';
+import type { ConversionStatus } from '../conversions/status';
+import type { DeliveryRow } from './deliveries';
+
+export type ReportGroup = 'day' | 'offer' | 'publisher';
+
+const GROUP_COLUMN: Record<ReportGroup, string> = { day: 'day', offer: 'offer_id', publisher: 'publisher_id' };
+
+/**
+ * Rollups of a range of UTC days grouped by one key, scoped: ?1..?2 the days, ?3 publisher id,
+ * ?4 advertiser id (either may be NULL). An advertiser's rows are those of its offers.
+ */
+export function scopedRollupSql(table: 'daily_click_stats' | 'daily_conversion_stats', group: ReportGroup): string {
+  const key = GROUP_COLUMN[group];
+  const sums =
+    table === 'daily_click_stats'
+      ? 'SUM(clicks) AS clicks, SUM(unique_clicks) AS unique_clicks, SUM(bot_clicks) AS bot_clicks'
+      : `currency, SUM(pending) AS pending, SUM(approved) AS approved, SUM(rejected) AS rejected, SUM(reversed) AS reversed,
+         SUM(revenue_pending + revenue_approved) AS revenue, SUM(payout_pending + payout_approved) AS payout`;
+  const groupBy = table === 'daily_conversion_stats' ? `${key}, currency` : key;
+  return `SELECT ${key} AS key, ${sums} FROM ${table}
+    WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR publisher_id = ?3)
+      AND (?4 IS NULL OR offer_id IN (SELECT id FROM offers WHERE advertiser_id = ?4))
+    GROUP BY ${groupBy} ORDER BY key`;
+}
+
+export interface ClickGroupRow {
+  key: string | number;
+  clicks: number;
+  unique_clicks: number;
+  bot_clicks: number;
+}
+
+export interface ConversionGroupRow {
+  key: string | number;
+  currency: string;
+  pending: number;
+  approved: number;
+  rejected: number;
+  reversed: number;
+  /** Pending + approved, minor units of `currency`. */
+  revenue: number;
+  payout: number;
+}
+
+export const scopedRollupStatements = (
+  db: D1Database,
+  scope: PartyFilter,
+  range: { from: string; to: string },
+  group: ReportGroup,
+): [D1PreparedStatement, D1PreparedStatement] => {
+  const binds = [range.from, range.to, scope.publisher_id ?? null, scope.advertiser_id ?? null];
+  return [
+    db.prepare(scopedRollupSql('daily_click_stats', group)).bind(...binds),
+    db.prepare(scopedRollupSql('daily_conversion_stats', group)).bind(...binds),
+  ];
+};
+
+/** A conversion as the portal lists it, with its offer's and publisher's names. */
+export interface PortalConversionRow {
+  id: string;
+  created_at: string;
+  offer_id: number;
+  offer_name: string | null;
+  publisher_id: number;
+  publisher_name: string | null;
+  advertiser_id: number;
+  goal_key: string;
+  click_id: string | null;
+  order_id: string | null;
+  status: ConversionStatus;
+  currency: string;
+  amount: number;
+  payout_currency: string;
+  revenue: number;
+  payout: number;
+  sub1: string | null;
+}
+
+const CONVERSION_COLUMNS = `c.id, c.created_at, c.offer_id, o.name AS offer_name, c.publisher_id, p.name AS publisher_name,
+  c.advertiser_id, g.key AS goal_key, c.click_id, c.order_id, c.status, c.currency, c.amount, c.payout_currency,
+  c.revenue, c.payout, c.sub1`;
+const CONVERSION_JOINS = `LEFT JOIN offers o ON o.id = c.offer_id LEFT JOIN publishers p ON p.id = c.publisher_id
+  JOIN goals g ON g.id = c.goal_id`;
+
+/**
+ * Conversions created in [?from, ?to), newest first, of one party (or all), optionally of one
+ * status. One statement per scope so each is a range of its own index (party or status, then
+ * time); `before` is the created_at of the previous page's last row.
+ */
+export function scopedConversionsSql(scope: PartyFilter, status: boolean): string {
+  const party =
+    scope.publisher_id !== undefined
+      ? 'c.publisher_id = ?1'
+      : scope.advertiser_id !== undefined
+        ? 'c.advertiser_id = ?1'
+        : '?1 IS NULL';
+  const byStatus = status ? ' AND c.status = ?5' : '';
+  return `SELECT ${CONVERSION_COLUMNS} FROM conversions c ${CONVERSION_JOINS}
+    WHERE ${party}${byStatus} AND c.created_at >= ?2 AND c.created_at < ?3
+    ORDER BY c.created_at DESC, c.id DESC LIMIT ?4`;
+}
+
+export const scopedConversionsStatement = (
+  db: D1Database,
+  scope: PartyFilter,
+  range: { from: string; to: string },
+  limit: number,
+  status?: ConversionStatus,
+): D1PreparedStatement =>
+  db
+    .prepare(scopedConversionsSql(scope, status !== undefined))
+    .bind(scope.publisher_id ?? scope.advertiser_id ?? null, range.from, range.to, limit, ...(status ? [status] : []));
+
+/** A delivery with its endpoint's publisher and URL. */
+export interface PortalDeliveryRow extends DeliveryRow {
+  publisher_id: number;
+  endpoint_url: string;
+}
+
+/**
+ * Deliveries, newest first: a publisher's through its endpoints (a range of
+ * deliveries_endpoint_time per endpoint), everybody's for an operator; `failing` keeps the
+ * retrying and dead ones (a range of deliveries_status_time per status, by last update).
+ */
+export function scopedDeliveriesSql(scope: PartyFilter, failing: boolean): string {
+  const select = `SELECT d.*, e.publisher_id, e.url AS endpoint_url FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id`;
+  if (failing) {
+    const party = scope.publisher_id !== undefined ? ' AND e.publisher_id = ?1' : ' AND ?1 IS NULL';
+    return `${select} WHERE d.status IN ('retrying', 'dead')${party} ORDER BY d.updated_at DESC LIMIT ?2`;
+  }
+  if (scope.publisher_id !== undefined) {
+    return `${select} WHERE d.endpoint_id IN (SELECT id FROM endpoints WHERE publisher_id = ?1)
+      ORDER BY d.created_at DESC, d.id DESC LIMIT ?2`;
+  }
+  return `${select} WHERE ?1 IS NULL ORDER BY d.created_at DESC, d.id DESC LIMIT ?2`;
+}
+
+export const scopedDeliveriesStatement = (
+  db: D1Database,
+  scope: PartyFilter,
+  limit: number,
+  failing = false,
+): D1PreparedStatement => db.prepare(scopedDeliveriesSql(scope, failing)).bind(scope.publisher_id ?? null, limit);
+
+/** An offer a publisher may promote, with the payout its goals pay that publisher. */
+export interface PromotableGoalRow {
+  offer_id: number;
+  offer_name: string;
+  landing_url: string;
+  currency: string;
+  deep_link_hosts: string;
+  goal_key: string;
+  goal_name: string;
+  payout_fixed: number;
+  payout_percent_bp: number;
+}
+
+/**
+ * Active public offers and each goal's payout for publisher ?1: its own rule where the operator
+ * set one, else the goal's base rule (commission groups aside).
+ */
+export const PROMOTABLE_SQL = `SELECT o.id AS offer_id, o.name AS offer_name, o.landing_url, o.currency, o.deep_link_hosts,
+    g.key AS goal_key, g.name AS goal_name,
+    COALESCE(own.payout_fixed, base.payout_fixed, 0) AS payout_fixed,
+    COALESCE(own.payout_percent_bp, base.payout_percent_bp, 0) AS payout_percent_bp
+  FROM offers o JOIN goals g ON g.offer_id = o.id
+  LEFT JOIN payout_rules base ON base.goal_id = g.id AND base.publisher_id IS NULL AND base.commission_group IS NULL
+  LEFT JOIN payout_rules own ON own.goal_id = g.id AND own.publisher_id = ?1 AND own.commission_group IS NULL
+  WHERE o.status = 'active' AND o.visibility = 'public'
+  ORDER BY o.id, g.id LIMIT ?2`;
+
+export const promotableOffersStatement = (db: D1Database, publisherId: number, limit: number) =>
+  db.prepare(PROMOTABLE_SQL).bind(publisherId, limit);
+
+export interface OfferSummaryRow {
+  id: number;
+  advertiser_id: number;
+  name: string;
+  status: string;
+  visibility: string;
+  landing_url: string;
+  click_param: string;
+  currency: string;
+  goals: string;
+}
+
+/** Offers of one advertiser (or all for ?1 NULL) with their goal keys, comma-separated. */
+export const OFFERS_SQL = `SELECT o.id, o.advertiser_id, o.name, o.status, o.visibility, o.landing_url, o.click_param, o.currency,
+    (SELECT group_concat(key, ', ') FROM goals WHERE offer_id = o.id) AS goals
+  FROM offers o WHERE (?1 IS NULL OR o.advertiser_id = ?1) ORDER BY o.id LIMIT ?2`;
+
+export const offerSummariesStatement = (db: D1Database, advertiserId: number | null, limit: number) =>
+  db.prepare(OFFERS_SQL).bind(advertiserId, limit);
+
+/** A party's name: the publisher's or advertiser's, for the page header. */
+export const partyNameStatement = (db: D1Database, scope: PartyFilter): D1PreparedStatement =>
+  scope.publisher_id !== undefined
+    ? db.prepare('SELECT name FROM publishers WHERE id = ?').bind(scope.publisher_id)
+    : db.prepare('SELECT name FROM advertisers WHERE id = ?').bind(scope.advertiser_id ?? 0);

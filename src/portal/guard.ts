@@ -1,0 +1,40 @@
+// Signed-in pages: a live session is required (else the sign-in page, never an error), and every
+// form submission must carry the session's CSRF token (else the sign-in page again, with a
+// message saying why, and nothing is changed).
+import { createMiddleware } from 'hono/factory';
+import { csrfMatches, readSession, sessionPrincipal } from '../auth';
+import type { PortalEnv } from './env';
+import { signInPage } from './sign-in';
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export const requireSignedIn = createMiddleware<PortalEnv>(async (c, next) => {
+  const session = await readSession(c, Date.now());
+  const principal = session ? sessionPrincipal(session) : null;
+  if (!session || !principal) {
+    return signInPage(c, { status: 401, message: 'Please sign in. A session ends 12 hours after sign-in.' });
+  }
+  if (UNSAFE.has(c.req.method)) {
+    const type = c.req.header('content-type') ?? '';
+    const form = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)
+      ? await c.req.parseBody()
+      : {};
+    if (!(await csrfMatches(form._csrf, session))) {
+      return signInPage(c, {
+        status: 403,
+        email: session.user.email,
+        error:
+          'That form was out of date or did not come from this site, so nothing was changed. Please sign in again.',
+      });
+    }
+  }
+  c.set('session', session);
+  c.set('principal', principal);
+  c.set('viewer', {
+    role: principal.role,
+    email: session.user.email,
+    party: session.party_name ?? 'Operator',
+    csrf: session.csrf_secret,
+  });
+  await next();
+});
