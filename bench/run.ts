@@ -200,8 +200,13 @@ async function main() {
     await section('trees', results, errors, () => measureTrees(opts, dir, env));
   }
 
-  log('bundling the Worker (wrangler deploy --dry-run)');
-  const { modules } = await bundleWorker(join(dir, 'dist'));
+  const runtimeSections = ['redirect', 'cold', 'postback', 'ingest', 'delivery', 'calls', 'memory'] as const;
+  const profiling = wants('profile') && opts.profileSeconds > 0;
+  const bundle = async () => {
+    log('bundling the Worker (wrangler deploy --dry-run)');
+    return bundleWorker(join(dir, 'dist'));
+  };
+  const { modules } = runtimeSections.some(wants) || profiling ? await bundle() : { modules: [] };
   const bundlePath = modules[0]?.path ?? '';
 
   const makeContext = async (rt: Runtime): Promise<BenchContext> => {
@@ -230,7 +235,7 @@ async function main() {
     workerLogs.push({ runtime: 'main', ...rt.logs });
     await stop(rt);
   }
-  if ((wants('profile') && opts.profileSeconds > 0) || wants('memory') || wants('calls')) {
+  if (profiling || wants('memory') || wants('calls')) {
     log('starting a second workerd with the V8 inspector (profile, platform calls, cache memory)');
     const rt = await start({
       modules,

@@ -73,6 +73,11 @@ export async function bundleWorker(outdir: string, root = ROOT): Promise<Bundle>
     cwd: root,
     timeout: 120_000,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+  }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    // Name the first build error rather than the whole command line.
+    const output = `${error.stderr ?? ''}\n${error.stdout ?? ''}`;
+    const detail = /\[ERROR\][^\n]*(\n[^\n]+){0,3}/.exec(output)?.[0].replace(/\s+/g, ' ');
+    throw new Error(`wrangler deploy --dry-run failed in ${root}: ${detail ?? error.message}`);
   });
   const upload = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(stdout);
   const files = (await readdir(outdir)).filter((f) => f.endsWith('.js') || f.endsWith('.mjs'));
