@@ -135,15 +135,23 @@ export interface DeliveryWork {
   endpoint_status: 'active' | 'disabled';
   url: string;
   method: 'GET' | 'POST';
-  format: 'query' | 'json' | 'form';
+  format: 'query' | 'json' | 'form' | 'xml';
   form_field: string | null;
+  preset: 'awin' | null;
+  body_template: string | null;
   include_products: 0 | 1;
   include_click_data: 0 | 1;
   signing_secret: string;
   previous_signing_secret: string | null;
   previous_secret_expires_at: string | null;
   snapshot: string;
+  /** JSON array of the offer's commission groups ({id, code, name, description}). */
+  commission_groups: string;
 }
+
+/** The commission groups of the event's offer, as a JSON array (Awin's commissionGroups). */
+const COMMISSION_GROUPS_OF_SNAPSHOT = `SELECT json_group_array(json_object('id', cg.id, 'code', cg.code, 'name', cg.name,
+  'description', cg.description)) FROM commission_groups cg WHERE cg.offer_id = json_extract(ev.snapshot, '$.offer_id')`;
 
 /** The claim (unless another message owns the delivery, or it is finished) and the load, in that order. */
 export function claimDeliveryStatements(
@@ -161,8 +169,9 @@ export function claimDeliveryStatements(
     db
       .prepare(
         `SELECT d.id, d.status, d.attempts, d.message_id, d.endpoint_id, e.status AS endpoint_status,
-           e.url, e.method, e.format, e.form_field, e.include_products, e.include_click_data,
-           e.signing_secret, e.previous_signing_secret, e.previous_secret_expires_at, ev.snapshot
+           e.url, e.method, e.format, e.form_field, e.preset, e.body_template, e.include_products,
+           e.include_click_data, e.signing_secret, e.previous_signing_secret, e.previous_secret_expires_at,
+           ev.snapshot, (${COMMISSION_GROUPS_OF_SNAPSHOT}) AS commission_groups
          FROM deliveries d
          JOIN endpoints e ON e.id = d.endpoint_id
          JOIN conversion_events ev ON ev.id = d.event_id

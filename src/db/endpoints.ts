@@ -8,6 +8,10 @@ export interface EndpointRow {
   method: 'GET' | 'POST';
   format: 'query' | 'json' | 'form';
   form_field: string | null;
+  /** A network's exact payload ('awin'), or null for Clickhop's own. */
+  preset: 'awin' | null;
+  /** POST formats: the receiver's own body with macros, or null. */
+  body_template: string | null;
   /** JSON array of event types. */
   events: string;
   /** JSON array of offer ids; null = every offer. */
@@ -23,7 +27,9 @@ export interface EndpointRow {
   updated_at: string;
 }
 
-export type EndpointValues = Omit<EndpointRow, 'id'>;
+/** A row to insert; preset and body_template default to null. */
+export type EndpointValues = Omit<EndpointRow, 'id' | 'preset' | 'body_template'> &
+  Partial<Pick<EndpointRow, 'preset' | 'body_template'>>;
 
 const ENDPOINT_COLUMNS = [
   'publisher_id',
@@ -31,6 +37,8 @@ const ENDPOINT_COLUMNS = [
   'method',
   'format',
   'form_field',
+  'preset',
+  'body_template',
   'events',
   'offer_ids',
   'include_products',
@@ -50,7 +58,7 @@ export function insertEndpointStatement(db: D1Database, row: EndpointValues): D1
       `INSERT INTO endpoints (${ENDPOINT_COLUMNS.join(', ')})
        VALUES (${ENDPOINT_COLUMNS.map(() => '?').join(', ')}) RETURNING *`,
     )
-    .bind(...ENDPOINT_COLUMNS.map((column) => row[column]));
+    .bind(...ENDPOINT_COLUMNS.map((column) => row[column] ?? null));
 }
 
 export async function insertEndpoint(db: D1Database, row: EndpointValues): Promise<EndpointRow> {

@@ -22,6 +22,7 @@ import { buildRequest } from './payload';
 import { classify, MAX_ATTEMPTS, retryDelaySeconds, type Verdict } from './schedule';
 import { SEND_TIMEOUT_MS, sendRequest } from './send';
 import { activeSecrets } from './signing';
+import type { CommissionGroup } from './snapshot-fields';
 
 export const NOTIFICATIONS_QUEUE_NAME = 'clickhop-notifications';
 
@@ -109,16 +110,23 @@ async function attempt(
     method: work.method,
     format: work.format,
     form_field: work.form_field,
+    preset: work.preset,
+    body_template: work.body_template,
     include_products: work.include_products === 1,
     include_click_data: work.include_click_data === 1,
   };
   let request: Awaited<ReturnType<typeof buildRequest>>;
   try {
-    request = await buildRequest(endpoint, JSON.parse(work.snapshot) as ConversionSnapshot, {
-      webhookId: work.id,
-      timestamp: Math.floor(now.getTime() / 1000),
-      secrets: activeSecrets(work, startedAt),
-    });
+    request = await buildRequest(
+      endpoint,
+      JSON.parse(work.snapshot) as ConversionSnapshot,
+      {
+        webhookId: work.id,
+        timestamp: Math.floor(now.getTime() / 1000),
+        secrets: activeSecrets(work, startedAt),
+      },
+      JSON.parse(work.commission_groups ?? '[]') as CommissionGroup[],
+    );
   } catch (error) {
     const record = baseRecord(work, number, startedAt, endpoint.method, work.url);
     record.error = `could not render: ${errorFields(error).error}`;

@@ -3,8 +3,18 @@
 // parameter, a path segment or a fragment), and rendering is one pass over the template (a
 // value that looks like a macro stays text).
 import type { ConversionSnapshot } from '../conversions/snapshot';
+import {
+  type CommissionGroup,
+  creativeGroupId,
+  creativeId,
+  isForeignSale,
+  programAmount,
+  type RenderedSnapshot,
+  sub6,
+  usedGroups,
+} from './snapshot-fields';
 
-type Value = (s: ConversionSnapshot) => string | number | null | undefined;
+type Value = (s: RenderedSnapshot, groups: readonly CommissionGroup[]) => string | number | null | undefined;
 
 const text = (value: string | number | null | undefined): string =>
   value === null || value === undefined ? '' : String(value);
@@ -33,6 +43,7 @@ export const CANONICAL_MACROS: Readonly<Record<string, Value>> = {
   sub3: (s) => s.sub3,
   sub4: (s) => s.sub4,
   sub5: (s) => s.sub5,
+  sub6,
   amount: (s) => s.amount,
   payout: (s) => s.payout,
   revenue: (s) => s.revenue,
@@ -50,13 +61,27 @@ export const CANONICAL_MACROS: Readonly<Record<string, Value>> = {
   payout_currency: (s) => s.payout_currency,
   event_time: (s) => s.event_time,
   device: (s) => s.click?.device,
+  // TradeTracker's descrAffiliate: the advertiser's note meant for the publisher.
+  publisher_description: (s) => s.description,
+  creative_id: (s) => s.creative_id,
+  creative_group_id: (s) => s.creative_group_id,
 };
+
+/** Awin's commissionGroups objects of a conversion, every scalar a string, empty keys left out. */
+export function awinCommissionGroups(s: ConversionSnapshot, groups: readonly CommissionGroup[]) {
+  return usedGroups(s, groups).map((g) => ({
+    id: String(g.id),
+    name: g.name,
+    code: g.code,
+    ...(g.description ? { description: g.description } : {}),
+  }));
+}
 
 /**
  * `!!!name!!!` macros with the names of Awin's Transaction Notification, so a publisher can
- * paste an Awin callback URL unchanged. Dates use Awin's "YYYY-MM-DD HH:MM:SS" (UTC).
- * Clickhop links carry five sub IDs: clickRef6 is accepted and renders empty, as do bannerId
- * and groupId (Clickhop has no creatives).
+ * paste an Awin callback URL unchanged. Dates use Awin's "YYYY-MM-DD HH:MM:SS" (UTC). As at
+ * Awin, transactionCurrency and commission are the program's (the offer's currency); a sale
+ * reported in another currency keeps its own amount in trackedAmount/trackedCurrency.
  */
 export const AWIN_MACROS: Readonly<Record<string, Value>> = {
   transactionId: (s) => s.conversion_id,
@@ -66,10 +91,12 @@ export const AWIN_MACROS: Readonly<Record<string, Value>> = {
   clickRef3: (s) => s.sub3,
   clickRef4: (s) => s.sub4,
   clickRef5: (s) => s.sub5,
-  clickRef6: () => '',
+  clickRef6: sub6,
   commission: (s) => s.payout,
-  transactionAmount: (s) => s.amount,
-  transactionCurrency: (s) => s.currency,
+  transactionAmount: programAmount,
+  transactionCurrency: (s) => s.payout_currency,
+  trackedAmount: (s) => (isForeignSale(s) ? s.amount : null),
+  trackedCurrency: (s) => (isForeignSale(s) ? s.currency : null),
   clickTime: (s) => awinTime(s.click_time),
   clickThroughTime: (s) => awinTime(s.click_time),
   transactionDate: (s) => awinTime(s.conversion_time),
@@ -77,11 +104,12 @@ export const AWIN_MACROS: Readonly<Record<string, Value>> = {
   phrase: (s) => s.click?.search_phrase,
   searchEngine: (s) => s.click?.search_engine,
   products,
+  commissionGroups: (s, groups) => JSON.stringify(awinCommissionGroups(s, groups)),
   affiliateId: (s) => s.publisher_id,
   merchantId: (s) => s.advertiser_id,
   voucherCode: (s) => s.voucher,
-  bannerId: () => '',
-  groupId: () => '',
+  bannerId: creativeId,
+  groupId: creativeGroupId,
 };
 
 /** Anything shaped like a macro, in either syntax, whatever its case (so `{Click_ID}` is caught). */
@@ -125,17 +153,28 @@ export function hasMacroInAuthority(template: string): boolean {
   return probe(afterScheme) || probe(authority);
 }
 
-/** Fills every known macro with its URL-encoded value; unknown ones are left as written. */
-export function renderTemplate(template: string, snapshot: ConversionSnapshot): string {
+/** True when the text holds anything shaped like a macro. */
+export const hasMacro = (text: string): boolean => new RegExp(MACRO.source).test(text);
+
+/**
+ * Fills every known macro with its value passed through `encode` (URL-encoding unless told
+ * otherwise); unknown ones are left as written. `groups` are the offer's commission groups.
+ */
+export function renderTemplate(
+  template: string,
+  snapshot: ConversionSnapshot,
+  groups: readonly CommissionGroup[] = [],
+  encode: (value: string) => string = encodeMacroValue,
+): string {
   return template.replace(MACRO, (whole, canonical: string | undefined, awin: string | undefined) => {
     const table = canonical !== undefined ? CANONICAL_MACROS : AWIN_MACROS;
     const name = (canonical ?? awin) as string;
     if (!has(table, name)) return whole;
-    return encodeMacroValue(text((table[name] as Value)(snapshot)));
+    return encode(text((table[name] as Value)(snapshot, groups)));
   });
 }
 
 /** Replaces every macro with a harmless sample, for checking the URL shape of a template. */
-export function withSampleValues(template: string): string {
-  return template.replace(MACRO, 'x');
+export function withSampleValues(template: string, sample = 'x'): string {
+  return template.replace(MACRO, sample);
 }

@@ -3,11 +3,16 @@
 // the same URL and the same body bytes; only webhook-timestamp and the signature change.
 
 import type { ConversionSnapshot } from '../conversions/snapshot';
+import { AWIN_CONTENT_TYPE, awinBody } from './awin';
+import { CONTENT_TYPES, renderBodyTemplate } from './body-template';
 import { renderTemplate } from './macros';
 import { signatureHeader } from './signing';
+import type { CommissionGroup, RenderedSnapshot } from './snapshot-fields';
+import { xmlDocument } from './xml';
 
 export type EndpointMethod = 'GET' | 'POST';
-export type EndpointFormat = 'query' | 'json' | 'form';
+export type EndpointFormat = 'query' | 'json' | 'form' | 'xml';
+export type EndpointPreset = 'awin';
 
 /** The part of an endpoint that decides what is sent. */
 export interface EndpointShape {
@@ -18,6 +23,10 @@ export interface EndpointShape {
   form_field: string | null;
   include_products: boolean;
   include_click_data: boolean;
+  /** A network's exact payload; wins over format details (form_field, body_template). */
+  preset?: EndpointPreset | null;
+  /** POST formats: the receiver's own body, macros escaped for the format's content type. */
+  body_template?: string | null;
 }
 
 export interface OutboundRequest {
@@ -59,8 +68,10 @@ export function payloadData(
     sub3: s.sub3,
     sub4: s.sub4,
     sub5: s.sub5,
+    sub6: (s as RenderedSnapshot).sub6 ?? null,
     ...(endpoint.include_products ? { products: s.products } : {}),
     ...(endpoint.include_click_data ? { click: s.click } : {}),
+    ...(s.click_data ? { click_data: s.click_data } : {}),
     ...(s.test ? { test: true } : {}),
   };
 }
@@ -101,7 +112,20 @@ export function flatFormFields(s: ConversionSnapshot, endpoint: EndpointShape): 
 export function renderBody(
   s: ConversionSnapshot,
   endpoint: EndpointShape,
+  groups: readonly CommissionGroup[] = [],
 ): { contentType: string; body: string } | null {
+  if (endpoint.format === 'query') return null;
+  if (endpoint.preset === 'awin') return { contentType: AWIN_CONTENT_TYPE, body: awinBody(s, groups) };
+  if (endpoint.body_template) {
+    return {
+      contentType: CONTENT_TYPES[endpoint.format],
+      body: renderBodyTemplate(endpoint.body_template, endpoint.format, s, groups),
+    };
+  }
+  if (endpoint.format === 'xml') {
+    const envelope = { type: s.event, timestamp: s.event_time, data: payloadData(s, endpoint) };
+    return { contentType: CONTENT_TYPES.xml, body: xmlDocument(JSON.parse(JSON.stringify(envelope))) };
+  }
   if (endpoint.format === 'json') return { contentType: 'application/json', body: jsonEnvelope(s, endpoint) };
   if (endpoint.format === 'form') {
     const params = endpoint.form_field
@@ -121,9 +145,11 @@ export async function buildRequest(
   endpoint: EndpointShape,
   snapshot: ConversionSnapshot,
   signing: { webhookId: string; timestamp: number; secrets: string[] },
+  /** The offer's commission groups (Awin's commissionGroups and cgId). */
+  groups: readonly CommissionGroup[] = [],
 ): Promise<OutboundRequest> {
-  const url = renderTemplate(endpoint.url, snapshot);
-  const rendered = endpoint.method === 'POST' ? renderBody(snapshot, endpoint) : null;
+  const url = renderTemplate(endpoint.url, snapshot, groups);
+  const rendered = endpoint.method === 'POST' ? renderBody(snapshot, endpoint, groups) : null;
   const headers: Record<string, string> = {};
   if (rendered) headers['content-type'] = rendered.contentType;
   headers['user-agent'] = USER_AGENT;

@@ -9,16 +9,23 @@ import { checkDestination } from './destination';
 import { buildRequest, type OutboundRequest } from './payload';
 import { SEND_TIMEOUT_MS, sendRequest } from './send';
 import { activeSecrets } from './signing';
+import type { CommissionGroup, RenderedSnapshot } from './snapshot-fields';
+
+/** The sample's one commission group (its products name it). */
+const SAMPLE_GROUPS: CommissionGroup[] = [
+  { id: 1, code: 'TEST', name: 'Test group', description: 'Sample commission group' },
+];
 
 const STATUS_OF_EVENT: Record<ConversionEventType, ConversionSnapshot['status']> = {
   'conversion.created': 'pending',
   'conversion.approved': 'approved',
   'conversion.rejected': 'rejected',
   'conversion.reversed': 'reversed',
+  'conversion.modified': 'approved',
 };
 
 /** A sample event for an endpoint: every field filled, ids prefixed `test_`, `test: true`. */
-export function sampleSnapshot(endpoint: EndpointRow, event: ConversionEventType, now: Date): ConversionSnapshot {
+export function sampleSnapshot(endpoint: EndpointRow, event: ConversionEventType, now: Date): RenderedSnapshot {
   const offerIds = endpoint.offer_ids ? (JSON.parse(endpoint.offer_ids) as number[]) : [];
   const conversionTime = now.toISOString();
   return {
@@ -47,6 +54,9 @@ export function sampleSnapshot(endpoint: EndpointRow, event: ConversionEventType
     sub3: 'test_sub3',
     sub4: 'test_sub4',
     sub5: 'test_sub5',
+    sub6: 'test_sub6',
+    creative_id: 1,
+    creative_group_id: 1,
     products: [
       {
         sku: 'TEST-SKU-1',
@@ -54,7 +64,7 @@ export function sampleSnapshot(endpoint: EndpointRow, event: ConversionEventType
         unit_price: '50.00',
         quantity: 2,
         category: 'test',
-        commission_group: null,
+        commission_group: 'TEST',
       },
     ],
     click: {
@@ -90,6 +100,8 @@ export async function sendTestNotification(
       method: endpoint.method,
       format: endpoint.format,
       form_field: endpoint.form_field,
+      preset: endpoint.preset,
+      body_template: endpoint.body_template,
       include_products: endpoint.include_products === 1,
       include_click_data: endpoint.include_click_data === 1,
     },
@@ -99,6 +111,7 @@ export async function sendTestNotification(
       timestamp: Math.floor(now.getTime() / 1000),
       secrets: activeSecrets(endpoint, now.toISOString()),
     },
+    SAMPLE_GROUPS,
   );
   const destination = checkDestination(request.url, env);
   if (!destination.ok) {

@@ -126,7 +126,7 @@ function expectedData(f: Fixture, conversionId: string, extra = '') {
     `"offer_name":"Summer sale","advertiser_id":${f.advertiserId},"publisher_id":${f.publisherId},` +
     `"click_id":"CLICK123","click_time":"2026-11-23T09:00:00.000Z","conversion_time":"2026-11-23T10:15:00.000Z",` +
     `"order_id":"ORD-1","amount":"26.09","currency":"EUR","payout":"1.30","payout_currency":"EUR","voucher":"SUMMER",` +
-    `"sub1":"a&b=c","sub2":"x y","sub3":null,"sub4":null,"sub5":"z"${extra}}`
+    `"sub1":"a&b=c","sub2":"x y","sub3":null,"sub4":null,"sub5":"z","sub6":null${extra}}`
   );
 }
 
@@ -190,7 +190,7 @@ describe('payload formats on the wire', () => {
         `&goal=sale&offer_id=${f.offerId}&offer_name=Summer+sale&advertiser_id=${f.advertiserId}&publisher_id=${f.publisherId}` +
         '&click_id=CLICK123&click_time=2026-11-23T09%3A00%3A00.000Z&conversion_time=2026-11-23T10%3A15%3A00.000Z' +
         '&order_id=ORD-1&amount=26.09&currency=EUR&payout=1.30&payout_currency=EUR&voucher=SUMMER' +
-        '&sub1=a%26b%3Dc&sub2=x+y&sub3=&sub4=&sub5=z' +
+        '&sub1=a%26b%3Dc&sub2=x+y&sub3=&sub4=&sub5=z&sub6=' +
         '&referrer=https%3A%2F%2Fwww.google.com%2Fsearch%3Fq%3Dred%2Bshoes&search_engine=google&phrase=red+shoes' +
         '&country=NL&device=desktop&deep_link=',
     );

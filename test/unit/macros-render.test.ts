@@ -2,6 +2,7 @@
 // every value, case sensitivity, and the save-time checks (unknown macros, macros in the host).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ConversionSnapshot } from '../../src/conversions/snapshot';
 import {
   AWIN_MACROS,
   awinTime,
@@ -11,7 +12,6 @@ import {
   renderTemplate,
   unknownMacros,
 } from '../../src/notify/macros';
-import type { ConversionSnapshot } from '../../src/conversions/snapshot';
 
 const snapshot: ConversionSnapshot = {
   event: 'conversion.approved',
@@ -84,6 +84,10 @@ const CANONICAL_EXPECTED: Record<string, string> = {
   payout_currency: 'GBP',
   event_time: '2026-11-24T08:00:00.000Z',
   device: 'mobile',
+  sub6: '',
+  publisher_description: 'ignored',
+  creative_id: '',
+  creative_group_id: '',
 };
 
 const AWIN_EXPECTED: Record<string, string> = {
@@ -96,8 +100,13 @@ const AWIN_EXPECTED: Record<string, string> = {
   clickRef5: 's5',
   clickRef6: '',
   commission: '1.64',
-  transactionAmount: '26.09',
-  transactionCurrency: 'EUR',
+  // The sale is in EUR, the program pays in GBP: Awin's transaction fields are the program's,
+  // the sale's own amount and currency are the tracked ones (no converted amount in this snapshot).
+  transactionAmount: '',
+  transactionCurrency: 'GBP',
+  trackedAmount: '26.09',
+  trackedCurrency: 'EUR',
+  commissionGroups: '[{"id":"CG","name":"CG","code":"CG"}]',
   clickTime: '2026-11-23 09:05:06',
   clickThroughTime: '2026-11-23 09:05:06',
   transactionDate: '2026-11-23 10:15:00',
@@ -108,8 +117,8 @@ const AWIN_EXPECTED: Record<string, string> = {
   affiliateId: '45628',
   merchantId: '3661',
   voucherCode: 'SAVE 10%',
-  bannerId: '',
-  groupId: '',
+  bannerId: '0',
+  groupId: '0',
 };
 
 const DESIGN_CANONICAL = [
@@ -266,8 +275,8 @@ describe('unknownMacros', () => {
 
   it('names every unknown or wrongly cased macro once, as written', () => {
     expect(
-      unknownMacros('https://p.example/?a={clickid}&b=!!!clickref!!!&c={Click_ID}&d={clickid}&e=!!!foo!!!&f={sub6}'),
-    ).toEqual(['{clickid}', '!!!clickref!!!', '{Click_ID}', '!!!foo!!!', '{sub6}']);
+      unknownMacros('https://p.example/?a={clickid}&b=!!!clickref!!!&c={Click_ID}&d={clickid}&e=!!!foo!!!&f={sub7}'),
+    ).toEqual(['{clickid}', '!!!clickref!!!', '{Click_ID}', '!!!foo!!!', '{sub7}']);
   });
 
   it('does not take a macro name of the other syntax', () => {
