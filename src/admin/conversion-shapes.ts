@@ -1,6 +1,7 @@
 // What the admin API answers about conversions: the conversion, its events with the snapshot
 // each carried, and the product lines. Shared by /conversions and the click dispute view.
 import * as z from 'zod';
+import { parseTerms } from '../conversions/terms';
 import type { ConversionEventRow, ConversionWithGoal } from '../db/conversions';
 import { formatAmount } from '../lib/money';
 import { component, lazy } from '../openapi/operation';
@@ -40,7 +41,18 @@ export const conversionShapes = lazy(() => {
     products: z.array(ProductLine),
     ...subIds,
     source: z.enum(['canonical', 'hasoffers', 'tradetracker', 'admin']).describe('How the conversion was recorded'),
-    flags: z.array(z.string()).describe('Checks that flagged but did not refuse the conversion'),
+    flags: z
+      .array(z.string())
+      .describe('Fraud and time-rule signals: bot_click, datacenter_asn, too_fast, too_slow'),
+    reason: z.string().nullable().describe('Why a rule set the status (too_fast, too_slow), else null'),
+    payout_rule: z
+      .string()
+      .nullable()
+      .describe("The rule that set the payout, decided at creation: 'goal', 'publisher:<rule id>' or 'tier:<min_conversions>'"),
+    exchange_rate: z
+      .string()
+      .nullable()
+      .describe('Units of payout_currency per unit of currency used for a sale in another currency, else null'),
     created_at: timestamp,
     updated_at: timestamp,
   };
@@ -81,6 +93,14 @@ export const conversionShapes = lazy(() => {
             deep_link: z.string().nullable(),
           })
           .nullable(),
+        flags: z.array(z.string()).optional().describe('Fraud and time-rule signals, when any'),
+        reason: z.string().optional().describe('Why a rule set the status, when one did'),
+        exchange_rate: z.string().optional().describe('Rate used for a sale in another currency'),
+        converted_amount: money.optional().describe('The sale amount in payout_currency, when converted'),
+        previous: z
+          .strictObject({ amount: money, revenue: money, payout: money, products: z.array(ProductLine) })
+          .optional()
+          .describe('On conversion.modified: the values before the adjustment'),
         test: z.literal(true).optional().describe('Present only on samples sent by the endpoint test'),
       })
       .describe('The conversion as it was when the event happened; what notifications carry'),
@@ -92,7 +112,7 @@ export const conversionShapes = lazy(() => {
       type: eventType,
       from_status: conversionStatus.nullable(),
       to_status: conversionStatus,
-      actor: z.enum(['postback', 'admin', 'system']),
+      actor: z.enum(['postback', 'admin', 'advertiser', 'system']),
       reason: z.string().nullable(),
       created_at: timestamp,
       snapshot: ConversionSnapshot,
@@ -154,6 +174,9 @@ export function presentConversion(cv: ConversionWithGoal): Conversion {
     // The column holds only what the write paths put there.
     source: cv.source as Conversion['source'],
     flags: cv.flags ? (JSON.parse(cv.flags) as string[]) : [],
+    reason: cv.reason ?? null,
+    payout_rule: parseTerms(cv.pricing)?.rule ?? null,
+    exchange_rate: cv.exchange_rate ?? null,
     created_at: cv.created_at,
     updated_at: cv.updated_at,
   };

@@ -70,3 +70,20 @@ export function statsMove(from: ConversionStatus, to: ConversionStatus, money: M
   }
   return delta;
 }
+
+/** What an adjustment of a conversion in `status` from `before` to `after` money adds to its rollup row. */
+export function statsAdjust(status: ConversionStatus, before: Money, after: Money): Delta {
+  const delta: Delta = {};
+  for (const [column, value] of Object.entries(statsContribution(status, after)) as [StatsColumn, number][]) {
+    delta[column] = value;
+  }
+  for (const [column, value] of Object.entries(statsContribution(status, before)) as [StatsColumn, number][]) {
+    delta[column] = (delta[column] ?? 0) - value;
+  }
+  // Counts do not move: the conversion stays where it was.
+  for (const column of ['pending', 'approved', 'rejected', 'reversed'] as const) delete delta[column];
+  return delta;
+}
+
+/** Statuses whose amounts can still be adjusted (rejected and reversed ones pay nothing). */
+export const ADJUSTABLE_STATUSES: readonly ConversionStatus[] = ['pending', 'approved'];

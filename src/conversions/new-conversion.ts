@@ -25,6 +25,9 @@ export interface NewConversion {
   /** Who reported it: a postback profile name, for instance. */
   source: string;
   now: string;
+  /** Fraud and time-rule flags (rules.ts), and why a rule set the status. */
+  flags?: readonly string[];
+  reason?: string | null;
 }
 
 /** Refuses a status a conversion may not start in; `field` is the name the sender used. */
@@ -58,7 +61,8 @@ export function buildConversion(input: NewConversion): ConversionRow {
     sub4: subs[3] ?? null,
     sub5: subs[4] ?? null,
     source: input.source,
-    flags: null,
+    flags: input.flags && input.flags.length > 0 ? JSON.stringify(input.flags) : null,
+    reason: input.reason ?? null,
     created_at: input.now,
     updated_at: input.now,
   };

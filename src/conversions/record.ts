@@ -12,9 +12,11 @@ import {
   getConversion,
   insertConversionStatement,
   insertEventIfConversionStatement,
+  insertGuardedModifiedEventStatement,
   insertGuardedStatusEventStatement,
   isStaleStatusError,
   type StatsKey,
+  updateConversionAmountsStatement,
   updateConversionStatusStatement,
 } from '../db/conversions';
 import { getOfferName } from '../db/offers';
@@ -30,7 +32,8 @@ import {
   statsMove,
   statusEventType,
 } from './lifecycle';
-import { buildEvent, type SnapshotContext } from './snapshot';
+import type { AdjustmentPlan } from './adjust';
+import { buildEvent, previousValues, type SnapshotContext } from './snapshot';
 import type { ConversionActor as Actor, ConversionStatus } from './status';
 
 const statsKey = (cv: ConversionRow): StatsKey => ({
@@ -73,7 +76,10 @@ export async function insertConversion(
   alsoIfCreated: D1PreparedStatement[] = [],
 ): Promise<Committed | null> {
   const now = row.created_at;
-  const events = creationEventTypes(row.status).map((type) => buildEvent(row, type, null, actor, null, context, now));
+  // A status a rule decided (a time rule's rejection) carries its reason on that event.
+  const events = creationEventTypes(row.status).map((type) =>
+    buildEvent(row, type, null, actor, type === 'conversion.created' ? null : (row.reason ?? null), context, now),
+  );
   const statements: D1PreparedStatement[] = [insertConversionStatement(db, row)];
   const fanoutIndexes: number[] = [];
   for (const event of events) {
@@ -116,6 +122,43 @@ export async function applyStatusChange(
       ...deliveries,
       updateConversionStatusStatement(db, cv.id, cv.status, to, now),
       addConversionStatsStatement(db, statsKey(cv), statsMove(cv.status, to, cv), cv.id),
+    ]);
+  } catch (error) {
+    if (isStaleStatusError(error)) return null;
+    throw error;
+  }
+  return {
+    eventIds: [event.id],
+    deliveryIds: deliveryIdsOf(
+      results,
+      deliveries.map((_, i) => i + 1),
+    ),
+  };
+}
+
+/**
+ * Writes an adjustment: the conversion.modified event (with the previous values) first, as the
+ * guard, then its deliveries, the new amounts and the rollup difference, in one batch. Null when
+ * the conversion changed since the plan was made (nothing written).
+ */
+export async function applyAdjustment(
+  db: D1Database,
+  cv: ConversionRow,
+  plan: AdjustmentPlan,
+  context: SnapshotContext,
+  actor: Actor,
+  reason: string | null,
+): Promise<Committed | null> {
+  const now = plan.after.updated_at;
+  const event = buildEvent(plan.after, 'conversion.modified', cv.status, actor, reason, context, now, previousValues(cv));
+  const deliveries = fanout(db, event, plan.after, now);
+  let results: D1Result[];
+  try {
+    results = await db.batch([
+      insertGuardedModifiedEventStatement(db, event, cv.updated_at),
+      ...deliveries,
+      updateConversionAmountsStatement(db, cv.id, plan.after, now),
+      addConversionStatsStatement(db, statsKey(cv), plan.stats, cv.id),
     ]);
   } catch (error) {
     if (isStaleStatusError(error)) return null;

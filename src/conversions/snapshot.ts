@@ -4,6 +4,8 @@ import type { ClickRow } from '../db/clicks';
 import type { ConversionEventRow, ConversionRow } from '../db/conversions';
 import { randomId } from '../lib/crypto';
 import { formatAmount } from '../lib/money';
+import { convertAmount, parseRate } from './exchange';
+import { parseFlags } from './fraud';
 import type { ConversionActor, ConversionEventType, ConversionStatus } from './status';
 
 export interface ProductLine {
@@ -53,6 +55,19 @@ export interface ConversionSnapshot {
     device: string | null;
     deep_link: string | null;
   } | null;
+  /** Fraud and time-rule flags (src/conversions/fraud.ts); absent when none. */
+  flags?: string[];
+  /** Why a rule set the status ('too_fast', 'too_slow', ...); absent when a party decided. */
+  reason?: string;
+  /**
+   * For a sale in another currency than the offer's: the rate used (units of payout_currency
+   * per unit of currency) and the amount in payout_currency (Awin's transactionAmount, while
+   * amount/currency are the tracked ones).
+   */
+  exchange_rate?: string;
+  converted_amount?: string;
+  /** On conversion.modified: the values before the adjustment (the snapshot holds the new ones). */
+  previous?: { amount: string; revenue: string; payout: string; products: ProductLine[] };
   /** Set only on the synthetic sample sent by POST /api/v1/endpoints/:id/test. */
   test?: true;
 }
@@ -66,6 +81,8 @@ export function buildSnapshot(input: {
   click: ClickRow | null;
 }): ConversionSnapshot {
   const { conversion: cv, click } = input;
+  const flags = parseFlags(cv.flags);
+  const rate = cv.exchange_rate ? parseRate(cv.exchange_rate) : null;
   return {
     event: input.event,
     event_time: input.eventTime,
@@ -103,6 +120,27 @@ export function buildSnapshot(input: {
           deep_link: click.deep_link,
         }
       : null,
+    ...(flags.length > 0 ? { flags } : {}),
+    ...(cv.reason ? { reason: cv.reason } : {}),
+    ...(rate?.ok && cv.exchange_rate
+      ? {
+          exchange_rate: cv.exchange_rate,
+          converted_amount: formatAmount(
+            convertAmount(cv.amount, cv.currency, cv.payout_currency, rate.rate),
+            cv.payout_currency,
+          ),
+        }
+      : {}),
+  };
+}
+
+/** The `previous` block of a conversion.modified snapshot. */
+export function previousValues(cv: ConversionRow): NonNullable<ConversionSnapshot['previous']> {
+  return {
+    amount: formatAmount(cv.amount, cv.currency),
+    revenue: formatAmount(cv.revenue, cv.payout_currency),
+    payout: formatAmount(cv.payout, cv.payout_currency),
+    products: cv.products ? (JSON.parse(cv.products) as ProductLine[]) : [],
   };
 }
 
@@ -122,6 +160,7 @@ export function buildEvent(
   reason: string | null,
   context: SnapshotContext,
   now: string,
+  previous?: ConversionSnapshot['previous'],
 ): ConversionEventRow {
   const snapshot = buildSnapshot({
     event: type,
@@ -131,6 +170,7 @@ export function buildEvent(
     offerName: context.offerName,
     click: context.click,
   });
+  if (previous) snapshot.previous = previous;
   return {
     id: randomId('evt_'),
     conversion_id: cv.id,

@@ -13,9 +13,11 @@ export const CONVERSION_EVENT_TYPES = [
   'conversion.approved',
   'conversion.rejected',
   'conversion.reversed',
+  // An adjustment of amount or products (status unchanged); carries the previous values.
+  'conversion.modified',
 ] as const;
 
 export type ConversionEventType = (typeof CONVERSION_EVENT_TYPES)[number];
 
 /** Who caused a conversion event. */
-export type ConversionActor = 'postback' | 'admin' | 'system';
+export type ConversionActor = 'postback' | 'admin' | 'advertiser' | 'system';

@@ -4,6 +4,7 @@ import { maxAttributionWindowDays } from '../db/offers';
 import { errorFields, log } from '../lib/log';
 import { DAY_MS, iso } from '../lib/time';
 import { reconcileDeliveries } from '../notify/reconcile';
+import { approveValidatedConversions } from './validation';
 
 const PURGE_BATCH = 5_000;
 /** Batches per cron run: 20 x 5,000 every 5 minutes is up to 28.8 million clicks a day. */
@@ -39,6 +40,8 @@ export async function purgeExpiredClicks(
 export async function runScheduled(env: Env): Promise<void> {
   const tasks: [string, () => Promise<unknown>][] = [
     ['purge_clicks', () => purgeExpiredClicks(env)],
+    // Pending conversions past their goal's validation period (src/cron/validation.ts).
+    ['approve_validated', () => approveValidatedConversions(env)],
     // Notifications whose queue message never arrived (see src/notify/reconcile.ts).
     ['reconcile_deliveries', () => reconcileDeliveries(env)],
   ];

@@ -33,6 +33,14 @@ export interface ConversionRow {
   flags: string | null;
   created_at: string;
   updated_at: string;
+  // Columns of migration 0008 (conversion rules); optional so rows built without them still
+  // type-check, stored as NULL when absent.
+  /** Why a rule set the status ('too_fast', 'too_slow', ...), NULL when a party decided. */
+  reason?: string | null;
+  /** JSON of the PricingTerms it was priced under (src/conversions/terms.ts). */
+  pricing?: string | null;
+  /** Rate from `currency` into `payout_currency` used for a sale in another currency. */
+  exchange_rate?: string | null;
 }
 
 export interface ConversionEventRow {
@@ -113,6 +121,9 @@ const CONVERSION_COLUMNS = [
   'flags',
   'created_at',
   'updated_at',
+  'reason',
+  'pricing',
+  'exchange_rate',
 ] as const satisfies readonly (keyof ConversionRow)[];
 
 /**
@@ -127,7 +138,7 @@ export function insertConversionStatement(db: D1Database, row: ConversionRow): D
        VALUES (${CONVERSION_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
     )
-    .bind(...CONVERSION_COLUMNS.map((column) => row[column]));
+    .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null));
 }
 
 /** Sets a new status only if the conversion still has the status the change was decided on. */
@@ -188,6 +199,68 @@ export function insertGuardedStatusEventStatement(db: D1Database, event: Convers
       event.snapshot,
       event.created_at,
     );
+}
+
+/**
+ * The event of an adjustment (conversion.modified), written first in its batch: like the
+ * guarded status event, it aborts the batch (to_status NULL) unless the conversion still has
+ * the status and updated_at the adjustment was computed from.
+ */
+export function insertGuardedModifiedEventStatement(
+  db: D1Database,
+  event: ConversionEventRow,
+  expectedUpdatedAt: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)
+       VALUES (?1, ?2, ?3, ?4,
+         CASE WHEN (SELECT status = ?4 AND updated_at = ?10 FROM conversions WHERE id = ?2) THEN ?5 ELSE NULL END,
+         ?6, ?7, ?8, ?9)`,
+    )
+    .bind(
+      event.id,
+      event.conversion_id,
+      event.type,
+      event.from_status,
+      event.to_status,
+      event.actor,
+      event.reason,
+      event.snapshot,
+      event.created_at,
+      expectedUpdatedAt,
+    );
+}
+
+/** New amounts of an adjusted conversion (its guard is the event statement before it). */
+export function updateConversionAmountsStatement(
+  db: D1Database,
+  id: string,
+  amounts: Pick<ConversionRow, 'amount' | 'products' | 'revenue' | 'payout'>,
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare('UPDATE conversions SET amount = ?, products = ?, revenue = ?, payout = ?, updated_at = ? WHERE id = ?')
+    .bind(amounts.amount, amounts.products, amounts.revenue, amounts.payout, now, id);
+}
+
+/**
+ * Pending conversions whose goal's validation period has passed at `now`, oldest first, except
+ * flagged ones of offers that hold flagged conversions. Served by conversions_status_time.
+ */
+export async function dueForValidation(db: D1Database, now: string, limit: number) {
+  const { results } = await db
+    .prepare(
+      `SELECT c.*, g.key AS goal_key FROM conversions c
+       JOIN goals g ON g.id = c.goal_id JOIN offers o ON o.id = c.offer_id
+       WHERE c.status = 'pending' AND c.created_at <= ?1 AND g.validation_days IS NOT NULL
+         AND c.created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || g.validation_days || ' days')
+         AND NOT (o.hold_flagged = 1 AND c.flags IS NOT NULL AND c.flags <> '[]')
+       ORDER BY c.created_at LIMIT ?2`,
+    )
+    .bind(now, limit)
+    .all<ConversionWithGoal>();
+  return results;
 }
 
 export function isStaleStatusError(error: unknown): boolean {

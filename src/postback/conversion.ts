@@ -13,8 +13,12 @@ import {
   orderKey,
   priceSale,
 } from '../conversions';
+import type { RuleFacts } from '../conversions/facts';
+import { decideNewConversion } from '../conversions/rules';
+import { parseTiers } from '../conversions/tiers';
 import type { ConversionRow, ConversionStatus, ConversionWithGoal } from '../db/conversions';
 import type { GoalWithRules } from '../db/offers';
+import type { TermedGoal, TermedOffer } from '../db/payout-rules';
 import { ApiError, badRequest } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import type { Target } from './attribution';
@@ -80,7 +84,15 @@ export async function recordPostback(
       const existing = (await reads.conversionsByKey(target.offer.id, key)).find((cv) => cv.goal_id === entry.goal.id);
       if (existing) return updateExisting(db, existing, input);
     }
-    row ??= buildPostbackConversion(target, entry, input, names, source, key);
+    row ??= buildPostbackConversion(
+      target,
+      entry,
+      input,
+      names,
+      source,
+      key,
+      await reads.ruleFacts(target.offer.id, target.publisherId, input.currency),
+    );
     const context = {
       offerName: target.offer.name,
       goalKey: entry.goal.key,
@@ -166,9 +178,13 @@ function buildPostbackConversion(
   names: Names,
   source: ProfileName,
   key: string,
+  facts: RuleFacts,
 ): ConversionRow {
-  const status = input.status ?? entry.goal.default_status;
-  checkInitialStatus(status, names.status ?? 'status');
+  const requested = input.status ?? entry.goal.default_status;
+  checkInitialStatus(requested, names.status ?? 'status');
+  const nowMs = Date.now();
+  const now = new Date(nowMs).toISOString();
+  const goal: TermedGoal = entry.goal;
   const sale = priceSale(
     input,
     {
@@ -176,10 +192,20 @@ function buildPostbackConversion(
       goalKey: entry.goal.key,
       rules: entry.rules,
       publisherId: target.publisherId,
+      at: now,
+      tiers: parseTiers(goal.tiers),
+      before: facts.tierCounts.get(entry.goal.id) ?? 0,
+      exchangeRate: facts.exchangeRate?.rate ?? null,
     },
     (field) => names[field] ?? field,
   );
   const click = target.kind === 'click' ? target.click : null;
+  const verdict = decideNewConversion({
+    offer: target.offer as TermedOffer,
+    status: requested,
+    click: target.kind === 'click' ? { clickedAt: target.clickedAt, row: click } : null,
+    now: nowMs,
+  });
   return buildConversion({
     offer: target.offer,
     goal: entry.goal,
@@ -187,7 +213,9 @@ function buildPostbackConversion(
     click: target.kind === 'click' ? { id: target.clickId, clickedAt: target.clickedAt } : null,
     orderId: input.order_id ?? null,
     dedupeKey: key,
-    status,
+    status: verdict.status,
+    reason: verdict.reason,
+    flags: verdict.flags,
     sale,
     voucher: input.voucher ?? null,
     description: input.description ?? null,
@@ -196,6 +224,6 @@ function buildPostbackConversion(
         ? [click?.sub1, click?.sub2, click?.sub3, click?.sub4, click?.sub5]
         : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5],
     source,
-    now: nowIso(),
+    now,
   });
 }

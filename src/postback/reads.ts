@@ -5,6 +5,7 @@
 // reads differently, a re-read after losing a race) goes to D1 and is remembered.
 import { type ClickIdParts, clickIdKeys, verifyClickId } from '../click/click-id';
 import { clickKey, orderKey } from '../conversions/dedup';
+import { factsKey, loadRuleFacts, type RuleFacts, type RuleFactsQuery, ruleFactReads } from '../conversions/facts';
 import {
   type AdvertiserRow,
   advertiserByKeyHashStatement,
@@ -27,6 +28,7 @@ import {
 } from '../db/offers';
 import { getPublisher, type PublisherRow, selectPublisherStatement } from '../db/publishers';
 import { sha256Hex } from '../lib/crypto';
+import { operatorTimeZone } from '../lib/timezone';
 import type { CanonicalParams } from './profiles';
 
 const positiveId = (text: string | undefined): number | null =>
@@ -59,6 +61,8 @@ export class PostbackReads {
   private readonly verified = new Memo<string, ClickIdParts | null>();
   /** Conversions by `${offerId}\n${dedupeKey}`. */
   private readonly conversions = new Memo<string, ConversionWithGoal[]>();
+  /** Program-term facts (tier counts, exchange rate) by factsKey. */
+  private readonly facts = new Memo<string, RuleFacts>();
 
   private constructor(readonly env: Env) {}
 
@@ -113,6 +117,13 @@ export class PostbackReads {
         });
       }
     }
+    if (offerId !== null && publisherId !== null) {
+      // Tier counts and the exchange rate, so pricing needs no read of its own.
+      const query = reads.factsQuery(offerId, publisherId, params.currency);
+      const { reads: factReads, facts } = ruleFactReads(db, query);
+      for (const fact of factReads) read(fact.statement, fact.take);
+      reads.facts.set(factsKey(query), facts);
+    }
     if (publisherId !== null) {
       read(selectPublisherStatement(db, publisherId), (rows) =>
         reads.publishers.set(publisherId, first<PublisherRow>(rows)),
@@ -165,6 +176,17 @@ export class PostbackReads {
     return this.conversions.get(`${offerId}\n${dedupeKey}`, () =>
       findConversionsByKeys(this.env.DB, offerId, [dedupeKey]),
     );
+  }
+
+  /** The program-term facts a new conversion of this offer and publisher is priced with. */
+  ruleFacts(offerId: number, publisherId: number, currency: string | undefined): Promise<RuleFacts> {
+    const query = this.factsQuery(offerId, publisherId, currency);
+    return this.facts.get(factsKey(query), () => loadRuleFacts(this.env.DB, query));
+  }
+
+  private factsQuery(offerId: number, publisherId: number, currency: string | undefined): RuleFactsQuery {
+    const code = currency?.trim().toUpperCase() || null;
+    return { offerId, publisherId, currency: code, now: Date.now(), timeZone: operatorTimeZone(this.env) };
   }
 
   /** After losing an insert race: what was read about conversions is out of date. */
