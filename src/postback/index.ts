@@ -9,7 +9,7 @@ import { formatAmount } from '../lib/money';
 import { resolveTarget } from './attribution';
 import { authenticateAdvertiser, checkIpAllowed } from './auth';
 import { type PostbackResult, recordPostback } from './conversion';
-import { parsePostbackInput } from './input';
+import { parsePostbackInput, withCommissionGroup } from './input';
 import { clipId, createdLogStatement, startLogEntry, writeLogEntry } from './log';
 import { queryParams, readParams } from './params';
 import {
@@ -18,6 +18,7 @@ import {
   loggableParams,
   mapParams,
   type Profile,
+  tradeTrackerGoal,
   tradeTrackerProfile,
 } from './profiles';
 import { PostbackReads } from './reads';
@@ -31,11 +32,22 @@ const PROFILES: [string, Profile][] = [
   ['/postback/hasoffers', hasOffersProfile],
   ['/postback/tradetracker/lead', tradeTrackerProfile('lead')],
   ['/postback/tradetracker/sale', tradeTrackerProfile('sale')],
+  // Drop-in paths: TUNE's server postback URLs, so only the host name changes.
+  ['/aff_lsr', hasOffersProfile],
+  ['/aff_goal', hasOffersProfile],
 ];
 
 for (const [path, profile] of PROFILES) {
   postbackRoutes.on(['GET', 'POST'], path, (c) => handlePostback(c, profile));
 }
+
+// TradeTracker calls back on the root (`/?s2s=1&...`); anything else on `/` goes on to the app.
+postbackRoutes.on(['GET', 'POST'], '/', (c, next) => {
+  const query = new URL(c.req.url).searchParams;
+  if (query.get('s2s') === null) return next();
+  const host = c.req.header('host') ?? new URL(c.req.url).hostname;
+  return handlePostback(c, tradeTrackerProfile(tradeTrackerGoal(host, query.get('tam') !== null)));
+});
 
 async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promise<Response> {
   const entry = startLogEntry(c, profile.name);
@@ -58,11 +70,15 @@ async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promis
     entry.advertiser_id = advertiser.id;
     checkIpAllowed(advertiser, ip);
 
-    const input = parsePostbackInput(mapped);
+    const parsed = parsePostbackInput(mapped);
     const seen: { offer_id?: number } = {};
-    const target = await resolveTarget(reads, advertiser, input, mapped.names, Date.now(), seen).finally(() => {
+    const target = await resolveTarget(reads, advertiser, parsed, mapped.names, Date.now(), seen).finally(() => {
       entry.offer_id = seen.offer_id ?? null;
     });
+    const input =
+      profile.name === 'tradetracker'
+        ? withCommissionGroup(parsed, raw.values.get('pid')?.[0], await groupCodes(reads, target.offer.id))
+        : parsed;
     const result = await recordPostback(reads, target, input, mapped.names, profile.name, (row) =>
       createdLogStatement(c.env.DB, entry, row),
     );
@@ -80,6 +96,14 @@ async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promis
     if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
     return c.json(error.toJSON(), error.status);
   }
+}
+
+/** The commission group codes the offer's payout rules name (prefetched with its goals). */
+async function groupCodes(reads: PostbackReads, offerId: number): Promise<Set<string>> {
+  const goals = await reads.goals(offerId);
+  return new Set(
+    goals.flatMap((g) => g.rules.flatMap((r) => (r.commission_group === null ? [] : [r.commission_group]))),
+  );
 }
 
 function presentResult(result: PostbackResult) {

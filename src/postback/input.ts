@@ -90,6 +90,7 @@ export const postbackInput = z.object({
   sub3: identifier(255).optional(),
   sub4: identifier(255).optional(),
   sub5: identifier(255).optional(),
+  sub6: identifier(255).optional(),
   reason: text(500).optional(),
 });
 
@@ -109,4 +110,26 @@ export function parsePostbackInput(mapped: MappedParams): PostbackInput {
     fields[[name, ...rest].join('.')] ??= issue.message;
   }
   throw badRequest(`Invalid ${Object.keys(fields).join(', ')}`, fields);
+}
+
+/**
+ * TradeTracker's `pid` names the product, which is the commission group: when the offer has a
+ * group of that code and the callback lists no products, the sale becomes one line in that
+ * group, so the group's payout rule prices it. Any other pid is ignored, as before.
+ */
+export function withCommissionGroup(
+  input: PostbackInput,
+  pid: string | undefined,
+  groupCodes: ReadonlySet<string>,
+): PostbackInput {
+  if (pid === undefined || input.products !== undefined || !groupCodes.has(pid)) return input;
+  const line = {
+    sku: null,
+    name: null,
+    unit_price: input.amount ?? '0',
+    quantity: 1,
+    category: null,
+    commission_group: pid,
+  };
+  return { ...input, products: [line] };
 }

@@ -23,6 +23,7 @@ export const CANONICAL_FIELDS = [
   'sub3',
   'sub4',
   'sub5',
+  'sub6',
   'reason',
 ] as const;
 
@@ -42,7 +43,12 @@ export interface Profile {
 
 export const canonicalProfile: Profile = { name: 'canonical', aliases: {}, fixed: {}, secrets: [] };
 
-/** HasOffers/TUNE: transaction_id, adv_sub, goal_id; aff_id and aff_sub* for the affiliate-ID protocol. */
+/**
+ * HasOffers/TUNE: transaction_id, adv_sub, goal_id, security_token; aff_id and aff_sub* for the
+ * affiliate-ID protocol. adv_sub2..adv_sub5 are the advertiser's own references: kept in the
+ * postback log, not used. Served at /postback/hasoffers and at TUNE's own paths /aff_lsr and
+ * /aff_goal, so an advertiser moving from TUNE changes only the host name.
+ */
 export const hasOffersProfile: Profile = {
   name: 'hasoffers',
   aliases: {
@@ -62,10 +68,12 @@ export const hasOffersProfile: Profile = {
 };
 
 /**
- * TradeTracker S2S: data (click reference), tid, tam, currency, vc, descrAffiliate. The goal
- * comes from the path. descrMerchant is merchant-only in TradeTracker, so it is kept in the
- * postback log but never sent to publishers; cid, pid, tgi, s2s, qty and event are accepted and
- * ignored (the click ID already names the offer and the path names the goal).
+ * TradeTracker S2S: data (click reference), tid, tam, currency, vc, descrAffiliate (the
+ * publisher-facing description, macro {publisher_description}). The goal comes from the path,
+ * or for callbacks on the root from the host (see tradeTrackerGoal). descrMerchant is
+ * merchant-only in TradeTracker, so it is kept in the postback log but never sent to
+ * publishers; pid selects the offer's commission group of that code (input.ts); cid, tgi, s2s,
+ * qty and event are accepted and ignored (the click ID already names the offer).
  */
 export function tradeTrackerProfile(goal: 'lead' | 'sale'): Profile {
   return {
@@ -80,6 +88,18 @@ export function tradeTrackerProfile(goal: 'lead' | 'sale'): Profile {
     fixed: { event: goal },
     secrets: [],
   };
+}
+
+/**
+ * The goal of a TradeTracker callback on the root (`/?s2s=1&...`): TradeTracker's hosts say it
+ * (`tl.` lead, `ts.` sale), so a host that keeps those first labels keeps the goal; on any
+ * other host a callback with an amount (`tam`) is a sale, else a lead.
+ */
+export function tradeTrackerGoal(host: string, hasAmount: boolean): 'lead' | 'sale' {
+  const label = host.toLowerCase().split('.', 1)[0];
+  if (label === 'tl') return 'lead';
+  if (label === 'ts') return 'sale';
+  return hasAmount ? 'sale' : 'lead';
 }
 
 export type CanonicalParams = Partial<Record<CanonicalField, string>>;
