@@ -1,21 +1,31 @@
 // The rules an endpoint's delivery settings must meet on every save: method fits format, the
-// form field only for forms, known macros outside the host, a safe destination, known offers.
+// form field only for forms, a preset or body template that fits the format, known macros
+// outside the host, a safe destination, known offers.
 import type { ConversionEventType } from '../conversions/status';
 import { existingOfferIds } from '../db/offers';
 import { badRequest, type FieldErrors } from '../lib/errors';
+import { AWIN_FORM_FIELD } from '../notify/awin';
+import { bodyTemplateProblem } from '../notify/body-template';
 import { checkDestination } from '../notify/destination';
 import { hasMacroInAuthority, unknownMacros, withSampleValues } from '../notify/macros';
 
 export type EndpointMethod = 'GET' | 'POST';
-export type EndpointFormat = 'query' | 'json' | 'form';
+export type EndpointFormat = 'query' | 'json' | 'form' | 'xml';
+export type EndpointPreset = 'awin';
 
-const METHOD_OF_FORMAT = { query: 'GET', json: 'POST', form: 'POST' } as const;
+const METHOD_OF_FORMAT = { query: 'GET', json: 'POST', form: 'POST', xml: 'POST' } as const;
+
+/** The format a preset is sent in, when the request names none. */
+export const presetFormat = (preset: EndpointPreset | null | undefined): EndpointFormat | undefined =>
+  preset === 'awin' ? 'form' : undefined;
 
 export interface EndpointSettings {
   url: string;
   method: EndpointMethod;
   format: EndpointFormat;
   form_field: string | null;
+  preset: EndpointPreset | null;
+  body_template: string | null;
   events: ConversionEventType[];
   offer_ids: number[] | null;
 }
@@ -30,6 +40,7 @@ export async function validateSettings(env: Env, settings: EndpointSettings): Pr
         : `format ${settings.format} is sent with POST (use format query for GET)`;
   }
   if (settings.form_field !== null && settings.format !== 'form') errors.form_field = 'only for format form';
+  checkPayloadChoice(settings, errors);
   const unknown = unknownMacros(settings.url);
   if (unknown.length > 0) errors.url = `unknown macros: ${unknown.join(', ')}`;
   else if (hasMacroInAuthority(settings.url))
@@ -50,6 +61,26 @@ export async function validateSettings(env: Env, settings: EndpointSettings): Pr
   }
 }
 
+/** A preset or a body template, each only where it can be sent, and not both. */
+function checkPayloadChoice(settings: EndpointSettings, errors: FieldErrors): void {
+  if (settings.preset === 'awin') {
+    if (settings.format !== 'form') errors.preset = 'awin is sent as a POST form (format form)';
+    if (settings.form_field !== null && settings.form_field !== AWIN_FORM_FIELD) {
+      errors.form_field = `the awin preset always uses ${AWIN_FORM_FIELD}`;
+    }
+    if (settings.body_template !== null) errors.body_template = 'not with a preset (the preset writes the body)';
+    return;
+  }
+  if (settings.body_template === null) return;
+  if (settings.format === 'query') {
+    errors.body_template = 'only for POST formats (json, xml, form)';
+    return;
+  }
+  if (settings.form_field !== null) errors.form_field = 'not with a body_template';
+  const problem = bodyTemplateProblem(settings.body_template, settings.format);
+  if (problem) errors.body_template = problem;
+}
+
 /** Fills in method from format or format from method, whichever was not given. */
 export function resolveShape(
   given: { method?: EndpointMethod; format?: EndpointFormat },
@@ -62,5 +93,5 @@ export function resolveShape(
     return { method: given.method, format: keep ?? (given.method === 'GET' ? 'query' : 'json') };
   }
   if (current) return { method: current.method, format: current.format };
-  throw badRequest('Give method or format', { format: 'required (query, json or form)' });
+  throw badRequest('Give method or format', { format: 'required (query, json, form or xml)' });
 }

@@ -7,11 +7,12 @@ import { type EndpointRow, getEndpoint, insertEndpoint, listEndpoints, updateEnd
 import { getPublisher } from '../db/publishers';
 import { ApiError, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
+import { MAX_BODY_TEMPLATE } from '../notify/body-template';
 import { sendTestNotification } from '../notify/sample';
 import { newSigningSecret } from '../notify/signing';
 import { ApiRoutes, component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
-import { type EndpointSettings, resolveShape, validateSettings } from './endpoint-settings';
+import { type EndpointSettings, presetFormat, resolveShape, validateSettings } from './endpoint-settings';
 import { cursorAfterId, page, pageQuery } from './pagination';
 import { filters, idPath } from './schemas';
 
@@ -28,8 +29,18 @@ const endpointFields = {
     .enum(['GET', 'POST'])
     .describe('GET (format query) or POST (format json or form); derived from format when omitted'),
   format: z
-    .enum(['query', 'json', 'form'])
-    .describe('query, json or form; derived from method when omitted (one of the two is required)'),
+    .enum(['query', 'json', 'form', 'xml'])
+    .describe('query, json, form or xml; derived from method (or preset) when omitted'),
+  preset: z
+    .enum(['awin'])
+    .nullable()
+    .describe("A network's exact payload: awin = POST form, one field AwinTransactionPush holding Awin's JSON"),
+  body_template: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(MAX_BODY_TEMPLATE)
+    .nullable()
+    .describe('POST formats: your own body with macros; each value is escaped for the content type (JSON, XML, form)'),
   form_field: z
     .string()
     .regex(/^[A-Za-z0-9_.[\]-]{1,64}$/, 'must be 1-64 letters, digits, _ . - [ ]')
@@ -57,6 +68,8 @@ export const endpointCreate = z.object({
   method: endpointFields.method.optional(),
   format: endpointFields.format.optional(),
   form_field: endpointFields.form_field.default(null),
+  preset: endpointFields.preset.default(null),
+  body_template: endpointFields.body_template.default(null),
   events: endpointFields.events.default([...CONVERSION_EVENT_TYPES]),
   offer_ids: endpointFields.offer_ids.default(null),
   include_products: endpointFields.include_products.default(false),
@@ -70,6 +83,8 @@ export const endpointUpdate = z
     method: endpointFields.method.optional(),
     format: endpointFields.format.optional(),
     form_field: endpointFields.form_field.optional(),
+    preset: endpointFields.preset.optional(),
+    body_template: endpointFields.body_template.optional(),
     events: endpointFields.events.optional(),
     offer_ids: endpointFields.offer_ids.optional(),
     include_products: endpointFields.include_products.optional(),
@@ -98,11 +113,13 @@ export const endpointShapes = lazy(() => {
     publisher_id: rowId,
     url: z.string().describe('Destination URL, possibly with macros'),
     method: z.enum(['GET', 'POST']),
-    format: z.enum(['query', 'json', 'form']),
+    format: z.enum(['query', 'json', 'form', 'xml']),
     form_field: z
       .string()
       .nullable()
       .describe('Form format: the one field holding the JSON payload; null = flat fields'),
+    preset: z.enum(['awin']).nullable().describe("A network's exact payload, or null for Clickhop's own"),
+    body_template: z.string().nullable().describe('The body written by the receiver, with macros'),
     events: z.array(eventType),
     offer_ids: z.array(rowId).nullable().describe('Only these offers; null = every offer'),
     include_products: z.boolean(),
@@ -156,6 +173,8 @@ export function presentEndpoint(row: EndpointRow): Endpoint {
     method: row.method,
     format: row.format,
     form_field: row.form_field,
+    preset: row.preset,
+    body_template: row.body_template,
     events: JSON.parse(row.events) as ConversionEventType[],
     offer_ids: row.offer_ids ? (JSON.parse(row.offer_ids) as number[]) : null,
     include_products: row.include_products === 1,
@@ -209,8 +228,10 @@ endpointRoutes.route(
   async (c, { body }) => {
     const settings: EndpointSettings = {
       url: body.url,
-      ...resolveShape(body),
+      ...resolveShape({ ...body, format: body.format ?? presetFormat(body.preset) }),
       form_field: body.form_field,
+      preset: body.preset,
+      body_template: body.body_template,
       events: unique(body.events),
       offer_ids: body.offer_ids ? unique(body.offer_ids) : null,
     };
@@ -226,6 +247,8 @@ endpointRoutes.route(
       method: settings.method,
       format: settings.format,
       form_field: settings.form_field,
+      preset: settings.preset,
+      body_template: settings.body_template,
       events: JSON.stringify(settings.events),
       offer_ids: settings.offer_ids ? JSON.stringify(settings.offer_ids) : null,
       include_products: body.include_products ? 1 : 0,
@@ -287,12 +310,16 @@ endpointRoutes.route(
   },
   async (c, { params: { id }, body }) => {
     const current = await loadEndpoint(c.env.DB, id);
-    const shape = resolveShape(body, current);
+    const shape = resolveShape({ ...body, format: body.format ?? presetFormat(body.preset) }, current);
     const settings: EndpointSettings = {
       url: body.url ?? current.url,
       ...shape,
       // Leaving format form drops the form field; otherwise it stays unless changed.
       form_field: body.form_field !== undefined ? body.form_field : shape.format === 'form' ? current.form_field : null,
+      preset: body.preset !== undefined ? body.preset : current.preset,
+      // A GET endpoint has no body: leaving a POST format drops the template.
+      body_template:
+        body.body_template !== undefined ? body.body_template : shape.method === 'POST' ? current.body_template : null,
       events: body.events ? unique(body.events) : (JSON.parse(current.events) as ConversionEventType[]),
       offer_ids:
         body.offer_ids !== undefined
@@ -319,6 +346,8 @@ endpointRoutes.route(
         method: settings.method,
         format: settings.format,
         form_field: settings.form_field,
+        preset: settings.preset,
+        body_template: settings.body_template,
         events: JSON.stringify(settings.events),
         offer_ids: settings.offer_ids ? JSON.stringify(settings.offer_ids) : null,
         include_products: body.include_products === undefined ? undefined : body.include_products ? 1 : 0,

@@ -6,7 +6,7 @@ export interface EndpointRow {
   publisher_id: number;
   url: string;
   method: 'GET' | 'POST';
-  format: 'query' | 'json' | 'form';
+  format: 'query' | 'json' | 'form' | 'xml';
   form_field: string | null;
   /** A network's exact payload ('awin'), or null for Clickhop's own. */
   preset: 'awin' | null;

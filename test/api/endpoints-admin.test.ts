@@ -120,11 +120,11 @@ describe('POST /api/v1/endpoints', () => {
     [{ method: 'POST', format: 'query' }, { method: 'format query is sent with GET' }],
     [{ format: 'json', form_field: 'payload' }, { form_field: 'only for format form' }],
     [{ method: 'PUT' }, { method: expect.any(String) }],
-    [{ format: 'xml' }, { format: expect.any(String) }],
+    [{ format: 'yaml' }, { format: expect.any(String) }],
     [{ format: 'json', events: ['conversion.deleted'] }, { 'events.0': expect.any(String) }],
     [{ format: 'json', events: [] }, { events: 'must name at least one event' }],
     [{ format: 'json', form_field: 'a b' }, { form_field: 'must be 1-64 letters, digits, _ . - [ ]' }],
-    [{}, { format: 'required (query, json or form)' }],
+    [{}, { format: 'required (query, json, form or xml)' }],
   ])('refuses %j', async (body, fields) => {
     const f = await fixture();
     const response = await admin('POST', '/endpoints', {
