@@ -1,16 +1,11 @@
-// Admin API authentication: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
+// Admin API authentication: the ADMIN_TOKEN (break-glass operator), a scoped API key, or (reads
+// only) a portal session; see src/auth/resolve.ts. The principal is kept for the scope rules
+// (src/admin/access.ts) and the audit log.
 import { createMiddleware } from 'hono/factory';
-import { timingSafeEqualString } from '../lib/crypto';
-import { ApiError } from '../lib/errors';
+import { resolvePrincipal } from '../auth/resolve';
+import type { ApiEnv } from '../openapi/operation';
 
-export const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
-  const expected = c.env.ADMIN_TOKEN;
-  if (!expected) throw new ApiError(503, 'not_configured', 'ADMIN_TOKEN is not set on this deployment');
-  const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match || !(await timingSafeEqualString(match[1] as string, expected))) {
-    c.header('WWW-Authenticate', 'Bearer');
-    throw new ApiError(401, 'unauthorized', 'Missing or wrong admin token');
-  }
+export const requireAdmin = createMiddleware<ApiEnv>(async (c, next) => {
+  c.set('principal', await resolvePrincipal(c));
   await next();
 });

@@ -2,7 +2,12 @@
 // declared once in its module (ApiRoutes); the OpenAPI document reads the same declarations.
 import { Hono } from 'hono';
 import type { ApiEnv, ApiRoutes } from '../openapi/operation';
+import { apiKeyRoutes } from './api-keys';
 import { advertiserRoutes } from './advertisers';
+import { auditRoutes } from './audit';
+// Register the scope rules and audited changes of the older operations, and the audit writer.
+import './access';
+import './audit-trail';
 import { requireAdmin } from './auth';
 import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
@@ -12,6 +17,7 @@ import { offerRoutes } from './offers';
 import { postbackLogRoutes } from './postbacks';
 import { publisherRoutes } from './publishers';
 import { reportRoutes } from './reports';
+import { userRoutes } from './users';
 
 export const ADMIN_PREFIX = '/api/v1';
 
@@ -26,6 +32,9 @@ export const adminRouters: readonly ApiRoutes[] = [
   clickRoutes,
   postbackLogRoutes,
   reportRoutes,
+  apiKeyRoutes,
+  userRoutes,
+  auditRoutes,
 ];
 
 export const adminApi = new Hono<ApiEnv>();

@@ -59,6 +59,8 @@ export async function resolvePrincipal<E extends { Bindings: Env }>(
 ): Promise<Principal> {
   const internal = internalPrincipal(c.req.raw);
   if (internal) return internal;
+  // A deployment without its break-glass token is misconfigured: say so whatever is sent.
+  if (!c.env.ADMIN_TOKEN) throw new ApiError(503, 'not_configured', 'ADMIN_TOKEN is not set on this deployment');
   const header = c.req.header('authorization');
   if (header !== undefined) {
     const match = BEARER.exec(header);
@@ -73,6 +75,5 @@ export async function resolvePrincipal<E extends { Bindings: Env }>(
     const principal = session ? sessionPrincipal(session) : null;
     if (principal) return principal;
   }
-  if (!c.env.ADMIN_TOKEN) throw new ApiError(503, 'not_configured', 'ADMIN_TOKEN is not set on this deployment');
   throw unauthorized(c, 'Missing or wrong admin token or API key');
 }

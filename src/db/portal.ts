@@ -202,3 +202,9 @@ export const partyNameStatement = (db: D1Database, scope: PartyFilter): D1Prepar
   scope.publisher_id !== undefined
     ? db.prepare('SELECT name FROM publishers WHERE id = ?').bind(scope.publisher_id)
     : db.prepare('SELECT name FROM advertisers WHERE id = ?').bind(scope.advertiser_id ?? 0);
+
+/** The publisher of a delivery, through its endpoint (scope checks of the deliveries API). */
+export const deliveryPublisherStatement = (db: D1Database, deliveryId: string): D1PreparedStatement =>
+  db
+    .prepare('SELECT e.publisher_id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = ?')
+    .bind(deliveryId);

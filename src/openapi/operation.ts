@@ -3,7 +3,8 @@
 // inputs with its schemas) and keeps the declaration for the OpenAPI document.
 import { type Context, Hono } from 'hono';
 import type * as z from 'zod';
-import { notFound } from '../lib/errors';
+import type { Principal } from '../auth/principal';
+import { ApiError, notFound } from '../lib/errors';
 import { jsonBody, optionalJsonBody, parseWith } from '../lib/validate';
 import type { HeaderObject, HttpMethod, JsonSchema, TagObject } from './types';
 
@@ -102,6 +103,15 @@ export interface OperationSpec {
   summary: string;
   description?: string;
   auth: Auth;
+  /** What a 404 names when a scope rule hides the resource ("Endpoint not found"). */
+  resourceName?: string;
+  /**
+   * Who besides the operator may call it, and how their scope applies (src/admin/access.ts).
+   * Admin operations must say; a role without a rule gets 403 forbidden.
+   */
+  access?: Access;
+  /** A change to record in the audit log: the resource kind and how to read it before the change. */
+  audit?: AuditSpec;
   params?: Record<string, PathParam<unknown>>;
   query?: z.ZodObject;
   queryExample?: Record<string, string | number>;
@@ -132,7 +142,72 @@ export type Answer<S extends OperationSpec> = {
     : never;
 }[keyof S['responses'] & SuccessStatus];
 
-export type ApiEnv = { Bindings: Env };
+export type ApiEnv = { Bindings: Env; Variables: { principal: Principal } };
+
+/** The parsed inputs a scope rule reads and may narrow (forcing a filter to the caller's party). */
+export interface RawInput {
+  params: Record<string, unknown>;
+  query: Record<string, unknown> | undefined;
+  body: Record<string, unknown> | undefined;
+}
+
+/** A role's scope rule: false when the input names another party's resource (answered 404). */
+export type ScopeRule = (principal: Principal, input: RawInput, env: Env) => boolean | Promise<boolean>;
+
+export interface AuditSpec {
+  resource: string;
+  /** The resource before the change, from the path parameters (updates, status changes). */
+  before?: (env: Env, params: Record<string, unknown>) => Promise<unknown>;
+}
+
+/** Records a successful change; set by the admin API (src/admin/audit-trail.ts). */
+export type AuditWriter = (
+  c: Context<ApiEnv>,
+  audit: AuditSpec,
+  spec: OperationSpec,
+  params: Record<string, unknown>,
+  before: unknown,
+  after: unknown,
+) => Promise<void>;
+
+let auditWriter: AuditWriter | undefined;
+let accessTable: Readonly<Record<string, Access>> = {};
+let auditTable: Readonly<Record<string, AuditSpec>> = {};
+
+/**
+ * Scope rules and audited changes of operations declared before partner access existed, by
+ * operationId (src/admin/access.ts); a declaration's own `access` / `audit` comes first.
+ */
+export const setPolicies = (access: Record<string, Access>, audit: Record<string, AuditSpec>) => {
+  accessTable = access;
+  auditTable = audit;
+};
+
+export const accessOf = (spec: OperationSpec): Access | undefined => spec.access ?? accessTable[spec.operationId];
+export const auditOf = (spec: OperationSpec): AuditSpec | undefined => spec.audit ?? auditTable[spec.operationId];
+export const setAuditWriter = (writer: AuditWriter) => {
+  auditWriter = writer;
+};
+
+export interface Access {
+  publisher?: ScopeRule;
+  advertiser?: ScopeRule;
+}
+
+/**
+ * The one place scope is enforced: the operator passes; another role without a rule is
+ * refused (403); with a rule, the rule narrows the input or the resource is not found (404).
+ */
+function accessRule(c: Context<ApiEnv>, spec: OperationSpec): ScopeRule | null {
+  if (spec.auth !== 'admin') return null;
+  const principal = c.get('principal');
+  // Fail closed: an admin operation reached without the auth middleware serves nobody.
+  if (!principal) throw new ApiError(401, 'unauthorized', 'Missing or wrong admin token or API key');
+  if (principal.role === 'operator') return null;
+  const rule = accessOf(spec)?.[principal.role];
+  if (!rule) throw new ApiError(403, 'forbidden', `A ${principal.role} key or user cannot call ${spec.operationId}`);
+  return rule;
+}
 
 async function readInput(c: Context<ApiEnv>, spec: OperationSpec) {
   const params: Record<string, unknown> = {};
@@ -162,8 +237,16 @@ export class ApiRoutes {
     this.operations.push({ ...spec, path: `${this.prefix}${spec.path}`, tag: this.tag.name });
     const honoPath = spec.path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1') || '/';
     this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
-      const input = (await readInput(c, spec)) as Input<S>;
+      // The role is checked before the input (a forbidden caller learns nothing about it), the
+      // scope after (it reads the parsed ids).
+      const rule = accessRule(c, spec);
+      const raw = (await readInput(c, spec)) as RawInput;
+      if (rule && !(await rule(c.get('principal'), raw, c.env))) throw notFound(spec.resourceName ?? 'Resource');
+      const input = raw as unknown as Input<S>;
+      const audit = auditOf(spec);
+      const before = audit?.before ? await audit.before(c.env, raw.params) : undefined;
       const { status, body } = await handler(c, input);
+      if (audit && auditWriter) await auditWriter(c, audit, spec, raw.params, before, body);
       return c.json(body, status);
     });
   }

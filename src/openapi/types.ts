@@ -18,7 +18,7 @@ export interface JsonSchema {
   pattern?: string;
 }
 
-export type HttpMethod = 'get' | 'post' | 'patch';
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
 export interface ParameterObject {
   name: string;

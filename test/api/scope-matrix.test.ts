@@ -1,0 +1,246 @@
+// Scope of API keys, generated from the operations the OpenAPI document lists: every /api/v1 operation is called
+// with an operator, a publisher and an advertiser key, against the caller's own resources and
+// another party's. The operator reaches everything; a role without a rule for the operation
+// gets 403 forbidden; a role with one reaches its own resources and gets 404 for another
+// party's, as if they did not exist. A new operation must take a position in src/admin/access.ts
+// (or its declaration's `access`), or the first test fails.
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adminRouters } from '../../src/admin';
+import { ACCESS } from '../../src/admin/access';
+import { conversionRow, goalIdOf, seedCreatedConversion, seedEndpoint } from '../fixtures';
+import { adminOk, createFixture, type Fixture, worker } from '../helpers';
+import { mintClick } from '../postback-helpers';
+
+type Role = 'operator' | 'publisher' | 'advertiser';
+const ROLES: Role[] = ['operator', 'publisher', 'advertiser'];
+
+interface Party {
+  fixture: Fixture;
+  endpointId: number;
+  clickId: string;
+  conversionId: string;
+  deliveryId: string;
+  keys: Record<Role, { key: string; id: number }>;
+  /** Keys the revocation test may revoke (the others keep calling). */
+  spare: Record<Role, { key: string; id: number }>;
+}
+
+// The declarations the OpenAPI document's /api/v1 paths are built from (src/openapi/document.ts).
+const operations = adminRouters.flatMap((router) =>
+  router.operations.map((op) => ({ method: op.method, path: op.path, id: op.operationId, example: op.body?.example })),
+);
+
+async function party(name: string): Promise<Party> {
+  const fixture = await createFixture({ name: `${name} offer` });
+  const endpoint = await seedEndpoint({ publisher_id: fixture.publisherId, url: 'https://hooks.example/x' });
+  const clickId = await mintClick(fixture);
+  const seeded = await seedCreatedConversion(
+    conversionRow(fixture, await goalIdOf(fixture.offerId), { click_id: clickId }),
+  );
+  const keys = {} as Party['keys'];
+  const spare = {} as Party['spare'];
+  for (const role of ROLES) {
+    const body =
+      role === 'publisher'
+        ? { role, publisher_id: fixture.publisherId }
+        : role === 'advertiser'
+          ? { role, advertiser_id: fixture.advertiserId }
+          : { role };
+    const created = await adminOk<{ key: string; id: number }>('POST', '/api-keys', {
+      ...body,
+      name: `${name} ${role}`,
+    });
+    keys[role] = created;
+    spare[role] = await adminOk<{ key: string; id: number }>('POST', '/api-keys', {
+      ...body,
+      name: `${name} ${role} spare`,
+    });
+  }
+  return {
+    fixture,
+    endpointId: endpoint.id,
+    clickId,
+    conversionId: seeded.conversion.id,
+    deliveryId: (seeded.deliveries[0] as { id: string }).id,
+    keys,
+    spare,
+  };
+}
+
+/** The path with its parameters naming `p`'s resources. */
+function pathFor(path: string, p: Party, keyRole: Role): string {
+  const resource = path.split('/')[3];
+  const ids: Record<string, string | number> = {
+    advertisers: p.fixture.advertiserId,
+    publishers: p.fixture.publisherId,
+    offers: p.fixture.offerId,
+    endpoints: p.endpointId,
+    deliveries: p.deliveryId,
+    conversions: p.conversionId,
+    clicks: p.clickId,
+    'api-keys': p.spare[keyRole].id,
+  };
+  return path.replace(/\{[^}]+\}/g, () => String(ids[resource ?? ''] ?? 1)).replace(/^\/api\/v1/, '');
+}
+
+/** Filters a list needs: its party (when the role has one) and the ones a rule requires. */
+function queryFor(id: string, p: Party): string {
+  const q = new URLSearchParams();
+  if (id === 'listDeliveries') q.set('endpoint_id', String(p.endpointId));
+  if (id === 'getReport') {
+    q.set('offer_id', String(p.fixture.offerId));
+    q.set('from', new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
+    q.set('to', new Date().toISOString().slice(0, 10));
+  }
+  return q.size > 0 ? `?${q}` : '';
+}
+
+/** A list's other-party probe: the party filter naming the other party. */
+function otherFilter(id: string, role: Role, other: Party): string | null {
+  const filters: Record<string, Partial<Record<Role, string>>> = {
+    listOffers: { advertiser: `advertiser_id=${other.fixture.advertiserId}` },
+    listEndpoints: { publisher: `publisher_id=${other.fixture.publisherId}` },
+    listDeliveries: { publisher: `endpoint_id=${other.endpointId}` },
+    listConversions: {
+      publisher: `publisher_id=${other.fixture.publisherId}`,
+      advertiser: `advertiser_id=${other.fixture.advertiserId}`,
+    },
+    listClicks: { publisher: `publisher_id=${other.fixture.publisherId}` },
+    listPostbackLog: { advertiser: `advertiser_id=${other.fixture.advertiserId}` },
+    listApiKeys: {
+      publisher: `publisher_id=${other.fixture.publisherId}`,
+      advertiser: `advertiser_id=${other.fixture.advertiserId}`,
+    },
+    getReport: {
+      publisher: `publisher_id=${other.fixture.publisherId}&from=2026-01-01&to=2026-01-02`,
+      advertiser: `offer_id=${other.fixture.offerId}&from=2026-01-01&to=2026-01-02`,
+    },
+  };
+  const filter = filters[id]?.[role];
+  return filter ? `?${filter}` : null;
+}
+
+function bodyFor(id: string, example: Record<string, unknown> | undefined, p: Party, role: Role): unknown {
+  if (id === 'createApiKey') {
+    if (role === 'publisher') return { role, publisher_id: p.fixture.publisherId };
+    if (role === 'advertiser') return { role, advertiser_id: p.fixture.advertiserId };
+    return { role: 'operator' };
+  }
+  if (id === 'createEndpoint' || id === 'applyToOffer') return { ...example, publisher_id: p.fixture.publisherId };
+  if (id === 'createUser') return { email: `u${Math.random().toString(36).slice(2)}@x.example`, role: 'operator' };
+  return example;
+}
+
+async function call(key: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return worker(`/api/v1${path}`, {
+    method: method.toUpperCase(),
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+let mine: Party;
+let theirs: Party;
+beforeAll(async () => {
+  mine = await party('mine');
+  theirs = await party('theirs');
+  // An offer no publisher may promote: private.
+  await env.DB.prepare("UPDATE offers SET visibility = 'private' WHERE id = ?").bind(theirs.fixture.offerId).run();
+});
+
+describe('scope of every /api/v1 operation', () => {
+  it('every operation of the document takes a position on partner access', () => {
+    expect(operations.length).toBeGreaterThan(30);
+    const declared = adminRouters
+      .flatMap((r) => r.operations)
+      .filter((op) => op.access !== undefined)
+      .map((op) => op.operationId);
+    const own = ['createUser', 'listUsers', 'listAudit'];
+    const missing = operations.filter((op) => !(op.id in ACCESS) && !declared.includes(op.id) && !own.includes(op.id));
+    expect(missing.map((op) => op.id)).toEqual([]);
+  });
+
+  for (const op of operations) {
+    for (const role of ROLES) {
+      const declaration = adminRouters.flatMap((r) => r.operations).find((d) => d.operationId === op.id);
+      const rules = declaration?.access ?? ACCESS[op.id] ?? {};
+      const allowed = role === 'operator' || role in rules;
+      it(`${op.method.toUpperCase()} ${op.path} as ${role}: ${allowed ? 'own resource yes, another party’s 404' : '403 forbidden'}`, async () => {
+        const key = mine.keys[role].key;
+        const own = await call(
+          key,
+          op.method,
+          pathFor(op.path, mine, role) + queryFor(op.id, mine),
+          bodyFor(op.id, op.example, mine, role),
+        );
+        const ownText = await own.text();
+        if (!allowed) {
+          expect(own.status, ownText).toBe(403);
+          expect(JSON.parse(ownText).error.code).toBe('forbidden');
+          return;
+        }
+        if (role === 'operator') {
+          // The operator reaches every operation (its inputs here may name nothing: 404 is fine).
+          expect([401, 403, 500], `${own.status} ${ownText}`).not.toContain(own.status);
+          return;
+        }
+        expect([401, 403, 404, 500], `${own.status} ${ownText}`).not.toContain(own.status);
+        const hasPathId = op.path.includes('{');
+        const otherProbe = hasPathId
+          ? pathFor(op.path, theirs, role)
+          : (() => {
+              const filter = otherFilter(op.id, role, theirs);
+              return filter === null ? null : op.path.replace(/^\/api\/v1/, '') + filter;
+            })();
+        if (otherProbe === null) {
+          // A create that implies the caller's party: the other party cannot be named.
+          return;
+        }
+        const other = await call(key, op.method, otherProbe, bodyFor(op.id, op.example, theirs, role));
+        const otherText = await other.text();
+        if (op.id === 'getOffer' && role === 'publisher') {
+          // Public offers are everybody's to promote; the other party's here is private.
+          expect(other.status, otherText).toBe(404);
+          return;
+        }
+        expect(other.status, `${op.id} as ${role} on another party: ${otherText}`).toBe(
+          op.id === 'createApiKey' ? 403 : 404,
+        );
+      });
+    }
+  }
+});
+
+describe('lists show only the caller’s rows', () => {
+  it('a publisher key lists its own conversions, clicks and endpoints only', async () => {
+    const key = mine.keys.publisher.key;
+    for (const path of ['/conversions', '/endpoints', '/api-keys']) {
+      const body = (await (await call(key, 'get', path)).json()) as { data: { publisher_id: number | null }[] };
+      expect(body.data.length, path).toBeGreaterThan(0);
+      expect(
+        body.data.every((row) => row.publisher_id === mine.fixture.publisherId),
+        path,
+      ).toBe(true);
+    }
+  });
+
+  it('an advertiser key lists its own offers and conversions only', async () => {
+    const key = mine.keys.advertiser.key;
+    for (const path of ['/offers', '/conversions']) {
+      const body = (await (await call(key, 'get', path)).json()) as { data: { advertiser_id: number }[] };
+      expect(body.data.length, path).toBeGreaterThan(0);
+      expect(
+        body.data.every((row) => row.advertiser_id === mine.fixture.advertiserId),
+        path,
+      ).toBe(true);
+    }
+  });
+
+  it('a revoked key stops working at once', async () => {
+    const created = await adminOk<{ key: string; id: number }>('POST', '/api-keys', { role: 'operator' });
+    expect((await call(created.key, 'get', '/offers')).status).toBe(200);
+    await adminOk('DELETE', `/api-keys/${created.id}`);
+    expect((await call(created.key, 'get', '/offers')).status).toBe(401);
+  });
+});
