@@ -130,8 +130,13 @@ export const conversionShapes = lazy(() => {
       previous_status: conversionStatus,
     }),
   );
+  const ConversionAdjustResult = component(
+    'ConversionAdjustResult',
+    z.strictObject({ ...conversionShape, previous: Conversion.describe('The conversion before the adjustment') }),
+  );
   return {
     conversionShape,
+    ConversionAdjustResult,
     ProductLine,
     Conversion,
     ConversionPage: pageOf('Conversion', Conversion),

@@ -2,6 +2,8 @@
 // events, and change its status (the same lifecycle and write path as advertiser postbacks).
 import * as z from 'zod';
 import { afterCommit, CONVERSION_STATUSES, changeConversionStatus } from '../conversions';
+import { adjustConversion } from '../conversions/adjustments';
+import { productLineInput } from '../postback/input';
 import { getConversion, listConversionEvents, listConversions } from '../db/conversions';
 import { notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
@@ -27,6 +29,21 @@ export const statusChange = z
     reason: z.string().trim().max(500).optional().describe('Why (stored with the event)'),
   })
   .strict();
+
+export const adjustment = z
+  .strictObject({
+    amount: z
+      .union([z.string(), z.number().nonnegative()])
+      .transform(String)
+      .optional()
+      .describe('The new sale amount, decimal text in the conversion currency'),
+    products: z.array(productLineInput).min(1).max(500).optional().describe('The new product lines'),
+    reason: z.string().trim().min(1).max(500).describe('Why (stored with the event and sent to the publisher)'),
+  })
+  .refine((v) => v.amount !== undefined || v.products !== undefined, {
+    message: 'amount or products is required',
+    path: ['amount'],
+  });
 
 const CONVERSION_ID = /^cv_[A-Za-z0-9_-]{1,64}$/;
 
@@ -118,6 +135,43 @@ conversionRoutes.route(
         changed: result.committed !== null,
         previous_status: result.previousStatus,
       },
+    };
+  },
+);
+
+conversionRoutes.route(
+  {
+    method: 'post',
+    path: '/{id}/adjust',
+    operationId: 'adjustConversion',
+    summary: 'Adjust the amount or product lines of a conversion',
+    description:
+      'Reprices revenue and payout under the terms and exchange rate the conversion was created with, keeps the status, moves the rollups by the difference, and delivers conversion.modified with the previous values.',
+    auth: 'admin',
+    params: { id: conversionId },
+    body: { schema: adjustment, required: true, example: { amount: '80.00', reason: 'Partial refund' } },
+    responses: {
+      200: { description: 'The conversion after the adjustment', schema: () => conversionShapes().ConversionAdjustResult },
+      409: { description: 'not_adjustable (rejected or reversed), or conflict (a concurrent change; retry)' },
+    },
+  },
+  async (c, { params: { id }, body }) => {
+    const cv = await getConversion(c.env.DB, id);
+    if (!cv) throw notFound('Conversion');
+    const principal = c.get('principal') as { role?: string } | undefined;
+    const actor = principal?.role === 'advertiser' ? 'advertiser' : 'admin';
+    const result = await adjustConversion(
+      c.env.DB,
+      cv,
+      { amount: body.amount, products: body.products },
+      actor,
+      body.reason,
+      nowIso,
+    );
+    afterCommit(c.env, c.executionCtx, result.committed);
+    return {
+      status: 200,
+      body: { ...presentConversion(result.conversion), previous: presentConversion(result.previous) },
     };
   },
 );

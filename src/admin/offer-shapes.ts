@@ -5,6 +5,7 @@ import type { GoalWithRules, OfferRow, PayoutRuleRow } from '../db/offers';
 import { formatAmount } from '../lib/money';
 import { component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
+import { goalRuleShape, offerRuleShape, presentGoalRules, presentOfferRules } from './offer-rules';
 
 export const offerShapes = lazy(() => {
   const { rowId, timestamp, money, currencyCode } = shapes();
@@ -29,6 +30,7 @@ export const offerShapes = lazy(() => {
       commission_groups: z
         .array(z.strictObject({ key: z.string().describe('Commission group of product lines'), ...payoutRule }))
         .describe('Rules that price product lines of a named commission group'),
+      ...goalRuleShape(money),
     }),
   );
   const Offer = component(
@@ -49,6 +51,7 @@ export const offerShapes = lazy(() => {
         .describe('Whether postbacks may use offer_id + publisher_id instead of a click ID'),
       tracking_link: z.string().describe('The tracking link; replace {publisher_id} with a publisher id'),
       goals: z.array(Goal),
+      ...offerRuleShape,
       created_at: timestamp,
       updated_at: timestamp,
     }),
@@ -96,8 +99,10 @@ export function presentOffer(row: OfferRow, goals: GoalWithRules[], origin: stri
             ? [{ key: r.commission_group, ...presentRule(r, row.currency) }]
             : [],
         ),
+        ...presentGoalRules(goal, row.currency),
       };
     }),
+    ...presentOfferRules(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

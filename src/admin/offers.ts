@@ -17,6 +17,7 @@ import { ApiError, badRequest, type FieldErrors, notFound } from '../lib/errors'
 import { parseAmount, percentToBasisPoints } from '../lib/money';
 import { nowIso } from '../lib/time';
 import { ApiRoutes } from '../openapi/operation';
+import { goalRuleFields, goalRulesStatements, offerRuleFields, offerRulesStatement } from './offer-rules';
 import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
 import { currency, decimal, filters, hostname, httpUrl, httpUrlTemplate, idPath, name, percent } from './schemas';
@@ -61,6 +62,7 @@ export const goalInput = z.object({
     .enum(['pending', 'approved'])
     .optional()
     .describe('Status of a new conversion when the postback sends none'),
+  ...goalRuleFields,
 });
 
 const goals = z.array(goalInput).min(1).max(50).describe('Conversion goals with their revenue and payout rules');
@@ -89,6 +91,7 @@ const offerFields = {
   status: z
     .enum(['active', 'paused', 'archived'])
     .describe('active, paused (clicks get the fallback or a 404) or archived'),
+  ...offerRuleFields,
 };
 
 export const offerCreate = z.object({
@@ -243,6 +246,8 @@ offerRoutes.route(
         updated_at: now,
       }),
       ...upsertGoalsStatements(c.env.DB, 'inserted', plans, now),
+      ...[offerRulesStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
+      ...goalRulesStatements(c.env.DB, 'inserted', body.goals, body.currency),
     ]);
     const id = (inserted?.results[0] as { id: number } | undefined)?.id;
     if (!id) throw new Error('offer insert returned no id');
@@ -324,6 +329,8 @@ offerRoutes.route(
         now,
       ),
       ...upsertGoalsStatements(c.env.DB, { id }, plans, now),
+      ...[offerRulesStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
+      ...goalRulesStatements(c.env.DB, { id }, body.goals ?? [], existing.currency),
     ]);
     await publishOfferConfigs(c.env, [id]);
     return { status: 200, body: await loadOffer(c.env.DB, id, originOf(c.req.url)) };
