@@ -41,14 +41,14 @@ export const conversionShapes = lazy(() => {
     products: z.array(ProductLine),
     ...subIds,
     source: z.enum(['canonical', 'hasoffers', 'tradetracker', 'admin']).describe('How the conversion was recorded'),
-    flags: z
-      .array(z.string())
-      .describe('Fraud and time-rule signals: bot_click, datacenter_asn, too_fast, too_slow'),
+    flags: z.array(z.string()).describe('Fraud and time-rule signals: bot_click, datacenter_asn, too_fast, too_slow'),
     reason: z.string().nullable().describe('Why a rule set the status (too_fast, too_slow), else null'),
     payout_rule: z
       .string()
       .nullable()
-      .describe("The rule that set the payout, decided at creation: 'goal', 'publisher:<rule id>' or 'tier:<min_conversions>'"),
+      .describe(
+        "The rule that set the payout, decided at creation: 'goal', 'publisher:<rule id>' or 'tier:<min_conversions>'",
+      ),
     exchange_rate: z
       .string()
       .nullable()

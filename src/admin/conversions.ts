@@ -3,11 +3,11 @@
 import * as z from 'zod';
 import { afterCommit, CONVERSION_STATUSES, changeConversionStatus } from '../conversions';
 import { adjustConversion } from '../conversions/adjustments';
-import { productLineInput } from '../postback/input';
 import { getConversion, listConversionEvents, listConversions } from '../db/conversions';
 import { notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { ApiRoutes, pathParam } from '../openapi/operation';
+import { productLineInput } from '../postback/input';
 import { conversionShapes, presentConversion, presentEvent } from './conversion-shapes';
 import { cursorTimeKey, page, pageQuery } from './pagination';
 import { filters } from './schemas';
@@ -151,7 +151,10 @@ conversionRoutes.route(
     params: { id: conversionId },
     body: { schema: adjustment, required: true, example: { amount: '80.00', reason: 'Partial refund' } },
     responses: {
-      200: { description: 'The conversion after the adjustment', schema: () => conversionShapes().ConversionAdjustResult },
+      200: {
+        description: 'The conversion after the adjustment',
+        schema: () => conversionShapes().ConversionAdjustResult,
+      },
       409: { description: 'not_adjustable (rejected or reversed), or conflict (a concurrent change; retry)' },
     },
   },

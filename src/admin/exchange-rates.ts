@@ -76,7 +76,13 @@ exchangeRateRoutes.route(
     const rate = parseRate(body.rate);
     if (!rate.ok) throw badRequest('Invalid rate', { rate: rate.reason });
     const now = nowIso();
-    await insertExchangeRate(c.env.DB, { base, quote, rate: rate.text, valid_from: body.valid_from ?? now, created_at: now });
+    await insertExchangeRate(c.env.DB, {
+      base,
+      quote,
+      rate: rate.text,
+      valid_from: body.valid_from ?? now,
+      created_at: now,
+    });
     return { status: 200, body: await answer(c.env.DB, base, quote) };
   },
 );

@@ -13,7 +13,9 @@ import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
 import { deliveryRoutes } from './deliveries';
 import { endpointRoutes } from './endpoints';
+import { exchangeRateRoutes } from './exchange-rates';
 import { offerRoutes } from './offers';
+import { payoutRoutes } from './payouts';
 import { postbackLogRoutes } from './postbacks';
 import { publisherRoutes } from './publishers';
 import { reportRoutes } from './reports';
@@ -25,6 +27,8 @@ export const ADMIN_PREFIX = '/api/v1';
 export const adminRouters: readonly ApiRoutes[] = [
   advertiserRoutes,
   offerRoutes,
+  payoutRoutes,
+  exchangeRateRoutes,
   publisherRoutes,
   endpointRoutes,
   deliveryRoutes,

@@ -15,7 +15,11 @@ import { badRequest, type FieldErrors } from '../lib/errors';
 import { formatAmount, parseAmount, percentToBasisPoints } from '../lib/money';
 import { decimal, percent } from './schemas';
 
-const seconds = z.number().int().min(0).max(366 * 86_400);
+const seconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(366 * 86_400);
 
 export const offerRuleFields = {
   min_seconds_to_convert: seconds
@@ -48,7 +52,7 @@ export const goalRuleFields = {
     .nullable()
     .optional()
     .describe('Volume tiers of the base payout, ascending; payouts may not decrease (null: none)'),
-  tier_period: z.enum(['month']).optional().describe("Tiers count conversions per calendar month in TIMEZONE"),
+  tier_period: z.enum(['month']).optional().describe('Tiers count conversions per calendar month in TIMEZONE'),
   validation_days: z
     .number()
     .int()
@@ -92,7 +96,8 @@ export function goalRulesStatements(
     if (goal.tiers === null) tiers = null;
     else if (goal.tiers !== undefined) {
       const parsed: Tier[] = goal.tiers.map((tier, k) => {
-        const money = tier.payout === undefined ? { ok: true as const, minor: 0 } : parseAmount(tier.payout, offerCurrency);
+        const money =
+          tier.payout === undefined ? { ok: true as const, minor: 0 } : parseAmount(tier.payout, offerCurrency);
         if (!money.ok) errors[`goals.${i}.tiers.${k}.payout`] = money.reason;
         return {
           min_conversions: tier.min_conversions,

@@ -3,13 +3,8 @@
 // ends_at. It replaces the goal's payout for that publisher, never its revenue, and wins over
 // volume tiers; a conversion records the rule that priced it (payout_rule).
 import * as z from 'zod';
+import { deletePublisherPayout, goalOfOffer, putPublisherPayout, type RuleRow } from '../db/payout-rules';
 import { getPublisher } from '../db/publishers';
-import {
-  deletePublisherPayout,
-  goalOfOffer,
-  putPublisherPayout,
-  type RuleRow,
-} from '../db/payout-rules';
 import { ApiError, badRequest, notFound } from '../lib/errors';
 import { formatAmount, parseAmount, percentToBasisPoints } from '../lib/money';
 import { nowIso } from '../lib/time';

@@ -145,6 +145,8 @@ export async function tierCounts(db: D1Database, offerId: number, publisherId: n
 /** The id and currency behind an offer's goal key, or null. */
 export const goalOfOffer = (db: D1Database, offerId: number, key: string) =>
   db
-    .prepare('SELECT g.id, o.currency FROM goals g JOIN offers o ON o.id = g.offer_id WHERE g.offer_id = ? AND g.key = ?')
+    .prepare(
+      'SELECT g.id, o.currency FROM goals g JOIN offers o ON o.id = g.offer_id WHERE g.offer_id = ? AND g.key = ?',
+    )
     .bind(offerId, key)
     .first<{ id: number; currency: string }>();

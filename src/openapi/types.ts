@@ -18,7 +18,7 @@ export interface JsonSchema {
   pattern?: string;
 }
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ParameterObject {
   name: string;

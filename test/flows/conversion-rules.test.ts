@@ -8,14 +8,25 @@ import { admin, adminOk, createFixture } from '../helpers';
 import { conversion, createPublisher, eventsOf, getPostback, mintClick, statsOf } from '../postback-helpers';
 
 const sale = (f: { postbackKey: string }, clickId: string, orderId: string, extra: Record<string, string> = {}) =>
-  getPostback('/postback', { click_id: clickId, event: 'sale', order_id: orderId, amount: '100.00', key: f.postbackKey, ...extra });
+  getPostback('/postback', {
+    click_id: clickId,
+    event: 'sale',
+    order_id: orderId,
+    amount: '100.00',
+    key: f.postbackKey,
+    ...extra,
+  });
 
 describe('per-publisher payouts and tiers', () => {
   it('prices with the publisher payout in force and records the rule that won', async () => {
     const f = await createFixture();
-    const put = await adminOk<{ id: number; payout: string }>('PUT', `/offers/${f.offerId}/goals/lead/payouts/${f.publisherId}`, {
-      payout: '3.50',
-    });
+    const put = await adminOk<{ id: number; payout: string }>(
+      'PUT',
+      `/offers/${f.offerId}/goals/lead/payouts/${f.publisherId}`,
+      {
+        payout: '3.50',
+      },
+    );
     expect(put).toMatchObject({ payout: '3.50', goal: 'lead', publisher_id: f.publisherId, starts_at: null });
     const res = await getPostback('/postback', { click_id: await mintClick(f), order_id: 'P-1', key: f.postbackKey });
     expect(res.body).toMatchObject({ revenue: '5.00', payout: '3.50' });
@@ -24,7 +35,10 @@ describe('per-publisher payouts and tiers', () => {
 
     // Another publisher still earns the goal payout; a rule not yet in force is ignored.
     const other = await createPublisher();
-    await adminOk('PUT', `/offers/${f.offerId}/goals/lead/payouts/${other}`, { payout: '9.00', starts_at: '2099-01-01T00:00:00Z' });
+    await adminOk('PUT', `/offers/${f.offerId}/goals/lead/payouts/${other}`, {
+      payout: '9.00',
+      starts_at: '2099-01-01T00:00:00Z',
+    });
     const res2 = await getPostback('/postback', {
       click_id: await mintClick({ offerId: f.offerId, publisherId: other }),
       order_id: 'P-2',
@@ -35,7 +49,9 @@ describe('per-publisher payouts and tiers', () => {
     const deleted = await admin('DELETE', `/offers/${f.offerId}/goals/lead/payouts/${f.publisherId}`);
     expect(deleted.status).toBe(200);
     expect((await admin('DELETE', `/offers/${f.offerId}/goals/lead/payouts/${f.publisherId}`)).status).toBe(404);
-    expect((await admin('PUT', `/offers/${f.offerId}/goals/nope/payouts/${f.publisherId}`, { payout: '1' })).status).toBe(404);
+    expect(
+      (await admin('PUT', `/offers/${f.offerId}/goals/nope/payouts/${f.publisherId}`, { payout: '1' })).status,
+    ).toBe(404);
     const bad = await admin('PUT', `/offers/${f.offerId}/goals/lead/payouts/${f.publisherId}`, {});
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { fields: { payout: expect.any(String) } } });
@@ -54,17 +70,31 @@ describe('per-publisher payouts and tiers', () => {
     }
     expect(payouts).toEqual(['2.00', '2.00', '2.50']);
     const tiersDown = await admin('PATCH', `/offers/${f.offerId}`, {
-      goals: [{ key: 'lead', tiers: [{ min_conversions: 2, payout: '3.00' }, { min_conversions: 5, payout: '2.00' }] }],
+      goals: [
+        {
+          key: 'lead',
+          tiers: [
+            { min_conversions: 2, payout: '3.00' },
+            { min_conversions: 5, payout: '2.00' },
+          ],
+        },
+      ],
     });
     expect(tiersDown.status).toBe(400);
-    expect(Object.keys((tiersDown.body as { error: { fields: object } }).error.fields)).toContain('goals.0.tiers.1.payout');
+    expect(Object.keys((tiersDown.body as { error: { fields: object } }).error.fields)).toContain(
+      'goals.0.tiers.1.payout',
+    );
   });
 });
 
 describe('time rules and fraud signals', () => {
   it('rejects a conversion too soon after the signed click, before the click row has landed', async () => {
     const f = await createFixture({ min_seconds_to_convert: 30, time_rule: 'reject' });
-    const res = await getPostback('/postback', { click_id: await mintClick(f, 5_000), order_id: 'F-1', key: f.postbackKey });
+    const res = await getPostback('/postback', {
+      click_id: await mintClick(f, 5_000),
+      order_id: 'F-1',
+      key: f.postbackKey,
+    });
     expect(res.status).toBe(200);
     expect(res.body.conversion_status).toBe('rejected');
     const row = await conversion(res.body.conversion_id);
@@ -77,8 +107,16 @@ describe('time rules and fraud signals', () => {
   });
 
   it('flags a conversion too late and keeps it pending on an offer that holds flagged ones', async () => {
-    const f = await createFixture({ max_seconds_to_convert: 60, hold_flagged: true, goals: [{ key: 'lead', payout: '1.00', default_status: 'approved' }] });
-    const res = await getPostback('/postback', { click_id: await mintClick(f, 120_000), order_id: 'S-1', key: f.postbackKey });
+    const f = await createFixture({
+      max_seconds_to_convert: 60,
+      hold_flagged: true,
+      goals: [{ key: 'lead', payout: '1.00', default_status: 'approved' }],
+    });
+    const res = await getPostback('/postback', {
+      click_id: await mintClick(f, 120_000),
+      order_id: 'S-1',
+      key: f.postbackKey,
+    });
     expect(res.body.conversion_status).toBe('pending');
     expect(await conversion(res.body.conversion_id)).toMatchObject({ flags: '["too_slow"]', reason: null });
   });
@@ -96,13 +134,24 @@ describe('exchange rates', () => {
     expect(rates).toMatchObject({ base: 'USD', quote: 'EUR', current: { rate: '0.9217' } });
     expect((rates.history as unknown[]).length).toBe(2);
     const res = await sale(f, await mintClick(f), 'X-1', { currency: 'USD' });
-    expect(res.body).toMatchObject({ amount: '100.00', currency: 'USD', revenue: '9.22', payout: '4.61', payout_currency: 'EUR' });
+    expect(res.body).toMatchObject({
+      amount: '100.00',
+      currency: 'USD',
+      revenue: '9.22',
+      payout: '4.61',
+      payout_currency: 'EUR',
+    });
     expect(await conversion(res.body.conversion_id)).toMatchObject({ exchange_rate: '0.9217', amount: 10000 });
   });
 
   it('refuses a percent goal without an amount with 400 amount_required', async () => {
     const f = await createFixture();
-    const res = await getPostback('/postback', { click_id: await mintClick(f), event: 'sale', order_id: 'N-1', key: f.postbackKey });
+    const res = await getPostback('/postback', {
+      click_id: await mintClick(f),
+      event: 'sale',
+      order_id: 'N-1',
+      key: f.postbackKey,
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'amount_required', fields: { amount: expect.any(String) } });
   });
@@ -118,7 +167,12 @@ describe('adjustments and validation periods', () => {
     expect(adjusted.previous).toMatchObject({ amount: '100.00', revenue: '10.00', payout: '5.00' });
     const events = await eventsOf(id);
     const modified = events.find((e) => e.type === 'conversion.modified');
-    expect(modified).toMatchObject({ from_status: 'pending', to_status: 'pending', reason: 'Partial refund', actor: 'admin' });
+    expect(modified).toMatchObject({
+      from_status: 'pending',
+      to_status: 'pending',
+      reason: 'Partial refund',
+      actor: 'admin',
+    });
     expect(JSON.parse(String(modified?.snapshot))).toMatchObject({
       event: 'conversion.modified',
       amount: '80.00',
@@ -134,7 +188,11 @@ describe('adjustments and validation periods', () => {
   it('approves a pending conversion after its validation period exactly once, and leaves decided ones alone', async () => {
     const f = await createFixture({ goals: [{ key: 'lead', payout: '2.00', validation_days: 7 }] });
     const due = await getPostback('/postback', { click_id: await mintClick(f), order_id: 'V-1', key: f.postbackKey });
-    const decided = await getPostback('/postback', { click_id: await mintClick(f), order_id: 'V-2', key: f.postbackKey });
+    const decided = await getPostback('/postback', {
+      click_id: await mintClick(f),
+      order_id: 'V-2',
+      key: f.postbackKey,
+    });
     await adminOk('POST', `/conversions/${decided.body.conversion_id}/status`, { status: 'rejected' });
     const inEightDays = Date.now() + 8 * 86_400_000;
     expect(await approveValidatedConversions(env, Date.now())).toBe(0);

@@ -11,8 +11,8 @@ import { selectRules } from '../../src/conversions/pricing';
 import { decideNewConversion } from '../../src/conversions/rules';
 import { priceSale } from '../../src/conversions/sale';
 import { chooseTerms, type PricingTerms } from '../../src/conversions/terms';
-import { checkConversionTime } from '../../src/conversions/time-rules';
 import { type Tier, tierErrors, tierFor, tierPeriodStart } from '../../src/conversions/tiers';
+import { checkConversionTime } from '../../src/conversions/time-rules';
 import type { ConversionRow, StatsColumn } from '../../src/db/conversions';
 import type { RuleRow } from '../../src/db/payout-rules';
 import { ApiError } from '../../src/lib/errors';
@@ -35,10 +35,18 @@ const rule = (fields: Partial<RuleRow>): RuleRow => ({
 
 describe('per-publisher payouts', () => {
   const general = rule({ revenue_fixed: 500, payout_fixed: 200 });
-  const own = rule({ publisher_id: 7, payout_fixed: 300, starts_at: '2026-12-01T00:00:00.000Z', ends_at: '2027-01-01T00:00:00.000Z' });
+  const own = rule({
+    publisher_id: 7,
+    payout_fixed: 300,
+    starts_at: '2026-12-01T00:00:00.000Z',
+    ends_at: '2027-01-01T00:00:00.000Z',
+  });
 
   it('override the payout only inside their window, never the revenue', () => {
-    expect(selectRules([general, own], 7, '2026-12-15T00:00:00.000Z').base).toMatchObject({ revenue_fixed: 500, payout_fixed: 300 });
+    expect(selectRules([general, own], 7, '2026-12-15T00:00:00.000Z').base).toMatchObject({
+      revenue_fixed: 500,
+      payout_fixed: 300,
+    });
     expect(selectRules([general, own], 7, '2026-11-30T23:59:59.999Z').base?.payout_fixed).toBe(200);
     expect(selectRules([general, own], 7, '2027-01-01T00:00:00.000Z').base?.payout_fixed).toBe(200);
     expect(selectRules([general, own], 8, '2026-12-15T00:00:00.000Z').base?.payout_fixed).toBe(200);
@@ -47,7 +55,9 @@ describe('per-publisher payouts', () => {
   it('win over a tier, and the conversion records the rule that won', () => {
     const tiers: Tier[] = [{ min_conversions: 10, payout_fixed: 250, payout_percent_bp: 0 }];
     const at = '2026-12-15T00:00:00.000Z';
-    expect(chooseTerms({ rules: [general, own], publisherId: 7, at, tiers, before: 50 }).rule).toBe(`publisher:${own.id}`);
+    expect(chooseTerms({ rules: [general, own], publisherId: 7, at, tiers, before: 50 }).rule).toBe(
+      `publisher:${own.id}`,
+    );
     const tiered = chooseTerms({ rules: [general, own], publisherId: 8, at, tiers, before: 10 });
     expect(tiered.rule).toBe('tier:10');
     expect(tiered.base).toMatchObject({ revenue_fixed: 500, payout_fixed: 250 });
@@ -57,9 +67,12 @@ describe('per-publisher payouts', () => {
 
 describe('tiers', () => {
   const tierList = fc
-    .array(fc.tuple(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 300 })), {
-      maxLength: 6,
-    })
+    .array(
+      fc.tuple(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 300 })),
+      {
+        maxLength: 6,
+      },
+    )
     .map((steps) => {
       let min = 0;
       let fixed = 0;
@@ -91,7 +104,10 @@ describe('tiers', () => {
         { min_conversions: 10, payout_fixed: 300, payout_percent_bp: 0 },
         { min_conversions: 5, payout_fixed: 200, payout_percent_bp: 0 },
       ]),
-    ).toEqual({ 'tiers.1.min_conversions': 'must be greater than the previous tier', 'tiers.1.payout': expect.any(String) });
+    ).toEqual({
+      'tiers.1.min_conversions': 'must be greater than the previous tier',
+      'tiers.1.payout': expect.any(String),
+    });
   });
 
   it('count from the start of the month in the operator time zone', () => {
@@ -104,7 +120,12 @@ describe('tiers', () => {
 });
 
 describe('time rules and fraud signals', () => {
-  const offer = { min_seconds_to_convert: 10, max_seconds_to_convert: 3600, time_rule: 'flag' as const, hold_flagged: 0 };
+  const offer = {
+    min_seconds_to_convert: 10,
+    max_seconds_to_convert: 3600,
+    time_rule: 'flag' as const,
+    hold_flagged: 0,
+  };
   const clickedAt = Date.parse('2026-12-01T00:00:00.000Z');
 
   it('flag a conversion too soon or too late after the signed click time', () => {
@@ -182,7 +203,14 @@ describe('exchange rates', () => {
         exchangeRate: '0.9217',
       },
     );
-    expect(sale).toMatchObject({ currency: 'USD', amount: 10000, payout_currency: 'EUR', revenue: 922, payout: 461, exchange_rate: '0.9217' });
+    expect(sale).toMatchObject({
+      currency: 'USD',
+      amount: 10000,
+      payout_currency: 'EUR',
+      revenue: 922,
+      payout: 461,
+      exchange_rate: '0.9217',
+    });
   });
 
   it('refuses a percent goal without an amount (400 amount_required) instead of storing 0.00', () => {
@@ -240,7 +268,10 @@ describe('money is never created or lost', () => {
   const cents = fc.nat(10 ** 7);
   const step = fc.oneof(
     fc.record({ kind: fc.constant('adjust' as const), amount: cents }),
-    fc.record({ kind: fc.constant('status' as const), to: fc.constantFrom('approved' as const, 'rejected' as const, 'reversed' as const) }),
+    fc.record({
+      kind: fc.constant('status' as const),
+      to: fc.constantFrom('approved' as const, 'rejected' as const, 'reversed' as const),
+    }),
   );
 
   it('the rollup always equals what the conversion holds now, across adjustments and status moves', () => {
@@ -253,11 +284,17 @@ describe('money is never created or lost', () => {
         for (const s of steps) {
           if (s.kind === 'adjust') {
             if (cv.status !== 'pending' && cv.status !== 'approved') continue;
-            const plan = planAdjustment(cv, { amount: (s.amount / 100).toFixed(2) }, terms, `2026-12-02T00:00:${String(tick++ % 60).padStart(2, '0')}.000Z`);
+            const plan = planAdjustment(
+              cv,
+              { amount: (s.amount / 100).toFixed(2) },
+              terms,
+              `2026-12-02T00:00:${String(tick++ % 60).padStart(2, '0')}.000Z`,
+            );
             add(rollup, plan.stats);
             cv = plan.after;
           } else {
-            const allowed = (cv.status === 'pending' && s.to !== 'reversed') || (cv.status === 'approved' && s.to === 'reversed');
+            const allowed =
+              (cv.status === 'pending' && s.to !== 'reversed') || (cv.status === 'approved' && s.to === 'reversed');
             if (!allowed) continue;
             add(rollup, statsMove(cv.status, s.to, cv));
             cv = { ...cv, status: s.to };
@@ -267,13 +304,18 @@ describe('money is never created or lost', () => {
         for (const column of ['revenue_pending', 'revenue_approved', 'payout_pending', 'payout_approved'] as const) {
           expect(rollup[column] ?? 0).toBe(expected[column] ?? 0);
         }
-        const counted = (['pending', 'approved', 'rejected', 'reversed'] as const).reduce((n, c) => n + (rollup[c] ?? 0), 0);
+        const counted = (['pending', 'approved', 'rejected', 'reversed'] as const).reduce(
+          (n, c) => n + (rollup[c] ?? 0),
+          0,
+        );
         expect(counted).toBe(1);
       }),
     );
   });
 
   it('refuses to adjust a rejected or reversed conversion (409)', () => {
-    expect(() => planAdjustment(conversion(1000, 'rejected'), { amount: '5.00' }, terms, 'x')).toThrow(/cannot be adjusted/);
+    expect(() => planAdjustment(conversion(1000, 'rejected'), { amount: '5.00' }, terms, 'x')).toThrow(
+      /cannot be adjusted/,
+    );
   });
 });
