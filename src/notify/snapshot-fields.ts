@@ -9,11 +9,11 @@ export interface SnapshotExtras {
   /** Awin's bannerId and groupId: from the click link's creative_id / creative_group_id. */
   creative_id?: number | string | null;
   creative_group_id?: number | string | null;
-  /** The sale amount converted into payout_currency (the program's), when the sale was in another currency. */
-  program_amount?: string | null;
 }
 
 export type RenderedSnapshot = ConversionSnapshot & SnapshotExtras;
+// The sale amount in the program's currency, for a sale in another one, is the conversion
+// domain's converted_amount (amount and currency stay the sale's own, Awin's tracked ones).
 
 /** A commission group as Awin names it: stable id, code, name, description. */
 export interface CommissionGroup {
@@ -37,7 +37,7 @@ export const isForeignSale = (s: ConversionSnapshot): boolean => s.currency !== 
  * sale in that currency, the converted amount when the snapshot has one, else null.
  */
 export const programAmount = (s: RenderedSnapshot): string | null =>
-  isForeignSale(s) ? (s.program_amount ?? null) : s.amount;
+  isForeignSale(s) ? (s.converted_amount ?? null) : s.amount;
 
 /** The groups named by the conversion's product lines, in first-use order; a code without a row keeps its code as name. */
 export function usedGroups(s: ConversionSnapshot, groups: readonly CommissionGroup[]): CommissionGroup[] {

@@ -29,7 +29,7 @@ const sale: RenderedSnapshot = {
   revenue: '2.40',
   payout: '1.85',
   payout_currency: 'EUR',
-  program_amount: '24.01',
+  converted_amount: '24.01',
   voucher: '10OFF',
   description: null,
   sub1: 'LINKCMP2013-06',
@@ -143,7 +143,7 @@ describe('awin preset', () => {
   });
 
   it('leaves out trackedCurrency and trackedAmount when the sale is in the program currency', () => {
-    const home = awinTransaction({ ...sale, currency: 'EUR', amount: '24.01', program_amount: undefined }, groups);
+    const home = awinTransaction({ ...sale, currency: 'EUR', amount: '24.01', converted_amount: undefined }, groups);
     expect(home.transactionCurrency).toBe('EUR');
     expect(home.transactionAmount).toBe('24.01');
     expect(home).not.toHaveProperty('trackedCurrency');
