@@ -52,7 +52,11 @@ export function inForce(rule: RuleWindow, at: string | undefined): boolean {
  * The rules that price a conversion of `publisherId` at `at` (ISO time; omitted: ignore
  * windows), per commission group.
  */
-export function selectRules(rules: readonly (PayoutRuleRow & Partial<RuleWindowColumns>)[], publisherId: number, at?: string): GoalRules {
+export function selectRules(
+  rules: readonly (PayoutRuleRow & Partial<RuleWindowColumns>)[],
+  publisherId: number,
+  at?: string,
+): GoalRules {
   const general = new Map<string, PayoutRuleRow>();
   const own = new Map<string, PayoutRuleRow>();
   for (const rule of rules) {
