@@ -28,9 +28,8 @@ const partyId = (principal: Principal): number | null =>
  * Forces a query filter or body field to the caller's own id (it may be omitted: it is implied);
  * naming another party's id is a 404.
  */
-export const ownFilter =
-  (where: 'query' | 'body', field: string): ScopeRule =>
-  (principal, input) => {
+export function ownFilter(where: 'query' | 'body', field: string): ScopeRule {
+  const rule: ScopeRule = (principal, input) => {
     const target = input[where];
     const own = partyId(principal);
     if (!target || own === null) return false;
@@ -38,6 +37,9 @@ export const ownFilter =
     target[field] = own;
     return true;
   };
+  if (where === 'body') rule.impliedBodyField = field;
+  return rule;
+}
 
 /** The path names a resource whose party is the caller's. */
 export const ownedResource =

@@ -155,7 +155,7 @@ export function renderDashboard(data: DashboardData, recentLimit: number): strin
 <style>${raw(STYLESHEET)}</style>
 </head>
 <body>
-<header><h1>Clickhop</h1><p>Operator dashboard · read at <time datetime="${data.generated_at}">${utcTime(data.generated_at)} UTC</time></p></header>
+<header><h1>Clickhop</h1><p>Operator dashboard · read at <time datetime="${data.generated_at}">${utcTime(data.generated_at)} UTC</time> · <a href="/portal">Breakdowns by offer and publisher, approvals and failing deliveries</a></p></header>
 <main>
 ${todaySection(data)}
 ${chartSection(data)}

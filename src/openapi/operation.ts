@@ -152,7 +152,10 @@ export interface RawInput {
 }
 
 /** A role's scope rule: false when the input names another party's resource (answered 404). */
-export type ScopeRule = (principal: Principal, input: RawInput, env: Env) => boolean | Promise<boolean>;
+export type ScopeRule = ((principal: Principal, input: RawInput, env: Env) => boolean | Promise<boolean>) & {
+  /** A body field set to the caller's party id when the request leaves it out (it is implied). */
+  impliedBodyField?: string;
+};
 
 export interface AuditSpec {
   resource: string;
@@ -209,13 +212,22 @@ function accessRule(c: Context<ApiEnv>, spec: OperationSpec): ScopeRule | null {
   return rule;
 }
 
-async function readInput(c: Context<ApiEnv>, spec: OperationSpec) {
+async function readInput(c: Context<ApiEnv>, spec: OperationSpec, rule: ScopeRule | null) {
   const params: Record<string, unknown> = {};
   for (const [name, param] of Object.entries(spec.params ?? {})) params[name] = param.parse(c.req.param(name) ?? '');
   const query = spec.query ? parseWith(spec.query, c.req.query()) : undefined;
-  const body = spec.body
-    ? parseWith(spec.body.schema, spec.body.required ? await jsonBody(c) : await optionalJsonBody(c))
-    : undefined;
+  let raw: unknown;
+  if (spec.body) {
+    raw = spec.body.required ? await jsonBody(c) : await optionalJsonBody(c);
+    // A party field the caller's scope implies (publisher_id of a publisher's endpoint) may be left out.
+    const implied = rule?.impliedBodyField;
+    const principal = c.get('principal');
+    if (implied && raw && typeof raw === 'object' && !(implied in raw) && principal.role !== 'operator') {
+      (raw as Record<string, unknown>)[implied] =
+        principal.role === 'publisher' ? principal.publisherId : principal.advertiserId;
+    }
+  }
+  const body = spec.body ? parseWith(spec.body.schema, raw) : undefined;
   return { params, query, body };
 }
 
@@ -240,7 +252,7 @@ export class ApiRoutes {
       // The role is checked before the input (a forbidden caller learns nothing about it), the
       // scope after (it reads the parsed ids).
       const rule = accessRule(c, spec);
-      const raw = (await readInput(c, spec)) as RawInput;
+      const raw = (await readInput(c, spec, rule)) as RawInput;
       if (rule && !(await rule(c.get('principal'), raw, c.env))) throw notFound(spec.resourceName ?? 'Resource');
       const input = raw as unknown as Input<S>;
       const audit = auditOf(spec);
