@@ -4,11 +4,13 @@ import { Hono } from 'hono';
 import type { ApiEnv, ApiRoutes } from '../openapi/operation';
 import { apiKeyRoutes } from './api-keys';
 import { advertiserRoutes } from './advertisers';
+import { applicationRoutes } from './applications';
 import { auditRoutes } from './audit';
 // Register the scope rules and audited changes of the older operations, and the audit writer.
 import './access';
 import './audit-trail';
 import { requireAdmin } from './auth';
+import { capRoutes } from './caps';
 import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
 import { deliveryRoutes } from './deliveries';
@@ -19,6 +21,7 @@ import { payoutRoutes } from './payouts';
 import { postbackLogRoutes } from './postbacks';
 import { publisherRoutes } from './publishers';
 import { reportRoutes } from './reports';
+import { smartLinkRoutes } from './smart-links';
 import { userRoutes } from './users';
 
 export const ADMIN_PREFIX = '/api/v1';
@@ -29,6 +32,9 @@ export const adminRouters: readonly ApiRoutes[] = [
   offerRoutes,
   payoutRoutes,
   exchangeRateRoutes,
+  capRoutes,
+  applicationRoutes,
+  smartLinkRoutes,
   publisherRoutes,
   endpointRoutes,
   deliveryRoutes,

@@ -44,6 +44,8 @@ export const offerShapes = lazy(() => {
       click_param: z.string().describe('Query parameter carrying the click ID when landing_url has no {click_id}'),
       deep_link_hosts: z.array(z.string()).describe('Hosts the url parameter of a tracking link may point to'),
       fallback_url: z.string().nullable().describe('Where clicks go while the offer or publisher is unavailable'),
+      visibility: z.enum(['public', 'private']).describe('private: only approved publishers may send traffic'),
+      fallback_offer_id: rowId.nullable().describe('Where refused (private or capped) clicks go first'),
       currency: currencyCode,
       attribution_window_days: z.int().describe('Days after a click within which a conversion is attributed'),
       allow_publisher_postback: z
@@ -80,6 +82,9 @@ export function presentOffer(row: OfferRow, goals: GoalWithRules[], origin: stri
     click_param: row.click_param,
     deep_link_hosts: JSON.parse(row.deep_link_hosts) as string[],
     fallback_url: row.fallback_url,
+    visibility: row.visibility,
+    // Column of migration 0009 (program terms); SELECT * reads it.
+    fallback_offer_id: (row as OfferRow & { fallback_offer_id?: number | null }).fallback_offer_id ?? null,
     currency: row.currency,
     attribution_window_days: row.attribution_window_days,
     allow_publisher_postback: row.allow_publisher_postback === 1,

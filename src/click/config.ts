@@ -1,9 +1,19 @@
 // What the click path needs to know about an offer and a publisher, read through two caches:
 // an in-isolate Map (short TTL, bounded size) in front of KV, with D1 as the source of truth.
-// The admin API republishes an entry to KV (and this isolate's Map) whenever it changes.
+// The admin API republishes an entry to KV (and this isolate's Map) whenever it changes, and so
+// do the conversion write (a cap reached) and the click-cap checker. A change reaches every
+// isolate within ISOLATE_TTL_MS + KV_CACHE_TTL_S (under 60 s) with no storage read on the way.
+import { approvedPublishersStatement } from '../db/applications';
+import { type CapRow, reachedCapsStatement } from '../db/caps';
+import { type OfferTermsRow, offerTermsStatement } from '../db/offer-terms';
 import { getOfferClickRow } from '../db/offers';
 import { getPublisher } from '../db/publishers';
+import { getSmartLink, smartLinkRules } from '../db/smart-links';
 import { errorFields, log } from '../lib/log';
+import { operatorTimeZone } from '../lib/timezone';
+import { type OfferTerms, offerTerms } from '../terms/access';
+import { periodBounds, periodKeys } from '../terms/periods';
+import type { SmartLinkConfig } from '../terms/smart-links';
 
 export interface OfferConfig {
   id: number;
@@ -14,6 +24,8 @@ export interface OfferConfig {
   clickParam: string;
   deepLinkHosts: string[];
   fallbackUrl: string | null;
+  /** Private offer, fallback offer, caps reached; absent when no terms are in force. */
+  terms?: OfferTerms;
 }
 
 export interface PublisherConfig {
@@ -22,7 +34,9 @@ export interface PublisherConfig {
 }
 
 /** How long an isolate trusts its copy before asking KV again. */
-export const ISOLATE_TTL_MS = 30_000;
+export const ISOLATE_TTL_MS = 25_000;
+/** How long a KV location may serve its cached copy (30 s is KV's minimum). */
+export const KV_CACHE_TTL_S = 30;
 /** Upper bound on entries held per isolate (offers and publishers together). */
 export const ISOLATE_MAX_ENTRIES = 10_000;
 const KV_PREFIX = 'cfg:v1:';
@@ -57,7 +71,7 @@ async function readThrough<T>(env: Env, ctx: WaitUntil, key: string, load: () =>
   const now = Date.now();
   const hit = isolateCache.get(key);
   if (hit && hit.expires > now) return hit.value as T | null;
-  const stored = await env.CONFIG.get<object>(KV_PREFIX + key, { type: 'json', cacheTtl: 60 });
+  const stored = await env.CONFIG.get<object>(KV_PREFIX + key, { type: 'json', cacheTtl: KV_CACHE_TTL_S });
   let result: T | null;
   if (stored === null) {
     result = await load();
@@ -80,15 +94,19 @@ async function readThrough<T>(env: Env, ctx: WaitUntil, key: string, load: () =>
 }
 
 export function offerConfig(env: Env, ctx: WaitUntil, offerId: number) {
-  return readThrough(env, ctx, `offer:${offerId}`, () => loadOfferConfig(env.DB, offerId));
+  return readThrough(env, ctx, `offer:${offerId}`, () => loadOfferConfig(env, offerId));
+}
+
+export function smartLinkConfig(env: Env, ctx: WaitUntil, smartLinkId: number) {
+  return readThrough(env, ctx, `smartlink:${smartLinkId}`, () => loadSmartLinkConfig(env.DB, smartLinkId));
 }
 
 export function publisherConfig(env: Env, ctx: WaitUntil, publisherId: number) {
   return readThrough(env, ctx, `publisher:${publisherId}`, () => loadPublisherConfig(env.DB, publisherId));
 }
 
-async function loadOfferConfig(db: D1Database, offerId: number): Promise<OfferConfig | null> {
-  const row = await getOfferClickRow(db, offerId);
+async function loadOfferConfig(env: Env, offerId: number): Promise<OfferConfig | null> {
+  const [row, terms] = await Promise.all([getOfferClickRow(env.DB, offerId), loadOfferTerms(env, offerId)]);
   if (!row) return null;
   return {
     id: row.id,
@@ -98,6 +116,48 @@ async function loadOfferConfig(db: D1Database, offerId: number): Promise<OfferCo
     clickParam: row.click_param,
     deepLinkHosts: JSON.parse(row.deep_link_hosts) as string[],
     fallbackUrl: row.fallback_url,
+    ...(terms ? { terms } : {}),
+  };
+}
+
+/** Visibility, approved publishers and caps reached now, in one D1 batch. */
+async function loadOfferTerms(env: Env, offerId: number): Promise<OfferTerms | undefined> {
+  const now = Date.now();
+  const zone = operatorTimeZone(env);
+  const db = env.DB;
+  const [offer, approved, reached] = await db.batch([
+    offerTermsStatement(db, offerId),
+    approvedPublishersStatement(db, offerId),
+    reachedCapsStatement(db, offerId, periodKeys(now, zone)),
+  ]);
+  const row = offer?.results[0] as OfferTermsRow | undefined;
+  if (!row) return undefined;
+  const approvedRows = (approved?.results ?? []) as { publisher_id: number }[];
+  const reachedRows = (reached?.results ?? []) as Pick<CapRow, 'id' | 'publisher_id' | 'period'>[];
+  return offerTerms(
+    row.visibility,
+    approvedRows.map((r) => r.publisher_id),
+    row.fallback_offer_id,
+    reachedRows.map((cap) => ({
+      capId: cap.id,
+      publisherId: cap.publisher_id,
+      period: cap.period,
+      until: periodBounds(cap.period, now, zone).end,
+    })),
+  );
+}
+
+async function loadSmartLinkConfig(db: D1Database, id: number): Promise<SmartLinkConfig | null> {
+  const [link, rules] = await Promise.all([getSmartLink(db, id), smartLinkRules(db, [id])]);
+  if (!link) return null;
+  return {
+    id,
+    rules: rules.map((r) => ({
+      offerId: r.offer_id,
+      weight: r.weight,
+      countries: r.countries ? (JSON.parse(r.countries) as string[]) : null,
+      devices: r.devices ? (JSON.parse(r.devices) as string[]) : null,
+    })),
   };
 }
 
@@ -111,7 +171,7 @@ export async function publishOfferConfigs(env: Env, offerIds: number[]): Promise
   const now = Date.now();
   await Promise.all(
     offerIds.map(async (id) => {
-      const value = await loadOfferConfig(env.DB, id);
+      const value = await loadOfferConfig(env, id);
       await env.CONFIG.put(`${KV_PREFIX}offer:${id}`, JSON.stringify(value ?? { missing: true }));
       remember(`offer:${id}`, value, now);
     }),
@@ -122,4 +182,10 @@ export async function publishPublisherConfig(env: Env, publisherId: number): Pro
   const value = await loadPublisherConfig(env.DB, publisherId);
   await env.CONFIG.put(`${KV_PREFIX}publisher:${publisherId}`, JSON.stringify(value ?? { missing: true }));
   remember(`publisher:${publisherId}`, value, Date.now());
+}
+
+export async function publishSmartLinkConfig(env: Env, smartLinkId: number): Promise<void> {
+  const value = await loadSmartLinkConfig(env.DB, smartLinkId);
+  await env.CONFIG.put(`${KV_PREFIX}smartlink:${smartLinkId}`, JSON.stringify(value ?? { missing: true }));
+  remember(`smartlink:${smartLinkId}`, value, Date.now());
 }

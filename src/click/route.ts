@@ -3,9 +3,11 @@
 
 import { Hono } from 'hono';
 import { shardCount, shardOf } from '../clicks/partition-key';
+import { REFUSAL_MESSAGES, type Refusal, refusalFor } from '../terms/access';
+import { chooseSmartLinkOffer } from '../terms/smart-link-choice';
 import { deviceClass } from './agent';
 import { clickIdKeys, mintClickId } from './click-id';
-import { offerConfig, publisherConfig, type WaitUntil } from './config';
+import { type OfferConfig, offerConfig, publisherConfig, type WaitUntil } from './config';
 import { asciiUrl, buildLandingUrl, checkDeepLink } from './landing';
 import { recordClick, visitorDigest, visitorHash } from './record';
 import { searchSource } from './referrer';
@@ -73,6 +75,43 @@ clickRoutes.get('/c/:offerId/:publisherId', (c) =>
   handleClick(c.req.raw, c.env, c.executionCtx, c.req.param('offerId'), c.req.param('publisherId')),
 );
 
+// A smart link picks an eligible offer (src/terms/smart-link-choice.ts), then answers as /c/.
+clickRoutes.get('/s/:smartLinkId/:publisherId', async (c) => {
+  const publisherText = c.req.param('publisherId');
+  const choice = await chooseSmartLinkOffer(
+    c.req.raw,
+    c.env,
+    c.executionCtx,
+    c.req.param('smartLinkId'),
+    publisherText,
+  );
+  if (!choice.ok) return clickError(c.req.raw, 404, choice.code, choice.message, choice.field);
+  return handleClick(c.req.raw, c.env, c.executionCtx, String(choice.offerId), publisherText);
+});
+
+/** Fallback offers followed for one click at most (they may point at each other). */
+const MAX_FALLBACK_HOPS = 3;
+
+/** A click the offer's terms refuse: its fallback offer (a real click there), fallback URL, or 404. */
+function refusedClick(
+  request: Request,
+  env: Env,
+  ctx: WaitUntil,
+  offer: OfferConfig,
+  refusal: Refusal,
+  publisherText: string,
+  hops: number,
+): Promise<Response> | Response {
+  const fallbackOffer = offer.terms?.fallbackOfferId;
+  if (fallbackOffer && hops < MAX_FALLBACK_HOPS) {
+    return handleClick(request, env, ctx, String(fallbackOffer), publisherText, hops + 1);
+  }
+  if (offer.fallbackUrl) {
+    return new Response(null, { status: 302, headers: { Location: asciiUrl(offer.fallbackUrl), ...NO_STORE } });
+  }
+  return clickError(request, 404, refusal, REFUSAL_MESSAGES[refusal], 'offer_id');
+}
+
 /** The redirect for the link /c/{offerText}/{publisherText}. */
 export async function handleClick(
   request: Request,
@@ -80,6 +119,7 @@ export async function handleClick(
   ctx: WaitUntil,
   offerText: string,
   publisherText: string,
+  hops = 0,
 ): Promise<Response> {
   const offerId = parseId(offerText);
   const publisherId = parseId(publisherText);
@@ -98,6 +138,9 @@ export async function handleClick(
       ? clickError(request, 404, 'publisher_not_found', 'Unknown or paused publisher', 'publisher_id')
       : clickError(request, 404, 'offer_not_found', 'Unknown or paused offer', 'offer_id');
   }
+  // Program terms (private offer, caps reached) from the cached config: no storage read.
+  const refusal = refusalFor(offer.terms, publisherId, Date.now());
+  if (refusal) return refusedClick(request, env, ctx, offer, refusal, publisherText, hops);
 
   const query = queryParams(request.url);
   const subs: (string | null)[] = [];

@@ -244,7 +244,32 @@ export const publicOperations = lazy((): DeclaredOperation[] => [
         'A sub ID too long or with control characters (invalid_request), or a deep link to a host the offer does not allow (invalid_deep_link)',
         { html: 'also' },
       ),
-      404: error('Unknown or paused offer or publisher (offer_not_found, publisher_not_found)', { html: 'also' }),
+      404: error(
+        'Unknown or paused offer or publisher (offer_not_found, publisher_not_found); a private offer the publisher is not approved for (offer_not_available) or a cap reached (offer_capped) with no fallback',
+        { html: 'also' },
+      ),
+    },
+  },
+  {
+    method: 'get',
+    path: '/s/{smartLinkId}/{publisherId}',
+    operationId: 'smartLinkClick',
+    tag: PUBLIC_TAGS.click.name,
+    summary: 'Follow a smart link',
+    description:
+      'Picks one of the smart link’s offers by weight among those that are active, open to the publisher, not capped and matching the visitor’s country (request.cf) and device (user agent), then answers exactly as /c/{offerId}/{publisherId}.',
+    auth: 'none',
+    params: { smartLinkId: routeId('Smart link'), publisherId: { ...routeId('Publisher'), example: 2 } },
+    query: clickQuery(),
+    responses: {
+      302: { description: 'Redirect to the chosen offer’s landing URL with a signed click ID' },
+      400: error('As for /c/{offerId}/{publisherId}', { html: 'also' }),
+      404: error(
+        'Unknown smart link (smart_link_not_found), publisher (publisher_not_found), or no eligible offer (no_eligible_offer)',
+        {
+          html: 'also',
+        },
+      ),
     },
   },
   ...postbackOperations('/postback', canonicalProfile, 'postback', 'Report a conversion'),

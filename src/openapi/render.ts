@@ -3,7 +3,7 @@
 import { escapeHtml } from '../dashboard/html';
 import type { JsonSchema, OpenApiDocument, OperationObject, ParameterObject, ResponseObject } from './types';
 
-const METHODS = ['get', 'post', 'patch'] as const;
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 

@@ -21,7 +21,7 @@ import {
 } from '../helpers';
 
 const doc = openApiDocument();
-const METHODS: HttpMethod[] = ['get', 'post', 'patch'];
+const METHODS: HttpMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
 const SCHEMA_REF = '#/components/schemas/';
 
 /** Every documented operation as "METHOD /path". */
@@ -231,8 +231,9 @@ describe('request schemas match what the handlers accept', () => {
       expectError(answer, 400, 'invalid_request', schema.required);
       checked++;
     }
-    // advertisers, offers, publishers, endpoints, conversion status
-    expect(checked).toBe(5);
+    // advertisers, offers, publishers, endpoints, conversion status, and the later ones with a
+    // required field (api keys, users, exchange rates, caps, smart links)
+    expect(checked).toBe(9);
   });
 
   it('bodies the document closes (additionalProperties: false) refuse an unknown field by name', async () => {
@@ -245,8 +246,9 @@ describe('request schemas match what the handlers accept', () => {
       expect(Object.keys((answer.body as ErrorBody).error.fields ?? {}), `${method} ${path}`).toContain('not_a_field');
       checked++;
     }
-    // PATCH of advertisers, offers, publishers, endpoints; conversion status
-    expect(checked).toBe(5);
+    // PATCH of advertisers, offers, publishers, endpoints; conversion status; and the closed bodies
+    // added since (api keys, users, payouts, exchange rates, adjustments, caps, applications, smart links)
+    expect(checked).toBe(18);
   });
 
   it('query parameters out of their documented enum, maximum or pattern are refused with 400 naming them', async () => {
