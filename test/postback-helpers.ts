@@ -4,7 +4,7 @@ import { env } from 'cloudflare:workers';
 import { clickIdKeys, mintClickId } from '../src/click/click-id';
 import type { DeliveryRow } from '../src/db/deliveries';
 import type { AttemptRow } from '../src/db/delivery-attempts';
-import { seedEndpoint } from './fixtures';
+import { clickRecord, insertClicks, seedEndpoint } from './fixtures';
 import { adminOk, type Fixture, worker } from './helpers';
 
 export interface PostbackAnswer {
@@ -30,6 +30,21 @@ export async function mintClick(
     offerId: f.offerId,
     publisherId: f.publisherId,
   });
+}
+
+/**
+ * A genuine click ID whose click the clicks consumer has already stored, `ageMs` in the past: a
+ * postback for it finds the click row, where one for a bare minted ID waits for the click
+ * (src/clicks/completion.ts) before its notifications go out.
+ */
+export async function mintLandedClick(
+  f: Pick<Fixture, 'offerId' | 'publisherId'>,
+  ageMs = 60_000,
+  now = Date.now(),
+): Promise<string> {
+  const clickId = await mintClick(f, ageMs, now);
+  await insertClicks([clickRecord(f, new Date(now - ageMs).toISOString(), { click_id: clickId })]);
+  return clickId;
 }
 
 const query = (params: Record<string, string>) => new URLSearchParams(params).toString();

@@ -1,7 +1,10 @@
 // The clicks Queue consumer: writes the clicks of a batch to their partitions (v2 IDs, see
 // src/clicks) or, for v1 IDs, to D1 in one transaction, and bumps the daily rollups.
 // At-least-once safe: INSERT OR IGNORE on the click ID, and rollups are counted once per message
-// (partitions) or only for rows inserted by this invocation (D1).
+// (partitions) or only for rows inserted by this invocation (D1). Once stored, conversions that
+// were waiting for these clicks are completed (src/clicks/completion.ts); a message may also
+// carry conversions whose wait for their click is over (`settle`).
+import { completeWaitingConversions, settleDueConversions } from '../clicks/completion';
 import { type ClickGroup, splitByStore, storePartitionedClicks } from '../clicks/store';
 import { type ClickRecord, ingestStatements } from '../db/clicks';
 import { randomId } from '../lib/crypto';
@@ -10,6 +13,8 @@ import { errorFields, log } from '../lib/log';
 export interface ClicksMessage {
   v: 1;
   clicks: ClickRecord[];
+  /** Conversion ids to settle once their wait for the click is over (sent with a delay). */
+  settle?: string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -45,6 +50,30 @@ export async function storeClicks(env: Env, groups: ClickGroup[]): Promise<void>
     ingestClicks(env.DB, legacy),
     partitioned.length > 0 ? storePartitionedClicks(env, partitioned) : undefined,
   ]);
+  try {
+    await completeWaitingConversions(
+      env,
+      groups.flatMap((g) => g.clicks),
+    );
+  } catch (error) {
+    // The clicks are stored: the sweep finds them when the conversions' wait ends.
+    log('warn', 'clicks.completion_failed', errorFields(error));
+  }
+}
+
+/**
+ * Acks a stored message once the conversions it names are settled; retries it (its clicks are
+ * stored again as no-ops) if some are not due yet or settling failed. Never throws.
+ */
+async function settleAndAck(env: Env, message: Message<ClicksMessage>, settle: string[]): Promise<void> {
+  if (settle.length === 0) return message.ack();
+  try {
+    const { notDue } = await settleDueConversions(env, Date.now(), settle);
+    if (notDue.length === 0) return message.ack();
+  } catch (error) {
+    log('warn', 'clicks.settle_failed', { message_id: message.id, ...errorFields(error) });
+  }
+  message.retry({ delaySeconds: 30 });
 }
 
 /** Backoff for a batch D1 refused: 5 s, 10 s, 20 s ... capped at 10 minutes. */
@@ -72,11 +101,14 @@ function isClickRecord(value: unknown): value is ClickRecord {
   );
 }
 
+const isIdList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((id) => typeof id === 'string');
+
 export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env): Promise<void> {
-  const valid: { message: Message<ClicksMessage>; clicks: ClickRecord[] }[] = [];
+  const valid: { message: Message<ClicksMessage>; clicks: ClickRecord[]; settle: string[] }[] = [];
   for (const message of batch.messages) {
     const body = message.body as Partial<ClicksMessage> | null | undefined;
-    if (body?.v !== 1 || !Array.isArray(body.clicks)) {
+    if (body?.v !== 1 || !Array.isArray(body.clicks) || (body.settle !== undefined && !isIdList(body.settle))) {
       log('error', 'clicks.malformed_message', { message_id: message.id });
       message.ack();
       continue;
@@ -85,7 +117,7 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
     if (clicks.length < body.clicks.length) {
       log('error', 'clicks.malformed_clicks', { message_id: message.id, dropped: body.clicks.length - clicks.length });
     }
-    valid.push({ message, clicks });
+    valid.push({ message, clicks, settle: body.settle ?? [] });
   }
   try {
     // The message id is stable across redeliveries: the key rollups are counted once under.
@@ -93,16 +125,16 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
       env,
       valid.map(({ message, clicks }) => ({ batchKey: message.id, clicks })),
     );
-    for (const { message } of valid) message.ack();
+    for (const { message, settle } of valid) await settleAndAck(env, message, settle);
     return;
   } catch (error) {
     log('warn', 'clicks.batch_failed', { messages: valid.length, ...errorFields(error) });
   }
   // One message at a time, so one bad message cannot hold back the others.
-  for (const { message, clicks } of valid) {
+  for (const { message, clicks, settle } of valid) {
     try {
       await storeClicks(env, [{ batchKey: message.id, clicks }]);
-      message.ack();
+      await settleAndAck(env, message, settle);
     } catch (error) {
       log('error', 'clicks.message_failed', {
         message_id: message.id,

@@ -8,6 +8,7 @@ import {
   demoteAfter,
   demotionsBy,
   findClick,
+  findClicks,
   insertClicks,
   latestVisits,
   PARTITION_SCHEMA,
@@ -79,6 +80,11 @@ export class ClickPartition extends DurableObject<Env> {
   click(clickId: string): ClickRow | null {
     const sql = this.readable();
     return sql ? findClick(sql, clickId) : null;
+  }
+
+  clicks(clickIds: string[]): ClickRow[] {
+    const sql = this.readable();
+    return sql ? findClicks(sql, clickIds) : [];
   }
 
   stats(): PartitionStats {

@@ -3,7 +3,8 @@
 // conversion_events row(s) with their frozen snapshots, the daily rollup and the delivery rows
 // of the notifications outbox. After it commits, the deliveries are handed to the notifications
 // Queue. The rules come from the pure modules beside it; the SQL from src/db/.
-import { getClick } from '../db/clicks';
+import { scheduleSettle } from '../clicks/completion';
+import { snapshotClickOf } from '../db/clicks';
 import {
   addConversionStatsStatement,
   type ConversionEventRow,
@@ -55,6 +56,8 @@ function fanout(db: D1Database, event: ConversionEventRow, cv: ConversionRow, no
 export interface Committed {
   eventIds: string[];
   deliveryIds: string[];
+  /** Conversions created before their click landed: their deliveries wait (src/clicks/completion.ts). */
+  waitingForClick?: string[];
 }
 
 /** The delivery ids that the fan-out statements of a batch returned (INSERT ... RETURNING id). */
@@ -176,7 +179,7 @@ export async function applyAdjustment(
 export async function loadSnapshotContext(db: D1Database, cv: ConversionWithGoal): Promise<SnapshotContext> {
   const [offerName, click] = await Promise.all([
     getOfferName(db, cv.offer_id),
-    cv.click_id ? getClick(db, cv.click_id) : Promise.resolve(null),
+    cv.click_id ? snapshotClickOf(db, { id: cv.id, click_id: cv.click_id }) : Promise.resolve(null),
   ]);
   return { offerName: offerName ?? '', goalKey: cv.goal_key, click };
 }
@@ -224,6 +227,7 @@ export function afterCommit(
   ctx: { waitUntil(promise: Promise<unknown>): void },
   committed: Committed | null,
 ): void {
+  if (committed?.waitingForClick?.length) ctx.waitUntil(scheduleSettle(env, committed.waitingForClick));
   if (!committed || committed.deliveryIds.length === 0) return;
   ctx.waitUntil(
     sendDeliveryMessages(env, committed.deliveryIds).catch((error: unknown) =>

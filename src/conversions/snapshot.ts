@@ -68,9 +68,17 @@ export interface ConversionSnapshot {
   converted_amount?: string;
   /** On conversion.modified: the values before the adjustment (the snapshot holds the new ones). */
   previous?: { amount: string; revenue: string; payout: string; products: ProductLine[] };
+  /**
+   * "missing": the conversion came before its click was stored and the click never landed
+   * within the wait (src/clicks/completion.ts), so sub IDs and click are empty for that reason.
+   */
+  click_data?: 'missing';
   /** Set only on the synthetic sample sent by POST /api/v1/endpoints/:id/test. */
   test?: true;
 }
+
+/** The click fields a snapshot copies (a stored click, or the click object of an earlier snapshot). */
+export type SnapshotClick = Pick<ClickRow, 'referrer' | 'search_engine' | 'search_phrase' | 'country' | 'device' | 'deep_link'>;
 
 export function buildSnapshot(input: {
   event: ConversionEventType;
@@ -78,7 +86,7 @@ export function buildSnapshot(input: {
   conversion: ConversionRow;
   goalKey: string;
   offerName: string;
-  click: ClickRow | null;
+  click: SnapshotClick | null;
 }): ConversionSnapshot {
   const { conversion: cv, click } = input;
   const flags = parseFlags(cv.flags);
@@ -148,7 +156,7 @@ export function previousValues(cv: ConversionRow): NonNullable<ConversionSnapsho
 export interface SnapshotContext {
   offerName: string;
   goalKey: string;
-  click: ClickRow | null;
+  click: SnapshotClick | null;
 }
 
 /** The conversion_events row of `cv` entering its status, with its frozen snapshot. */

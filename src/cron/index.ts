@@ -1,4 +1,6 @@
 // The scheduled handler: housekeeping that is safe to run any number of times.
+import { settleDueConversions } from '../clicks/completion';
+import { dropExpiredPartitions } from '../clicks/retention';
 import { purgeClicksStatement } from '../db/clicks';
 import { maxAttributionWindowDays } from '../db/offers';
 import { errorFields, log } from '../lib/log';
@@ -40,6 +42,10 @@ export async function purgeExpiredClicks(
 export async function runScheduled(env: Env): Promise<void> {
   const tasks: [string, () => Promise<unknown>][] = [
     ['purge_clicks', () => purgeExpiredClicks(env)],
+    // Partitioned clicks go a week at a time (src/clicks/retention.ts).
+    ['drop_click_partitions', () => dropExpiredPartitions(env)],
+    // Conversions still waiting for their click after the wait (src/clicks/completion.ts).
+    ['settle_click_waits', () => settleDueConversions(env)],
     // Pending conversions past their goal's validation period (src/cron/validation.ts).
     ['approve_validated', () => approveValidatedConversions(env)],
     // Notifications whose queue message never arrived (see src/notify/reconcile.ts).

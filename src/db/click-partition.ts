@@ -239,6 +239,14 @@ export function findClick(sql: SqlStorage, clickId: string): ClickRow | null {
   return rows[0] ? toClickRow(rows[0]) : null;
 }
 
+/** The stored clicks among `clickIds` (retention copies the converted ones out). */
+export function findClicks(sql: SqlStorage, clickIds: string[]): ClickRow[] {
+  return sql
+    .exec<StoredRow>('SELECT c.* FROM json_each(?) j JOIN clicks c ON c.click_id = j.value', JSON.stringify(clickIds))
+    .toArray()
+    .map(toClickRow);
+}
+
 export interface PartitionStats {
   clicks: number;
   bytes: number;

@@ -165,6 +165,29 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
   return [...inserts, rollup, unrollDemoted, demote];
 }
 
+/**
+ * Copies stored clicks (from a partition about to be dropped) into the D1 table as they are,
+ * flags included; a click already there is left alone, so a repeated copy is a no-op.
+ */
+export function copyClicksStatements(db: D1Database, rows: ClickRow[]): D1PreparedStatement[] {
+  const columns = [...FIELDS, 'is_unique', 'ingest_batch'];
+  const sql = `INSERT OR IGNORE INTO clicks (${columns.join(', ')})
+     SELECT ${columns.map((f) => `j.value ->> '${f}'`).join(', ')} FROM json_each(?) j`;
+  return jsonChunks(rows, MAX_JSON_PARAM_BYTES).map((json) => db.prepare(sql).bind(json));
+}
+
+/** IDs of clicks from [from, to) that led to a conversion (conversions_click_time). */
+export async function convertedClickIds(db: D1Database, from: string, to: string): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT click_id FROM conversions
+       WHERE click_id IS NOT NULL AND click_time >= ? AND click_time < ?`,
+    )
+    .bind(from, to)
+    .all<{ click_id: string }>();
+  return results.map((r) => r.click_id);
+}
+
 export const getClick = (db: D1Database, clickId: string) =>
   db.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId).first<ClickRow>();
 
@@ -242,6 +265,29 @@ export async function listClicks(
     .all<ListedClickRow>();
   return results;
 }
+
+const SNAPSHOT_CLICK_FIELDS = ['referrer', 'search_engine', 'search_phrase', 'country', 'device', 'deep_link'] as const;
+
+/**
+ * The click fields a new event snapshot of a conversion copies: from the D1 click row (v1 IDs)
+ * or else from the conversion's latest snapshot that has them. Partitioned clicks (v2) and
+ * clicks dropped by retention are not in D1; the conversion's creation already froze their
+ * data, so a status change needs no partition read and works after the click is gone.
+ */
+export const snapshotClickOf = (db: D1Database, cv: { id: string; click_id: string }) =>
+  db
+    .prepare(
+      `SELECT ${SNAPSHOT_CLICK_FIELDS.join(', ')} FROM clicks WHERE click_id = ?1
+       UNION ALL
+       SELECT * FROM (
+         SELECT ${SNAPSHOT_CLICK_FIELDS.map((f) => `snapshot ->> '$.click.${f}' AS ${f}`).join(', ')}
+         FROM conversion_events
+         WHERE conversion_id = ?2 AND json_type(snapshot, '$.click') = 'object'
+         ORDER BY created_at DESC, rowid DESC LIMIT 1)
+       LIMIT 1`,
+    )
+    .bind(cv.click_id, cv.id)
+    .first<Pick<ClickRow, (typeof SNAPSHOT_CLICK_FIELDS)[number]>>();
 
 /** The click row by id, for a caller's own read batch (getClick runs the same read alone). */
 export const selectClickStatement = (db: D1Database, clickId: string): D1PreparedStatement =>

@@ -16,6 +16,7 @@ import {
 import type { RuleFacts } from '../conversions/facts';
 import { decideNewConversion } from '../conversions/rules';
 import { parseTiers } from '../conversions/tiers';
+import { holdForClickStatements } from '../db/click-completion';
 import type { ConversionRow, ConversionStatus, ConversionWithGoal } from '../db/conversions';
 import type { GoalWithRules } from '../db/offers';
 import type { TermedGoal, TermedOffer } from '../db/payout-rules';
@@ -98,12 +99,19 @@ export async function recordPostback(
       goalKey: entry.goal.key,
       click: target.kind === 'click' ? target.click : null,
     };
-    const committed = await insertConversion(db, row, context, 'postback', createdLog ? [createdLog(row)] : []);
+    // The click has not landed yet: the conversion waits for its sub IDs and click data, its
+    // deliveries held until then (src/clicks/completion.ts).
+    const waits = target.kind === 'click' && target.click === null;
+    const also = [
+      ...(createdLog ? [createdLog(row)] : []),
+      ...(waits ? holdForClickStatements(db, row.id, row.created_at) : []),
+    ];
+    const committed = await insertConversion(db, row, context, 'postback', also);
     if (committed) {
       return {
         outcome: 'created',
         conversion: { ...row, goal_key: entry.goal.key },
-        committed,
+        committed: waits ? { ...committed, deliveryIds: [], waitingForClick: [row.id] } : committed,
         logged: createdLog !== undefined,
       };
     }

@@ -3,7 +3,8 @@
 // request will ask about, so they are read in ONE D1 batch before anything is decided. Every
 // later step asks this object; a question the batch did not cover (a parameter that validation
 // reads differently, a re-read after losing a race) goes to D1 and is remembered.
-import { type ClickIdParts, clickIdKeys, verifyClickId } from '../click/click-id';
+import { type ClickIdParts, clickIdKeys, clickIdPlacement, verifyClickId } from '../click/click-id';
+import { findClick } from '../clicks/reads';
 import { clickKey, orderKey } from '../conversions/dedup';
 import { factsKey, loadRuleFacts, type RuleFacts, type RuleFactsQuery, ruleFactReads } from '../conversions/facts';
 import {
@@ -13,7 +14,7 @@ import {
   getAdvertiserByKeyHash,
   getAdvertiserOfOffer,
 } from '../db/advertisers';
-import { type ClickRow, getClick, selectClickStatement } from '../db/clicks';
+import { type ClickRow, selectClickStatement } from '../db/clicks';
 import { type ConversionWithGoal, conversionsByKeysStatement, findConversionsByKeys } from '../db/conversions';
 import {
   type GoalRow,
@@ -129,16 +130,24 @@ export class PostbackReads {
         reads.publishers.set(publisherId, first<PublisherRow>(rows)),
       );
     }
+    // A partitioned click (v2 ID) is read from its partition alongside the D1 batch, not after it.
+    let partitionRead: Promise<void> | undefined;
     if (parts && params.click_id !== undefined) {
       const clickId = params.click_id;
-      read(selectClickStatement(db, clickId), (rows) => reads.clicks.set(clickId, first<ClickRow>(rows)));
+      if (clickIdPlacement(clickId)) {
+        partitionRead = findClick(env, clickId).then((row) => reads.clicks.set(clickId, row));
+      } else {
+        read(selectClickStatement(db, clickId), (rows) => reads.clicks.set(clickId, first<ClickRow>(rows)));
+      }
     }
-    if (statements.length > 0) {
+    const batch = async () => {
+      if (statements.length === 0) return;
       const results = await db.batch(statements);
       results.forEach((result, i) => {
         fill[i]?.(result);
       });
-    }
+    };
+    await Promise.all([batch(), partitionRead]);
     return reads;
   }
 
@@ -164,7 +173,7 @@ export class PostbackReads {
   }
 
   click(clickId: string): Promise<ClickRow | null> {
-    return this.clicks.get(clickId, () => getClick(this.env.DB, clickId));
+    return this.clicks.get(clickId, () => findClick(this.env, clickId));
   }
 
   goals(offerId: number): Promise<GoalWithRules[]> {

@@ -12,7 +12,8 @@ import { findClick } from '../../src/clicks/reads';
 import { batchNumber, partitionStub } from '../../src/clicks/store';
 import type { ClickRecord } from '../../src/db/clicks';
 import worker from '../../src/index';
-import { clickRecord, createFixture, eventually, type Fixture } from '../helpers';
+import { clickRecord } from '../fixtures';
+import { createFixture, eventually, type Fixture } from '../helpers';
 
 const handler = worker as ExportedHandler<Env>;
 const QUEUE = 'clickhop-clicks';

@@ -29,7 +29,7 @@ import {
   scalar,
   uniqueKey,
 } from '../helpers';
-import { attemptsOf, mintClick } from '../postback-helpers';
+import { attemptsOf, mintLandedClick } from '../postback-helpers';
 
 const handler = worker as ExportedHandler<Env>;
 
@@ -225,7 +225,7 @@ describe('postbacks under D1 and queue faults', () => {
     });
     const orders = Array.from({ length: 40 }, (_, i) => ({ id: `F-${i}`, cents: 1_000 + i * 137 }));
     const clicks = new Map<string, string>();
-    for (const order of orders) clicks.set(order.id, await mintClick(f));
+    for (const order of orders) clicks.set(order.id, await mintLandedClick(f));
 
     // D1's batch() fails before commit or loses its answer after commit on a fixed share of
     // calls; the notifications queue refuses every other send.
@@ -388,7 +388,7 @@ describe('deliveries to misbehaving publishers', () => {
     const ctx = createExecutionContext();
     const response = await handler.fetch?.(
       new Request(
-        `${BASE}/postback?${new URLSearchParams({ click_id: await mintClick(f), order_id: 'FAULTS-1', key: f.postbackKey })}`,
+        `${BASE}/postback?${new URLSearchParams({ click_id: await mintLandedClick(f), order_id: 'FAULTS-1', key: f.postbackKey })}`,
       ) as Request<unknown, IncomingRequestCfProperties>,
       { ...env, NOTIFICATIONS_QUEUE: queue as unknown as Queue } as Env,
       ctx,

@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { quietWorkerLogs, report } from '../fuzz/helpers';
 import { adminOk, createFixture, eventually, RECEIVER, received, scalar, uniqueKey, worker } from '../helpers';
-import { getPostback, mintClick, postForm, postJson } from '../postback-helpers';
+import { getPostback, mintLandedClick, postForm, postJson } from '../postback-helpers';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36';
 const BOT = 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)';
@@ -208,7 +208,7 @@ describe('load: postbacks', () => {
       const goal = i % 4 === 3 ? 'lead' : 'sale';
       orders.push({
         orderId: `LOAD-${i}`,
-        clickId: await mintClick(f, 60_000 + i),
+        clickId: await mintLandedClick(f, 60_000 + i),
         goal,
         // Amounts from 0.01 to 2,500.00 EUR, with every last digit represented.
         cents: goal === 'sale' ? 1 + random(250_000) : 0,

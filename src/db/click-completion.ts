@@ -1,0 +1,116 @@
+// Conversions waiting for their click (migration 0011): a conversion posted before the clicks
+// consumer stored its click is held with click_data = 'pending' and its deliveries parked; these
+// statements hold it, find it again, and settle it with the click's data or as 'missing'.
+import type { ConversionSnapshot } from '../conversions/snapshot';
+
+/** The click fields a conversion copies: its sub IDs and the snapshot's click source object. */
+export interface ClickData {
+  subs: [string | null, string | null, string | null, string | null, string | null];
+  source: NonNullable<ConversionSnapshot['click']>;
+}
+
+export interface WaitingConversion {
+  id: string;
+  click_id: string;
+  created_at: string;
+}
+
+/**
+ * Run in the batch that inserts conversion `id` (each statement is a no-op unless that row was
+ * inserted): marks it waiting, and parks its deliveries by giving them an enqueued_at, so the
+ * cron's reconciliation treats them as handed over and re-sends them only if they are still
+ * pending long after (its stuck-delivery rule): the settling step sends them, and that rule is
+ * the safety net should it never run.
+ */
+export const holdForClickStatements = (db: D1Database, id: string, now: string): D1PreparedStatement[] => [
+  db.prepare("UPDATE conversions SET click_data = 'pending' WHERE id = ?").bind(id),
+  db.prepare('UPDATE deliveries SET enqueued_at = ? WHERE conversion_id = ? AND enqueued_at IS NULL').bind(now, id),
+];
+
+/** Waiting conversions of these click IDs (one conversions_click lookup per ID). */
+export async function waitingForClicks(db: D1Database, clickIds: string[]): Promise<WaitingConversion[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, click_id, created_at FROM conversions
+       WHERE click_id IN (SELECT value FROM json_each(?)) AND click_data = 'pending'`,
+    )
+    .bind(JSON.stringify(clickIds))
+    .all<WaitingConversion>();
+  return results;
+}
+
+/** Waiting conversions by id (a delayed settle message names them). */
+export async function waitingByIds(db: D1Database, ids: string[]): Promise<WaitingConversion[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, click_id, created_at FROM conversions
+       WHERE id IN (SELECT value FROM json_each(?)) AND click_data = 'pending'`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<WaitingConversion>();
+  return results;
+}
+
+/** Conversions created before `before` still waiting (conversions_click_pending), oldest first. */
+export async function waitingSince(db: D1Database, before: string, limit: number): Promise<WaitingConversion[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, click_id, created_at FROM conversions
+       WHERE click_data = 'pending' AND created_at < ? ORDER BY created_at LIMIT ?`,
+    )
+    .bind(before, limit)
+    .all<WaitingConversion>();
+  return results;
+}
+
+// Events are rewritten first, guarded on the conversion still waiting; the conversion's own
+// update (which ends the wait) comes second and RETURNs its id only to the call that settled it.
+const STILL_WAITING = "EXISTS (SELECT 1 FROM conversions WHERE id = ?1 AND click_data = 'pending')";
+
+/** Two statements: the click data into every event snapshot, then into the conversion row. */
+export function completeStatements(db: D1Database, id: string, data: ClickData): D1PreparedStatement[] {
+  const [s1, s2, s3, s4, s5] = data.subs;
+  return [
+    db
+      .prepare(
+        `UPDATE conversion_events SET snapshot = json_set(snapshot,
+           '$.sub1', ?2, '$.sub2', ?3, '$.sub3', ?4, '$.sub4', ?5, '$.sub5', ?6, '$.click', json(?7))
+         WHERE conversion_id = ?1 AND ${STILL_WAITING}`,
+      )
+      .bind(id, s1, s2, s3, s4, s5, JSON.stringify(data.source)),
+    db
+      .prepare(
+        `UPDATE conversions SET sub1 = ?2, sub2 = ?3, sub3 = ?4, sub4 = ?5, sub5 = ?6, click_data = NULL
+         WHERE id = ?1 AND click_data = 'pending' RETURNING id`,
+      )
+      .bind(id, s1, s2, s3, s4, s5),
+  ];
+}
+
+/** Two statements: the snapshots and the row say the click data is missing. */
+export function markMissingStatements(db: D1Database, id: string): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `UPDATE conversion_events SET snapshot = json_set(snapshot, '$.click_data', 'missing')
+         WHERE conversion_id = ?1 AND ${STILL_WAITING}`,
+      )
+      .bind(id),
+    db
+      .prepare("UPDATE conversions SET click_data = 'missing' WHERE id = ?1 AND click_data = 'pending' RETURNING id")
+      .bind(id),
+  ];
+}
+
+/** Deliveries of these conversions not yet attempted: the ones held while they waited. */
+export async function heldDeliveries(db: D1Database, conversionIds: string[]): Promise<string[]> {
+  if (conversionIds.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT id FROM deliveries
+       WHERE conversion_id IN (SELECT value FROM json_each(?)) AND status = 'pending' AND attempts = 0`,
+    )
+    .bind(JSON.stringify(conversionIds))
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
