@@ -29,13 +29,13 @@ export async function integrationPage(
   const viewer = c.get('viewer');
   const content = html`${message ? notice(message.text, message.kind) : null}${message?.detail ?? null}
 <section aria-labelledby="urls-title"><h2 id="urls-title">Postback URLs</h2>
-<table id="postback-urls"><thead><tr><th scope="col">URL</th><th scope="col">Use it when you send</th></tr></thead>
-<tbody>${PROFILES.map((p) => html`<tr><td><code>${origin}${p.path}</code></td><td>${p.use}</td></tr>`)}</tbody></table>
+<div class="scroll"><table id="postback-urls"><thead><tr><th scope="col">URL</th><th scope="col">Use it when you send</th></tr></thead>
+<tbody>${PROFILES.map((p) => html`<tr><td><code>${origin}${p.path}</code></td><td>${p.use}</td></tr>`)}</tbody></table></div>
 <p>Every URL takes GET or POST. Authenticate with your postback key: <code>Authorization: Bearer pbk_…</code> (or <code>key=</code>).</p></section>
 <section aria-labelledby="click-title"><h2 id="click-title">Keeping the click ID</h2>
 <p>Visitors arrive on your landing page with the click ID in the URL. Keep it with the visitor (session or a first-party cookie for the attribution window), copy it onto the order, and send it back in the postback from your server.</p>
-<table id="offer-params"><thead><tr><th scope="col">Offer</th><th scope="col">Click ID parameter</th><th scope="col">Goals</th></tr></thead>
-<tbody>${offers.map((o) => html`<tr><td>${o.name}<span class="id">offer ${o.id}</span></td><td><code>${o.click_param}</code></td><td>${o.goals ?? ''}</td></tr>`)}</tbody></table></section>
+<div class="scroll"><table id="offer-params"><thead><tr><th scope="col">Offer</th><th scope="col">Click ID parameter</th><th scope="col">Goals</th></tr></thead>
+<tbody>${offers.map((o) => html`<tr><td>${o.name}<span class="id">offer ${o.id}</span></td><td><code>${o.click_param}</code></td><td>${o.goals ?? ''}</td></tr>`)}</tbody></table></div></section>
 <section aria-labelledby="test-title"><h2 id="test-title">Test conversion</h2>
 <p>Open one of your tracking links, copy the click ID from your landing page's address, and send a conversion for it here. It goes through the real postback URL and appears in your <a href="/portal/postbacks">postback log</a> and your conversions.</p>
 <form class="stack" method="post" action="/portal/integration/test">${csrfField(viewer.csrf)}

@@ -20,6 +20,7 @@ button.plain{background:var(--card);color:var(--fg);border-color:var(--line);fon
 .notice{border-left:4px solid var(--ok);padding:8px 12px;background:var(--card);margin:12px 0}
 .notice.error{border-left-color:var(--bad)}
 .secret{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all;background:var(--bg);padding:6px 8px;border-radius:4px;display:block}
+pre{white-space:pre-wrap;word-break:break-all;margin:6px 0}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
 .who{margin-left:auto;display:flex;gap:10px;align-items:baseline;color:var(--muted)}
 main.narrow{max-width:460px}

@@ -1,0 +1,301 @@
+// The partner portal in headless Chromium: the Worker runs for real (wrangler's test harness,
+// production bundle, fresh local D1), is seeded through the admin API, and people invited
+// through POST /api/v1/users set their passwords and use every page of their role as a person
+// would: a publisher builds a link and sets up and tests its notifications, an advertiser sends
+// a test conversion and approves it, an operator reads the overview. Each page is checked for
+// what is on screen (at 1280 px and on a 390 px phone, where nothing may overflow sideways) and
+// kept as a screenshot under .ci-out/portal/; the walkthrough's images are refreshed in
+// docs/img/. Sign-in failures, throttling, a stale form and an expired session end on the
+// sign-in page.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHarness, type TestHarness } from 'wrangler';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = resolve(ROOT, '.ci-out/portal');
+const DOC_IMAGES = resolve(ROOT, 'docs/img');
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const PASSWORD = 'portal browser password';
+
+const inCi = Boolean(process.env.CI);
+const skipReason = !existsSync(CHROMIUM) && !inCi ? `skipped: ${CHROMIUM} is not installed` : null;
+if (skipReason) console.warn(`portal browser test ${skipReason}`);
+
+const ADMIN_TOKEN = `browser-${randomBytes(16).toString('hex')}`;
+
+interface Seeded {
+  origin: string;
+  offerId: number;
+  publisherId: number;
+  advertiserId: number;
+  postbackKey: string;
+  receiverPort: number;
+  invites: Record<'publisher' | 'advertiser' | 'operator', string>;
+}
+
+// biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text, which is the point here
+const shown = (page: Page, selector: string) => page.locator(selector).first().innerText();
+
+async function shoot(page: Page, name: string, docName?: string): Promise<void> {
+  const png = await page.screenshot({ fullPage: true, type: 'png' });
+  await mkdir(SHOTS, { recursive: true });
+  await writeFile(resolve(SHOTS, `${name}.png`), png);
+  if (docName) {
+    await mkdir(DOC_IMAGES, { recursive: true });
+    await writeFile(resolve(DOC_IMAGES, `${docName}.png`), png);
+  }
+}
+
+/** Nothing wider than the screen: a phone user never scrolls sideways past the page. */
+async function fitsThePhone(page: Page): Promise<void> {
+  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+  expect(overflow).toBeLessThanOrEqual(0);
+}
+
+describe.skipIf(skipReason !== null)('partner portal in headless Chromium', () => {
+  let server: TestHarness | undefined;
+  let receiver: Server | undefined;
+  let browser: Browser | undefined;
+  let seeded: Seeded;
+
+  beforeAll(async () => {
+    process.env.WRANGLER_SEND_METRICS = 'false';
+    receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((r) => receiver?.listen(0, '127.0.0.1', r));
+    const address = receiver.address();
+    if (!address || typeof address === 'string') throw new Error('receiver did not bind');
+
+    server = createTestHarness({
+      root: ROOT,
+      workers: [
+        {
+          configPath: './wrangler.jsonc',
+          secrets: { ADMIN_TOKEN, CLICK_ID_SECRET: randomBytes(32).toString('base64url') },
+          vars: { ALLOW_PRIVATE_DESTINATIONS: 'true' },
+        },
+      ],
+    });
+    const { url } = await server.listen();
+    const worker = server.getWorker<{ DB: D1Database }>();
+    await worker.applyD1Migrations('DB');
+    const origin = url.origin;
+    const api = async <T>(path: string, body: unknown): Promise<T> => {
+      const response = await fetch(`${origin}/api/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`POST ${path} -> ${response.status} ${text}`);
+      return JSON.parse(text) as T;
+    };
+    const advertiser = await api<{ id: number; postback_key: string }>('/advertisers', { name: 'Shoe shop' });
+    const publisher = await api<{ id: number }>('/publishers', { name: 'Running blog' });
+    const offer = await api<{ id: number }>('/offers', {
+      advertiser_id: advertiser.id,
+      name: 'Trail shoes',
+      landing_url: 'https://shop.example/trail',
+      currency: 'EUR',
+      goals: [
+        { key: 'lead', revenue: '5.00', payout: '2.00' },
+        { key: 'sale', revenue_percent: 10, payout_percent: 5 },
+      ],
+    });
+    const invite = async (body: Record<string, unknown>) =>
+      (await api<{ invite_url: string }>('/users', body)).invite_url;
+    seeded = {
+      origin,
+      offerId: offer.id,
+      publisherId: publisher.id,
+      advertiserId: advertiser.id,
+      postbackKey: advertiser.postback_key,
+      receiverPort: address.port,
+      invites: {
+        publisher: await invite({ email: 'pat@blog.example', role: 'publisher', publisher_id: publisher.id }),
+        advertiser: await invite({ email: 'ada@shop.example', role: 'advertiser', advertiser_id: advertiser.id }),
+        operator: await invite({ email: 'olga@network.example', role: 'operator' }),
+      },
+    };
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (receiver) {
+      receiver.closeAllConnections();
+      await new Promise<void>((r) => receiver?.close(() => r()));
+    }
+  });
+
+  async function personContext(): Promise<BrowserContext> {
+    return (browser as Browser).newContext({ viewport: DESKTOP, deviceScaleFactor: 1, colorScheme: 'light' });
+  }
+
+  /** Opens the invitation link, sets the password, lands signed in on /portal. */
+  async function acceptInvitation(page: Page, inviteUrl: string): Promise<void> {
+    const link = new URL(inviteUrl);
+    await page.goto(`${seeded.origin}${link.pathname}${link.search}`);
+    await page.fill('input[name=password]', PASSWORD);
+    await page.fill('input[name=confirm]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${seeded.origin}/portal`);
+  }
+
+  /** Visits each page at desktop width, then on a phone, and keeps both screenshots. */
+  async function visit(page: Page, path: string, name: string, check: () => Promise<void>, docName?: string) {
+    await page.setViewportSize(DESKTOP);
+    const response = await page.goto(`${seeded.origin}${path}`);
+    expect(response?.status(), path).toBe(200);
+    await check();
+    await shoot(page, `${name}-desktop`, docName);
+    await page.setViewportSize(PHONE);
+    await fitsThePhone(page);
+    await shoot(page, `${name}-phone`);
+    await page.setViewportSize(DESKTOP);
+  }
+
+  it('a publisher sets a password, builds a link, sets up and tests its notifications', async () => {
+    const context = await personContext();
+    const page = await context.newPage();
+    await acceptInvitation(page, seeded.invites.publisher);
+    expect(await shown(page, '#signed-in-as')).toBe('pat@blog.example');
+    await page.selectOption('select[name=offer]', String(seeded.offerId));
+    await page.fill('input[name=sub1]', 'spring-post');
+    await page.click('form[action="/portal"] button');
+    expect(await shown(page, '#built-link')).toBe(
+      `${seeded.origin}/c/${seeded.offerId}/${seeded.publisherId}?sub1=spring-post`,
+    );
+    expect(await shown(page, `#offers tr[data-offer-id="${seeded.offerId}"]`)).toContain('2.00 EUR');
+    await shoot(page, 'publisher-offers-desktop', 'portal-publisher-offers');
+    await page.setViewportSize(PHONE);
+    await fitsThePhone(page);
+    await shoot(page, 'publisher-offers-phone');
+    await page.setViewportSize(DESKTOP);
+
+    await page.goto(`${seeded.origin}/portal/endpoints`);
+    await page.fill('input[name=url]', `http://127.0.0.1:${seeded.receiverPort}/hook?click={click_id}&payout={payout}`);
+    await page.click('form[action="/portal/endpoints"] button');
+    expect(await shown(page, '.notice')).toMatch(/Endpoint \d+ added/);
+    expect(await shown(page, '#signing-secret')).toMatch(/^whsec_/);
+    await page.click('#endpoints form[action$="/test"] button');
+    expect(await shown(page, '.notice')).toMatch(/Test sent to endpoint/);
+    expect(await shown(page, '#test-result')).toContain('200');
+    await shoot(page, 'publisher-endpoints-desktop', 'portal-publisher-endpoints');
+
+    for (const [path, name, selector] of [
+      ['/portal/reports', 'publisher-reports', '#report'],
+      ['/portal/conversions', 'publisher-conversions', '#conversions'],
+      ['/portal/deliveries', 'publisher-deliveries', '#deliveries'],
+      ['/portal/keys', 'publisher-keys', '#keys'],
+      ['/portal/account', 'publisher-account', 'form[action="/portal/account/password"]'],
+    ] as const) {
+      await visit(page, path, name, async () => expect(await page.locator(selector).count()).toBe(1));
+    }
+    await context.close();
+  });
+
+  it('an advertiser sends a test conversion, sees it in its log and approves it', async () => {
+    const context = await personContext();
+    const page = await context.newPage();
+    await acceptInvitation(page, seeded.invites.advertiser);
+    await visit(page, '/portal', 'advertiser-offers', async () => {
+      expect(await shown(page, '#offers')).toContain('Trail shoes');
+    });
+    const clicked = await fetch(`${seeded.origin}/c/${seeded.offerId}/${seeded.publisherId}`, { redirect: 'manual' });
+    const clickId = new URL(clicked.headers.get('location') ?? '').searchParams.get('click_id') ?? '';
+    await page.goto(`${seeded.origin}/portal/integration`);
+    await page.fill('input[name=click_id]', clickId);
+    await page.fill('input[name=key]', seeded.postbackKey);
+    await page.click('form[action="/portal/integration/test"] button');
+    expect(await shown(page, '.notice')).toContain('Test conversion accepted');
+    await shoot(page, 'advertiser-integration-desktop', 'portal-advertiser-integration');
+    await page.setViewportSize(PHONE);
+    await fitsThePhone(page);
+    await shoot(page, 'advertiser-integration-phone');
+    await page.setViewportSize(DESKTOP);
+
+    await visit(page, '/portal/postbacks', 'advertiser-postbacks', async () => {
+      expect(await shown(page, '#postbacks')).toContain('created');
+      expect(await shown(page, '#postbacks')).not.toContain(seeded.postbackKey);
+    });
+    await page.goto(`${seeded.origin}/portal/conversions`);
+    await page.click('#conversions button:has-text("Approve")');
+    expect(await shown(page, '.notice')).toMatch(/is approved/);
+    expect(await shown(page, '#conversions')).toContain('approved');
+    await shoot(page, 'advertiser-conversions-desktop', 'portal-advertiser-conversions');
+    await visit(page, '/portal/reports', 'advertiser-reports', async () => {
+      expect(await page.locator('#report').count()).toBe(1);
+    });
+    await context.close();
+  });
+
+  it('an operator reads the overview, people, keys and the audit log', async () => {
+    const context = await personContext();
+    const page = await context.newPage();
+    await acceptInvitation(page, seeded.invites.operator);
+    await visit(page, '/portal', 'operator-overview', async () => {
+      expect(await shown(page, '#by-offer')).toContain(`offer ${seeded.offerId}`);
+      expect(await page.locator('#failing-deliveries').count()).toBe(1);
+    });
+    await visit(page, '/portal/people', 'operator-people', async () => {
+      expect(await shown(page, '#people')).toContain('pat@blog.example');
+    });
+    await visit(page, '/portal/audit', 'operator-audit', async () => {
+      expect(await shown(page, '#audit')).toContain('changeConversionStatus');
+    });
+    await visit(page, '/portal/deliveries', 'operator-deliveries', async () => {
+      expect(await page.locator('#deliveries').count()).toBe(1);
+    });
+    await context.close();
+  });
+
+  it('a wrong password, a stale form and an expired session all show the sign-in page', async () => {
+    const context = await personContext();
+    const page = await context.newPage();
+    await page.goto(`${seeded.origin}/portal/login`);
+    await shoot(page, 'sign-in-desktop');
+    await page.fill('input[name=email]', 'pat@blog.example');
+    await page.fill('input[name=password]', 'not the password');
+    await page.click('button[type=submit]');
+    expect(await shown(page, '.notice.error')).toBe('Wrong email or password.');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${seeded.origin}/portal`);
+    // A stale form: its CSRF token no longer matches.
+    await page.goto(`${seeded.origin}/portal/account`);
+    await page.evaluate(
+      'document.querySelector("form[action=\\"/portal/account/password\\"] input[name=_csrf]").value = "stale"',
+    );
+    await page.fill('input[name=current]', PASSWORD);
+    await page.fill('form[action="/portal/account/password"] input[name=password]', 'a new password here');
+    await page.fill('input[name=confirm]', 'a new password here');
+    await page.click('form[action="/portal/account/password"] button');
+    expect(await shown(page, '.notice.error')).toContain('nothing was changed');
+    expect(await page.locator('input[name=password]').count()).toBe(1);
+    // Expired (here: deleted) session cookie: the next page is the sign-in page.
+    await context.clearCookies();
+    await page.goto(`${seeded.origin}/portal/reports`);
+    expect(await shown(page, 'h2')).toBe('Sign in');
+    await context.close();
+  });
+});
