@@ -1,29 +1,19 @@
-// Declarations of the routes no admin router serves: the tracking link, advertiser postbacks
-// and the documentation itself. Postback parameters come from the schema that parses them
-// (postbackInput) under each profile's names; the click query from the click route's limits.
+// Declarations of the routes no admin router serves: the tracking links, advertiser postbacks
+// (postback-routes.ts), the root and the documentation itself. The click query states the click
+// route's limits; postback parameters come from the schema that parses them.
 import * as z from 'zod';
 import { idParam } from '../admin/schemas';
-import { postbackInput } from '../postback/input';
-import {
-  CANONICAL_FIELDS,
-  canonicalProfile,
-  hasOffersProfile,
-  type Profile,
-  tradeTrackerProfile,
-} from '../postback/profiles';
-import { component, type DeclaredOperation, lazy, pathParam, type ResponseSpec } from './operation';
-import { errorShape, shapes } from './shapes';
+import { canonicalProfile, hasOffersProfile, tradeTrackerProfile } from '../postback/profiles';
+import { component, type DeclaredOperation, lazy, pathParam } from './operation';
+import { error, POSTBACK_TAG, postbackOperations, postbackResponses, postbackResult } from './postback-routes';
 
 export const PUBLIC_TAGS = {
-  click: { name: 'Tracking links', description: 'The redirect publishers share. Public.' },
-  postback: {
-    name: 'Advertiser postbacks',
-    description:
-      'Server-to-server conversion reports from advertisers: the canonical URL and the HasOffers and TradeTracker compatible profiles. Authenticated by the advertiser postback key (or, keyless, by the IP allow-list).',
-  },
+  click: { name: 'Tracking links', description: 'The redirects publishers share. Public.' },
+  postback: POSTBACK_TAG,
   docs: {
     name: 'Documentation',
-    description: 'This document and its HTML rendering. Public: they describe shapes, never data or secrets.',
+    description:
+      'The service index, this document and its HTML rendering. Public: they describe shapes, never data or secrets.',
   },
 } as const;
 
@@ -53,165 +43,6 @@ function clickQuery() {
         "Deep link: a page on one of the offer's deep_link_hosts (anything else is a 400, never an open redirect)",
       ),
   });
-}
-
-/** What each canonical postback parameter means; the schema itself is postbackInput's. */
-const POSTBACK_FIELDS: Record<string, string> = {
-  click_id: 'The click ID the landing page received (transaction-ID protocol)',
-  event: "Goal key (lead, sale, ...); omitted = the offer's default goal",
-  order_id: "Advertiser's transaction ID; the deduplication key",
-  amount: 'Sale amount as a decimal string, e.g. 26.09',
-  currency: "ISO 4217 code of amount and products; omitted = the offer's currency",
-  status:
-    "New conversion: pending, approved or rejected (default: the goal's). Sent again for a known conversion, changes its status (pending -> approved | rejected, approved -> reversed)",
-  voucher: 'Voucher or coupon code',
-  description: 'Free text shown to the publisher',
-  products: 'JSON array of {sku, name, unit_price, quantity, category, commission_group}',
-  offer_id:
-    'Affiliate-ID protocol (no click ID): the offer, with publisher_id; or, with order_id and status, a status update by order',
-  publisher_id: 'Affiliate-ID protocol: the publisher',
-  sub1: 'Affiliate-ID protocol: publisher sub ID 1',
-  sub2: 'Affiliate-ID protocol: publisher sub ID 2',
-  sub3: 'Affiliate-ID protocol: publisher sub ID 3',
-  sub4: 'Affiliate-ID protocol: publisher sub ID 4',
-  sub5: 'Affiliate-ID protocol: publisher sub ID 5',
-  reason: 'Note stored with a status change',
-};
-
-const PROFILE_LABEL: Record<Profile['name'], string> = {
-  canonical: 'Clickhop',
-  hasoffers: 'HasOffers',
-  tradetracker: 'TradeTracker',
-};
-
-/** TradeTracker sends these too; they are accepted and ignored (see src/postback/profiles.ts). */
-const tradeTrackerExtras = () => ({
-  descrMerchant: z.string().optional().describe('Kept in the postback log only (merchant-only in TradeTracker)'),
-  cid: z.string().optional().describe('TradeTracker campaign ID; accepted and ignored (the click ID names the offer)'),
-  pid: z.string().optional().describe('TradeTracker product ID; accepted and ignored'),
-  tgi: z.string().optional().describe('Accepted and ignored'),
-  s2s: z.string().optional().describe('Accepted and ignored'),
-  qty: z.string().optional().describe('Accepted and ignored'),
-  event: z.string().optional().describe('Ignored: the path decides the goal'),
-});
-
-/**
- * A profile's parameters: the canonical ones (every profile accepts them) and the profile's own
- * names, each with postbackInput's schema of the field it maps onto. The key is a security scheme.
- */
-function postbackParams(profile: Profile): z.ZodObject {
-  const shape: Record<string, z.ZodType> = {};
-  for (const field of CANONICAL_FIELDS) {
-    if (field === 'key' || profile.fixed[field] !== undefined) continue;
-    const meaning = POSTBACK_FIELDS[field] ?? field;
-    shape[field] = postbackInput.shape[field].describe(meaning);
-    for (const alias of profile.aliases[field] ?? []) {
-      shape[alias] = postbackInput.shape[field].describe(
-        `${PROFILE_LABEL[profile.name]} name for ${field}: ${meaning}`,
-      );
-    }
-  }
-  return z.object(profile.name === 'tradetracker' ? { ...shape, ...tradeTrackerExtras() } : shape);
-}
-
-const publicShapes = lazy(() => {
-  const { money, currencyCode, timestamp, conversionStatus } = shapes();
-  const PostbackResult = component(
-    'PostbackResult',
-    z.strictObject({
-      status: z.literal('ok'),
-      conversion_id: z.string(),
-      duplicate: z.boolean().describe('True for a replay: nothing was changed'),
-      outcome: z.enum(['created', 'duplicate', 'updated']),
-      event: z.string().describe('Goal key'),
-      conversion_status: conversionStatus,
-      previous_status: conversionStatus.optional().describe('Present when the postback changed the status'),
-      click_id: z.string().nullable(),
-      order_id: z.string().nullable(),
-      amount: money,
-      currency: currencyCode,
-      revenue: money,
-      payout: money,
-      payout_currency: currencyCode,
-      created_at: timestamp,
-    }),
-  );
-  const ServiceIndex = component(
-    'ServiceIndex',
-    z.strictObject({ service: z.literal('clickhop'), docs: z.literal('/api/docs').describe('The API docs page') }),
-  );
-  return { PostbackResult, ServiceIndex };
-});
-
-const error = (description: string, extra: Partial<ResponseSpec> = {}): ResponseSpec => ({
-  description,
-  schema: errorShape,
-  ...extra,
-});
-
-const postbackResponses: Record<number, ResponseSpec> = {
-  200: {
-    description: 'Conversion recorded, or a replay of one (duplicate: true)',
-    schema: () => publicShapes().PostbackResult,
-  },
-  400: error('Invalid or conflicting parameters (fields name the parameters as sent)'),
-  401: error('Missing or unknown postback key (unauthorized)', {
-    headers: { 'WWW-Authenticate': { description: 'Bearer', schema: { type: 'string' } } },
-  }),
-  403: error(
-    'ip_not_allowed (address not on the allow-list), offer_not_owned (another advertiser’s offer), affiliate_id_protocol_disabled',
-  ),
-  404: error('click_not_found, offer_not_found, publisher_not_found, goal_not_found, conversion_not_found'),
-  405: error('HEAD is refused (method_not_allowed): link checkers must not convert'),
-  409: error('illegal_status_change, or conflict (a concurrent change; retry)'),
-  413: error('Body larger than 64 KiB'),
-  415: error('Body of another media type'),
-  422: error('outside_attribution_window: the click is older than the offer allows'),
-};
-
-const POSTBACK_DESCRIPTION =
-  'Parameters are read from the query string and, for POST, from the body (JSON object, form or multipart); both count equally, and one parameter with two different values is a 400. Empty values count as absent; unknown parameters are ignored and logged. In a JSON body numbers and booleans are read as text and products may be the array itself. A replay of the same conversion answers 200 with the same conversion_id and duplicate: true. Every request is recorded in the postback log.';
-
-function postbackOperations(path: string, profile: Profile, id: string, intro: string): DeclaredOperation[] {
-  const params = postbackParams(profile);
-  const example: Record<string, string> =
-    profile.name === 'hasoffers'
-      ? { transaction_id: 'AQEAAZexampleClickId', adv_sub: 'SO-88812', amount: '80.00', goal_id: 'sale' }
-      : profile.name === 'tradetracker'
-        ? { data: 'AQEAAZexampleClickId', tid: '123456', tam: '26.09', currency: 'EUR', descrAffiliate: 'new player' }
-        : { click_id: 'AQEAAZexampleClickId', event: 'sale', order_id: 'SO-88812', amount: '26.09', currency: 'GBP' };
-  const common = {
-    path,
-    tag: PUBLIC_TAGS.postback.name,
-    auth: profile.name === 'hasoffers' ? ('hasoffers' as const) : ('postback' as const),
-    responses: postbackResponses,
-  };
-  return [
-    {
-      ...common,
-      method: 'get',
-      operationId: `${id}Get`,
-      summary: `${intro} (GET)`,
-      description: POSTBACK_DESCRIPTION,
-      query: params,
-      queryExample: example,
-    },
-    {
-      ...common,
-      method: 'post',
-      operationId: `${id}Post`,
-      summary: `${intro} (POST)`,
-      description: `${POSTBACK_DESCRIPTION} The query string takes the same parameters as the body.`,
-      body: {
-        schema: params,
-        required: false,
-        component: `${PROFILE_LABEL[profile.name]}PostbackParameters`,
-        example,
-        media: 'postback',
-        description: 'Parameters as a form, multipart or JSON object; may be empty when the query string carries them.',
-      },
-    },
-  ];
 }
 
 const routeId = (what: string) =>
@@ -291,21 +122,85 @@ export const publicOperations = lazy((): DeclaredOperation[] => [
     'postbackTradeTrackerSale',
     'Report a sale, TradeTracker names',
   ),
+  // TUNE's own server postback paths: the HasOffers profile, so only the host changes.
+  ...postbackOperations(
+    '/aff_lsr',
+    hasOffersProfile,
+    'postbackTuneLsr',
+    'Report a conversion, TUNE drop-in path',
+    'TUNE’s /aff_lsr, read exactly as /postback/hasoffers.',
+  ),
+  ...postbackOperations(
+    '/aff_goal',
+    hasOffersProfile,
+    'postbackTuneGoal',
+    'Report a goal conversion, TUNE drop-in path',
+    'TUNE’s /aff_goal, read exactly as /postback/hasoffers (goal_id names the goal; a=lsr and other TUNE parameters are ignored).',
+  ),
+  ...rootOperations(),
 ]);
 
-/** The service index and the documentation routes (served by app.ts and api-docs.ts). */
-export const documentationOperations = lazy((): DeclaredOperation[] => [
-  {
-    method: 'get',
-    path: '/',
-    operationId: 'serviceIndex',
-    tag: PUBLIC_TAGS.docs.name,
-    summary: 'Name the service and where its docs are',
-    auth: 'none',
-    responses: {
-      200: { description: 'Service name and docs page', schema: () => publicShapes().ServiceIndex },
+const serviceIndex = lazy(() =>
+  component(
+    'ServiceIndex',
+    z.strictObject({ service: z.literal('clickhop'), docs: z.literal('/api/docs').describe('The API docs page') }),
+  ),
+);
+
+/** GET / answers either; which one depends on s2s in the query. */
+const rootAnswer = lazy(() =>
+  component(
+    'ServiceIndexOrPostbackResult',
+    z
+      .union([serviceIndex(), postbackResult()])
+      .describe('ServiceIndex without s2s in the query; PostbackResult for a TradeTracker callback'),
+  ),
+);
+
+const TRADETRACKER_ROOT =
+  'TradeTracker calls back on the root (`/?s2s=1&...`), so an advertiser moving from TradeTracker changes only the host. The goal comes from the host: lead when its first label is tl, sale when it is ts; on any other host sale when tam is present, else lead. Parameters as /postback/tradetracker/lead and /sale.';
+
+/**
+ * The root: the service index, and TradeTracker's callbacks when the query carries s2s (the
+ * postback routes take `/` only then; OpenAPI keys operations by path, not by query).
+ */
+function rootOperations(): DeclaredOperation[] {
+  const [get, post] = postbackOperations('/', tradeTrackerProfile('sale'), 'root', 'TradeTracker callback');
+  if (!get?.query || !post) throw new Error('postbackOperations gives GET and POST');
+  const s2s = z.string().describe('Marks a TradeTracker callback (any value; TradeTracker sends 1)');
+  return [
+    {
+      ...get,
+      operationId: 'serviceIndex',
+      summary: 'Name the service and its docs; with s2s, a TradeTracker callback',
+      description: `Without s2s in the query: the service name and where its docs are (no key needed). With s2s: a conversion report. ${TRADETRACKER_ROOT} ${get.description}`,
+      query: get.query.extend({ s2s: s2s.optional() }),
+      queryExample: { s2s: '1', ...get.queryExample },
+      responses: {
+        ...postbackResponses,
+        200: {
+          description: 'The service index; with s2s, the conversion recorded or a replay of one (duplicate: true)',
+          schema: rootAnswer,
+        },
+      },
     },
-  },
+    {
+      ...post,
+      operationId: 'tradeTrackerRootPost',
+      summary: 'TradeTracker callback (POST)',
+      description: `${TRADETRACKER_ROOT} ${post.description}`,
+      query: z.object({ s2s }),
+      queryExample: { s2s: '1' },
+      responses: {
+        ...postbackResponses,
+        404: error(`Without s2s in the query: no such route (not_found). ${postbackResponses[404]?.description}`),
+      },
+    },
+  ];
+}
+
+/** The documentation routes (served by api-docs.ts). */
+export const documentationOperations = lazy((): DeclaredOperation[] => [
   {
     method: 'get',
     path: '/api/openapi.json',

@@ -161,7 +161,7 @@ export function curlExample(method: string, path: string, op: OperationObject, d
   }
   const search = query.toString();
   const lines = [
-    `curl${method === 'get' ? '' : ` -X ${method.toUpperCase()}`}${op.operationId === 'click' ? ' -i' : ''} ${shellQuote(`${origin}${url}${search ? `?${search}` : ''}`)}`,
+    `curl${method === 'get' ? '' : ` -X ${method.toUpperCase()}`}${op.responses['302'] ? ' -i' : ''} ${shellQuote(`${origin}${url}${search ? `?${search}` : ''}`)}`,
   ];
   const bearer = op.security
     .flatMap((requirement) => Object.keys(requirement))
@@ -276,7 +276,7 @@ small { color: var(--muted); }
 .summary { margin-top: 0; font-weight: 600; }
 .auth { color: var(--muted); }
 .method { display: inline-block; min-width: 3.6em; text-align: center; border-radius: 4px; padding: 0 .4em; color: #fff; font-size: 13px; }
-.get { background: #1f7a4d; } .post { background: #1d5fb3; } .patch { background: #9a5b00; }
+.get { background: #1f7a4d; } .post { background: #1d5fb3; } .put { background: #5b3fa8; } .patch { background: #9a5b00; } .delete { background: #b3261e; }
 @media (max-width: 900px) { .layout { display: block; } nav { position: static; height: auto; border-right: 0; } main { padding: 1rem; } }
 `;
 

@@ -209,6 +209,42 @@ describe('the OpenAPI document', () => {
   });
 });
 
+/**
+ * The operations whose required fields and closed bodies are checked against real 400s, by
+ * operationId: a new operation with a required or closed body joins this list knowingly.
+ */
+const BODIES_WITH_REQUIRED_FIELDS = [
+  'adjustConversion',
+  'changeConversionStatus',
+  'createAdvertiser',
+  'createCap',
+  'createEndpoint',
+  'createOffer',
+  'createPublisher',
+  'createSmartLink',
+  'putExchangeRate',
+];
+const CLOSED_BODIES = [
+  'adjustConversion',
+  'applyToOffer',
+  'changeConversionStatus',
+  'createAdvertiser',
+  'createCap',
+  'createEndpoint',
+  'createOffer',
+  'createPublisher',
+  'createSmartLink',
+  'putExchangeRate',
+  'putPublisherPayout',
+  'rotateEndpointSecret',
+  'testEndpoint',
+  'updateAdvertiser',
+  'updateEndpoint',
+  'updateOffer',
+  'updatePublisher',
+  'updateSmartLink',
+];
+
 describe('request schemas match what the handlers accept', () => {
   const adminOps = Object.entries(doc.paths).flatMap(([path, item]) =>
     METHODS.flatMap((method) => {
@@ -223,32 +259,28 @@ describe('request schemas match what the handlers accept', () => {
     );
 
   it('an empty body is refused with 400 naming exactly the fields the document marks required', async () => {
-    let checked = 0;
+    const checked: string[] = [];
     for (const { path, method, op } of adminOps) {
       const schema = op.requestBody?.content['application/json']?.schema;
       if (!op.requestBody?.required || !schema?.required?.length) continue;
       const answer = await call(method, path, { params: exampleParams(op), body: {} });
       expectError(answer, 400, 'invalid_request', schema.required);
-      checked++;
+      checked.push(op.operationId);
     }
-    // advertisers, offers, publishers, endpoints, conversion status, and the later ones with a
-    // required field (api keys, users, exchange rates, caps, smart links)
-    expect(checked).toBe(9);
+    expect(checked.sort()).toEqual(BODIES_WITH_REQUIRED_FIELDS);
   });
 
   it('bodies the document closes (additionalProperties: false) refuse an unknown field by name', async () => {
-    let checked = 0;
+    const checked: string[] = [];
     for (const { path, method, op } of adminOps) {
       const schema = op.requestBody?.content['application/json']?.schema;
       if (schema?.additionalProperties !== false) continue;
       const answer = await call(method, path, { params: exampleParams(op), body: { not_a_field: 1 } });
       expect(answer.status, `${method} ${path}`).toBe(400);
       expect(Object.keys((answer.body as ErrorBody).error.fields ?? {}), `${method} ${path}`).toContain('not_a_field');
-      checked++;
+      checked.push(op.operationId);
     }
-    // PATCH of advertisers, offers, publishers, endpoints; conversion status; and the closed bodies
-    // added since (api keys, users, payouts, exchange rates, adjustments, caps, applications, smart links)
-    expect(checked).toBe(18);
+    expect(checked.sort()).toEqual(CLOSED_BODIES);
   });
 
   it('query parameters out of their documented enum, maximum or pattern are refused with 400 naming them', async () => {
@@ -483,6 +515,40 @@ describe('response shapes match what the handlers answer', () => {
     expect(json(report).data[0]).toMatchObject({ clicks: 1, currency: 'EUR', payout: '2.00', epc: '2.00' });
   });
 
+  it("the drop-in paths answer as documented: TUNE's /aff_lsr and /aff_goal, TradeTracker's root callbacks", async () => {
+    const fixture = await createFixture();
+    const bearer = { authorization: `Bearer ${fixture.postbackKey}` };
+    const clickIds = await Promise.all([1, 2, 3, 4].map(() => click(fixture)));
+    await eventually(async () => ((await Promise.all(clickIds.map(clickRow))).every(Boolean) ? true : null));
+    const [lsrClick, goalClick, rootGetClick, rootPostClick] = clickIds as [string, string, string, string];
+
+    const lsr = await call('get', '/aff_lsr', {
+      query: { transaction_id: lsrClick, adv_sub: 'TUNE-1', amount: '40.00', goal_id: 'sale' },
+      headers: bearer,
+    });
+    expect(json(lsr)).toMatchObject({ outcome: 'created', event: 'sale', order_id: 'TUNE-1', payout: '2.00' });
+    const goal = await call('post', '/aff_goal', {
+      query: { a: 'lsr' },
+      body: { transaction_id: goalClick, goal_id: 'lead', adv_sub: 'TUNE-2' },
+      headers: bearer,
+    });
+    expect(json(goal)).toMatchObject({ outcome: 'created', event: 'lead', payout: '2.00' });
+
+    // On a host that is neither tl. nor ts., an amount makes the callback a sale.
+    const sale = await call('get', '/', {
+      query: { s2s: '1', data: rootGetClick, tid: 'TT-1', tam: '40.00', currency: 'EUR' },
+      headers: bearer,
+    });
+    expect(json(sale)).toMatchObject({ outcome: 'created', event: 'sale', order_id: 'TT-1' });
+    const lead = await call('post', '/', {
+      query: { s2s: '1' },
+      body: { data: rootPostClick, tid: 'TT-2' },
+      headers: bearer,
+    });
+    expect(json(lead)).toMatchObject({ outcome: 'created', event: 'lead', order_id: 'TT-2' });
+    expectError(await call('post', '/', { body: { data: rootPostClick }, headers: bearer }), 404, 'not_found');
+  });
+
   it('the service index names the docs page', async () => {
     const index = await call('get', '/');
     expect(json(index)).toEqual({ service: 'clickhop', docs: '/api/docs' });
@@ -506,6 +572,9 @@ describe('GET /api/openapi.json and GET /api/docs', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await response.text();
+    // Every method the API uses is rendered, PUT and DELETE as well as GET, POST and PATCH.
+    const methods = new Set(documented.map((entry) => entry.split(' ')[0]));
+    expect([...methods].sort()).toEqual(['DELETE', 'GET', 'PATCH', 'POST', 'PUT']);
     for (const entry of documented) {
       const [method, path] = entry.split(' ') as [string, string];
       expect(html, entry).toContain(`<code class="path">${path}</code>`);
