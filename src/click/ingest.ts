@@ -9,6 +9,7 @@ import { type ClickGroup, splitByStore, storePartitionedClicks } from '../clicks
 import { type ClickRecord, ingestStatements } from '../db/clicks';
 import { randomId } from '../lib/crypto';
 import { errorFields, log } from '../lib/log';
+import { checkClickCaps } from '../terms/click-caps';
 
 export interface ClicksMessage {
   v: 1;
@@ -126,6 +127,11 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
       valid.map(({ message, clicks }) => ({ batchKey: message.id, clicks })),
     );
     for (const { message, settle } of valid) await settleAndAck(env, message, settle);
+    // Click caps met by these clicks close their offers at the edge (never throws).
+    await checkClickCaps(
+      env,
+      valid.flatMap(({ clicks }) => clicks.map((click) => click.offer_id)),
+    );
     return;
   } catch (error) {
     log('warn', 'clicks.batch_failed', { messages: valid.length, ...errorFields(error) });

@@ -26,6 +26,15 @@ import { errorFields, log } from '../lib/log';
 import { utcDay } from '../lib/time';
 import { deliveryStatements, sendDeliveryMessages } from '../notify/fanout';
 import {
+  type CapScope,
+  capCountStatement,
+  isCapExceededError,
+  metACap,
+  publishCapReached,
+  refusalByCap,
+} from '../terms/cap-guard';
+import type { AdjustmentPlan } from './adjust';
+import {
   canChangeStatus,
   creationEventTypes,
   illegalStatusChange,
@@ -33,7 +42,6 @@ import {
   statsMove,
   statusEventType,
 } from './lifecycle';
-import type { AdjustmentPlan } from './adjust';
 import { buildEvent, previousValues, type SnapshotContext } from './snapshot';
 import type { ConversionActor as Actor, ConversionStatus } from './status';
 
@@ -58,6 +66,10 @@ export interface Committed {
   deliveryIds: string[];
   /** Conversions created before their click landed: their deliveries wait (src/clicks/completion.ts). */
   waitingForClick?: string[];
+  /** The row as stored when a cap made it differ from the one asked for (rejected, cap_reached). */
+  stored?: ConversionRow;
+  /** The offer whose cap this write reached: its clicks go to the fallback from now on. */
+  capReached?: number;
 }
 
 /** The delivery ids that the fan-out statements of a batch returned (INSERT ... RETURNING id). */
@@ -77,6 +89,9 @@ export async function insertConversion(
   context: SnapshotContext,
   actor: Actor,
   alsoIfCreated: D1PreparedStatement[] = [],
+  /** Count it against the offer's caps (src/terms/cap-guard.ts); null: no cap applies. */
+  caps: CapScope | null = null,
+  attempt = 0,
 ): Promise<Committed | null> {
   const now = row.created_at;
   // A status a rule decided (a time rule's rejection) carries its reason on that event.
@@ -93,9 +108,27 @@ export async function insertConversion(
     addConversionStatsStatement(db, statsKey(row), statsContribution(row.status, row), row.id),
     ...alsoIfCreated,
   );
-  const results = await db.batch(statements);
+  // The cap guard: its CHECK aborts this batch when the conversion would overshoot a cap.
+  const capIndex = caps ? statements.push(capCountStatement(db, row, caps)) - 1 : -1;
+  let results: D1Result[];
+  try {
+    results = await db.batch(statements);
+  } catch (error) {
+    if (!caps || !isCapExceededError(error) || attempt >= 3) throw error;
+    const refused = await refusalByCap(db, row, caps);
+    if (!refused) return insertConversion(db, row, context, actor, alsoIfCreated, caps, attempt + 1);
+    const committed = await insertConversion(db, refused.row, context, actor, [
+      ...alsoIfCreated,
+      ...refused.statements,
+    ]);
+    return committed && { ...committed, stored: refused.row, capReached: row.offer_id };
+  }
   if (results[0]?.meta.changes !== 1) return null;
-  return { eventIds: events.map((e) => e.id), deliveryIds: deliveryIdsOf(results, fanoutIndexes) };
+  return {
+    eventIds: events.map((e) => e.id),
+    deliveryIds: deliveryIdsOf(results, fanoutIndexes),
+    ...(metACap(results[capIndex]) ? { capReached: row.offer_id } : {}),
+  };
 }
 
 /**
@@ -153,7 +186,16 @@ export async function applyAdjustment(
   reason: string | null,
 ): Promise<Committed | null> {
   const now = plan.after.updated_at;
-  const event = buildEvent(plan.after, 'conversion.modified', cv.status, actor, reason, context, now, previousValues(cv));
+  const event = buildEvent(
+    plan.after,
+    'conversion.modified',
+    cv.status,
+    actor,
+    reason,
+    context,
+    now,
+    previousValues(cv),
+  );
   const deliveries = fanout(db, event, plan.after, now);
   let results: D1Result[];
   try {
@@ -227,6 +269,7 @@ export function afterCommit(
   ctx: { waitUntil(promise: Promise<unknown>): void },
   committed: Committed | null,
 ): void {
+  if (committed?.capReached) publishCapReached(env, ctx, committed.capReached);
   if (committed?.waitingForClick?.length) ctx.waitUntil(scheduleSettle(env, committed.waitingForClick));
   if (!committed || committed.deliveryIds.length === 0) return;
   ctx.waitUntil(

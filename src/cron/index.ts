@@ -6,6 +6,7 @@ import { maxAttributionWindowDays } from '../db/offers';
 import { errorFields, log } from '../lib/log';
 import { DAY_MS, iso } from '../lib/time';
 import { reconcileDeliveries } from '../notify/reconcile';
+import { checkClickCaps } from '../terms/click-caps';
 import { approveValidatedConversions } from './validation';
 
 const PURGE_BATCH = 5_000;
@@ -48,6 +49,8 @@ export async function runScheduled(env: Env): Promise<void> {
     ['settle_click_waits', () => settleDueConversions(env)],
     // Pending conversions past their goal's validation period (src/cron/validation.ts).
     ['approve_validated', () => approveValidatedConversions(env)],
+    // Click caps met by clicks the consumer stored (src/terms/click-caps.ts); a safety net.
+    ['click_caps', () => checkClickCaps(env, null)],
     // Notifications whose queue message never arrived (see src/notify/reconcile.ts).
     ['reconcile_deliveries', () => reconcileDeliveries(env)],
   ];

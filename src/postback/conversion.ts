@@ -22,6 +22,7 @@ import type { GoalWithRules } from '../db/offers';
 import type { TermedGoal, TermedOffer } from '../db/payout-rules';
 import { ApiError, badRequest } from '../lib/errors';
 import { nowIso } from '../lib/time';
+import { capScopeAt } from '../terms/cap-guard';
 import type { Target } from './attribution';
 import type { PostbackInput } from './input';
 import type { MappedParams, ProfileName } from './profiles';
@@ -106,11 +107,11 @@ export async function recordPostback(
       ...(createdLog ? [createdLog(row)] : []),
       ...(waits ? holdForClickStatements(db, row.id, row.created_at) : []),
     ];
-    const committed = await insertConversion(db, row, context, 'postback', also);
+    const committed = await insertConversion(db, row, context, 'postback', also, capScopeAt(reads.env, row.created_at));
     if (committed) {
       return {
         outcome: 'created',
-        conversion: { ...row, goal_key: entry.goal.key },
+        conversion: { ...(committed.stored ?? row), goal_key: entry.goal.key },
         committed: waits ? { ...committed, deliveryIds: [], waitingForClick: [row.id] } : committed,
         logged: createdLog !== undefined,
       };
