@@ -5,6 +5,7 @@ import { publishOfferConfigs } from '../click/config';
 import { landingMacroInAuthority, unknownLandingMacros } from '../click/landing';
 import { getAdvertiser } from '../db/advertisers';
 import { type BaseRuleValues, type GoalPlan, upsertGoalsStatements } from '../db/goals';
+import { updateOfferTermsStatement } from '../db/offer-terms';
 import {
   getOffer,
   goalsWithRules,
@@ -88,6 +89,15 @@ const offerFields = {
     .describe('Days after a click within which a conversion is attributed'),
   allow_publisher_postback: z.boolean().describe('Accept postbacks with offer_id + publisher_id instead of a click ID'),
   fallback_url: httpUrl.nullable().describe('Where clicks go while the offer or publisher is unavailable'),
+  visibility: z
+    .enum(['public', 'private'])
+    .describe('private: only publishers whose application is approved may send traffic (docs/program-terms.md)'),
+  fallback_offer_id: z
+    .int()
+    .positive()
+    .max(0xffffffff)
+    .nullable()
+    .describe('Where refused clicks (private and not approved, or capped) go first: a real click on that offer'),
   status: z
     .enum(['active', 'paused', 'archived'])
     .describe('active, paused (clicks get the fallback or a 404) or archived'),
@@ -104,6 +114,8 @@ export const offerCreate = z.object({
   attribution_window_days: offerFields.attribution_window_days.default(30),
   allow_publisher_postback: offerFields.allow_publisher_postback.default(false),
   fallback_url: offerFields.fallback_url.default(null),
+  visibility: offerFields.visibility.default('public'),
+  fallback_offer_id: offerFields.fallback_offer_id.default(null),
   status: offerFields.status.default('active'),
 });
 
@@ -190,6 +202,19 @@ async function loadOffer(db: D1Database, id: number, origin: string) {
 
 const originOf = (url: string) => new URL(url).origin;
 
+/** A fallback offer must exist and differ from the offer itself (a 400 naming the field). */
+async function checkFallbackOffer<T extends number | null | undefined>(
+  db: D1Database,
+  fallback: T,
+  self: number | null,
+) {
+  if (fallback === null || fallback === undefined) return fallback;
+  if (fallback === self || !(await getOffer(db, fallback))) {
+    throw badRequest('Invalid fallback_offer_id', { fallback_offer_id: 'must be another existing offer' });
+  }
+  return fallback;
+}
+
 export const offerRoutes = new ApiRoutes('/api/v1/offers', {
   name: 'Offers',
   description: 'Offers with their goals and payout rules.',
@@ -244,6 +269,10 @@ offerRoutes.route(
         allow_publisher_postback: body.allow_publisher_postback ? 1 : 0,
         created_at: now,
         updated_at: now,
+      }),
+      updateOfferTermsStatement(c.env.DB, 'inserted', {
+        visibility: body.visibility,
+        fallback_offer_id: await checkFallbackOffer(c.env.DB, body.fallback_offer_id, null),
       }),
       ...upsertGoalsStatements(c.env.DB, 'inserted', plans, now),
       ...[offerRulesStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
@@ -327,6 +356,14 @@ offerRoutes.route(
             body.allow_publisher_postback === undefined ? undefined : body.allow_publisher_postback ? 1 : 0,
         },
         now,
+      ),
+      updateOfferTermsStatement(
+        c.env.DB,
+        { id },
+        {
+          visibility: body.visibility,
+          fallback_offer_id: await checkFallbackOffer(c.env.DB, body.fallback_offer_id, id),
+        },
       ),
       ...upsertGoalsStatements(c.env.DB, { id }, plans, now),
       ...[offerRulesStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
