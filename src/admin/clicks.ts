@@ -4,7 +4,8 @@
 // postback requests that named it.
 import * as z from 'zod';
 import { clickIdKeys, verifyClickId } from '../click/click-id';
-import { type ClickRow, listClicks } from '../db/clicks';
+import { clickListCursor, listAllClicks } from '../clicks/list';
+import type { ClickRow } from '../db/clicks';
 import { type DisputeLimits, readClickDispute } from '../db/disputes';
 import { ApiError } from '../lib/errors';
 import { iso } from '../lib/time';
@@ -157,13 +158,10 @@ export function presentClick(row: ClickRow): Click {
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-/** The cursor of a clicks page: "clicked_at|rowid" of its last row. */
+/** The cursor of a clicks page: "clicked_at|rowid" or "clicked_at|click_id" of its last row (src/clicks/list.ts). */
 function clickCursor(cursor: string | undefined) {
-  const value = cursorTimeKey(
-    cursor,
-    (time, key) => ISO_TIME.test(time) && /^\d{1,16}$/.test(key) && Number.isSafeInteger(Number(key)),
-  );
-  return value && { clicked_at: value.time, rowid: Number(value.key) };
+  const value = cursorTimeKey(cursor, (time, key) => ISO_TIME.test(time) && clickListCursor(time, key) !== null);
+  return value && (clickListCursor(value.time, value.key) ?? undefined);
 }
 
 /** Caps of the dispute view; a capped section says so in `truncated`. */
@@ -209,8 +207,8 @@ clickRoutes.route(
     responses: { 200: { description: 'A page of clicks', schema: () => clickShapes().ClickPage } },
   },
   async (c, { query: { limit, cursor, ...filters } }) => {
-    const rows = await listClicks(c.env.DB, filters, clickCursor(cursor), limit + 1);
-    return { status: 200, body: page(rows, limit, (r) => `${r.clicked_at}|${r.rowid}`, presentClick) };
+    const rows = await listAllClicks(c.env, filters, clickCursor(cursor), limit + 1);
+    return { status: 200, body: page(rows, limit, (r) => r.cursor, presentClick) };
   },
 );
 
@@ -241,7 +239,7 @@ clickRoutes.route(
     const parts = await verifyClickId(await clickIdKeys(c.env), clickId);
     if (!parts) throw new ApiError(404, 'click_not_found', 'Unknown click ID: not issued by this tracker, or altered');
     const limits = DISPUTE_LIMITS;
-    const rows = await readClickDispute(c.env.DB, clickId, limits);
+    const rows = await readClickDispute(c.env, clickId, limits);
     const [conversions, moreConversions] = capped(rows.conversions, limits.conversions);
     const [postbacks, morePostbacks] = capped(rows.postbacks, limits.postbacks);
     const events = byConversion(rows.events);

@@ -10,7 +10,9 @@ import {
   findClick,
   findClicks,
   insertClicks,
+  type ListPosition,
   latestVisits,
+  listClicks,
   PARTITION_SCHEMA,
   type PartitionClick,
   type PartitionStats,
@@ -19,7 +21,7 @@ import {
   storedFlags,
   type VisitorClick,
 } from '../db/click-partition';
-import type { ClickRow } from '../db/clicks';
+import type { ClickFilters, ClickRow } from '../db/clicks';
 
 export interface IngestResult {
   /** Flags of the batch's clicks as stored (by this call or an earlier delivery of any batch). */
@@ -85,6 +87,12 @@ export class ClickPartition extends DurableObject<Env> {
   clicks(clickIds: string[]): ClickRow[] {
     const sql = this.readable();
     return sql ? findClicks(sql, clickIds) : [];
+  }
+
+  /** A page of the newest-first list after `before` (see src/clicks/list.ts). */
+  list(filters: ClickFilters, before: ListPosition | undefined, limit: number): ClickRow[] {
+    const sql = this.readable();
+    return sql ? listClicks(sql, filters, before, limit) : [];
   }
 
   stats(): PartitionStats {

@@ -50,6 +50,15 @@ export const registerPartitionsStatement = (db: D1Database, partitions: { period
     )
     .bind(JSON.stringify(partitions));
 
+/** Registered partitions of periods `from`..`to` (both included), newest period first. */
+export const partitionsBetween = async (db: D1Database, from: number, to: number) =>
+  (
+    await db
+      .prepare('SELECT period, shard FROM click_partitions WHERE period BETWEEN ? AND ? ORDER BY period DESC, shard')
+      .bind(from, to)
+      .all<{ period: number; shard: number }>()
+  ).results;
+
 /** Partitions whose whole period ended before `beforePeriod`, oldest first. */
 export const expiredPartitions = async (db: D1Database, beforePeriod: number) =>
   (

@@ -1,14 +1,17 @@
 // The SQL of one click partition (a SQLite-backed Durable Object, src/clicks/partition.ts).
-// One WITHOUT ROWID table keyed by click ID plus one partial index for the unique-click rule:
-// a stored click costs 2 rows written (1 for a bot click, which the index skips). Times are
-// integer milliseconds, 6 bytes instead of a 24-character ISO string.
-import type { ClickRecord, ClickRow } from './clicks';
+// One WITHOUT ROWID table keyed by (click time, click ID) plus one partial index for the
+// unique-click rule: a stored click costs 2 rows written (1 for a bot click, which the index
+// skips). The key serves both reads: a click by ID (its time is in the ID, see click-id.ts) and
+// the newest-first list, walked along the key, with no third row per click for a time index.
+// Times are integer milliseconds, 6 bytes instead of a 24-character ISO string.
+import { clickIdPlacement } from '../click/click-id';
+import type { ClickFilters, ClickRecord, ClickRow } from './clicks';
 
 const DAY_MS = 86_400_000;
 
 export const PARTITION_SCHEMA = `
 CREATE TABLE IF NOT EXISTS clicks (
-  click_id TEXT NOT NULL PRIMARY KEY,
+  click_id TEXT NOT NULL,
   clicked_at INTEGER NOT NULL,
   offer_id INTEGER NOT NULL,
   publisher_id INTEGER NOT NULL,
@@ -19,13 +22,15 @@ CREATE TABLE IF NOT EXISTS clicks (
   sub1 TEXT, sub2 TEXT, sub3 TEXT, sub4 TEXT, sub5 TEXT,
   deep_link TEXT, referrer TEXT, search_engine TEXT, search_phrase TEXT,
   country TEXT, region TEXT, city TEXT, colo TEXT, asn INTEGER,
-  user_agent TEXT, device TEXT NOT NULL, ip_prefix TEXT
+  user_agent TEXT, device TEXT NOT NULL, ip_prefix TEXT,
+  PRIMARY KEY (clicked_at, click_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS clicks_visitor ON clicks (offer_id, publisher_id, visitor_hash, clicked_at) WHERE is_bot = 0;
 -- A click loses its unique flag at most once (a click of the same visitor arrived late); the
 -- batch that demoted it is kept so a redelivered batch reports the same rollup change.
 CREATE TABLE IF NOT EXISTS demotions (
   click_id TEXT NOT NULL PRIMARY KEY,
+  clicked_at INTEGER NOT NULL,
   batch INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
@@ -111,7 +116,7 @@ const INSERT_SQL = `INSERT OR IGNORE INTO clicks (${COLUMNS.join(', ')}, is_uniq
 const DEMOTE_SQL = `UPDATE clicks SET is_unique = 0
   WHERE offer_id = ? AND publisher_id = ? AND visitor_hash = ? AND is_bot = 0 AND is_unique = 1
     AND clicked_at > ? AND clicked_at <= ?
-  RETURNING click_id`;
+  RETURNING click_id, clicked_at`;
 
 /**
  * Stores a batch's clicks. `prior` holds, per visitor key, the latest non-bot click the previous
@@ -159,7 +164,7 @@ export function insertClicks(sql: SqlStorage, clicks: PartitionClick[], prior: R
 export function demoteAfter(sql: SqlStorage, clicks: VisitorClick[]): number {
   let written = 0;
   for (const x of clicks) {
-    const cursor = sql.exec<{ click_id: string }>(
+    const cursor = sql.exec<{ click_id: string; clicked_at: number }>(
       DEMOTE_SQL,
       x.offer_id,
       x.publisher_id,
@@ -167,10 +172,11 @@ export function demoteAfter(sql: SqlStorage, clicks: VisitorClick[]): number {
       x.at,
       x.at + DAY_MS,
     );
-    for (const { click_id } of cursor.toArray()) {
+    for (const { click_id, clicked_at } of cursor.toArray()) {
       written += sql.exec(
-        'INSERT OR IGNORE INTO demotions (click_id, batch) VALUES (?, ?)',
+        'INSERT OR IGNORE INTO demotions (click_id, clicked_at, batch) VALUES (?, ?, ?)',
         click_id,
+        clicked_at,
         x.batch,
       ).rowsWritten;
     }
@@ -179,15 +185,24 @@ export function demoteAfter(sql: SqlStorage, clicks: VisitorClick[]): number {
   return written;
 }
 
+/** [click time, click ID] of each v2 ID, as JSON: the table's key. */
+const keyPairs = (clickIds: string[]) =>
+  JSON.stringify(
+    clickIds.flatMap((id) => {
+      const at = clickIdPlacement(id)?.clickedAt;
+      return at === undefined ? [] : [[at, id]];
+    }),
+  );
+
 /** The stored flags of the given clicks (whichever batch stored them). */
 export function storedFlags(sql: SqlStorage, clickIds: string[]): StoredFlags[] {
   return sql
     .exec<StoredFlags>(
       `SELECT c.click_id, c.clicked_at, c.offer_id, c.publisher_id, c.batch, c.is_bot,
          (c.is_unique = 1 OR d.click_id IS NOT NULL) AS was_unique
-       FROM json_each(?) j JOIN clicks c ON c.click_id = j.value
+       FROM json_each(?) j JOIN clicks c ON c.clicked_at = j.value ->> 0 AND c.click_id = j.value ->> 1
        LEFT JOIN demotions d ON d.click_id = c.click_id`,
-      JSON.stringify(clickIds),
+      keyPairs(clickIds),
     )
     .toArray();
 }
@@ -197,7 +212,7 @@ export function demotionsBy(sql: SqlStorage, batches: number[]): Demotion[] {
   return sql
     .exec<Demotion>(
       `SELECT d.click_id, d.batch, c.clicked_at, c.offer_id, c.publisher_id
-       FROM demotions d JOIN clicks c ON c.click_id = d.click_id
+       FROM demotions d JOIN clicks c ON c.clicked_at = d.clicked_at AND c.click_id = d.click_id
        WHERE d.batch IN (SELECT value FROM json_each(?))`,
       JSON.stringify(batches),
     )
@@ -235,14 +250,69 @@ function toClickRow({ batch, clicked_at, ...row }: StoredRow): ClickRow {
 }
 
 export function findClick(sql: SqlStorage, clickId: string): ClickRow | null {
-  const rows = sql.exec<StoredRow>('SELECT * FROM clicks WHERE click_id = ?', clickId).toArray();
+  const at = clickIdPlacement(clickId)?.clickedAt;
+  if (at === undefined) return null;
+  const rows = sql.exec<StoredRow>('SELECT * FROM clicks WHERE clicked_at = ? AND click_id = ?', at, clickId).toArray();
   return rows[0] ? toClickRow(rows[0]) : null;
 }
 
 /** The stored clicks among `clickIds` (retention copies the converted ones out). */
 export function findClicks(sql: SqlStorage, clickIds: string[]): ClickRow[] {
   return sql
-    .exec<StoredRow>('SELECT c.* FROM json_each(?) j JOIN clicks c ON c.click_id = j.value', JSON.stringify(clickIds))
+    .exec<StoredRow>(
+      'SELECT c.* FROM json_each(?) j JOIN clicks c ON c.clicked_at = j.value ->> 0 AND c.click_id = j.value ->> 1',
+      keyPairs(clickIds),
+    )
+    .toArray()
+    .map(toClickRow);
+}
+
+/** A position in the newest-first list: the (time, ID) of the last click shown. */
+export interface ListPosition {
+  at: number;
+  clickId: string;
+}
+
+const SUB_FILTERS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5'] as const;
+
+/**
+ * One page of this partition's clicks, newest first, after `before` (the key order, so the
+ * walk reads along the primary key and stops at `limit` matches).
+ */
+export function listClicks(
+  sql: SqlStorage,
+  filters: ClickFilters,
+  before: ListPosition | undefined,
+  limit: number,
+): ClickRow[] {
+  const where: string[] = [];
+  const binds: (string | number)[] = [];
+  const add = (clause: string, value: string | number) => {
+    where.push(clause);
+    binds.push(value);
+  };
+  if (filters.offer_id !== undefined) add('offer_id = ?', filters.offer_id);
+  if (filters.publisher_id !== undefined) add('publisher_id = ?', filters.publisher_id);
+  if (filters.from) add('clicked_at >= ?', Date.parse(filters.from));
+  if (filters.to) add('clicked_at < ?', Date.parse(filters.to));
+  if (filters.unique !== undefined) add('is_unique = ?', filters.unique ? 1 : 0);
+  if (filters.bot !== undefined) add('is_bot = ?', filters.bot ? 1 : 0);
+  if (filters.country) add('country = ?', filters.country);
+  for (const sub of SUB_FILTERS) {
+    const value = filters[sub];
+    if (value !== undefined) add(`${sub} = ?`, value);
+  }
+  if (before) {
+    where.push('(clicked_at, click_id) < (?, ?)');
+    binds.push(before.at, before.clickId);
+  }
+  return sql
+    .exec<StoredRow>(
+      `SELECT * FROM clicks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY clicked_at DESC, click_id DESC LIMIT ?`,
+      ...binds,
+      limit,
+    )
     .toArray()
     .map(toClickRow);
 }

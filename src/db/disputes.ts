@@ -1,7 +1,10 @@
 // Everything stored about one click, read in one D1 round trip for the admin dispute view: the
 // click row, its conversions, their status histories and deliveries, and the postback requests
-// that named the click or its conversions. Every section is bounded.
+// that named the click or its conversions. Every section is bounded. A partitioned click (v2 ID)
+// is read from its partition at the same time as the D1 batch (src/clicks/reads.ts).
 
+import { clickIdPlacement } from '../click/click-id';
+import { findClick } from '../clicks/reads';
 import { type ClickRow, selectClickStatement } from './clicks';
 import type { ConversionEventRow, ConversionWithGoal } from './conversions';
 import type { DeliveryRow } from './deliveries';
@@ -32,13 +35,27 @@ export interface ClickDisputeRows {
  */
 const SHOWN_CONVERSIONS = 'SELECT id FROM conversions WHERE click_id = ?1 ORDER BY created_at, id LIMIT ?2';
 
-export async function readClickDispute(
-  db: D1Database,
-  clickId: string,
-  limits: DisputeLimits,
-): Promise<ClickDisputeRows> {
-  const [click, conversions, events, deliveries, postbacks] = await db.batch([
-    selectClickStatement(db, clickId),
+/** `clickId` must be verified (verifyClickId): a v2 ID names the partition that is read. */
+export async function readClickDispute(env: Env, clickId: string, limits: DisputeLimits): Promise<ClickDisputeRows> {
+  const db = env.DB;
+  const partitioned = clickIdPlacement(clickId) !== null;
+  const [[click, conversions, events, deliveries, postbacks], fromPartition] = await Promise.all([
+    readDisputeBatch(db, clickId, limits, partitioned),
+    partitioned ? findClick(env, clickId) : null,
+  ]);
+  return {
+    click: partitioned ? fromPartition : ((click?.results[0] as ClickRow | undefined) ?? null),
+    conversions: (conversions?.results ?? []) as ConversionWithGoal[],
+    events: (events?.results ?? []) as ConversionEventRow[],
+    deliveries: (deliveries?.results ?? []) as DeliveryRow[],
+    postbacks: (postbacks?.results ?? []) as PostbackLogRow[],
+  };
+}
+
+/** The D1 part; for a partitioned click its first statement reads nothing (keeps the shape). */
+function readDisputeBatch(db: D1Database, clickId: string, limits: DisputeLimits, partitioned: boolean) {
+  return db.batch([
+    partitioned ? db.prepare('SELECT 1 WHERE 0') : selectClickStatement(db, clickId),
     db
       .prepare(
         `SELECT c.*, g.key AS goal_key FROM conversions c JOIN goals g ON g.id = c.goal_id
@@ -72,11 +89,4 @@ export async function readClickDispute(
       )
       .bind(clickId, limits.postbacks + 1),
   ]);
-  return {
-    click: (click?.results[0] as ClickRow | undefined) ?? null,
-    conversions: (conversions?.results ?? []) as ConversionWithGoal[],
-    events: (events?.results ?? []) as ConversionEventRow[],
-    deliveries: (deliveries?.results ?? []) as DeliveryRow[],
-    postbacks: (postbacks?.results ?? []) as PostbackLogRow[],
-  };
 }
