@@ -1,12 +1,13 @@
 // GET /api/v1/reports: clicks, conversions by status, revenue, payout, conversion rate and EPC,
-// grouped by any combination of day, offer and publisher over a UTC date range. Served from the
-// rollups read model (src/db/rollups.ts), so its cost depends on days × offers × publishers,
-// not on raw click counts.
+// grouped by any combination of day, offer and publisher over a range of days in the operator's
+// time zone (TIMEZONE, or ?timezone=). Served from the rollups read model (src/db/rollups.ts),
+// so its cost depends on days (quarters off UTC) × offers × publishers, not on raw click counts.
 import * as z from 'zod';
 import { type ClickTotals, type ConversionTotals, type Grouped, type RollupGroup, readRollups } from '../db/rollups';
 import { badRequest } from '../lib/errors';
 import { formatAmount } from '../lib/money';
 import { DAY_MS, utcDay } from '../lib/time';
+import { isTimeZone, operatorTimeZone, zonedDay } from '../lib/timezone';
 import { ApiRoutes, component, lazy } from '../openapi/operation';
 import { shapes } from '../openapi/shapes';
 import { filters } from './schemas';
@@ -17,15 +18,21 @@ const COLUMN: Record<Group, RollupGroup> = { day: 'day', offer: 'offer_id', publ
 
 const day = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC date YYYY-MM-DD')
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine(
     (v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && utcDay(Date.parse(`${v}T00:00:00Z`)) === v,
     'is not a date',
   );
 
 export const reportQuery = z.object({
-  from: day.optional().describe('First UTC day (default: 29 days before to)'),
-  to: day.optional().describe('Last UTC day, inclusive (default: today)'),
+  from: day.optional().describe('First day in the report time zone (default: 29 days before to)'),
+  to: day.optional().describe('Last day, inclusive (default: today in the report time zone)'),
+  timezone: z
+    .string()
+    .max(64)
+    .refine(isTimeZone, 'is not an IANA time zone')
+    .optional()
+    .describe('IANA time zone of the days, e.g. Asia/Kolkata (default: the TIMEZONE setting, else UTC)'),
   group_by: z
     .string()
     .optional()
@@ -77,6 +84,7 @@ export const reportShapes = lazy(() => {
     z.strictObject({
       from: day,
       to: day,
+      timezone: z.string().describe('IANA time zone the days are in'),
       group_by: z.array(z.enum(GROUPS)),
       data: z.array(ReportRow).describe('One row per group and currency'),
     }),
@@ -126,14 +134,15 @@ reportRoutes.route(
     operationId: 'getReport',
     summary: 'Report clicks, conversions and money',
     description:
-      'Totals over UTC days from the daily rollups, grouped by any of day, offer and publisher; money per currency. At most 731 days.',
+      'Totals over days in a time zone (default TIMEZONE) from the rollups (daily ones at UTC+00:00, quarter-hour ones elsewhere), grouped by any of day, offer and publisher; money per currency. At most 731 days.',
     auth: 'admin',
     query: reportQuery,
-    queryExample: { from: '2026-11-01', to: '2026-11-30', group_by: 'day,offer' },
+    queryExample: { from: '2026-11-01', to: '2026-11-30', group_by: 'day,offer', timezone: 'Europe/Berlin' },
     responses: { 200: { description: 'The report', schema: () => reportShapes().Report } },
   },
   async (c, { query }) => {
-    const to = query.to ?? utcDay(Date.now());
+    const timezone = query.timezone ?? operatorTimeZone(c.env);
+    const to = query.to ?? zonedDay(Date.now(), timezone);
     const from = query.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS);
     const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS;
     if (span < 0) throw badRequest('from must not be after to', { from: 'must not be after to' });
@@ -144,7 +153,7 @@ reportRoutes.route(
     const keys = groups.map((g) => COLUMN[g]);
     const rollups = await readRollups(
       c.env.DB,
-      { from, to, offer_id: query.offer_id, publisher_id: query.publisher_id },
+      { from, to, zone: timezone, offer_id: query.offer_id, publisher_id: query.publisher_id },
       keys,
     );
 
@@ -178,6 +187,6 @@ reportRoutes.route(
       }
       return String(a.currency).localeCompare(String(b.currency));
     });
-    return { status: 200, body: { from, to, group_by: groups, data: rows } };
+    return { status: 200, body: { from, to, timezone, group_by: groups, data: rows } };
   },
 );

@@ -7,6 +7,7 @@ import type { Demotion, PartitionClick, StoredFlags, VisitorClick } from '../db/
 import { visitorKey } from '../db/click-partition';
 import { type RollupDelta, registerPartitionsStatement, rollupOnceStatements } from '../db/click-partition-ledger';
 import type { ClickRecord } from '../db/clicks';
+import { quarterOf } from '../db/quarter-stats';
 import type { IngestResult } from './partition';
 import { DAY_MS, type PartitionKey, partitionName, periodOf, periodStart } from './partition-key';
 
@@ -137,10 +138,11 @@ export function rollupDeltas(stored: StoredFlags[], demoted: Demotion[], batch: 
   const deltas = new Map<string, RollupDelta>();
   const delta = (at: number, offer_id: number, publisher_id: number) => {
     const day = new Date(at).toISOString().slice(0, 10);
-    const key = `${day}/${offer_id}/${publisher_id}`;
+    const quarter = quarterOf(at);
+    const key = `${quarter}/${offer_id}/${publisher_id}`;
     let d = deltas.get(key);
     if (!d) {
-      d = { day, offer_id, publisher_id, clicks: 0, unique_clicks: 0, bot_clicks: 0 };
+      d = { day, quarter, offer_id, publisher_id, clicks: 0, unique_clicks: 0, bot_clicks: 0 };
       deltas.set(key, d);
     }
     return d;

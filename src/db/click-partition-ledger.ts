@@ -1,9 +1,12 @@
 // The D1 side of partitioned clicks: rollup deltas applied once per clicks Queue message
 // (guarded by click_ingests), and the register of partitions that hold clicks.
+import { quarterDeltasOnceStatement } from './quarter-stats';
 
 /** A change to one day's rollup of one offer and publisher. */
 export interface RollupDelta {
   day: string;
+  /** Its 15-minute bucket (src/db/quarter-stats.ts); deltas are per quarter, several may share a day. */
+  quarter: number;
   offer_id: number;
   publisher_id: number;
   clicks: number;
@@ -35,6 +38,7 @@ export function rollupOnceStatements(db: D1Database, batchKey: string, deltas: R
         .bind(JSON.stringify(deltas), batchKey),
     );
   }
+  if (deltas.length > 0) statements.push(quarterDeltasOnceStatement(db, batchKey, deltas));
   statements.push(
     db.prepare('INSERT OR IGNORE INTO click_ingests (batch_key, ingested_at) VALUES (?, ?)').bind(batchKey, now),
   );

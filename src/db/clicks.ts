@@ -1,5 +1,6 @@
 // clicks and daily_click_stats tables: the batch insert used by the clicks consumer (and the
 // direct-write fallback), plus reads used by attribution and the admin API.
+import { quarterClicksOfBatchStatement, quarterUnrollDemotedStatement } from './quarter-stats';
 
 /** A click as it travels through the clicks Queue: ready to insert, no raw IP. */
 export interface ClickRecord {
@@ -162,7 +163,9 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
   const demote = db
     .prepare(`UPDATE clicks SET is_unique = 0 WHERE click_id IN (SELECT click_id FROM (${demoted}))`)
     .bind(batchId);
-  return [...inserts, rollup, unrollDemoted, demote];
+  // The quarter-hour twins of both rollup statements (zoned reports, src/db/quarter-stats.ts).
+  const quarters = [quarterClicksOfBatchStatement(db, batchId), quarterUnrollDemotedStatement(db, demoted, batchId)];
+  return [...inserts, rollup, unrollDemoted, ...quarters, demote];
 }
 
 /**

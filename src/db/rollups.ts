@@ -1,14 +1,21 @@
-// The rollups read model: daily_click_stats and daily_conversion_stats summed over a range of
-// UTC days, optionally for one offer or publisher, grouped by any of day, offer and publisher.
-// Shared by the reports API and the dashboard; its cost depends on days x offers x publishers
-// (x currencies), never on raw click counts.
+// The rollups read model: click and conversion totals over a range of days, optionally for one
+// offer or publisher, grouped by any of day, offer and publisher. Days are those of a time zone:
+// where the zone sits at UTC+00:00 for the whole range the daily tables answer (one row per day
+// and pair); elsewhere the quarter-hour tables of migration 0012, each quarter given to the local
+// day its instant falls on. Shared by the reports API and the dashboard; its cost depends on
+// days (or quarters) x offers x publishers (x currencies), never on raw click counts.
+import { DAY_MS, utcDay } from '../lib/time';
+import { fromWallTime, zoneOffset } from '../lib/timezone';
+import { QUARTER_MS } from './quarter-stats';
 
 export type RollupGroup = 'day' | 'offer_id' | 'publisher_id';
 
 export interface RollupRange {
-  /** First and last UTC day, inclusive. */
+  /** First and last day, inclusive, in `zone`. */
   from: string;
   to: string;
+  /** IANA time zone the days are in (default UTC). */
+  zone?: string;
   offer_id?: number;
   publisher_id?: number;
 }
@@ -58,22 +65,129 @@ export function rollupSql(
   return `SELECT ${select}${sums} FROM ${table} WHERE ${where}${groupBy}`;
 }
 
-function rollupStatement(
-  db: D1Database,
-  table: 'daily_click_stats' | 'daily_conversion_stats',
-  range: RollupRange,
-  groups: readonly RollupGroup[],
-): D1PreparedStatement {
-  const filters = (['offer_id', 'publisher_id'] as const).filter((f) => range[f] !== undefined);
-  return db.prepare(rollupSql(table, groups, filters)).bind(range.from, range.to, ...filters.map((f) => range[f]));
+/** A span of quarters [from, to) during which the zone keeps one UTC offset (in seconds). */
+export interface OffsetSpan {
+  from: number;
+  to: number;
+  offset: number;
 }
 
-export const clickTotalsStatement = (db: D1Database, range: RollupRange, groups: readonly RollupGroup[]) =>
-  rollupStatement(db, 'daily_click_stats', range, groups);
+/** How a range is read: whole UTC days from the daily tables, or quarters with their offsets. */
+export type RollupPlan =
+  | { kind: 'daily'; from: string; to: string }
+  | { kind: 'quarters'; from: number; to: number; spans: OffsetSpan[] };
+
+const nextDay = (day: string) => utcDay(Date.parse(`${day}T00:00:00Z`) + DAY_MS);
+const wallDate = (day: string): [number, number, number] => {
+  const [y, m, d] = day.split('-').map(Number);
+  return [y ?? 1970, m ?? 1, d ?? 1];
+};
+const offsetSeconds = (ms: number, zone: string) => Math.round(zoneOffset(ms, zone) / 1000);
+
+/**
+ * The quarters a zone's local days `from`..`to` cover and where its offset changes inside them.
+ * The offset is sampled once a day and a change is narrowed to its quarter by bisection (about
+ * 7 more samples), so a two-year range costs some 740 Intl calls, not one per quarter.
+ */
+export function rollupPlan(range: Pick<RollupRange, 'from' | 'to' | 'zone'>): RollupPlan {
+  const zone = range.zone ?? 'UTC';
+  if (zone === 'UTC') return { kind: 'daily', from: range.from, to: range.to };
+  const startMs = fromWallTime(...wallDate(range.from), zone);
+  const endMs = fromWallTime(...wallDate(nextDay(range.to)), zone);
+  const first = Math.floor(startMs / QUARTER_MS);
+  const last = Math.ceil(endMs / QUARTER_MS);
+  const spans: OffsetSpan[] = [];
+  let spanStart = first;
+  let offset = offsetSeconds(first * QUARTER_MS, zone);
+  for (let probe = first; probe < last; ) {
+    const next = Math.min(probe + 96, last - 1);
+    const nextOffset = offsetSeconds(next * QUARTER_MS, zone);
+    if (nextOffset === offset || next === probe) {
+      probe = next === probe ? last : next;
+      continue;
+    }
+    // The offset changed in (probe, next]: find the first quarter with the new one.
+    let low = probe;
+    let high = next;
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2);
+      if (offsetSeconds(mid * QUARTER_MS, zone) === offset) low = mid;
+      else high = mid;
+    }
+    spans.push({ from: spanStart, to: high, offset });
+    spanStart = high;
+    offset = offsetSeconds(high * QUARTER_MS, zone);
+    probe = high;
+  }
+  spans.push({ from: spanStart, to: last, offset });
+  if (spans.length === 1 && offset === 0) return { kind: 'daily', from: range.from, to: range.to };
+  return { kind: 'quarters', from: first, to: last, spans };
+}
+
+type Table = 'click' | 'conversion';
+const DAILY = { click: 'daily_click_stats', conversion: 'daily_conversion_stats' } as const;
+const QUARTERS = { click: 'quarter_click_stats', conversion: 'quarter_conversion_stats' } as const;
+
+/** The local day of a quarter: its instant plus the offset in force then (integers we computed). */
+function localDaySql(spans: readonly OffsetSpan[]): string {
+  const offset =
+    spans.length === 1
+      ? String(spans[0]?.offset ?? 0)
+      : `CASE ${spans
+          .slice(0, -1)
+          .map((s) => `WHEN quarter < ${s.to} THEN ${s.offset}`)
+          .join(' ')} ELSE ${spans.at(-1)?.offset ?? 0} END`;
+  return `date(quarter * 900 + ${offset}, 'unixepoch')`;
+}
+
+/**
+ * A quarter-table read as SQL: ?1 and ?2 are the first quarter and the one after the last, then
+ * one numbered parameter per filter. Exported so tests can check the query plans.
+ */
+export function zonedRollupSql(
+  table: 'quarter_click_stats' | 'quarter_conversion_stats',
+  groups: readonly RollupGroup[],
+  filters: readonly Filter[],
+  spans: readonly OffsetSpan[],
+): string {
+  const keys = table === 'quarter_conversion_stats' ? [...groups, 'currency'] : [...groups];
+  const columns = groups.map((g) => (g === 'day' ? `${localDaySql(spans)} AS day` : g));
+  const select = columns.length > 0 ? `${columns.join(', ')}, ` : '';
+  const sums = table === 'quarter_click_stats' ? CLICK_SUMS : CONVERSION_SUMS;
+  const where = ['quarter >= ?1 AND quarter < ?2', ...filters.map((f, i) => `${f} = ?${i + 3}`)].join(' AND ');
+  const groupBy = keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : '';
+  return `SELECT ${select}${sums} FROM ${table} WHERE ${where}${groupBy}`;
+}
+
+function rollupStatement(
+  db: D1Database,
+  table: Table,
+  range: RollupRange,
+  groups: readonly RollupGroup[],
+  plan: RollupPlan = rollupPlan(range),
+): D1PreparedStatement {
+  const filters = (['offer_id', 'publisher_id'] as const).filter((f) => range[f] !== undefined);
+  const values = filters.map((f) => range[f]);
+  if (plan.kind === 'daily') {
+    return db.prepare(rollupSql(DAILY[table], groups, filters)).bind(plan.from, plan.to, ...values);
+  }
+  return db.prepare(zonedRollupSql(QUARTERS[table], groups, filters, plan.spans)).bind(plan.from, plan.to, ...values);
+}
+
+export const clickTotalsStatement = (
+  db: D1Database,
+  range: RollupRange,
+  groups: readonly RollupGroup[],
+  plan?: RollupPlan,
+) => rollupStatement(db, 'click', range, groups, plan);
 
 /** Conversion totals are always grouped by currency as well: money never adds across currencies. */
-export const conversionTotalsStatement = (db: D1Database, range: RollupRange, groups: readonly RollupGroup[]) =>
-  rollupStatement(db, 'daily_conversion_stats', range, groups);
+export const conversionTotalsStatement = (
+  db: D1Database,
+  range: RollupRange,
+  groups: readonly RollupGroup[],
+  plan?: RollupPlan,
+) => rollupStatement(db, 'conversion', range, groups, plan);
 
 /**
  * Click and conversion totals of a range in one batch (one consistent snapshot). Groups
@@ -84,9 +198,10 @@ export async function readRollups(
   range: RollupRange,
   groups: readonly RollupGroup[],
 ): Promise<{ clicks: Grouped<ClickTotals>[]; conversions: Grouped<ConversionTotals>[] }> {
+  const plan = rollupPlan(range);
   const [clicks, conversions] = await db.batch([
-    clickTotalsStatement(db, range, groups),
-    conversionTotalsStatement(db, range, groups),
+    clickTotalsStatement(db, range, groups, plan),
+    conversionTotalsStatement(db, range, groups, plan),
   ]);
   return {
     // SUM over no rows is NULL: an ungrouped read of an empty range answers one row of NULLs.

@@ -1,0 +1,64 @@
+// Writers of quarter_click_stats (migration 0012): the 15-minute click rollups that let reports
+// serve any time zone. Called beside the daily click rollup writers, in the same batch, so both
+// count the same clicks exactly once. (Conversion quarters are kept by triggers on conversions.)
+
+/** The 15-minute bucket of an instant: unixepoch / 900, as the SQL side computes it. */
+export const QUARTER_MS = 900_000;
+export const quarterOf = (ms: number) => Math.floor(ms / QUARTER_MS);
+
+const ADD_CLICKS = `ON CONFLICT (quarter, offer_id, publisher_id) DO UPDATE SET
+         clicks = clicks + excluded.clicks,
+         unique_clicks = unique_clicks + excluded.unique_clicks,
+         bot_clicks = bot_clicks + excluded.bot_clicks`;
+
+/** Counts the D1 clicks one ingest batch inserted (the quarter twin of the daily rollup). */
+export const quarterClicksOfBatchStatement = (db: D1Database, batchId: string) =>
+  db
+    .prepare(
+      `INSERT INTO quarter_click_stats (quarter, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+       SELECT unixepoch(clicked_at) / 900, offer_id, publisher_id, SUM(is_bot = 0), SUM(is_unique), SUM(is_bot)
+       FROM clicks WHERE ingest_batch = ? GROUP BY 1, 2, 3
+       ${ADD_CLICKS}`,
+    )
+    .bind(batchId);
+
+/**
+ * Takes one unique click off the quarter of each click `demotedSql` selects (columns click_id,
+ * clicked_at, offer_id, publisher_id; its one parameter ?1 is the batch id). Must run before the
+ * demotion's UPDATE, like the daily one.
+ */
+export const quarterUnrollDemotedStatement = (db: D1Database, demotedSql: string, batchId: string) =>
+  db
+    .prepare(
+      `INSERT INTO quarter_click_stats (quarter, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+       SELECT unixepoch(clicked_at) / 900, offer_id, publisher_id, 0, -COUNT(*), 0
+       FROM (${demotedSql}) GROUP BY 1, 2, 3
+       ON CONFLICT (quarter, offer_id, publisher_id) DO UPDATE SET
+         unique_clicks = unique_clicks + excluded.unique_clicks`,
+    )
+    .bind(batchId);
+
+export interface QuarterDelta {
+  quarter: number;
+  offer_id: number;
+  publisher_id: number;
+  clicks: number;
+  unique_clicks: number;
+  bot_clicks: number;
+}
+
+/**
+ * Adds partitioned clicks' deltas unless the message `batchKey` was already counted (the same
+ * click_ingests guard as the daily deltas; the marker is written after both in the batch).
+ */
+export const quarterDeltasOnceStatement = (db: D1Database, batchKey: string, deltas: QuarterDelta[]) =>
+  db
+    .prepare(
+      `INSERT INTO quarter_click_stats (quarter, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+       SELECT j.value ->> 'quarter', j.value ->> 'offer_id', j.value ->> 'publisher_id',
+         j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
+       FROM json_each(?1) j
+       WHERE NOT EXISTS (SELECT 1 FROM click_ingests WHERE batch_key = ?2)
+       ${ADD_CLICKS}`,
+    )
+    .bind(JSON.stringify(deltas), batchKey);
