@@ -83,14 +83,24 @@ function requestBody(body: BodySpec, shared: Record<string, JsonSchema>): Reques
   return { required: body.required, ...(body.description ? { description: body.description } : {}), content };
 }
 
+/**
+ * A response shape as the document refers to it: a named shape, or a union of named shapes (an
+ * answer that depends on who asks). Anything else has no name a client or a test could read it by.
+ */
+function responseSchema(schema: z.ZodType, description: string): JsonSchema {
+  const id = componentId(schema);
+  if (id) return { $ref: `#/components/schemas/${id}` };
+  const options = schema instanceof z.ZodUnion ? (schema.options as z.ZodType[]) : [];
+  const ids = options.map(componentId);
+  if (ids.length > 0 && ids.every((name) => name !== undefined)) {
+    return { anyOf: ids.map((name) => ({ $ref: `#/components/schemas/${name}` })) };
+  }
+  throw new Error(`response shape of "${description}" must be named with component() or be a union of named shapes`);
+}
+
 function responseObject(spec: ResponseSpec): ResponseObject {
   const content: Record<string, MediaTypeObject> = {};
-  if (spec.schema) {
-    const schema = spec.schema();
-    const id = componentId(schema);
-    if (!id) throw new Error(`response shape of "${spec.description}" has no component name`);
-    content['application/json'] = { schema: { $ref: `#/components/schemas/${id}` } };
-  }
+  if (spec.schema) content['application/json'] = { schema: responseSchema(spec.schema(), spec.description) };
   if (spec.json) content['application/json'] = { schema: spec.json };
   if (spec.html) content['text/html'] = { schema: { type: 'string' } };
   return {
