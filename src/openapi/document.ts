@@ -3,7 +3,15 @@
 // and kept, so a cold isolate serving a click or a postback never pays for it.
 import * as z from 'zod';
 import { adminRouters } from '../admin';
-import { type BodySpec, componentId, components, type DeclaredOperation, type ResponseSpec } from './operation';
+import { SESSION_COOKIE } from '../auth/sessions';
+import {
+  accessOf,
+  type BodySpec,
+  componentId,
+  components,
+  type DeclaredOperation,
+  type ResponseSpec,
+} from './operation';
 import { documentationOperations, PUBLIC_TAGS, publicOperations } from './public-routes';
 import { errorShape } from './shapes';
 import type {
@@ -113,9 +121,10 @@ function responseObject(spec: ResponseSpec): ResponseObject {
 /** Error answers every admin operation of a kind can give, unless the operation names its own. */
 function standardErrors(op: DeclaredOperation): Record<number, ResponseSpec> {
   if (op.auth !== 'admin') return {};
+  const access = accessOf(op);
   const errors: Record<number, ResponseSpec> = {
     401: {
-      description: 'Missing or wrong admin token (unauthorized)',
+      description: 'Missing or wrong admin token or API key (unauthorized)',
       schema: errorShape,
       headers: { 'WWW-Authenticate': { description: 'Bearer', schema: { type: 'string' } } },
     },
@@ -127,7 +136,22 @@ function standardErrors(op: DeclaredOperation): Record<number, ResponseSpec> {
       schema: errorShape,
     };
   }
-  if (op.params) errors[404] = { description: 'No such resource (not_found)', schema: errorShape };
+  // A role without a scope rule is refused the operation; a rule hides other parties' resources.
+  const refused = (['publisher', 'advertiser'] as const).filter((role) => !access?.[role]);
+  if (refused.length > 0) {
+    errors[403] = {
+      description: `A ${refused.join(' or ')} API key or portal session cannot call this operation (forbidden)`,
+      schema: errorShape,
+    };
+  }
+  if (op.params || access) {
+    errors[404] = {
+      description: access
+        ? 'No such resource, or one of another publisher or advertiser than the caller (not_found)'
+        : 'No such resource (not_found)',
+      schema: errorShape,
+    };
+  }
   if (op.body) {
     errors[413] = { description: 'Body larger than 64 KiB (payload_too_large)', schema: errorShape };
     errors[415] = {
@@ -140,8 +164,10 @@ function standardErrors(op: DeclaredOperation): Record<number, ResponseSpec> {
   return errors;
 }
 
-const SECURITY: Record<DeclaredOperation['auth'], SecurityRequirement[]> = {
+const SECURITY: Record<DeclaredOperation['auth'] | 'adminRead', SecurityRequirement[]> = {
   admin: [{ adminToken: [] }],
+  // A portal session authorizes reads only: a change needs a Bearer credential.
+  adminRead: [{ adminToken: [] }, { portalSession: [] }],
   postback: [{ postbackKey: [] }, { postbackKeyBearer: [] }, {}],
   hasoffers: [{ postbackKey: [] }, { postbackKeyBearer: [] }, { hasOffersSecurityToken: [] }, {}],
   none: [],
@@ -178,7 +204,7 @@ function operationObject(op: DeclaredOperation, shared: Record<string, JsonSchem
     tags: [op.tag],
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
-    security: SECURITY[op.auth],
+    security: SECURITY[op.auth === 'admin' && op.method === 'get' ? 'adminRead' : op.auth],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body ? { requestBody: requestBody(op.body, shared) } : {}),
     responses,
@@ -205,7 +231,15 @@ const securitySchemes: Record<string, SecuritySchemeObject> = {
   adminToken: {
     type: 'http',
     scheme: 'bearer',
-    description: 'The ADMIN_TOKEN Worker secret: Authorization: Bearer <ADMIN_TOKEN>. Every /api/v1 route needs it.',
+    description:
+      'Authorization: Bearer <credential> on /api/v1: the ADMIN_TOKEN Worker secret (the operator: every operation), or a scoped API key chk_... (POST /api/v1/api-keys). A publisher or advertiser key reaches only the operations its role may call (403 forbidden otherwise) and only its own party’s resources (another party’s are 404).',
+  },
+  portalSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+    description:
+      'A signed-in portal user’s session cookie (/portal), for GET requests only, with the same scope as an API key of that user’s role.',
   },
   postbackKey: {
     type: 'apiKey',

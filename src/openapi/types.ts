@@ -72,7 +72,7 @@ export interface SecuritySchemeObject {
   scheme?: 'bearer';
   bearerFormat?: string;
   name?: string;
-  in?: 'query' | 'header';
+  in?: 'query' | 'header' | 'cookie';
 }
 
 export interface TagObject {

@@ -302,6 +302,10 @@ describe('response shapes match what the handlers answer', () => {
     });
     expect(key.status).toBe(201);
     expect(json(await call('get', '/api/v1/api-keys')).data.length).toBeGreaterThan(0);
+    // A publisher's key: the document lists the 403 of an operation its role cannot call.
+    const asPublisher = { authorization: `Bearer ${json(key).key}` };
+    expectError(await call('post', '/api/v1/advertisers', { body: {}, headers: asPublisher }), 403, 'forbidden');
+    expect(operationOf('get', '/api/v1/advertisers').security).toEqual([{ adminToken: [] }, { portalSession: [] }]);
     expect((await call('delete', '/api/v1/api-keys/{id}', { params: { id: json(key).id } })).status).toBe(200);
 
     const email = `${uniqueKey('pat')}@blog.example`;

@@ -17,7 +17,7 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.paths).length).toBeGreaterThan(20);
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'Offer', 'Conversion']));
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(
-      ['adminToken', 'hasOffersSecurityToken', 'postbackKey', 'postbackKeyBearer'].sort(),
+      ['adminToken', 'hasOffersSecurityToken', 'portalSession', 'postbackKey', 'postbackKeyBearer'].sort(),
     );
     for (const schema of Object.values(doc.components.schemas)) {
       expect(schema.$schema).toBeUndefined();
