@@ -16,11 +16,13 @@ import {
   insertGuardedModifiedEventStatement,
   insertGuardedStatusEventStatement,
   isStaleStatusError,
+  type StatsColumn,
   type StatsKey,
   updateConversionAmountsStatement,
   updateConversionStatusStatement,
 } from '../db/conversions';
 import { getOfferName } from '../db/offers';
+import { addQuarterConversionStatsStatement, quarterOf } from '../db/quarter-stats';
 import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
 import { utcDay } from '../lib/time';
@@ -51,6 +53,18 @@ const statsKey = (cv: ConversionRow): StatsKey => ({
   publisher_id: cv.publisher_id,
   currency: cv.payout_currency,
 });
+
+/**
+ * The conversion's daily and quarter-hour rollup rows (zoned reports) moved by `delta`, both
+ * in the caller's batch and both only if the conversion exists.
+ */
+const rollupStatements = (db: D1Database, cv: ConversionRow, delta: Partial<Record<StatsColumn, number>>) => {
+  const key = statsKey(cv);
+  return [
+    addConversionStatsStatement(db, key, delta, cv.id),
+    addQuarterConversionStatsStatement(db, { ...key, quarter: quarterOf(Date.parse(cv.created_at)) }, delta, cv.id),
+  ];
+};
 
 function fanout(db: D1Database, event: ConversionEventRow, cv: ConversionRow, now: string) {
   return deliveryStatements(
@@ -104,10 +118,7 @@ export async function insertConversion(
     statements.push(insertEventIfConversionStatement(db, event));
     for (const statement of fanout(db, event, row, now)) fanoutIndexes.push(statements.push(statement) - 1);
   }
-  statements.push(
-    addConversionStatsStatement(db, statsKey(row), statsContribution(row.status, row), row.id),
-    ...alsoIfCreated,
-  );
+  statements.push(...rollupStatements(db, row, statsContribution(row.status, row)), ...alsoIfCreated);
   // The cap guard: its CHECK aborts this batch when the conversion would overshoot a cap.
   const capIndex = caps ? statements.push(capCountStatement(db, row, caps)) - 1 : -1;
   let results: D1Result[];
@@ -157,7 +168,7 @@ export async function applyStatusChange(
       insertGuardedStatusEventStatement(db, event),
       ...deliveries,
       updateConversionStatusStatement(db, cv.id, cv.status, to, now),
-      addConversionStatsStatement(db, statsKey(cv), statsMove(cv.status, to, cv), cv.id),
+      ...rollupStatements(db, cv, statsMove(cv.status, to, cv)),
     ]);
   } catch (error) {
     if (isStaleStatusError(error)) return null;
@@ -203,7 +214,7 @@ export async function applyAdjustment(
       insertGuardedModifiedEventStatement(db, event, cv.updated_at),
       ...deliveries,
       updateConversionAmountsStatement(db, cv.id, plan.after, now),
-      addConversionStatsStatement(db, statsKey(cv), plan.stats, cv.id),
+      ...rollupStatements(db, cv, plan.stats),
     ]);
   } catch (error) {
     if (isStaleStatusError(error)) return null;

@@ -1,6 +1,8 @@
-// Writers of quarter_click_stats (migration 0012): the 15-minute click rollups that let reports
-// serve any time zone. Called beside the daily click rollup writers, in the same batch, so both
-// count the same clicks exactly once. (Conversion quarters are kept by triggers on conversions.)
+// Writers of quarter_click_stats and quarter_conversion_stats (migration 0012): the 15-minute
+// rollups that let reports serve any time zone. Called beside the daily rollup writers, in the
+// same batch, so both count the same clicks and conversions exactly once. (Not triggers: D1
+// counts a trigger's rows in meta.changes, which the conversion insert reads as its dedup verdict.)
+import type { StatsColumn, StatsKey } from './conversions';
 
 /** The 15-minute bucket of an instant: unixepoch / 900, as the SQL side computes it. */
 export const QUARTER_MS = 900_000;
@@ -62,3 +64,43 @@ export const quarterDeltasOnceStatement = (db: D1Database, batchKey: string, del
        ${ADD_CLICKS}`,
     )
     .bind(JSON.stringify(deltas), batchKey);
+
+const CONVERSION_COLUMNS: readonly StatsColumn[] = [
+  'pending',
+  'approved',
+  'rejected',
+  'reversed',
+  'revenue_pending',
+  'revenue_approved',
+  'payout_pending',
+  'payout_approved',
+];
+
+/**
+ * The quarter twin of addConversionStatsStatement: adds `delta` to the conversion's quarter row,
+ * only when the conversion `conversionId` exists (a duplicate insert counts nothing).
+ */
+export function addQuarterConversionStatsStatement(
+  db: D1Database,
+  key: Omit<StatsKey, 'day'> & { quarter: number },
+  delta: Partial<Record<StatsColumn, number>>,
+  conversionId: string,
+): D1PreparedStatement {
+  const columns = CONVERSION_COLUMNS.join(', ');
+  return db
+    .prepare(
+      `INSERT INTO quarter_conversion_stats (quarter, offer_id, publisher_id, currency, ${columns})
+       SELECT ?, ?, ?, ?, ${CONVERSION_COLUMNS.map(() => '?').join(', ')}
+       WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?)
+       ON CONFLICT (quarter, offer_id, publisher_id, currency) DO UPDATE SET
+         ${CONVERSION_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(',\n         ')}`,
+    )
+    .bind(
+      key.quarter,
+      key.offer_id,
+      key.publisher_id,
+      key.currency,
+      ...CONVERSION_COLUMNS.map((c) => delta[c] ?? 0),
+      conversionId,
+    );
+}

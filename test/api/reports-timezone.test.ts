@@ -6,11 +6,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clickIdKeys, mintClickId } from '../../src/click/click-id';
 import type { ClicksMessage } from '../../src/click/ingest';
-import {
-  insertConversionStatement,
-  updateConversionAmountsStatement,
-  updateConversionStatusStatement,
-} from '../../src/db/conversions';
+import { applyAdjustment, applyStatusChange, insertConversion } from '../../src/conversions/record';
 import { rollupPlan } from '../../src/db/rollups';
 import worker from '../../src/index';
 import { clickRecord, conversionRow, goalIdOf, insertClicks } from '../fixtures';
@@ -180,23 +176,50 @@ describe('GET /api/v1/reports?timezone=', () => {
   it('reports conversion counts and money on local days through status changes and adjustments', async () => {
     const f = await createFixture();
     const goalId = await goalIdOf(f.offerId);
+    const context = { offerName: 'Offer', goalKey: 'sale', click: null };
     const cv = (created_at: string, revenue: number, payout: number) =>
       conversionRow(f, goalId, { created_at, updated_at: created_at, revenue, payout });
     const late = cv('2026-02-02T18:20:00.000Z', 1000, 400); // the 2nd in Kolkata
     const early = cv('2026-02-02T18:40:00.000Z', 2000, 700); // the 3rd in Kolkata
     const other = cv('2026-02-03T05:00:00.000Z', 500, 100);
-    await env.DB.batch([late, early, other].map((row) => insertConversionStatement(env.DB, row)));
+    for (const row of [late, early, other])
+      expect(await insertConversion(env.DB, row, context, 'admin')).not.toBeNull();
     const at = '2026-02-04T00:00:00.000Z';
-    await env.DB.batch([
-      updateConversionStatusStatement(env.DB, early.id, 'pending', 'approved', at),
-      updateConversionStatusStatement(env.DB, other.id, 'pending', 'rejected', at),
-      updateConversionAmountsStatement(env.DB, late.id, { amount: 0, products: null, revenue: 800, payout: 300 }, at),
-    ]);
+    await applyStatusChange(env.DB, early, 'approved', context, 'admin', null, at);
+    await applyStatusChange(env.DB, other, 'rejected', context, 'admin', null, at);
+    // The 'late' conversion: revenue and payout repriced by an adjustment, status kept.
+    await applyAdjustment(
+      env.DB,
+      late,
+      {
+        after: { ...late, revenue: 800, payout: 300, updated_at: at },
+        stats: { revenue_pending: -200, payout_pending: -100 },
+      },
+      context,
+      'admin',
+      'partial refund',
+    );
 
     const zoned = await report(f, '2026-02-02', '2026-02-03', 'Asia/Kolkata');
     expect(zoned.data.map((r) => [r.day, r.currency, r.conversions, r.revenue, r.payout])).toEqual([
       ['2026-02-02', 'EUR', { pending: 1, approved: 0, rejected: 0, reversed: 0 }, '8.00', '3.00'],
       ['2026-02-03', 'EUR', { pending: 0, approved: 1, rejected: 1, reversed: 0 }, '20.00', '7.00'],
+    ]);
+    // The quarters of each UTC day add up to that day's daily rollup, column by column.
+    const { results } = await env.DB.prepare(
+      `SELECT d.day, q.pending = d.pending AND q.approved = d.approved AND q.rejected = d.rejected
+           AND q.revenue_pending = d.revenue_pending AND q.payout_approved = d.payout_approved AS same
+       FROM daily_conversion_stats d JOIN (
+         SELECT date(quarter * 900, 'unixepoch') AS day, SUM(pending) AS pending, SUM(approved) AS approved,
+           SUM(rejected) AS rejected, SUM(revenue_pending) AS revenue_pending, SUM(payout_approved) AS payout_approved
+         FROM quarter_conversion_stats WHERE offer_id = ?1 GROUP BY 1) q ON q.day = d.day
+       WHERE d.offer_id = ?1 ORDER BY d.day`,
+    )
+      .bind(f.offerId)
+      .all<{ day: string; same: number }>();
+    expect(results).toEqual([
+      { day: '2026-02-02', same: 1 },
+      { day: '2026-02-03', same: 1 },
     ]);
   });
 
