@@ -42,7 +42,8 @@ export const conversionShapes = lazy(() => {
     ...subIds,
     source: z.enum(['canonical', 'hasoffers', 'tradetracker', 'admin']).describe('How the conversion was recorded'),
     flags: z.array(z.string()).describe('Fraud and time-rule signals: bot_click, datacenter_asn, too_fast, too_slow'),
-    reason: z.string().nullable().describe('Why a rule set the status (too_fast, too_slow), else null'),
+    reason: z.string().nullable().describe('Why a rule set the status (too_fast, too_slow, cap_reached), else null'),
+    cap_id: rowId.nullable().describe('The cap that refused the conversion (reason cap_reached), else null'),
     payout_rule: z
       .string()
       .nullable()
@@ -180,6 +181,7 @@ export function presentConversion(cv: ConversionWithGoal): Conversion {
     source: cv.source as Conversion['source'],
     flags: cv.flags ? (JSON.parse(cv.flags) as string[]) : [],
     reason: cv.reason ?? null,
+    cap_id: cv.cap_id ?? null,
     payout_rule: parseTerms(cv.pricing)?.rule ?? null,
     exchange_rate: cv.exchange_rate ?? null,
     created_at: cv.created_at,

@@ -3,13 +3,21 @@
 // time zone (TIMEZONE, or ?timezone=). Served from the rollups read model (src/db/rollups.ts),
 // so its cost depends on days (quarters off UTC) × offers × publishers, not on raw click counts.
 import * as z from 'zod';
-import { type ClickTotals, type ConversionTotals, type Grouped, type RollupGroup, readRollups } from '../db/rollups';
+import {
+  type ClickTotals,
+  type ConversionTotals,
+  type Grouped,
+  type RollupGroup,
+  readRollups,
+  rollupPlan,
+} from '../db/rollups';
 import { badRequest } from '../lib/errors';
 import { formatAmount } from '../lib/money';
 import { DAY_MS, utcDay } from '../lib/time';
 import { isTimeZone, operatorTimeZone, zonedDay } from '../lib/timezone';
 import { ApiRoutes, component, lazy } from '../openapi/operation';
 import { shapes } from '../openapi/shapes';
+import { readReportRejections, splitRejections } from '../terms/report-rejections';
 import { filters } from './schemas';
 
 const GROUPS = ['day', 'offer', 'publisher'] as const;
@@ -75,6 +83,16 @@ export const reportShapes = lazy(() => {
       revenue_approved: money,
       payout: money.describe('Pending + approved payout'),
       payout_approved: money,
+      rejected_by_reason: z
+        .record(z.string(), z.int().min(0))
+        .optional()
+        .describe(
+          'Present when the row has rejected conversions: their count by reason (cap_reached, too_fast, ...; none when a party rejected them)',
+        ),
+      rejected_by_cap: z
+        .array(z.strictObject({ cap_id: rowId, conversions: z.int().min(0) }))
+        .optional()
+        .describe('Grouped by offer, when caps refused conversions: how many each cap refused (reason cap_reached)'),
       conversion_rate: z.number().describe('(pending + approved conversions) / clicks, 4 decimals; 0 without clicks'),
       epc: money.describe('Earnings per click: payout / clicks'),
     }),
@@ -151,11 +169,11 @@ reportRoutes.route(
 
     const groups = query.group_by;
     const keys = groups.map((g) => COLUMN[g]);
-    const rollups = await readRollups(
-      c.env.DB,
-      { from, to, zone: timezone, offer_id: query.offer_id, publisher_id: query.publisher_id },
-      keys,
-    );
+    const range = { from, to, zone: timezone, offer_id: query.offer_id, publisher_id: query.publisher_id };
+    const [rollups, rejections] = await Promise.all([
+      readRollups(c.env.DB, range, keys),
+      readReportRejections(c.env.DB, range, keys, rollupPlan(range)),
+    ]);
 
     const groupKey = (row: Grouped<object>) => keys.map((k) => String(row[k])).join('|');
     const groupFields = (row: Grouped<object>): Grouped<object> => Object.fromEntries(keys.map((k) => [k, row[k]]));
@@ -167,6 +185,7 @@ reportRoutes.route(
       conversions.set(groupKey(row), list);
     }
 
+    const splits = splitRejections(rejections, (row) => `${groupKey(row)}|${row.currency}`, groups.includes('offer'));
     const rows: ReportRow[] = [];
     for (const key of new Set([...clicks.keys(), ...conversions.keys()])) {
       const clickRow = clicks.get(key);
@@ -177,7 +196,10 @@ reportRoutes.route(
       };
       const source = clickRow ?? conversions.get(key)?.[0] ?? {};
       // Money is reported per currency; click counts repeat on each currency row of a group.
-      for (const conv of conversions.get(key) ?? [null]) rows.push(reportRow(groupFields(source), totals, conv));
+      for (const conv of conversions.get(key) ?? [null]) {
+        const split = conv && splits.get(`${key}|${conv.currency}`);
+        rows.push({ ...reportRow(groupFields(source), totals, conv), ...split });
+      }
     }
     rows.sort((a, b) => {
       for (const k of keys) {

@@ -19,7 +19,9 @@ import {
   type Grouped,
   rollupSql,
 } from '../db/rollups';
-import { DAY_MS, utcDay } from '../lib/time';
+import { type CappedConversionsRow, cappedConversionsStatement } from '../db/rejected-conversions';
+import { DAY_MS, iso, utcDay } from '../lib/time';
+import { CAPPED_DAYS, CAPPED_LIMIT } from './capped-conversions';
 
 export const CHART_DAYS = 30;
 export const RECENT_LIMIT = 20;
@@ -64,6 +66,8 @@ export interface DashboardData {
   days: DayTotals[];
   /** Newest first, at most RECENT_LIMIT. */
   recent: RecentConversion[];
+  /** Caps that refused conversions in the last CAPPED_DAYS days, latest refusal first. */
+  capped?: CappedConversionsRow[];
 }
 
 /** The dashboard's statements as SQL, so a test can check their query plans. ?1..?2 = first and last day. */
@@ -77,11 +81,12 @@ export const DASHBOARD_SQL = {
 export async function loadDashboard(db: D1Database, nowMs: number): Promise<DashboardData> {
   const today = utcDay(nowMs);
   const range = { from: utcDay(nowMs - (CHART_DAYS - 1) * DAY_MS), to: today };
-  const [clickResult, conversionResult, recentResult, deliveryResult] = await db.batch([
+  const [clickResult, conversionResult, recentResult, deliveryResult, cappedResult] = await db.batch([
     clickTotalsStatement(db, range, ['day']),
     conversionTotalsStatement(db, range, ['day']),
     recentConversionsStatement(db, RECENT_LIMIT),
     recentDeliveryCountsStatement(db, RECENT_LIMIT),
+    cappedConversionsStatement(db, iso(nowMs - CAPPED_DAYS * DAY_MS), CAPPED_LIMIT),
   ]);
 
   const clickRows = (clickResult?.results ?? []) as Grouped<ClickTotals>[];
@@ -135,6 +140,7 @@ export async function loadDashboard(db: D1Database, nowMs: number): Promise<Dash
       ...row,
       deliveries: deliveries.get(row.id) ?? emptyDeliveryCounts(),
     })),
+    capped: (cappedResult?.results ?? []) as CappedConversionsRow[],
   };
 }
 

@@ -3,6 +3,7 @@
 // value goes through the escaping `html` tag: offer and publisher names are operator input and
 // order IDs come from advertisers.
 import { formatAmount } from '../lib/money';
+import { cappedSection } from './capped-conversions';
 import { renderChart, shortDay } from './chart';
 import type { DashboardData, DeliveryCounts, RecentConversion } from './data';
 import { html, raw, type SafeHtml } from './html';
@@ -160,6 +161,7 @@ export function renderDashboard(data: DashboardData, recentLimit: number): strin
 ${todaySection(data)}
 ${chartSection(data)}
 ${recentSection(data, recentLimit)}
+${cappedSection(data.capped)}
 </main>
 <footer>Counts come from the daily rollups; clicks reach them through the clicks queue within seconds. Reload the page for fresh numbers.</footer>
 </body>

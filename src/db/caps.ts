@@ -1,7 +1,7 @@
 // caps and cap_counters tables: SQL and row types. A conversion cap is counted by one statement
 // in the conversion's own batch (countConversionStatement); the counter's CHECK aborts that
 // batch when the conversion would take a cap past its limit (isCapExceededError).
-import type { CapPeriod } from '../terms/periods';
+import type { CapPeriod, ClickCountParts } from '../terms/periods';
 
 export type CapMetric = 'clicks' | 'conversions' | 'payout' | 'revenue';
 
@@ -184,16 +184,25 @@ export async function openClickCaps(db: D1Database, offerIds: number[] | null, k
 }
 
 /**
- * Clicks a cap counted in its period so far, from the daily click rollups (UTC days from
- * `fromDay` on: a period in another time zone is counted by the UTC days it overlaps).
+ * Clicks a cap counted in its period, exactly in the operator's zone: the whole UTC days inside
+ * the period from daily_click_stats and its edge quarter hours from quarter_click_stats
+ * (`parts` from src/terms/periods.ts; null = lifetime, every day). Each part is a range of its
+ * table's primary key. Exported as SQL so tests can check the query plan.
  */
-export async function clicksSince(db: D1Database, cap: CapRow, fromDay: string | null): Promise<number> {
+export const CLICKS_IN_PERIOD_SQL = `SELECT
+  (SELECT COALESCE(SUM(clicks), 0) FROM daily_click_stats
+     WHERE day >= ?3 AND day < ?4 AND offer_id = ?1 AND (?2 IS NULL OR publisher_id = ?2))
+  + (SELECT COALESCE(SUM(clicks), 0) FROM quarter_click_stats
+     WHERE quarter >= ?5 AND quarter < ?6 AND offer_id = ?1 AND (?2 IS NULL OR publisher_id = ?2))
+  + (SELECT COALESCE(SUM(clicks), 0) FROM quarter_click_stats
+     WHERE quarter >= ?7 AND quarter < ?8 AND offer_id = ?1 AND (?2 IS NULL OR publisher_id = ?2)) AS n`;
+
+export async function clicksInPeriod(db: D1Database, cap: CapRow, parts: ClickCountParts | null): Promise<number> {
+  const days = parts === null ? ['0000-00-00', '9999-99-99'] : (parts.days ?? ['', '']);
+  const [first = [0, 0], second = [0, 0]] = parts?.quarters ?? [];
   const row = await db
-    .prepare(
-      `SELECT COALESCE(SUM(clicks), 0) AS n FROM daily_click_stats
-       WHERE offer_id = ?1 AND (?2 IS NULL OR publisher_id = ?2) AND (?3 IS NULL OR day >= ?3)`,
-    )
-    .bind(cap.offer_id, cap.publisher_id, fromDay)
+    .prepare(CLICKS_IN_PERIOD_SQL)
+    .bind(cap.offer_id, cap.publisher_id, ...days, ...first, ...second)
     .first<{ n: number }>();
   return row?.n ?? 0;
 }

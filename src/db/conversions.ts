@@ -41,6 +41,8 @@ export interface ConversionRow {
   pricing?: string | null;
   /** Rate from `currency` into `payout_currency` used for a sale in another currency. */
   exchange_rate?: string | null;
+  /** Migration 0009: the cap that refused a conversion stored rejected with reason cap_reached. */
+  cap_id?: number | null;
 }
 
 export interface ConversionEventRow {

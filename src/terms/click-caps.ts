@@ -1,14 +1,15 @@
 // Click caps are counted off the redirect path: after the clicks consumer has stored a batch
 // (and on every cron run, as a safety net), the open click caps of the offers involved are
-// counted from the daily click rollups; one that is met is marked reached and its offer's edge
-// config republished, so the redirect sends that traffic to the fallback. Counting lags the
-// redirect by the queue's delay, so a click cap may be passed by the clicks of that delay.
+// counted exactly in the operator's zone from the click rollups (whole UTC days from the daily
+// table, the period's edges from the quarter-hour one); one that is met is marked reached and its
+// offer's edge config republished, so the redirect sends that traffic to the fallback. Counting
+// lags the redirect by the queue's delay, so a click cap may be passed by the clicks of that delay.
 import { publishOfferConfigs } from '../click/config';
-import { clicksSince, openClickCaps, storeClickCount } from '../db/caps';
+import { clicksInPeriod, openClickCaps, storeClickCount } from '../db/caps';
 import { errorFields, log } from '../lib/log';
-import { iso, utcDay } from '../lib/time';
+import { iso } from '../lib/time';
 import { operatorTimeZone } from '../lib/timezone';
-import { periodBounds, periodKeys } from './periods';
+import { clickCountParts, periodBounds, periodKeys } from './periods';
 
 /**
  * Counts the open click caps of `offerIds` (null: every offer) and publishes the offers whose
@@ -25,8 +26,9 @@ export async function checkClickCaps(env: Env, offerIds: number[] | null, now = 
     const offers = new Set<number>();
     for (const cap of caps) {
       const bounds = periodBounds(cap.period, now, zone);
-      // Rollups are per UTC day: a period in another zone is counted by the UTC days it overlaps.
-      const clicks = await clicksSince(env.DB, cap, bounds.start === null ? null : utcDay(bounds.start));
+      // Exact in any zone: whole UTC days from the daily rollups, the period's edges from quarters.
+      const parts = bounds.start === null || bounds.end === null ? null : clickCountParts(bounds.start, bounds.end);
+      const clicks = await clicksInPeriod(env.DB, cap, parts);
       if (await storeClickCount(env.DB, cap, bounds.key, clicks, iso(now))) {
         reached.push(cap.id);
         offers.add(cap.offer_id);

@@ -48,3 +48,31 @@ export function periodKeys(ms: number, zone: string): Record<CapPeriod, string> 
     lifetime: 'lifetime',
   };
 }
+
+const DAY_MS = 86_400_000;
+const QUARTER_MS = 900_000;
+
+/**
+ * How a click cap's period [start, end) is read from the rollups exactly: the whole UTC days
+ * inside it from the daily table (first day, day after the last), and the quarter hours at its
+ * edges from the quarter-hour table ([first, after last) each). Every zone's offset is a whole
+ * number of quarter hours, so a local period starts and ends on quarter boundaries; in UTC the
+ * edges are empty and only days are read.
+ */
+export interface ClickCountParts {
+  days: [string, string] | null;
+  quarters: [number, number][];
+}
+
+export function clickCountParts(start: number, end: number): ClickCountParts {
+  const firstDay = Math.ceil(start / DAY_MS) * DAY_MS;
+  const afterLastDay = Math.floor(end / DAY_MS) * DAY_MS;
+  const q = (ms: number) => Math.floor(ms / QUARTER_MS);
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  if (firstDay >= afterLastDay) return { days: null, quarters: [[q(start), Math.ceil(end / QUARTER_MS)]] };
+  const quarters = [
+    [q(start), q(firstDay)],
+    [q(afterLastDay), Math.ceil(end / QUARTER_MS)],
+  ].filter(([a, b]) => (a ?? 0) < (b ?? 0)) as [number, number][];
+  return { days: [day(firstDay), day(afterLastDay)], quarters };
+}

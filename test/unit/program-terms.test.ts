@@ -1,8 +1,9 @@
 // Program terms, pure parts: cap periods in the operator's time zone, the click path's access
 // decision, and the smart link's weighted choice.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type OfferTerms, offerTerms, refusalFor } from '../../src/terms/access';
-import { periodBounds, periodKeys } from '../../src/terms/periods';
+import { CAP_PERIODS, clickCountParts, periodBounds, periodKeys } from '../../src/terms/periods';
 import { matchesVisitor, pickByWeight, type SmartLinkRule } from '../../src/terms/smart-links';
 
 const at = (text: string) => Date.parse(text);
@@ -42,6 +43,58 @@ describe('cap periods', () => {
     expect(periodKeys(at('2027-01-01T12:00:00.000Z'), 'UTC').week).toBe('W2026-12-28');
     expect(periodKeys(at('2026-12-28T00:00:00.000Z'), 'UTC').week).toBe('W2026-12-28');
     expect(periodKeys(at('2026-12-27T23:59:59.999Z'), 'UTC').week).toBe('W2026-12-21');
+  });
+});
+
+describe('click cap counting parts', () => {
+  const Q = 900_000;
+  const dayStart = (day: string) => at(`${day}T00:00:00.000Z`);
+
+  it('reads a UTC period from whole days only', () => {
+    const { start, end } = periodBounds('month', at('2026-11-25T10:00:00.000Z'), 'UTC');
+    expect(clickCountParts(start ?? 0, end ?? 0)).toEqual({ days: ['2026-11-01', '2026-12-01'], quarters: [] });
+  });
+
+  it('reads a +05:30 day from the quarters of the two UTC days it straddles', () => {
+    const { start, end } = periodBounds('day', at('2026-03-10T20:00:00.000Z'), 'Asia/Kolkata');
+    expect(clickCountParts(start ?? 0, end ?? 0)).toEqual({
+      days: null,
+      quarters: [[at('2026-03-10T18:30:00.000Z') / Q, at('2026-03-11T18:30:00.000Z') / Q]],
+    });
+  });
+
+  it('reads a +05:30 month as whole UTC days plus its two edges', () => {
+    const { start, end } = periodBounds('month', at('2026-03-10T20:00:00.000Z'), 'Asia/Kolkata');
+    expect(clickCountParts(start ?? 0, end ?? 0)).toEqual({
+      days: ['2026-03-01', '2026-03-31'],
+      quarters: [
+        [at('2026-02-28T18:30:00.000Z') / Q, at('2026-03-01T00:00:00.000Z') / Q],
+        [at('2026-03-31T00:00:00.000Z') / Q, at('2026-03-31T18:30:00.000Z') / Q],
+      ],
+    });
+  });
+
+  it('covers every period in any zone exactly once, with no gap and no overlap', () => {
+    const zones = ['UTC', 'Asia/Kolkata', 'Asia/Kathmandu', 'Europe/Berlin', 'America/St_Johns', 'Pacific/Chatham'];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: at('2020-01-01T00:00:00Z'), max: at('2030-01-01T00:00:00Z') }),
+        fc.constantFrom(...zones),
+        fc.constantFrom(...CAP_PERIODS.filter((p) => p !== 'lifetime')),
+        (ms, zone, period) => {
+          const { start, end } = periodBounds(period, ms, zone);
+          if (start === null || end === null) return;
+          const parts = clickCountParts(start, end);
+          const pieces: [number, number][] = parts.quarters.map(([a, b]) => [a * Q, b * Q]);
+          if (parts.days) pieces.push([dayStart(parts.days[0]), dayStart(parts.days[1])]);
+          pieces.sort((x, y) => x[0] - y[0]);
+          expect(pieces[0]?.[0]).toBe(start);
+          expect(pieces.at(-1)?.[1]).toBe(end);
+          for (let i = 1; i < pieces.length; i++) expect(pieces[i]?.[0]).toBe(pieces[i - 1]?.[1]);
+          for (const [a, b] of pieces) expect(a).toBeLessThan(b);
+        },
+      ),
+    );
   });
 });
 
