@@ -67,11 +67,15 @@ export async function clickParty(env: Env, params: RawInput['params']): Promise<
 /** An advertiser's own offer. */
 export const ownOffer = ownedResource(async (env, params) => getOffer(env.DB, params.id as number));
 
-/** An offer a publisher may promote: active and public (private offers need an approval, not built yet). */
-export const promotableOffer: ScopeRule = async (_principal, input, env) => {
-  const offer = await getOffer(env.DB, input.params.id as number);
-  return offer !== null && offer.status === 'active' && offer.visibility === 'public';
-};
+/**
+ * A publisher reads offers through its own view (publisher_id forced): only those it may promote
+ * (active; public, or private and approved), with its payout and no revenue (src/admin/publisher-offers.ts).
+ */
+const publisherView = ownFilter('query', 'publisher_id');
+
+/** An advertiser's own offer, never through a publisher's view (another publisher's own rate). */
+const ownOfferNoPublisherView: ScopeRule = async (principal, input, env) =>
+  input.query?.publisher_id === undefined && (await ownOffer(principal, input, env));
 
 /** A query filter naming an offer must name one of the caller's (advertiser) offers; it is required. */
 export const ownOfferFilter: ScopeRule = async (principal, input, env) => {
@@ -81,11 +85,15 @@ export const ownOfferFilter: ScopeRule = async (principal, input, env) => {
   return offer !== null && owns(principal, offer);
 };
 
-/** The endpoint a delivery filter names must be the publisher's; the filter is required. */
-const ownEndpointFilter: ScopeRule = async (principal, input, env) => {
+/**
+ * A publisher's deliveries: publisher_id is forced (all its endpoints' deliveries); an
+ * endpoint filter, if given, must name one of its endpoints.
+ */
+const ownDeliveries: ScopeRule = async (principal, input, env) => {
+  if (!(await ownFilter('query', 'publisher_id')(principal, input, env))) return false;
   const endpointId = input.query?.endpoint_id;
-  if (typeof endpointId !== 'number') return false;
-  const endpoint = await getEndpoint(env.DB, endpointId);
+  if (endpointId === undefined) return true;
+  const endpoint = await getEndpoint(env.DB, endpointId as number);
   return endpoint !== null && owns(principal, endpoint);
 };
 
@@ -118,8 +126,8 @@ export const ACCESS: Record<string, Access> = {
   updatePublisher: {},
   createOffer: {},
   updateOffer: {},
-  listOffers: { advertiser: ownFilter('query', 'advertiser_id') },
-  getOffer: { advertiser: ownOffer, publisher: promotableOffer },
+  listOffers: { advertiser: ownFilter('query', 'advertiser_id'), publisher: publisherView },
+  getOffer: { advertiser: ownOfferNoPublisherView, publisher: publisherView },
   // A publisher's notification endpoints and their deliveries.
   createEndpoint: { publisher: ownFilter('body', 'publisher_id') },
   listEndpoints: { publisher: ownFilter('query', 'publisher_id') },
@@ -127,7 +135,7 @@ export const ACCESS: Record<string, Access> = {
   updateEndpoint: { publisher: ownEndpointChange },
   rotateEndpointSecret: { publisher: ownedResource(endpointParty) },
   testEndpoint: { publisher: ownedResource(endpointParty) },
-  listDeliveries: { publisher: ownEndpointFilter },
+  listDeliveries: { publisher: ownDeliveries },
   getDelivery: { publisher: ownedResource(deliveryParty) },
   resendDelivery: { publisher: ownedResource(deliveryParty) },
   // Conversions: both parties read their own; the advertiser decides on its own.

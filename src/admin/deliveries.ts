@@ -15,6 +15,7 @@ import { idParam } from './schemas';
 export const deliveryQuery = pageQuery.extend({
   conversion_id: z.string().min(1).max(100).optional().describe('Only this conversion'),
   endpoint_id: idParam.optional().describe('Only this endpoint'),
+  publisher_id: idParam.optional().describe("Only this publisher's endpoints (implied for a publisher key)"),
   status: z.enum(DELIVERY_STATUSES).optional().describe('Only this status'),
 });
 

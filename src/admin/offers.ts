@@ -21,6 +21,7 @@ import { ApiRoutes } from '../openapi/operation';
 import { goalRuleFields, goalRulesStatements, offerRuleFields, offerRulesStatement } from './offer-rules';
 import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
+import { promotableOffer, promotableOfferPage, publisherOfferShapes } from './publisher-offers';
 import { currency, decimal, filters, hostname, httpUrl, httpUrlTemplate, idPath, name, percent } from './schemas';
 
 const ruleFields = (of: string) => ({
@@ -221,6 +222,11 @@ export const offerRoutes = new ApiRoutes('/api/v1/offers', {
 });
 
 const offerId = idPath('Offer');
+const publisherView = filters
+  .publisher_id()
+  .describe('As this publisher sees it: promotable offers only, its own payout, no revenue');
+const oneView = () =>
+  badRequest('Give advertiser_id or publisher_id, not both', { publisher_id: 'cannot be combined with advertiser_id' });
 const offerAnswer = { description: 'The offer', schema: () => offerShapes().Offer };
 
 offerRoutes.route(
@@ -291,12 +297,29 @@ offerRoutes.route(
     path: '',
     operationId: 'listOffers',
     summary: 'List offers',
-    description: 'Oldest first.',
+    description:
+      'Oldest first. With publisher_id (implied for a publisher key): the offers that publisher may promote (active; public, or private with its application approved), as PublisherOffer with its own payout and no revenue.',
     auth: 'admin',
-    query: pageQuery.extend({ advertiser_id: filters.advertiser_id() }),
-    responses: { 200: { description: 'A page of offers', schema: () => offerShapes().OfferPage } },
+    query: pageQuery.extend({ advertiser_id: filters.advertiser_id(), publisher_id: publisherView }),
+    responses: {
+      200: {
+        description: 'A page of offers (PublisherOffer rows with publisher_id)',
+        schema: () => z.union([offerShapes().OfferPage, publisherOfferShapes().PublisherOfferPage]),
+      },
+    },
   },
   async (c, { query }) => {
+    if (query.publisher_id !== undefined) {
+      if (query.advertiser_id !== undefined) throw oneView();
+      const afterOfferId = cursorAfterId(query.cursor);
+      const body = await promotableOfferPage(
+        c.env.DB,
+        query.publisher_id,
+        { afterOfferId, limit: query.limit },
+        originOf(c.req.url),
+      );
+      return { status: 200, body };
+    }
     const rows = await listOffers(c.env.DB, cursorAfterId(query.cursor), query.limit + 1, query.advertiser_id);
     const goals = await goalsWithRules(
       c.env.DB,
@@ -314,11 +337,24 @@ offerRoutes.route(
     path: '/{id}',
     operationId: 'getOffer',
     summary: 'Read an offer',
+    description: 'With publisher_id (implied for a publisher key): the offer as that publisher sees it, or 404.',
     auth: 'admin',
     params: { id: offerId },
-    responses: { 200: offerAnswer },
+    query: z.object({ publisher_id: publisherView }),
+    responses: {
+      200: {
+        ...offerAnswer,
+        schema: () => z.union([offerShapes().Offer, publisherOfferShapes().PublisherOffer]),
+      },
+    },
   },
-  async (c, { params }) => ({ status: 200, body: await loadOffer(c.env.DB, params.id, originOf(c.req.url)) }),
+  async (c, { params, query }) => {
+    const origin = originOf(c.req.url);
+    if (query.publisher_id === undefined) return { status: 200, body: await loadOffer(c.env.DB, params.id, origin) };
+    const offer = await promotableOffer(c.env.DB, query.publisher_id, params.id, origin);
+    if (!offer) throw notFound('Offer');
+    return { status: 200, body: offer };
+  },
 );
 
 offerRoutes.route(

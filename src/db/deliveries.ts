@@ -42,8 +42,8 @@ export function insertDeliveriesForEventStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT OR IGNORE INTO deliveries (id, event_id, conversion_id, endpoint_id, event_type, status, created_at, updated_at)
-       SELECT ?1 || '_' || e.id, ?2, ?3, e.id, ?4, 'pending', ?5, ?5
+      `INSERT OR IGNORE INTO deliveries (id, event_id, conversion_id, endpoint_id, event_type, status, created_at, updated_at, publisher_id)
+       SELECT ?1 || '_' || e.id, ?2, ?3, e.id, ?4, 'pending', ?5, ?5, e.publisher_id
        FROM endpoints e
        WHERE e.publisher_id = ?6 AND e.status = 'active'
          AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE value = ?4)
@@ -258,6 +258,8 @@ export const getDeliveryProgress = (db: D1Database, deliveryId: string): Promise
 export interface DeliveryFilters {
   conversion_id?: string;
   endpoint_id?: number;
+  /** Every delivery of the publisher's endpoints (a range of deliveries_publisher_time). */
+  publisher_id?: number;
   status?: DeliveryStatus;
 }
 
@@ -277,6 +279,10 @@ export function listDeliveriesStatement(
   if (filters.endpoint_id !== undefined) {
     where.push('endpoint_id = ?');
     binds.push(filters.endpoint_id);
+  }
+  if (filters.publisher_id !== undefined) {
+    where.push('publisher_id = ?');
+    binds.push(filters.publisher_id);
   }
   if (filters.status) {
     where.push('status = ?');

@@ -123,8 +123,8 @@ export interface PortalDeliveryRow extends DeliveryRow {
 }
 
 /**
- * Deliveries, newest first: a publisher's through its endpoints (a range of
- * deliveries_endpoint_time per endpoint), everybody's for an operator; `failing` keeps the
+ * Deliveries, newest first: a publisher's (a range of deliveries_publisher_time, migration
+ * 0013), everybody's for an operator; `failing` keeps the
  * retrying and dead ones (a range of deliveries_status_time per status, by last update).
  */
 export function scopedDeliveriesSql(scope: PartyFilter, failing: boolean): string {
@@ -134,8 +134,7 @@ export function scopedDeliveriesSql(scope: PartyFilter, failing: boolean): strin
     return `${select} WHERE d.status IN ('retrying', 'dead')${party} ORDER BY d.updated_at DESC LIMIT ?2`;
   }
   if (scope.publisher_id !== undefined) {
-    return `${select} WHERE d.endpoint_id IN (SELECT id FROM endpoints WHERE publisher_id = ?1)
-      ORDER BY d.created_at DESC, d.id DESC LIMIT ?2`;
+    return `${select} WHERE d.publisher_id = ?1 ORDER BY d.created_at DESC, d.id DESC LIMIT ?2`;
   }
   return `${select} WHERE ?1 IS NULL ORDER BY d.created_at DESC, d.id DESC LIMIT ?2`;
 }
@@ -154,28 +153,53 @@ export interface PromotableGoalRow {
   landing_url: string;
   currency: string;
   deep_link_hosts: string;
+  visibility: 'public' | 'private';
+  attribution_window_days: number;
   goal_key: string;
   goal_name: string;
   payout_fixed: number;
   payout_percent_bp: number;
+  /** 'own': the publisher's own rule in force priced it; 'goal': the goal's base rule. */
+  payout_rule: 'own' | 'goal';
 }
 
 /**
- * Active public offers and each goal's payout for publisher ?1: its own rule where the operator
- * set one, else the goal's base rule (commission groups aside).
+ * A page of the offers publisher ?1 may promote (active, and public or private with its
+ * application approved), ?2 offers after offer id ?3, each goal with the payout it pays that
+ * publisher at ?4: its own rule in force (starts_at <= ?4 < ends_at), else the goal's base rule.
+ * Tiers and commission groups aside; revenue is not read at all. A range of the offers' primary
+ * key, then goals and rules by their offer and goal indexes.
  */
-export const PROMOTABLE_SQL = `SELECT o.id AS offer_id, o.name AS offer_name, o.landing_url, o.currency, o.deep_link_hosts,
-    g.key AS goal_key, g.name AS goal_name,
+export const PROMOTABLE_SQL = `WITH page AS (
+    SELECT o.* FROM offers o
+    WHERE o.id > ?3 AND o.status = 'active'
+      AND (o.visibility = 'public' OR EXISTS (SELECT 1 FROM offer_applications a
+        WHERE a.offer_id = o.id AND a.publisher_id = ?1 AND a.status = 'approved'))
+    ORDER BY o.id LIMIT ?2)
+  SELECT o.id AS offer_id, o.name AS offer_name, o.landing_url, o.currency, o.deep_link_hosts, o.visibility,
+    o.attribution_window_days, g.key AS goal_key, g.name AS goal_name,
     COALESCE(own.payout_fixed, base.payout_fixed, 0) AS payout_fixed,
-    COALESCE(own.payout_percent_bp, base.payout_percent_bp, 0) AS payout_percent_bp
-  FROM offers o JOIN goals g ON g.offer_id = o.id
+    COALESCE(own.payout_percent_bp, base.payout_percent_bp, 0) AS payout_percent_bp,
+    CASE WHEN own.id IS NULL THEN 'goal' ELSE 'own' END AS payout_rule
+  FROM page o JOIN goals g ON g.offer_id = o.id
   LEFT JOIN payout_rules base ON base.goal_id = g.id AND base.publisher_id IS NULL AND base.commission_group IS NULL
   LEFT JOIN payout_rules own ON own.goal_id = g.id AND own.publisher_id = ?1 AND own.commission_group IS NULL
-  WHERE o.status = 'active' AND o.visibility = 'public'
-  ORDER BY o.id, g.id LIMIT ?2`;
+    AND (own.starts_at IS NULL OR own.starts_at <= ?4) AND (own.ends_at IS NULL OR own.ends_at > ?4)
+  ORDER BY o.id, g.id`;
 
-export const promotableOffersStatement = (db: D1Database, publisherId: number, limit: number) =>
-  db.prepare(PROMOTABLE_SQL).bind(publisherId, limit);
+export const promotableOffersStatement = (
+  db: D1Database,
+  publisherId: number,
+  limit: number,
+  page: { afterOfferId?: number; now?: string } = {},
+) => db.prepare(PROMOTABLE_SQL).bind(publisherId, limit, page.afterOfferId ?? 0, page.now ?? new Date().toISOString());
+
+/** The offers of rows from PROMOTABLE_SQL, in order, each with its goals. */
+export function groupPromotable(rows: PromotableGoalRow[]): PromotableGoalRow[][] {
+  const offers = new Map<number, PromotableGoalRow[]>();
+  for (const row of rows) offers.set(row.offer_id, [...(offers.get(row.offer_id) ?? []), row]);
+  return [...offers.values()];
+}
 
 export interface OfferSummaryRow {
   id: number;

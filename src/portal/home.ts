@@ -8,6 +8,7 @@ import { html, type SafeHtml } from '../dashboard/html';
 import {
   type ClickGroupRow,
   type ConversionGroupRow,
+  groupPromotable,
   type OfferSummaryRow,
   offerSummariesStatement,
   type PortalConversionRow,
@@ -50,8 +51,7 @@ export function trackingLink(
 
 async function publisherHome(c: Context<PortalEnv>, publisherId: number): Promise<string> {
   const rows = (await promotableOffersStatement(c.env.DB, publisherId, 500).all<PromotableGoalRow>()).results;
-  const offers = new Map<number, PromotableGoalRow[]>();
-  for (const row of rows) offers.set(row.offer_id, [...(offers.get(row.offer_id) ?? []), row]);
+  const offers = new Map(groupPromotable(rows).map((goals) => [(goals[0] as PromotableGoalRow).offer_id, goals]));
   const origin = new URL(c.req.url).origin;
   const query = c.req.query();
   const chosen = Number(query.offer);

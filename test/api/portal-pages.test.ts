@@ -241,7 +241,7 @@ describe('query plans of the portal reads', () => {
 
   it('never scans clicks, conversions or deliveries', async () => {
     const statements: [string, unknown[]][] = [
-      [PROMOTABLE_SQL, [1, 10]],
+      [PROMOTABLE_SQL, [1, 10, 0, '2026-01-01T00:00:00Z']],
       [OFFERS_SQL, [1, 10]],
     ];
     for (const principal of principals) {

@@ -99,7 +99,10 @@ function queryFor(id: string, p: Party): string {
 /** A list's other-party probe: the party filter naming the other party. */
 function otherFilter(id: string, role: Role, other: Party): string | null {
   const filters: Record<string, Partial<Record<Role, string>>> = {
-    listOffers: { advertiser: `advertiser_id=${other.fixture.advertiserId}` },
+    listOffers: {
+      advertiser: `advertiser_id=${other.fixture.advertiserId}`,
+      publisher: `publisher_id=${other.fixture.publisherId}`,
+    },
     listEndpoints: { publisher: `publisher_id=${other.fixture.publisherId}` },
     listDeliveries: { publisher: `endpoint_id=${other.endpointId}` },
     listConversions: {
@@ -242,5 +245,119 @@ describe('lists show only the caller’s rows', () => {
     expect((await call(created.key, 'get', '/offers')).status).toBe(200);
     await adminOk('DELETE', `/api-keys/${created.id}`);
     expect((await call(created.key, 'get', '/offers')).status).toBe(401);
+  });
+});
+
+describe('a publisher key reads what it may promote, with its own payout', () => {
+  type Goal = { key: string; payout: string; payout_percent: number; payout_rule: string };
+  type Offer = { id: number; visibility: string; tracking_link: string; goals: Goal[] };
+
+  // The walk above paused the offer (updateOffer's example); paused offers are not promotable.
+  beforeAll(async () => {
+    await adminOk('PATCH', `/offers/${mine.fixture.offerId}`, { status: 'active' });
+  });
+
+  it('lists public active offers and private ones it is approved for, never revenue or the advertiser', async () => {
+    const key = mine.keys.publisher.key;
+    const privateOffer = await createFixture({ name: 'Private offer', visibility: 'private' });
+    const listed = async () => {
+      const answer = await call(key, 'get', '/offers?limit=200');
+      const text = await answer.text();
+      expect(answer.status, text).toBe(200);
+      expect(text).not.toMatch(/revenue|advertiser/);
+      return (JSON.parse(text) as { data: Offer[] }).data;
+    };
+    const before = await listed();
+    expect(before.map((o) => o.id)).toContain(mine.fixture.offerId);
+    expect(before.map((o) => o.id)).not.toContain(theirs.fixture.offerId);
+    expect(before.map((o) => o.id)).not.toContain(privateOffer.offerId);
+    expect((await call(key, 'get', `/offers/${privateOffer.offerId}`)).status).toBe(404);
+
+    const application = await adminOk<{ id: number }>('POST', `/offers/${privateOffer.offerId}/applications`, {
+      publisher_id: mine.fixture.publisherId,
+    });
+    expect((await listed()).map((o) => o.id)).not.toContain(privateOffer.offerId);
+    await adminOk('POST', `/applications/${application.id}/approve`);
+    const after = (await listed()).find((o) => o.id === privateOffer.offerId);
+    expect(after?.visibility).toBe('private');
+    expect(after?.tracking_link).toMatch(new RegExp(`/c/${privateOffer.offerId}/${mine.fixture.publisherId}$`));
+    const single = await call(key, 'get', `/offers/${privateOffer.offerId}`);
+    expect(single.status).toBe(200);
+    expect(await single.text()).not.toMatch(/revenue/);
+  });
+
+  it("shows the publisher's own payout while its rule is in force, else the goal's", async () => {
+    const key = mine.keys.publisher.key;
+    const goals = async () => {
+      const answer = await call(key, 'get', `/offers/${mine.fixture.offerId}`);
+      return ((await answer.json()) as Offer).goals;
+    };
+    expect((await goals()).find((g) => g.key === 'lead')).toMatchObject({ payout: '2.00', payout_rule: 'goal' });
+    const payoutPath = `/offers/${mine.fixture.offerId}/goals/lead/payouts/${mine.fixture.publisherId}`;
+    await adminOk('PUT', payoutPath, { payout: '3.50' });
+    expect((await goals()).find((g) => g.key === 'lead')).toMatchObject({ payout: '3.50', payout_rule: 'own' });
+    // A rule that ended is no longer in force.
+    await adminOk('PUT', payoutPath, { payout: '3.50', ends_at: '2020-01-01T00:00:00Z' });
+    expect((await goals()).find((g) => g.key === 'lead')).toMatchObject({ payout: '2.00', payout_rule: 'goal' });
+    // Another publisher's own rate never shows.
+    await adminOk('PUT', `/offers/${mine.fixture.offerId}/goals/sale/payouts/${theirs.fixture.publisherId}`, {
+      payout_percent: 9,
+    });
+    expect((await goals()).find((g) => g.key === 'sale')).toMatchObject({ payout_percent: 5, payout_rule: 'goal' });
+    // An advertiser may not look through a publisher's view of its own offer.
+    const advertiser = mine.keys.advertiser.key;
+    const view = `/offers/${mine.fixture.offerId}?publisher_id=${theirs.fixture.publisherId}`;
+    expect((await call(advertiser, 'get', view)).status).toBe(404);
+  });
+
+  it('pages the offers by cursor', async () => {
+    const key = mine.keys.publisher.key;
+    const seen: number[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const answer = await call(key, 'get', `/offers?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      const body = (await answer.json()) as { data: Offer[]; next_cursor: string | null };
+      expect(body.data.length).toBeLessThanOrEqual(1);
+      seen.push(...body.data.map((o) => o.id));
+      cursor = body.next_cursor;
+    }
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen).toContain(mine.fixture.offerId);
+  });
+});
+
+describe('a publisher key lists deliveries without naming an endpoint', () => {
+  it('answers every delivery of its own endpoints, newest first, by cursor, and none of another party', async () => {
+    const key = mine.keys.publisher.key;
+    const second = await seedEndpoint({ publisher_id: mine.fixture.publisherId, url: 'https://hooks.example/y' });
+    const seeded = await seedCreatedConversion(
+      conversionRow(mine.fixture, await goalIdOf(mine.fixture.offerId), { click_id: await mintClick(mine.fixture) }),
+    );
+    // The walk above created more endpoints of this publisher; each took the conversion.
+    const endpoints = (await (await call(key, 'get', '/endpoints?limit=200')).json()) as { data: { id: number }[] };
+    const own = endpoints.data.map((e) => e.id);
+    expect(own).toContain(second.id);
+    expect(seeded.deliveries.length).toBeGreaterThanOrEqual(2);
+    const ids: string[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const answer = await call(key, 'get', `/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const body = (await answer.json()) as {
+        data: { id: string; endpoint_id: number; created_at: string }[];
+        next_cursor: string | null;
+      };
+      expect(answer.status).toBe(200);
+      expect(body.data.every((d) => own.includes(d.endpoint_id))).toBe(true);
+      expect(body.data.length).toBeLessThanOrEqual(2);
+      ids.push(...body.data.map((d) => d.id));
+      cursor = body.next_cursor;
+    }
+    expect(ids).toContain(mine.deliveryId);
+    for (const d of seeded.deliveries as { id: string }[]) expect(ids).toContain(d.id);
+    expect(ids).not.toContain(theirs.deliveryId);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Naming another publisher (or its endpoint) is a 404.
+    expect((await call(key, 'get', `/deliveries?publisher_id=${theirs.fixture.publisherId}`)).status).toBe(404);
+    expect((await call(key, 'get', `/deliveries?endpoint_id=${theirs.endpointId}`)).status).toBe(404);
   });
 });
