@@ -4,6 +4,9 @@
 // so the timed Workers always run the bundle untouched.
 import worker from './index.js';
 
+// The bundle's other exports (Durable Object classes its bindings name) stay exported.
+export * from './index.js';
+
 const counts = { d1Calls: 0, d1Statements: 0, kvReads: 0, kvWrites: 0, queueSends: 0, queueMessages: 0 };
 let depth = 0;
 let patched = false;
