@@ -20,7 +20,7 @@ export interface AuditRow {
 
 export type AuditValues = Omit<AuditRow, 'id'>;
 
-const AUDIT_COLUMNS = [
+export const AUDIT_COLUMNS = [
   'at',
   'actor_kind',
   'actor_id',

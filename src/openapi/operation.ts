@@ -163,15 +163,18 @@ export interface AuditSpec {
   before?: (env: Env, params: Record<string, unknown>) => Promise<unknown>;
 }
 
-/** Records a successful change; set by the admin API (src/admin/audit-trail.ts). */
+/**
+ * Opens the audit entry of a change before its handler runs (it may give the handler a database
+ * that writes the entry with the change) and completes it with the answer; set by the admin API
+ * (src/admin/audit-trail.ts).
+ */
 export type AuditWriter = (
   c: Context<ApiEnv>,
   audit: AuditSpec,
   spec: OperationSpec,
   params: Record<string, unknown>,
   before: unknown,
-  after: unknown,
-) => Promise<void>;
+) => { finish: (after: unknown) => Promise<void> };
 
 let auditWriter: AuditWriter | undefined;
 let accessTable: Readonly<Record<string, Access>> = {};
@@ -257,8 +260,9 @@ export class ApiRoutes {
       const input = raw as unknown as Input<S>;
       const audit = auditOf(spec);
       const before = audit?.before ? await audit.before(c.env, raw.params) : undefined;
+      const trail = audit && auditWriter ? auditWriter(c, audit, spec, raw.params, before) : undefined;
       const { status, body } = await handler(c, input);
-      if (audit && auditWriter) await auditWriter(c, audit, spec, raw.params, before, body);
+      await trail?.finish(body);
       return c.json(body, status);
     });
   }

@@ -4,8 +4,8 @@
 // would: a publisher builds a link and sets up and tests its notifications, an advertiser sends
 // a test conversion and approves it, an operator reads the overview. Each page is checked for
 // what is on screen (at 1280 px and on a 390 px phone, where nothing may overflow sideways) and
-// kept as a screenshot under .ci-out/portal/; the walkthrough's images are refreshed in
-// docs/img/. Sign-in failures, throttling, a stale form and an expired session end on the
+// kept as a screenshot under .ci-out/portal/; the walkthrough's images in docs/img/ are refreshed
+// only with UPDATE_DOCS_SCREENSHOTS=1 (a test run never rewrites committed files). Sign-in failures, throttling, a stale form and an expired session end on the
 // sign-in page.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -20,6 +20,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = resolve(ROOT, '.ci-out/portal');
 const DOC_IMAGES = resolve(ROOT, 'docs/img');
+/** The walkthrough's images are committed: a run rewrites them only when asked to. */
+const UPDATE_DOC_IMAGES = process.env.UPDATE_DOCS_SCREENSHOTS === '1';
 const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -56,7 +58,7 @@ async function shoot(page: Page, name: string, docName?: string): Promise<void> 
   const png = await page.screenshot({ fullPage: true, type: 'png' });
   await mkdir(SHOTS, { recursive: true });
   await writeFile(resolve(SHOTS, `${name}.png`), png);
-  if (docName) {
+  if (docName && UPDATE_DOC_IMAGES) {
     await mkdir(DOC_IMAGES, { recursive: true });
     await writeFile(resolve(DOC_IMAGES, `${docName}.png`), png);
   }
