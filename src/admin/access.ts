@@ -77,11 +77,15 @@ const publisherView = ownFilter('query', 'publisher_id');
 const ownOfferNoPublisherView: ScopeRule = async (principal, input, env) =>
   input.query?.publisher_id === undefined && (await ownOffer(principal, input, env));
 
-/** A query filter naming an offer must name one of the caller's (advertiser) offers; it is required. */
-export const ownOfferFilter: ScopeRule = async (principal, input, env) => {
+/**
+ * An advertiser's report: advertiser_id is forced (the rows of all its offers); an offer filter,
+ * if given, must name one of its offers.
+ */
+export const ownReportRows: ScopeRule = async (principal, input, env) => {
+  if (!(await ownFilter('query', 'advertiser_id')(principal, input, env))) return false;
   const offerId = input.query?.offer_id;
-  if (typeof offerId !== 'number') return false;
-  const offer = await getOffer(env.DB, offerId);
+  if (offerId === undefined) return true;
+  const offer = await getOffer(env.DB, offerId as number);
   return offer !== null && owns(principal, offer);
 };
 
@@ -145,7 +149,7 @@ export const ACCESS: Record<string, Access> = {
   listClicks: { publisher: ownFilter('query', 'publisher_id') },
   getClick: { publisher: click, advertiser: click },
   listPostbackLog: { advertiser: ownFilter('query', 'advertiser_id') },
-  getReport: { publisher: ownFilter('query', 'publisher_id'), advertiser: ownOfferFilter },
+  getReport: { publisher: ownFilter('query', 'publisher_id'), advertiser: ownReportRows },
   // Program terms (issue 7): a publisher applies for itself; an advertiser adjusts its own
   // conversions; caps, payouts, smart links, rates and decisions are the operator's.
   applyToOffer: { publisher: ownFilter('body', 'publisher_id') },

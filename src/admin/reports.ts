@@ -11,6 +11,7 @@ import {
   readRollups,
   rollupPlan,
 } from '../db/rollups';
+import { isSubKey, type SubKey } from '../db/sub-id-reports';
 import { badRequest } from '../lib/errors';
 import { formatAmount } from '../lib/money';
 import { DAY_MS, utcDay } from '../lib/time';
@@ -19,6 +20,7 @@ import { ApiRoutes, component, lazy } from '../openapi/operation';
 import { shapes } from '../openapi/shapes';
 import { readReportRejections, splitRejections } from '../terms/report-rejections';
 import { filters } from './schemas';
+import { readSubIdReport, subIdReportShapes } from './sub-id-report';
 
 const GROUPS = ['day', 'offer', 'publisher'] as const;
 type Group = (typeof GROUPS)[number];
@@ -47,16 +49,19 @@ export const reportQuery = z.object({
     .transform((v, ctx) => {
       const groups = (v ?? '').split(',').filter(Boolean);
       for (const g of groups) {
-        if (!(GROUPS as readonly string[]).includes(g)) {
-          ctx.addIssue({ code: 'custom', message: `unknown group ${g}; use day, offer, publisher` });
+        if (!(GROUPS as readonly string[]).includes(g) && !isSubKey(g)) {
+          ctx.addIssue({ code: 'custom', message: `unknown group ${g}; use day, offer, publisher or sub1..sub6` });
           return z.NEVER;
         }
       }
-      return [...new Set(groups)] as Group[];
+      return [...new Set(groups)] as (Group | SubKey)[];
     })
-    .describe('Comma-separated: day, offer, publisher (default: one total)'),
+    .describe(
+      'Comma-separated: day, offer, publisher (default: one total); or one of sub1..sub6, alone or with offer, for a publisher’s conversions and payout by sub ID (SubIdReport)',
+    ),
   offer_id: filters.offer_id(),
   publisher_id: filters.publisher_id(),
+  advertiser_id: filters.advertiser_id().describe("Only this advertiser's offers (implied for an advertiser key)"),
 });
 
 const MAX_DAYS = 731;
@@ -156,7 +161,12 @@ reportRoutes.route(
     auth: 'admin',
     query: reportQuery,
     queryExample: { from: '2026-11-01', to: '2026-11-30', group_by: 'day,offer', timezone: 'Europe/Berlin' },
-    responses: { 200: { description: 'The report', schema: () => reportShapes().Report } },
+    responses: {
+      200: {
+        description: 'The report (SubIdReport when grouped by a sub ID)',
+        schema: () => z.union([reportShapes().Report, subIdReportShapes().SubIdReport]),
+      },
+    },
   },
   async (c, { query }) => {
     const timezone = query.timezone ?? operatorTimeZone(c.env);
@@ -167,9 +177,23 @@ reportRoutes.route(
     if (span >= MAX_DAYS)
       throw badRequest(`The range is limited to ${MAX_DAYS} days`, { to: `at most ${MAX_DAYS} days after from` });
 
-    const groups = query.group_by;
+    const sub = query.group_by.find(isSubKey);
+    if (sub) {
+      return {
+        status: 200,
+        body: await readSubIdReport(c.env.DB, { ...query, sub, groups: query.group_by, from, to, timezone }),
+      };
+    }
+    const groups = query.group_by as Group[];
     const keys = groups.map((g) => COLUMN[g]);
-    const range = { from, to, zone: timezone, offer_id: query.offer_id, publisher_id: query.publisher_id };
+    const range = {
+      from,
+      to,
+      zone: timezone,
+      offer_id: query.offer_id,
+      publisher_id: query.publisher_id,
+      advertiser_id: query.advertiser_id,
+    };
     const [rollups, rejections] = await Promise.all([
       readRollups(c.env.DB, range, keys),
       readReportRejections(c.env.DB, range, keys, rollupPlan(range)),

@@ -21,6 +21,8 @@ export interface RejectionRange {
   to: string;
   offer_id?: number;
   publisher_id?: number;
+  /** The advertiser's offers only (conversions carry advertiser_id). */
+  advertiser_id?: number;
   /** Offsets of the report's zone over the range; day groups are local days. Default: UTC. */
   spans?: readonly ZoneSpan[];
 }
@@ -55,7 +57,7 @@ function localDaySql(spans: readonly ZoneSpan[]): string {
  */
 export function rejectionsSql(
   groups: readonly RejectionGroup[],
-  filters: readonly ('offer_id' | 'publisher_id')[],
+  filters: readonly ('offer_id' | 'publisher_id' | 'advertiser_id')[],
   spans: readonly ZoneSpan[] = [],
 ): string {
   const columns = groups.map((g) => (g === 'day' ? `${localDaySql(spans)} AS day` : g));
@@ -74,7 +76,7 @@ export function rejectionsStatement(
   range: RejectionRange,
   groups: readonly RejectionGroup[],
 ): D1PreparedStatement {
-  const filters = (['offer_id', 'publisher_id'] as const).filter((f) => range[f] !== undefined);
+  const filters = (['offer_id', 'publisher_id', 'advertiser_id'] as const).filter((f) => range[f] !== undefined);
   return db
     .prepare(rejectionsSql(groups, filters, range.spans))
     .bind(range.from, range.to, ...filters.map((f) => range[f]));

@@ -18,6 +18,8 @@ export interface RollupRange {
   zone?: string;
   offer_id?: number;
   publisher_id?: number;
+  /** The advertiser's offers only (rollups are keyed by offer). */
+  advertiser_id?: number;
 }
 
 export interface ClickTotals {
@@ -46,7 +48,11 @@ const CONVERSION_SUMS = `currency, SUM(pending) AS pending, SUM(approved) AS app
       SUM(reversed) AS reversed, SUM(revenue_pending) AS revenue_pending, SUM(revenue_approved) AS revenue_approved,
       SUM(payout_pending) AS payout_pending, SUM(payout_approved) AS payout_approved`;
 
-type Filter = 'offer_id' | 'publisher_id';
+type Filter = 'offer_id' | 'publisher_id' | 'advertiser_id';
+
+/** A filter as SQL on parameter ?n: an advertiser's rows are those of its offers. */
+const filterSql = (f: Filter, n: number) =>
+  f === 'advertiser_id' ? `offer_id IN (SELECT id FROM offers WHERE advertiser_id = ?${n})` : `${f} = ?${n}`;
 
 /**
  * One rollup read as SQL: ?1 and ?2 are the first and last day, then one numbered parameter per
@@ -60,7 +66,7 @@ export function rollupSql(
   const keys = table === 'daily_conversion_stats' ? [...groups, 'currency'] : [...groups];
   const select = groups.length > 0 ? `${groups.join(', ')}, ` : '';
   const sums = table === 'daily_click_stats' ? CLICK_SUMS : CONVERSION_SUMS;
-  const where = ['day BETWEEN ?1 AND ?2', ...filters.map((f, i) => `${f} = ?${i + 3}`)].join(' AND ');
+  const where = ['day BETWEEN ?1 AND ?2', ...filters.map((f, i) => filterSql(f, i + 3))].join(' AND ');
   const groupBy = keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : '';
   return `SELECT ${select}${sums} FROM ${table} WHERE ${where}${groupBy}`;
 }
@@ -154,7 +160,7 @@ export function zonedRollupSql(
   const columns = groups.map((g) => (g === 'day' ? `${localDaySql(spans)} AS day` : g));
   const select = columns.length > 0 ? `${columns.join(', ')}, ` : '';
   const sums = table === 'quarter_click_stats' ? CLICK_SUMS : CONVERSION_SUMS;
-  const where = ['quarter >= ?1 AND quarter < ?2', ...filters.map((f, i) => `${f} = ?${i + 3}`)].join(' AND ');
+  const where = ['quarter >= ?1 AND quarter < ?2', ...filters.map((f, i) => filterSql(f, i + 3))].join(' AND ');
   const groupBy = keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : '';
   return `SELECT ${select}${sums} FROM ${table} WHERE ${where}${groupBy}`;
 }
@@ -166,7 +172,7 @@ function rollupStatement(
   groups: readonly RollupGroup[],
   plan: RollupPlan = rollupPlan(range),
 ): D1PreparedStatement {
-  const filters = (['offer_id', 'publisher_id'] as const).filter((f) => range[f] !== undefined);
+  const filters = (['offer_id', 'publisher_id', 'advertiser_id'] as const).filter((f) => range[f] !== undefined);
   const values = filters.map((f) => range[f]);
   if (plan.kind === 'daily') {
     return db.prepare(rollupSql(DAILY[table], groups, filters)).bind(plan.from, plan.to, ...values);

@@ -26,7 +26,7 @@ const nextDay = (day: string) => iso(Date.parse(`${day}T00:00:00Z`) + 86_400_000
  */
 export function readReportRejections(
   db: D1Database,
-  range: { from: string; to: string; zone: string; offer_id?: number; publisher_id?: number },
+  range: { from: string; to: string; zone: string; offer_id?: number; publisher_id?: number; advertiser_id?: number },
   groups: readonly RejectionGroup[],
   plan: RollupPlan,
 ): Promise<RejectionRow[]> {
@@ -41,6 +41,7 @@ export function readReportRejections(
       to: iso(fromWallTime(...wall(nextDay(range.to)), range.zone)),
       offer_id: range.offer_id,
       publisher_id: range.publisher_id,
+      advertiser_id: range.advertiser_id,
       spans,
     },
     groups,
