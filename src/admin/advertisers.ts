@@ -10,25 +10,52 @@ import {
 } from '../db/advertisers';
 import { offerIdsOfAdvertiser } from '../db/offers';
 import { randomId, sha256Hex } from '../lib/crypto';
-import { notFound } from '../lib/errors';
+import { badRequest, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { ApiRoutes, component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
 import { cidrList, idPath, name } from './schemas';
 
-const ipAllowlist = cidrList.describe('IPv4/IPv6 addresses or CIDRs allowed to send postbacks; empty = any address');
+const ipAllowlist = cidrList.describe(
+  'IPv4/IPv6 addresses or CIDRs (at most /16 wide for IPv4, /32 for IPv6) allowed to send postbacks; empty = any address. The key is still required unless keyless_ip_auth is on.',
+);
 const status = z.enum(['active', 'paused']).describe('paused: postbacks and clicks of all its offers are refused');
+const keylessIpAuth = z
+  .boolean()
+  .describe(
+    'Accept postbacks without a key from the ip_allowlist addresses when they carry a genuine click ID of this advertiser (for integrations that cannot send a key). Needs a non-empty ip_allowlist.',
+  );
 
-export const advertiserCreate = z.object({
+export const advertiserCreate = z.strictObject({
   name,
   status: status.default('active'),
   ip_allowlist: ipAllowlist.default([]),
+  keyless_ip_auth: keylessIpAuth.default(false),
 });
 
-export const advertiserUpdate = z
-  .object({ name: name.optional(), status: status.optional(), ip_allowlist: ipAllowlist.optional() })
-  .strict();
+export const advertiserUpdate = z.strictObject({
+  name: name.optional(),
+  status: status.optional(),
+  ip_allowlist: ipAllowlist.optional(),
+  keyless_ip_auth: keylessIpAuth.optional(),
+});
+
+/**
+ * Keyless postbacks only with an allow-list: an allow-list alone never switches keys off, and
+ * keys are never off for every address. Refuses the combination, naming the field that made it.
+ */
+function checkKeylessSetting(allowlist: string[], keyless: boolean, changed: 'ip_allowlist' | 'keyless_ip_auth') {
+  if (!keyless || allowlist.length > 0) return;
+  throw changed === 'keyless_ip_auth'
+    ? badRequest('Invalid keyless_ip_auth', { keyless_ip_auth: 'needs a non-empty ip_allowlist' })
+    : badRequest('Invalid ip_allowlist', {
+        ip_allowlist: 'must not be empty while keyless_ip_auth is on (turn keyless_ip_auth off first)',
+      });
+}
+
+const allowListOf = (row: AdvertiserRow): string[] =>
+  row.ip_allowlist ? (JSON.parse(row.ip_allowlist) as string[]) : [];
 
 export const advertiserShapes = lazy(() => {
   const { rowId, timestamp } = shapes();
@@ -41,6 +68,9 @@ export const advertiserShapes = lazy(() => {
       ip_allowlist: z
         .array(z.string())
         .describe('CIDRs allowed to send postbacks; empty = any address (the key still applies)'),
+      keyless_ip_auth: z
+        .boolean()
+        .describe('Postbacks without a key are accepted from the ip_allowlist addresses (off unless set)'),
       created_at: timestamp,
       updated_at: timestamp,
     }),
@@ -64,7 +94,8 @@ export function presentAdvertiser(row: AdvertiserRow): Advertiser {
     id: row.id,
     name: row.name,
     status: row.status,
-    ip_allowlist: row.ip_allowlist ? (JSON.parse(row.ip_allowlist) as string[]) : [],
+    ip_allowlist: allowListOf(row),
+    keyless_ip_auth: row.keyless_ip_auth === 1,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -94,6 +125,7 @@ advertiserRoutes.route(
     },
   },
   async (c, { body }) => {
+    checkKeylessSetting(body.ip_allowlist, body.keyless_ip_auth, 'keyless_ip_auth');
     const postbackKey = newPostbackKey();
     const now = nowIso();
     const row = await insertAdvertiser(c.env.DB, {
@@ -101,6 +133,7 @@ advertiserRoutes.route(
       status: body.status,
       postback_key_hash: await sha256Hex(postbackKey),
       ip_allowlist: JSON.stringify(body.ip_allowlist),
+      keyless_ip_auth: body.keyless_ip_auth ? 1 : 0,
       created_at: now,
       updated_at: now,
     });
@@ -155,6 +188,15 @@ advertiserRoutes.route(
     responses: { 200: { description: 'The changed advertiser', schema: () => advertiserShapes().Advertiser } },
   },
   async (c, { params: { id }, body }) => {
+    if (body.ip_allowlist !== undefined || body.keyless_ip_auth !== undefined) {
+      const current = await getAdvertiser(c.env.DB, id);
+      if (!current) throw notFound('Advertiser');
+      checkKeylessSetting(
+        body.ip_allowlist ?? allowListOf(current),
+        body.keyless_ip_auth ?? current.keyless_ip_auth === 1,
+        body.keyless_ip_auth ? 'keyless_ip_auth' : 'ip_allowlist',
+      );
+    }
     const row = await updateAdvertiser(
       c.env.DB,
       id,
@@ -162,6 +204,7 @@ advertiserRoutes.route(
         name: body.name,
         status: body.status,
         ip_allowlist: body.ip_allowlist ? JSON.stringify(body.ip_allowlist) : undefined,
+        keyless_ip_auth: body.keyless_ip_auth === undefined ? undefined : body.keyless_ip_auth ? 1 : 0,
       },
       nowIso(),
     );

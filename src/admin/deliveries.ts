@@ -1,8 +1,10 @@
 // /api/v1/deliveries: the notification delivery log (newest first; attempt_count in lists, the
-// attempts themselves in GET /:id), and resend of a finished delivery under the same id (the same webhook-id).
+// attempts themselves in GET /:id), and resend of a finished delivery under the same id (the same webhook-id),
+// or of a retrying one now rather than at its scheduled time.
 import * as z from 'zod';
 import { DELIVERY_STATUSES, type DeliveryRow, getDelivery, listDeliveries, reopenDelivery } from '../db/deliveries';
 import { type AttemptRow, listAttempts } from '../db/delivery-attempts';
+import { retryNow } from '../db/delivery-retry';
 import { getEndpoint } from '../db/endpoints';
 import { ApiError, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
@@ -166,12 +168,12 @@ deliveryRoutes.route(
     operationId: 'resendDelivery',
     summary: 'Resend a delivery',
     description:
-      'Sends a delivered or dead delivery again through the Queue, with the same id (webhook-id) and payload.',
+      'Sends a delivered or dead delivery again through the Queue, with the same id (webhook-id) and payload; a retrying delivery waiting for its next attempt is sent now instead of at its scheduled time.',
     auth: 'admin',
     params: { id: deliveryId },
     responses: {
       202: { description: 'Reopened and queued', schema: () => deliveryShapes().Delivery },
-      409: { description: 'endpoint_disabled, or delivery_in_progress (still pending or retrying)' },
+      409: { description: 'endpoint_disabled, or delivery_in_progress (pending, or an attempt under way)' },
     },
   },
   async (c, { params: { id } }) => {
@@ -181,12 +183,16 @@ deliveryRoutes.route(
     if (endpoint?.status !== 'active') {
       throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before resending');
     }
-    const reopened = await reopenDelivery(c.env.DB, id, nowIso());
+    const now = nowIso();
+    const reopened =
+      current.status === 'retrying' ? await retryNow(c.env.DB, id, now) : await reopenDelivery(c.env.DB, id, now);
     if (!reopened) {
       throw new ApiError(
         409,
         'delivery_in_progress',
-        `Delivery is ${current.status}; only delivered or dead deliveries can be resent`,
+        current.status === 'retrying'
+          ? 'Delivery is being attempted right now; resend it once the attempt is recorded'
+          : `Delivery is ${current.status}; only delivered, dead or retrying deliveries can be resent`,
       );
     }
     // If the Queue refuses now, the delivery stays pending and the cron's reconciliation sends it.

@@ -12,6 +12,7 @@ import { sendTestNotification } from '../notify/sample';
 import { newSigningSecret } from '../notify/signing';
 import { ApiRoutes, component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
+import { checkEndpointLimit } from './endpoint-limit';
 import { type EndpointSettings, presetFormat, resolveShape, validateSettings } from './endpoint-settings';
 import { cursorAfterId, page, pageQuery } from './pagination';
 import { filters, idPath } from './schemas';
@@ -24,6 +25,8 @@ const endpointFields = {
     .trim()
     .min(1, 'must not be empty')
     .max(2048)
+    // Checked here, so a URL without a scheme is reported on url, not as a method/format problem.
+    .regex(/^https?:\/\//i, 'must start with http:// or https://')
     .describe('http(s) URL on port 80/443 of a public host; may hold macros such as {click_id} and !!!clickRef!!!'),
   method: z
     .enum(['GET', 'POST'])
@@ -62,7 +65,7 @@ const endpointFields = {
   status: z.enum(['active', 'disabled']).describe('active or disabled'),
 };
 
-export const endpointCreate = z.object({
+export const endpointCreate = z.strictObject({
   publisher_id: z.number().int().positive().describe('The publisher that owns the endpoint'),
   url: endpointFields.url,
   method: endpointFields.method.optional(),
@@ -93,7 +96,7 @@ export const endpointUpdate = z
   })
   .strict();
 
-export const rotateSecretInput = z.object({
+export const rotateSecretInput = z.strictObject({
   grace_hours: z
     .number()
     .min(0)
@@ -102,7 +105,7 @@ export const rotateSecretInput = z.object({
     .describe('Hours the previous secret keeps signing (0-168; 0 = stop at once)'),
 });
 
-export const testInput = z.object({
+export const testInput = z.strictObject({
   event: eventType.optional().describe("Event to simulate (default: the endpoint's first event)"),
 });
 
@@ -239,6 +242,7 @@ endpointRoutes.route(
     if (!(await getPublisher(c.env.DB, body.publisher_id))) {
       throw new ApiError(400, 'invalid_request', 'Unknown publisher_id', { publisher_id: 'no such publisher' });
     }
+    if (body.status === 'active') await checkEndpointLimit(c.env.DB, body.publisher_id);
     const signingSecret = newSigningSecret();
     const now = nowIso();
     const row = await insertEndpoint(c.env.DB, {
@@ -334,6 +338,9 @@ endpointRoutes.route(
       (k) => k === 'include_products' || k === 'include_click_data' || k === 'status',
     );
     if (!onlyHarmless || body.status === 'active') await validateSettings(c.env, settings);
+    if (body.status === 'active' && current.status !== 'active') {
+      await checkEndpointLimit(c.env.DB, current.publisher_id);
+    }
     const statusChange =
       body.status === undefined || body.status === current.status
         ? {}

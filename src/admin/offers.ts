@@ -44,12 +44,12 @@ const goalKey = z
   .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 of a-z, 0-9, _ and -')
   .describe('Goal key that postbacks name in event (1-32 of a-z, 0-9, _ and -)');
 
-export const commissionGroupInput = z.object({
+export const commissionGroupInput = z.strictObject({
   key: z.string().trim().min(1).max(64).describe('Commission group name as postbacks send it on product lines'),
   ...ruleFields('product line of the group'),
 });
 
-export const goalInput = z.object({
+export const goalInput = z.strictObject({
   key: goalKey,
   name: z.string().trim().min(1).max(100).optional().describe('Display name (default: the key)'),
   ...ruleFields('conversion'),
@@ -105,7 +105,7 @@ const offerFields = {
   ...offerRuleFields,
 };
 
-export const offerCreate = z.object({
+export const offerCreate = z.strictObject({
   advertiser_id: z.number().int().positive().describe('The advertiser that owns the offer'),
   currency: currency.describe('ISO 4217 currency of revenue and payout (cannot be changed later)'),
   goals,

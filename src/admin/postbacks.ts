@@ -40,6 +40,13 @@ export const postbackLogShapes = lazy(() => {
       http_status: z.int(),
       error_code: z.string().nullable(),
       error_message: z.string().nullable(),
+      truncated: z
+        .strictObject({
+          fields: z.int().describe('Parameters not stored'),
+          bytes: z.int().describe('Bytes of names and values not stored (cut values included)'),
+        })
+        .nullable()
+        .describe('What was not kept of the parameters; null when all was. Refused requests are kept to ~2 KB.'),
     }),
   );
   return { PostbackLogEntry, PostbackLogEntryPage: pageOf('PostbackLogEntry', PostbackLogEntry) };
@@ -53,6 +60,7 @@ export const presentPostbackLog = (row: PostbackLogRow): PostbackLogEntry => ({
   method: row.method as PostbackLogEntry['method'],
   profile: row.profile as PostbackLogEntry['profile'],
   params: JSON.parse(row.params) as Record<string, string | string[]>,
+  truncated: row.truncated ? (JSON.parse(row.truncated) as { fields: number; bytes: number }) : null,
 });
 
 export const postbackLogRoutes = new ApiRoutes('/api/v1/postbacks', {

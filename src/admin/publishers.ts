@@ -11,7 +11,7 @@ import { idPath, name } from './schemas';
 
 const status = z.enum(['active', 'paused']).describe('paused: its tracking links answer 404 (or the fallback URL)');
 
-export const publisherCreate = z.object({ name, status: status.default('active') });
+export const publisherCreate = z.strictObject({ name, status: status.default('active') });
 
 export const publisherUpdate = z.object({ name: name.optional(), status: status.optional() }).strict();
 

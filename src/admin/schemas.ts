@@ -1,7 +1,7 @@
 // zod building blocks shared by admin resources. Each schema is the single description of an
 // input: it validates the request, types the handler and feeds the OpenAPI document.
 import * as z from 'zod';
-import { parseCidr } from '../lib/ip';
+import { isTooWideForAllowList, parseCidr, WIDEST_ALLOWED_PREFIX } from '../lib/ip';
 import { isCurrency } from '../lib/money';
 import { type PathParam, pathParam } from '../openapi/operation';
 
@@ -63,8 +63,21 @@ export const hostname = z
     'must be a host name such as shop.example.com or *.example.com',
   );
 
+/** Allow-list entries: addresses or networks no wider than an IPv4 /16 or an IPv6 /32 (see lib/ip.ts). */
 export const cidrList = z
-  .array(z.string().refine((v) => parseCidr(v) !== null, 'must be an IPv4 or IPv6 address or CIDR'))
+  .array(
+    z.string().superRefine((v, ctx) => {
+      const cidr = parseCidr(v);
+      if (!cidr) ctx.addIssue({ code: 'custom', message: 'must be an IPv4 or IPv6 address or CIDR' });
+      else if (isTooWideForAllowList(cidr)) {
+        const { ipv4, ipv6 } = WIDEST_ALLOWED_PREFIX;
+        ctx.addIssue({
+          code: 'custom',
+          message: `is wider than an allow-list may be: at most /${ipv4} for IPv4 and /${ipv6} for IPv6, so that it names the advertiser's servers`,
+        });
+      }
+    }),
+  )
   .max(100);
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -26,9 +26,16 @@ export function allowedNext(from: ConversionStatus): readonly ConversionStatus[]
 export function illegalStatusChange(from: ConversionStatus, to: ConversionStatus): ApiError {
   const next = allowedNext(from);
   const allowed = next.length > 0 ? `it can only become ${next.join(' or ')}` : `${from} is final`;
-  return new ApiError(409, 'illegal_status_change', `Cannot change a ${from} conversion to ${to}: ${allowed}`, {
-    status: `cannot change from ${from} to ${to}`,
-  });
+  // "an approved", "a pending": the statuses are English words, so is the sentence.
+  const article = /^[aeiou]/.test(from) ? 'an' : 'a';
+  return new ApiError(
+    409,
+    'illegal_status_change',
+    `Cannot change ${article} ${from} conversion to ${to}: ${allowed}`,
+    {
+      status: `cannot change from ${from} to ${to}`,
+    },
+  );
 }
 
 /** The event a conversion entering `status` emits (pending has none beyond conversion.created). */

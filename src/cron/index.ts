@@ -7,6 +7,7 @@ import { errorFields, log } from '../lib/log';
 import { DAY_MS, iso } from '../lib/time';
 import { reconcileDeliveries } from '../notify/reconcile';
 import { checkClickCaps } from '../terms/click-caps';
+import { purgeExpiredLogs } from './log-retention';
 import { approveValidatedConversions } from './validation';
 
 const PURGE_BATCH = 5_000;
@@ -53,6 +54,8 @@ export async function runScheduled(env: Env): Promise<void> {
     ['click_caps', () => checkClickCaps(env, null)],
     // Notifications whose queue message never arrived (see src/notify/reconcile.ts).
     ['reconcile_deliveries', () => reconcileDeliveries(env)],
+    // The postback log and delivery attempts, kept for a bounded window (src/cron/log-retention.ts).
+    ['purge_logs', () => purgeExpiredLogs(env)],
   ];
   for (const [name, task] of tasks) {
     try {

@@ -6,6 +6,8 @@ export interface AdvertiserRow {
   status: 'active' | 'paused';
   postback_key_hash: string;
   ip_allowlist: string | null;
+  /** 1: postbacks without a key are accepted from the allow-list's addresses (never without one). */
+  keyless_ip_auth: 0 | 1;
   created_at: string;
   updated_at: string;
 }
@@ -34,13 +36,24 @@ export async function listAdvertisers(db: D1Database, after: number, limit: numb
   return results;
 }
 
-export async function insertAdvertiser(db: D1Database, row: Omit<AdvertiserRow, 'id'>): Promise<AdvertiserRow> {
+export async function insertAdvertiser(
+  db: D1Database,
+  row: Omit<AdvertiserRow, 'id' | 'keyless_ip_auth'> & Partial<Pick<AdvertiserRow, 'keyless_ip_auth'>>,
+): Promise<AdvertiserRow> {
   const inserted = await db
     .prepare(
-      `INSERT INTO advertisers (name, status, postback_key_hash, ip_allowlist, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+      `INSERT INTO advertisers (name, status, postback_key_hash, ip_allowlist, keyless_ip_auth, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     )
-    .bind(row.name, row.status, row.postback_key_hash, row.ip_allowlist, row.created_at, row.updated_at)
+    .bind(
+      row.name,
+      row.status,
+      row.postback_key_hash,
+      row.ip_allowlist,
+      row.keyless_ip_auth ?? 0,
+      row.created_at,
+      row.updated_at,
+    )
     .first<AdvertiserRow>();
   if (!inserted) throw new Error('advertiser insert returned no row');
   return inserted;
@@ -49,7 +62,7 @@ export async function insertAdvertiser(db: D1Database, row: Omit<AdvertiserRow, 
 export async function updateAdvertiser(
   db: D1Database,
   id: number,
-  changes: Partial<Pick<AdvertiserRow, 'name' | 'status' | 'postback_key_hash' | 'ip_allowlist'>>,
+  changes: Partial<Pick<AdvertiserRow, 'name' | 'status' | 'postback_key_hash' | 'ip_allowlist' | 'keyless_ip_auth'>>,
   updatedAt: string,
 ): Promise<AdvertiserRow | null> {
   const entries = Object.entries(changes).filter(([, v]) => v !== undefined);

@@ -1,5 +1,6 @@
 // postback_log table: one row per advertiser postback request, accepted or refused, kept for
-// settling disputes. Holds an IP prefix only and parameters with secrets redacted.
+// settling disputes. Holds an IP prefix only and parameters with secrets redacted; rows older
+// than POSTBACK_LOG_RETENTION_DAYS are purged by the cron.
 
 export type PostbackOutcome = 'created' | 'duplicate' | 'updated' | 'refused';
 
@@ -20,6 +21,8 @@ export interface PostbackLogRow {
   http_status: number;
   error_code: string | null;
   error_message: string | null;
+  /** What was not kept of the parameters, JSON {"fields":n,"bytes":m}; null when all was kept. */
+  truncated: string | null;
 }
 
 const LOG_COLUMNS = [
@@ -37,14 +40,15 @@ const LOG_COLUMNS = [
   'http_status',
   'error_code',
   'error_message',
-] as const satisfies readonly (keyof PostbackLogRow)[];
+  'truncated',
+] as const satisfies readonly (keyof PostbackLogValues)[];
 
-export type PostbackLogValues = Omit<PostbackLogRow, 'id'>;
+export type PostbackLogValues = Omit<PostbackLogRow, 'id' | 'truncated'> & Partial<Pick<PostbackLogRow, 'truncated'>>;
 
 export async function insertPostbackLog(db: D1Database, row: PostbackLogValues): Promise<void> {
   await db
     .prepare(`INSERT INTO postback_log (${LOG_COLUMNS.join(', ')}) VALUES (${LOG_COLUMNS.map(() => '?').join(', ')})`)
-    .bind(...LOG_COLUMNS.map((column) => row[column]))
+    .bind(...LOG_COLUMNS.map((column) => row[column] ?? null))
     .run();
 }
 
@@ -61,7 +65,7 @@ export function insertPostbackLogIfConversionStatement(db: D1Database, row: Post
       `INSERT INTO postback_log (${LOG_COLUMNS.join(', ')}) SELECT ${placeholders}
        WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?${conversionParam})`,
     )
-    .bind(...LOG_COLUMNS.map((column) => row[column]));
+    .bind(...LOG_COLUMNS.map((column) => row[column] ?? null));
 }
 
 export interface PostbackLogFilters {

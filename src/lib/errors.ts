@@ -2,6 +2,7 @@
 // contract's JSON shape {"error":{"code","message","fields"}}.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type * as z from 'zod';
+import { redactKeys } from './redact';
 
 export type FieldErrors = Record<string, string>;
 
@@ -14,15 +15,27 @@ export function errorBody(code: string, message: string, fields?: FieldErrors): 
   return { error: { code, message, ...(fields && Object.keys(fields).length > 0 ? { fields } : {}) } };
 }
 
+/**
+ * Messages and field names often quote what the client sent; a postback key sent in the wrong
+ * field must not come back in an answer or land in the postback log, so key-shaped text is
+ * redacted here, where every error is made.
+ */
 export class ApiError extends Error {
+  readonly fields?: FieldErrors;
+
   constructor(
     readonly status: ContentfulStatusCode,
     readonly code: string,
     message: string,
-    readonly fields?: FieldErrors,
+    fields?: FieldErrors,
   ) {
-    super(message);
+    super(redactKeys(message));
     this.name = 'ApiError';
+    if (fields) {
+      const redacted: FieldErrors = {};
+      for (const [name, text] of Object.entries(fields)) setField(redacted, redactKeys(name), redactKeys(text));
+      this.fields = redacted;
+    }
   }
 
   toJSON(): ErrorBody {
@@ -35,6 +48,15 @@ export const badRequest = (message: string, fields?: FieldErrors) =>
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
+/**
+ * Sets the first message of a field. A field may be named `__proto__` (a JSON body can hold that
+ * key): plain assignment would set the object's prototype and lose the field, so it is defined.
+ */
+function setField(fields: FieldErrors, name: string, message: string): void {
+  if (Object.hasOwn(fields, name)) return;
+  Object.defineProperty(fields, name, { value: message, enumerable: true, writable: true, configurable: true });
+}
+
 /** One message per field path, e.g. {"goals.0.payout": "Invalid decimal amount"}. */
 export function zodFieldErrors(error: z.ZodError): FieldErrors {
   const fields: FieldErrors = {};
@@ -42,10 +64,10 @@ export function zodFieldErrors(error: z.ZodError): FieldErrors {
     const base = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
       // Name each unexpected key as the field, not the object that holds it.
-      for (const key of issue.keys) fields[[...base, key].join('.')] ??= 'is not a field of this resource';
+      for (const key of issue.keys) setField(fields, [...base, key].join('.'), 'is not a field of this resource');
       continue;
     }
-    fields[base.join('.') || '_'] ??= issue.message;
+    setField(fields, base.join('.') || '_', issue.message);
   }
   return fields;
 }

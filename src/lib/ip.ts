@@ -149,3 +149,16 @@ const NON_PUBLIC_RANGES = [
 export function isNonPublicIp(address: Uint8Array): boolean {
   return NON_PUBLIC_RANGES.some((range) => cidrContains(range, address));
 }
+
+/**
+ * The widest networks an advertiser's allow-list may hold: an IPv4 /16 (65,536 addresses) and an
+ * IPv6 /32 (one ISP's allocation). Anything wider (0.0.0.0/0 at worst) names no one in particular,
+ * so it would only look like a restriction. IPv4-mapped IPv6 networks count as IPv4.
+ */
+export const WIDEST_ALLOWED_PREFIX = { ipv4: 16, ipv6: 32 } as const;
+
+export function isTooWideForAllowList(cidr: Cidr): boolean {
+  const net = normalize(cidr.bytes);
+  if (net.length === 4) return cidr.bits - (cidr.bytes.length - 4) * 8 < WIDEST_ALLOWED_PREFIX.ipv4;
+  return cidr.bits < WIDEST_ALLOWED_PREFIX.ipv6;
+}

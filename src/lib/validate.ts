@@ -2,6 +2,7 @@
 // naming every offending field.
 import type { Context } from 'hono';
 import type * as z from 'zod';
+import { readBodyText } from './body';
 import { ApiError, badRequest, invalidFields } from './errors';
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -14,12 +15,17 @@ const MAX_JSON_BYTES = 64 * 1024;
 
 /** The request's JSON object body, or a 400/413/415 that says what is wrong with it. */
 export async function jsonBody(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) {
+  requireJson(c);
+  return parseJsonObject(await readBodyText(c.req.raw, MAX_JSON_BYTES));
+}
+
+function requireJson(c: Context): void {
+  if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
     throw new ApiError(415, 'unsupported_media_type', 'Send a JSON body with Content-Type: application/json');
   }
-  const text = await c.req.text();
-  if (text.length > MAX_JSON_BYTES) throw new ApiError(413, 'payload_too_large', 'Body is larger than 64 KiB');
+}
+
+function parseJsonObject(text: string): unknown {
   try {
     const value: unknown = JSON.parse(text);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -34,6 +40,7 @@ export async function jsonBody(c: Context): Promise<unknown> {
 
 /** A JSON body that may be absent: an empty request without a Content-Type reads as {}. */
 export async function optionalJsonBody(c: Context): Promise<unknown> {
-  if (!c.req.header('content-type') && (await c.req.text()).trim() === '') return {};
-  return jsonBody(c);
+  if (c.req.header('content-type')) return jsonBody(c);
+  if ((await readBodyText(c.req.raw, MAX_JSON_BYTES)).trim() === '') return {};
+  return jsonBody(c); // a body without a Content-Type: 415, without reading it again
 }

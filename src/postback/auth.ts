@@ -1,6 +1,8 @@
 // Advertiser authentication for postbacks: the postback key (parameter `key` or
 // `Authorization: Bearer`), stored only as its SHA-256, and the advertiser's optional IP
-// allow-list (CIDRs, IPv4 and IPv6) checked against cf-connecting-ip.
+// allow-list (CIDRs, IPv4 and IPv6) checked against cf-connecting-ip. An allow-list narrows who
+// may send with the key; it replaces the key only where the advertiser says so explicitly
+// (`keyless_ip_auth`), because a list alone used to switch keys off without anyone deciding it.
 import type { AdvertiserRow } from '../db/advertisers';
 import { sha256Hex, timingSafeEqualString } from '../lib/crypto';
 import { ApiError } from '../lib/errors';
@@ -9,15 +11,17 @@ import { log } from '../lib/log';
 import type { PostbackReads } from './reads';
 
 /**
- * Without a key, an advertiser is still identified when the postback carries a genuine click ID
- * of one of its offers and comes from an address on its (non-empty) IP allow-list: integrations
- * that cannot add a key, like TradeTracker's callback URL, are authenticated by address instead.
+ * Without a key, an advertiser is still identified when it has opted into keyless postbacks
+ * (`keyless_ip_auth`), the postback carries a genuine click ID of one of its offers and comes
+ * from an address on its non-empty IP allow-list: integrations that cannot add a key, like
+ * TradeTracker's callback URL, are authenticated by address instead.
  */
 async function advertiserByAllowList(reads: PostbackReads, clickId: string | undefined, ip: string | null) {
   if (!clickId || !ip) return null;
   const parts = await reads.verifiedClick(clickId);
   if (!parts) return null;
   const row = await reads.advertiserOfOffer(parts.offerId);
+  if (row?.keyless_ip_auth !== 1) return null;
   const list = row ? allowList(row) : null;
   const address = parseIp(ip);
   if (!row || !list || list.length === 0 || !address || !list.some((cidr) => cidrContains(cidr, address))) return null;

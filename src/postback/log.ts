@@ -1,5 +1,7 @@
 // The postback log entry of one request, filled in as the request is understood and written
-// once at the end, whether the postback was accepted or refused.
+// once at the end, whether the postback was accepted or refused. What is stored is bounded: a
+// refused request (anyone can send one) is kept compactly, with a note of how much was cut, and
+// key-shaped values are redacted in every column, not only in `params`.
 import type { Context } from 'hono';
 import {
   insertPostbackLog,
@@ -10,14 +12,28 @@ import {
 } from '../db/postback-log';
 import { ipPrefix } from '../lib/ip';
 import { errorFields, log } from '../lib/log';
+import { redactKeys, redactKeysOrNull } from '../lib/redact';
 import { nowIso } from '../lib/time';
+import { takeRefusalToken } from './refusal-throttle';
 
-const MAX_VALUE_LENGTH = 4000;
 const MAX_ID_LENGTH = 255;
+const MAX_ERROR_LENGTH = 500;
+
+/** How much of the parameters a row keeps: JSON bytes, characters per value, fields. */
+interface ParamBudget {
+  bytes: number;
+  value: number;
+  fields: number;
+}
+
+// An accepted request came with a valid key: its parameters are the evidence of a dispute.
+const ACCEPTED_BUDGET: ParamBudget = { bytes: 32 * 1024, value: 4000, fields: 100 };
+// A refused one may come from anyone: enough to tell what was wrong, never more than ~2 KB.
+const REFUSED_BUDGET: ParamBudget = { bytes: 2048, value: 200, fields: 30 };
 
 export type PostbackLogEntry = Omit<
   PostbackLogRow,
-  'id' | 'params' | 'outcome' | 'http_status' | 'error_code' | 'error_message'
+  'id' | 'params' | 'outcome' | 'http_status' | 'error_code' | 'error_message' | 'truncated'
 > & {
   params: Record<string, string | string[]>;
 };
@@ -41,8 +57,44 @@ export function startLogEntry(c: Context, profile: string): PostbackLogEntry {
 export const clipId = (value: string | undefined): string | null =>
   value === undefined ? null : value.slice(0, MAX_ID_LENGTH);
 
-function clip(value: string): string {
-  return value.length > MAX_VALUE_LENGTH ? `${value.slice(0, MAX_VALUE_LENGTH)}…[truncated]` : value;
+const utf8Length = (text: string) => new TextEncoder().encode(text).byteLength;
+
+export interface CompactParams {
+  params: Record<string, string | string[]>;
+  /** What was left out or cut short; null when everything was kept. */
+  truncated: { fields: number; bytes: number } | null;
+}
+
+/**
+ * The parameters as stored: key-shaped text redacted (names too), each value clipped, and
+ * fields kept in order while they fit the budget. Cut fields and cut bytes are counted.
+ */
+export function compactParams(params: Record<string, string | string[]>, budget: ParamBudget): CompactParams {
+  const out: Record<string, string | string[]> = {};
+  let used = 2; // "{}"
+  let kept = 0;
+  let cutFields = 0;
+  let cutBytes = 0;
+  const clip = (value: string) => {
+    if (value.length <= budget.value) return value;
+    cutBytes += utf8Length(value.slice(budget.value));
+    return `${value.slice(0, budget.value)}…[truncated]`;
+  };
+  for (const [rawName, value] of Object.entries(params)) {
+    const name = redactKeys(rawName).slice(0, budget.value);
+    const shown = Array.isArray(value) ? value.map((v) => clip(redactKeys(v))) : clip(redactKeys(value));
+    const size = utf8Length(JSON.stringify({ [name]: shown })) - 1; // its "name":value and a comma
+    if (kept >= budget.fields || used + size > budget.bytes || Object.hasOwn(out, name)) {
+      cutFields++;
+      cutBytes += utf8Length(rawName) + (Array.isArray(value) ? value : [value]).reduce((n, v) => n + utf8Length(v), 0);
+      continue;
+    }
+    // defineProperty: a parameter named __proto__ is stored as a field, not as a prototype.
+    Object.defineProperty(out, name, { value: shown, enumerable: true, writable: true, configurable: true });
+    used += size;
+    kept++;
+  }
+  return { params: out, truncated: cutFields > 0 || cutBytes > 0 ? { fields: cutFields, bytes: cutBytes } : null };
 }
 
 function logValues(
@@ -51,21 +103,24 @@ function logValues(
   httpStatus: number,
   error?: { code: string; message: string },
 ): PostbackLogValues {
-  const params: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(entry.params)) {
-    params[name] = Array.isArray(value) ? value.map(clip) : clip(value);
-  }
+  const { params, truncated } = compactParams(entry.params, outcome === 'refused' ? REFUSED_BUDGET : ACCEPTED_BUDGET);
   return {
     ...entry,
+    click_id: redactKeysOrNull(entry.click_id),
+    order_id: redactKeysOrNull(entry.order_id),
     params: JSON.stringify(params),
+    truncated: truncated ? JSON.stringify(truncated) : null,
     outcome,
     http_status: httpStatus,
     error_code: error?.code ?? null,
-    error_message: error?.message.slice(0, 500) ?? null,
+    error_message: error ? redactKeys(error.message).slice(0, MAX_ERROR_LENGTH) : null,
   };
 }
 
-/** Writes the entry; a failure is logged, never turned into a different answer. */
+/**
+ * Writes the entry; a failure is logged, never turned into a different answer. Refused requests
+ * from one network are written at most at the refusal throttle's rate (see refusal-throttle.ts).
+ */
 export async function writeLogEntry(
   db: D1Database,
   entry: PostbackLogEntry,
@@ -73,6 +128,16 @@ export async function writeLogEntry(
   httpStatus: number,
   error?: { code: string; message: string },
 ): Promise<void> {
+  if (outcome === 'refused' && entry.ip_prefix !== null) {
+    const decision = takeRefusalToken(entry.ip_prefix);
+    if (!decision.log) {
+      // One line when a network starts being throttled, then one per 100 rows skipped.
+      if (decision.skipped === 1 || decision.skipped % 100 === 0) {
+        log('warn', 'postback.refusals_not_logged', { ip_prefix: entry.ip_prefix, skipped: decision.skipped });
+      }
+      return;
+    }
+  }
   try {
     await insertPostbackLog(db, logValues(entry, outcome, httpStatus, error));
   } catch (failure) {

@@ -36,6 +36,7 @@ describe('POST /api/v1/advertisers', () => {
       name: 'Shoe Shop',
       status: 'active',
       ip_allowlist: [],
+      keyless_ip_auth: false,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       updated_at: expect.any(String),
       postback_key: expect.stringMatching(/^pbk_[A-Za-z0-9_-]{32}$/),
@@ -76,7 +77,7 @@ describe('POST /api/v1/advertisers', () => {
     [{ name: 42 }, ['name']],
     [{ name: 'x', status: 'deleted' }, ['status']],
     [{ name: 'x', ip_allowlist: ['not-an-ip'] }, ['ip_allowlist.0']],
-    [{ name: 'x', ip_allowlist: ['10.0.0.0/8', '10.0.0.0/33'] }, ['ip_allowlist.1']],
+    [{ name: 'x', ip_allowlist: ['10.0.0.0/16', '10.0.0.0/33'] }, ['ip_allowlist.1']],
     [{ name: 'x', ip_allowlist: '10.0.0.0/8' }, ['ip_allowlist']],
   ])('refuses %j naming %j', async (input, fields) => {
     expectError(await admin('POST', '/advertisers', input), 400, 'invalid_request', fields);
@@ -147,9 +148,12 @@ describe('GET /api/v1/advertisers', () => {
 
 describe('PATCH /api/v1/advertisers/:id', () => {
   it('changes the given fields only', async () => {
-    const created = await adminOk<Advertiser>('POST', '/advertisers', { name: 'Before', ip_allowlist: ['10.0.0.0/8'] });
+    const created = await adminOk<Advertiser>('POST', '/advertisers', {
+      name: 'Before',
+      ip_allowlist: ['10.20.0.0/16'],
+    });
     const updated = await adminOk<Advertiser>('PATCH', `/advertisers/${created.id}`, { name: 'After' });
-    expect(updated).toMatchObject({ id: created.id, name: 'After', status: 'active', ip_allowlist: ['10.0.0.0/8'] });
+    expect(updated).toMatchObject({ id: created.id, name: 'After', status: 'active', ip_allowlist: ['10.20.0.0/16'] });
     expect(updated.updated_at >= created.updated_at).toBe(true);
     expect(updated).not.toHaveProperty('postback_key');
     const again = await adminOk<Advertiser>('PATCH', `/advertisers/${created.id}`, {

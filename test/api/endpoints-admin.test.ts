@@ -2,7 +2,7 @@
 // send that returns the request made and the response received.
 import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { conversionRow, goalIdOf, seedCreatedConversion } from '../fixtures';
 import { admin, adminOk, createFixture, type Fixture, RECEIVER, received, uniqueKey } from '../helpers';
 
@@ -30,6 +30,11 @@ const fixture = async () => {
   shared ??= await createFixture();
   return shared;
 };
+// A publisher may have at most 10 active endpoints (src/admin/endpoint-limit.ts): each test
+// starts with its own.
+beforeEach(() => {
+  shared = undefined;
+});
 
 async function createEndpoint(body: Record<string, unknown>): Promise<Endpoint> {
   const f = await fixture();

@@ -4,7 +4,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildSnapshot } from '../../src/conversions/snapshot';
 import worker from '../../src/index';
 import { consumeNotifications } from '../../src/notify/consumer';
@@ -26,6 +26,11 @@ async function sharedFixture(): Promise<Fixture> {
   fixture ??= await createFixture();
   return fixture;
 }
+// A publisher may have at most 10 active endpoints (src/admin/endpoint-limit.ts): each test
+// starts with its own.
+beforeEach(() => {
+  fixture = undefined;
+});
 
 /**
  * One endpoint, one conversion with fixed values, its conversion.created event and the

@@ -236,7 +236,7 @@ describe('POST /api/v1/deliveries/:id/resend', () => {
     expect(inFlight.body).toEqual({
       error: {
         code: 'delivery_in_progress',
-        message: 'Delivery is pending; only delivered or dead deliveries can be resent',
+        message: 'Delivery is pending; only delivered, dead or retrying deliveries can be resent',
       },
     });
     await deliverDirectly(id);

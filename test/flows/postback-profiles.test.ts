@@ -57,9 +57,12 @@ describe('TradeTracker profile', () => {
     expect(res.body.event).toBe('lead');
   });
 
-  it('accepts the example with no key at all from an address on the advertiser IP allow-list', async () => {
+  it('accepts the example with no key at all from an address on the allow-list of an advertiser that chose keyless', async () => {
     const f = await createFixture();
-    await adminOk('PATCH', `/advertisers/${f.advertiserId}`, { ip_allowlist: ['203.0.113.0/24', '2001:db8:1::/48'] });
+    await adminOk('PATCH', `/advertisers/${f.advertiserId}`, {
+      ip_allowlist: ['203.0.113.0/24', '2001:db8:1::/48'],
+      keyless_ip_auth: true,
+    });
     const example = (clickId: string, tid: string) =>
       `/postback/tradetracker/lead?s2s=1&cid=12345&pid=67890&tgi=&tid=${tid}&descrMerchant=new%20player&descrAffiliate=new%20player&data=${clickId}`;
 

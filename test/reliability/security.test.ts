@@ -16,6 +16,7 @@ import {
   BASE,
   worker as call,
   click,
+  clickRow,
   createFixture,
   eventually,
   expectError,
@@ -132,8 +133,14 @@ describe('postback keys and click IDs of other advertisers', () => {
   it("does not let an advertiser's allow-listed address convert another advertiser's clicks without a key", async () => {
     const mine = await createFixture();
     const theirs = await createFixture();
-    await adminOk('PATCH', `/advertisers/${mine.advertiserId}`, { ip_allowlist: ['198.51.100.0/24'] });
-    await adminOk('PATCH', `/advertisers/${theirs.advertiserId}`, { ip_allowlist: ['203.0.113.0/24'] });
+    await adminOk('PATCH', `/advertisers/${mine.advertiserId}`, {
+      ip_allowlist: ['198.51.100.0/24'],
+      keyless_ip_auth: true,
+    });
+    await adminOk('PATCH', `/advertisers/${theirs.advertiserId}`, {
+      ip_allowlist: ['203.0.113.0/24'],
+      keyless_ip_auth: true,
+    });
     const fromMine = { 'cf-connecting-ip': '198.51.100.20' };
     // Keyless from my address: my click converts, theirs does not.
     const own = await getPostback('/postback/tradetracker/lead', { data: await mintClick(mine), tid: 'A-1' }, fromMine);
@@ -149,7 +156,10 @@ describe('postback keys and click IDs of other advertisers', () => {
 
   it('ignores client addresses in X-Forwarded-For, X-Real-IP and True-Client-IP', async () => {
     const f = await createFixture();
-    await adminOk('PATCH', `/advertisers/${f.advertiserId}`, { ip_allowlist: ['198.51.100.0/24'] });
+    await adminOk('PATCH', `/advertisers/${f.advertiserId}`, {
+      ip_allowlist: ['198.51.100.0/24'],
+      keyless_ip_auth: true,
+    });
     const spoofed = {
       'cf-connecting-ip': '192.0.2.66',
       'x-forwarded-for': '198.51.100.20',
@@ -373,7 +383,7 @@ describe('macro injection from a click to the publisher', () => {
     expect(landing.hash).toBe('');
     const clickId = landing.searchParams.get('cid') ?? '';
     // The click row carries the sub IDs into the conversion.
-    await eventually(() => env.DB.prepare('SELECT 1 AS ok FROM clicks WHERE click_id = ?').bind(clickId).first());
+    await eventually(() => clickRow(clickId));
     const voucher = 'V&x=1#y';
     const orderId = 'O?p=1&q=2';
     const answer = await getPostback('/postback', {
