@@ -7,10 +7,10 @@
 import './check-node.cjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { seedDemo } from './seed.mjs';
+import { BROWSER_USER_AGENT, DEMO_STATE, seedDemo } from './seed.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = Number(process.env.PORT ?? 8787);
@@ -73,6 +73,9 @@ async function waitForWorker() {
 try {
   await waitForWorker();
   const demo = await seedDemo({ origin, adminToken });
+  // For `npm run demo:click`: the links, and the postback key made for this session.
+  mkdirSync(dirname(join(root, DEMO_STATE)), { recursive: true });
+  writeFileSync(join(root, DEMO_STATE), JSON.stringify({ origin, adminToken, ...demo }, null, 2));
   const line = '─'.repeat(72);
   console.log(`\n${line}\nClickhop is running at ${origin} with demo data\n${line}`);
   console.log(`Admin API token:   ${adminToken}   (Authorization: Bearer …)`);
@@ -80,11 +83,14 @@ try {
   console.log(`API reference:     ${origin}/api/docs`);
   console.log(`Click link:        ${demo.clickLink}`);
   console.log(`Postback URL:      ${demo.postbackUrl}`);
-  console.log('                   (replace {click_id} with the click_id from the redirect)');
   if (demo.receiverLog) console.log(`Notifications:     ${demo.receiverLog}`);
-  console.log('\nTry it:');
-  console.log(`  curl -si '${demo.clickLink}' | grep -i location`);
-  console.log(`  curl -s '${demo.postbackUrl.replace('{click_id}', '<click_id>')}'`);
+  console.log('\nTry it: one click and a sale for it, both then on the dashboard. In another terminal:');
+  console.log('  npm run demo:click');
+  console.log("Or by hand, clicking as a browser would (curl's own User-Agent counts as a bot):");
+  console.log(
+    `  cid=$(curl -s -o /dev/null -w '%{redirect_url}' -A '${BROWSER_USER_AGENT}' '${demo.clickLink}' | sed -E 's/.*[?&]${demo.clickParam}=([^&]*).*/\\1/')`,
+  );
+  console.log(`  curl -s "${demo.postbackUrl.replace('{click_id}', '$cid')}"`);
   if (demo.receiverLog) console.log(`  curl -s ${demo.receiverLog}`);
   console.log(`${line}\n`);
 } catch (error) {

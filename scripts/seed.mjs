@@ -18,6 +18,11 @@ async function api(origin, adminToken, method, path, body) {
 }
 
 const DEMO = 'Demo';
+/** Where `npm run dev` keeps the demo's links and key for `npm run demo:click` (git-ignored). */
+export const DEMO_STATE = '.wrangler/demo.json';
+/** A browser's User-Agent for demo clicks: clicks with curl's own count as bot clicks, not as clicks. */
+export const BROWSER_USER_AGENT =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 export async function seedDemo({ origin, adminToken }) {
   const call = (method, path, body) => api(origin, adminToken, method, path, body);
@@ -72,6 +77,8 @@ export async function seedDemo({ origin, adminToken }) {
   }
 
   return {
+    offerId: offer.id,
+    clickParam: offer.click_param ?? 'click_id',
     clickLink: `${origin}/c/${offer.id}/${publisher.id}?sub1=demo`,
     postbackUrl: `${origin}/postback?click_id={click_id}&event=sale&order_id=demo-1&amount=49.90&currency=EUR&key=${postbackKey}`,
     receiverLog,
