@@ -94,6 +94,7 @@ describe('POST /api/v1/endpoints', () => {
       'conversion.approved',
       'conversion.rejected',
       'conversion.reversed',
+      'conversion.modified',
     ]);
     expect(await createEndpoint({ url: 'https://p.example/x', method: 'POST' })).toMatchObject({ format: 'json' });
     expect(await createEndpoint({ url: 'https://p.example/x', method: 'GET' })).toMatchObject({ format: 'query' });
