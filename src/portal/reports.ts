@@ -1,5 +1,6 @@
 // Reports from the daily rollups, scoped to the viewer's party: by day, offer or publisher over
-// a range of UTC days, as a page and as CSV. Two rollup reads in one batch.
+// a range of UTC days, as a page and as CSV. Two rollup reads in one batch. A publisher may also
+// group by sub1..sub6 (src/portal/sub-id-reports.ts): one range of its own conversions.
 import type { Context } from 'hono';
 import type { Role } from '../auth/principal';
 import { partyFilter } from '../auth/scope';
@@ -11,6 +12,7 @@ import { csvDocument, csvResponse } from './csv';
 import type { PortalEnv } from './env';
 import { count, type DayRange, dayRange, money } from './format';
 import { page } from './layout';
+import { readSubIdLines, SUB_KEYS, subGroup, subIdCsv, subIdTable } from './sub-id-reports';
 
 export interface ReportLine {
   key: string | number;
@@ -115,20 +117,47 @@ async function readReport(c: Context<PortalEnv>) {
   };
 }
 
+/** A publisher's sub ID report (group=sub1..sub6): conversions from a range of its own, no clicks. */
+async function readSubReport(c: Context<PortalEnv>) {
+  const principal = c.get('principal');
+  const sub = subGroup(c.req.query('group'));
+  if (!sub || principal.role !== 'publisher') return null;
+  const range = dayRange(c.req.query(), Date.now());
+  return { range, sub, rows: await readSubIdLines(c.env.DB, principal.publisherId, range, sub) };
+}
+
 export async function reportsPage(c: Context<PortalEnv>): Promise<Response> {
-  const { range, group, clicks, conversions } = await readReport(c);
-  const choices = (Object.keys(GROUPS) as ReportGroup[]).map(
-    (g) => html`<option value="${g}"${g === group ? html` selected` : ''}>${GROUPS[g]}</option>`,
+  const subReport = await readSubReport(c);
+  const { range, group, clicks, conversions } = subReport
+    ? { range: subReport.range, group: subReport.sub, clicks: [], conversions: [] }
+    : await readReport(c);
+  const groups: [string, string][] = Object.entries(GROUPS);
+  if (c.get('principal').role === 'publisher')
+    groups.push(...SUB_KEYS.map((k): [string, string] => [k, `Sub ID ${k}`]));
+  const choices = groups.map(
+    ([g, label]) => html`<option value="${g}"${g === group ? html` selected` : ''}>${label}</option>`,
   );
   const csv = `/portal/reports.csv?from=${range.from}&to=${range.to}&group=${group}`;
+  const table = subReport
+    ? subIdTable(subReport.sub, subReport.rows)
+    : breakdownTable('report', GROUPS[group as ReportGroup], clicks, conversions, c.get('principal').role);
+  const note = subReport
+    ? 'Conversions by the sub ID on your links; payout is pending + approved, per currency. Clicks are not counted by sub ID.'
+    : 'Money is pending + approved, per currency. Bot clicks are not counted.';
   const content = html`${rangeForm('/portal/reports', range, html`<label>By<select name="group">${choices}</select></label>`)}
 <section aria-labelledby="report-title"><h2 id="report-title">${range.from} to ${range.to}, by ${group}</h2>
-${breakdownTable('report', GROUPS[group], clicks, conversions, c.get('principal').role)}
-<p><a id="report-csv" href="${csv}">Download CSV</a> · Money is pending + approved, per currency. Bot clicks are not counted.</p></section>`;
+${table}
+<p><a id="report-csv" href="${csv}">Download CSV</a> · ${note}</p></section>`;
   return c.html(page(c.get('viewer'), '/portal/reports', 'Reports', content));
 }
 
 export async function reportsCsv(c: Context<PortalEnv>): Promise<Response> {
+  const subReport = await readSubReport(c);
+  if (subReport) {
+    const { header, rows } = subIdCsv(subReport.sub, subReport.rows);
+    const name = `report-${subReport.sub}-${subReport.range.from}-${subReport.range.to}.csv`;
+    return csvResponse(name, csvDocument(header, rows));
+  }
   const { range, group, clicks, conversions } = await readReport(c);
   const shown = moneyShown(c.get('principal').role);
   const amount = (l: ReportLine, minor: number) => (l.currency ? formatAmount(minor, l.currency) : null);

@@ -14,7 +14,8 @@ import {
   scopedDeliveriesSql,
   scopedRollupSql,
 } from '../../src/db/portal';
-import { conversionRow, goalIdOf, seedCreatedConversion, seedEndpoint } from '../fixtures';
+import { SUB_KEYS, subIdReportSql } from '../../src/db/sub-id-reports';
+import { conversionRow, goalIdOf, seedConversion, seedCreatedConversion, seedEndpoint } from '../fixtures';
 import { adminOk, createFixture, type Fixture, RECEIVER, uniqueKey, worker } from '../helpers';
 import { mintClick } from '../postback-helpers';
 
@@ -122,6 +123,25 @@ describe('publisher pages', () => {
     expect(conversions.text).not.toContain('OTHER-1');
   });
 
+  it('reports by sub ID: conversions and payout per value, on the page and as CSV', async () => {
+    const goalId = await goalIdOf(fixture.offerId);
+    await seedConversion(conversionRow(fixture, goalId, { sub1: 'newsletter', status: 'approved', payout: 250 }));
+    await seedConversion(conversionRow(fixture, goalId, { sub1: '=cmd|x', status: 'pending', payout: 100 }));
+    await seedConversion(conversionRow(other, await goalIdOf(other.offerId), { sub1: 'not-mine', payout: 900 }));
+    const report = await publisher.page('/portal/reports?group=sub1');
+    expect(report.status).toBe(200);
+    expect(report.text).toContain('newsletter');
+    expect(report.text).toContain('2.50 EUR');
+    expect(report.text).not.toContain('not-mine');
+    expect(report.text).not.toContain('Revenue');
+    const csv = await (await publisher.fetch('/portal/reports.csv?group=sub1')).text();
+    expect(csv.split('\r\n')[0]).toBe('sub1,pending,approved,rejected,reversed,currency,payout');
+    expect(csv).toContain("'=cmd|x");
+    expect(csv).not.toContain('revenue');
+    // Sub IDs are the publisher's: other roles keep the rollup groups.
+    expect((await advertiser.page('/portal/reports?group=sub1')).status).toBe(400);
+  });
+
   it('adds an endpoint through the API (signing secret once) and tests it', async () => {
     const key = uniqueKey('portal');
     const added = await publisher.post('/portal/endpoints', {
@@ -146,7 +166,8 @@ describe('publisher pages', () => {
     expect(key).toMatch(/^chk_/);
     const list = await worker('/api/v1/conversions', { headers: { authorization: `Bearer ${key}` } });
     const body = (await list.json()) as { data: { publisher_id: number }[] };
-    expect(body.data.map((c) => c.publisher_id)).toEqual([fixture.publisherId]);
+    // Its own conversions only (the sub ID test above added two more).
+    expect([...new Set(body.data.map((c) => c.publisher_id))]).toEqual([fixture.publisherId]);
   });
 
   it('does not have advertiser or operator pages', async () => {
@@ -243,6 +264,10 @@ describe('query plans of the portal reads', () => {
     const statements: [string, unknown[]][] = [
       [PROMOTABLE_SQL, [1, 10, 0, '2026-01-01T00:00:00Z']],
       [OFFERS_SQL, [1, 10]],
+      ...SUB_KEYS.map((sub): [string, unknown[]] => [
+        subIdReportSql(sub, false),
+        [1, '2026-01-01', '2026-02-01', null, 10],
+      ]),
     ];
     for (const principal of principals) {
       const scope = partyFilter(principal);
