@@ -226,7 +226,10 @@ endpointRoutes.route(
         events: ['conversion.created', 'conversion.approved'],
       },
     },
-    responses: { 201: { description: 'Created, with its signing secret', schema: withSecret } },
+    responses: {
+      201: { description: 'Created, with its signing secret', schema: withSecret },
+      409: { description: 'endpoint_limit_reached: the publisher already has 10 active endpoints' },
+    },
   },
   async (c, { body }) => {
     const settings: EndpointSettings = {
@@ -310,7 +313,10 @@ endpointRoutes.route(
     auth: 'admin',
     params: { id: endpointId },
     body: { schema: endpointUpdate, required: true, example: { status: 'disabled' } },
-    responses: { 200: { description: 'The changed endpoint', schema: () => endpointShapes().Endpoint } },
+    responses: {
+      200: { description: 'The changed endpoint', schema: () => endpointShapes().Endpoint },
+      409: { description: 'endpoint_limit_reached: activating it would exceed 10 active endpoints' },
+    },
   },
   async (c, { params: { id }, body }) => {
     const current = await loadEndpoint(c.env.DB, id);

@@ -266,7 +266,7 @@ const DESCRIPTION = [
   '',
   'Conventions: JSON in and out; every error is {"error":{"code","message","fields"}} where fields names each offending input. Money is decimal text in the currency beside it (stored as integer minor units); time is UTC ISO 8601. Lists are newest or oldest first as each says and paginate with cursor: pass the next_cursor of one page to get the next; null means the last page.',
   '',
-  'Postback routes without a key are accepted only for a genuine click ID of the advertiser’s offer sent from an address on its non-empty IP allow-list (the empty security requirement).',
+  'Postback routes without a key are accepted only for an advertiser that turned keyless_ip_auth on, for a genuine click ID of its offer sent from an address on its non-empty IP allow-list (the empty security requirement).',
 ].join('\n');
 
 function buildDocument(): OpenApiDocument {

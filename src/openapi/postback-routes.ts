@@ -10,7 +10,7 @@ import { errorShape, shapes } from './shapes';
 export const POSTBACK_TAG = {
   name: 'Advertiser postbacks',
   description:
-    'Server-to-server conversion reports from advertisers: the canonical URL, the HasOffers and TradeTracker compatible profiles, and their drop-in paths (TUNE’s /aff_lsr and /aff_goal, TradeTracker’s callbacks on the root). Authenticated by the advertiser postback key (or, keyless, by the IP allow-list).',
+    'Server-to-server conversion reports from advertisers: the canonical URL, the HasOffers and TradeTracker compatible profiles, and their drop-in paths (TUNE’s /aff_lsr and /aff_goal, TradeTracker’s callbacks on the root). Authenticated by the advertiser postback key (or, for an advertiser with keyless_ip_auth on, by its IP allow-list).',
 };
 
 /** What each canonical postback parameter means; the schema itself is postbackInput's. */

@@ -185,7 +185,8 @@ function securityNote(op: OperationObject): string {
   if (op.security.length === 0) return '<p class="auth">Public: no authentication.</p>';
   const options = op.security.map((requirement) => {
     const names = Object.keys(requirement);
-    if (names.length === 0) return 'no key (only from an allow-listed address, see Authentication)';
+    if (names.length === 0)
+      return 'no key (only with keyless_ip_auth, from an allow-listed address, see Authentication)';
     return names.map((n) => `<a href="#auth-${escapeHtml(n)}">${escapeHtml(n)}</a>`).join(' + ');
   });
   return `<p class="auth">Authentication: ${options.join(' or ')}.</p>`;

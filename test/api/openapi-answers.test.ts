@@ -117,6 +117,16 @@ describe('response shapes match what the handlers answer', () => {
     expect(json(tested).response.status).toBe(200);
     const disabled = await call('patch', '/api/v1/endpoints/{id}', { params: { id }, body: { status: 'disabled' } });
     expect(json(disabled)).toMatchObject({ status: 'disabled', disabled_reason: 'disabled by operator' });
+
+    // The eleventh active endpoint of a publisher is the documented 409, on create and on re-enabling.
+    const body = { publisher_id: publisher.id, url: `${RECEIVER}/${key}`, format: 'json' };
+    for (let i = 0; i < 10; i++) expect((await call('post', '/api/v1/endpoints', { body })).status).toBe(201);
+    expectError(await call('post', '/api/v1/endpoints', { body }), 409, 'endpoint_limit_reached', ['publisher_id']);
+    expectError(
+      await call('patch', '/api/v1/endpoints/{id}', { params: { id }, body: { status: 'active' } }),
+      409,
+      'endpoint_limit_reached',
+    );
   });
 
   it('a click, its postback and what follows: clicks, conversions, deliveries, postback log, report', async () => {
