@@ -11,15 +11,12 @@ import { type OfferConfig, offerConfig, publisherConfig, type WaitUntil } from '
 import { asciiUrl, buildLandingUrl, checkDeepLink } from './landing';
 import { recordClick, visitorDigest, visitorHash } from './record';
 import { searchSource } from './referrer';
+import { isLinkParamError, parseClickLinkIds } from './sub-ids';
 
 type ClickEnv = { Bindings: Env };
 
 const ID = /^[1-9]\d{0,9}$/;
 const MAX_ID = 0xffffffff;
-const SUB_KEYS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5'] as const;
-const MAX_SUB_LENGTH = 255;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: sub IDs with control characters are refused
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const NO_STORE = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
 
@@ -143,20 +140,10 @@ export async function handleClick(
   if (refusal) return refusedClick(request, env, ctx, offer, refusal, publisherText, hops);
 
   const query = queryParams(request.url);
-  const subs: (string | null)[] = [];
-  for (const key of SUB_KEYS) {
-    const value = query.get(key);
-    if (value !== null && (value.length > MAX_SUB_LENGTH || CONTROL.test(value))) {
-      return clickError(
-        request,
-        400,
-        'invalid_request',
-        `${key} must be at most ${MAX_SUB_LENGTH} characters with no control characters`,
-        key,
-      );
-    }
-    subs.push(value === '' ? null : value);
-  }
+  // sub1..sub6 (or their TUNE, Awin and impact aliases) and the creative ids (src/click/sub-ids.ts).
+  const linkIds = parseClickLinkIds(query);
+  if (isLinkParamError(linkIds)) return clickError(request, 400, 'invalid_request', linkIds.message, linkIds.field);
+  const { subs } = linkIds;
   const deepLinkParam = query.get('url');
   let deepLink: string | undefined;
   if (deepLinkParam !== null && deepLinkParam !== '') {
@@ -207,6 +194,9 @@ export async function handleClick(
       sub3: subs[2] ?? null,
       sub4: subs[3] ?? null,
       sub5: subs[4] ?? null,
+      sub6: subs[5] ?? null,
+      creative_id: linkIds.creative_id,
+      creative_group_id: linkIds.creative_group_id,
       deep_link: deepLink ?? null,
       referrer,
       search_engine: source.engine,

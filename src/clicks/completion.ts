@@ -27,7 +27,8 @@ const SWEEP_LIMIT = 100;
 
 export function clickData(click: ClickRecord): ClickData {
   return {
-    subs: [click.sub1, click.sub2, click.sub3, click.sub4, click.sub5],
+    subs: [click.sub1, click.sub2, click.sub3, click.sub4, click.sub5, click.sub6 ?? null],
+    creative: { id: click.creative_id ?? null, groupId: click.creative_group_id ?? null },
     source: {
       referrer: click.referrer,
       search_engine: click.search_engine,

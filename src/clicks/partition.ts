@@ -19,6 +19,7 @@ import {
   partitionStats,
   type StoredFlags,
   storedFlags,
+  upgradePartition,
   type VisitorClick,
 } from '../db/click-partition';
 import type { ClickFilters, ClickRow } from '../db/clicks';
@@ -41,6 +42,7 @@ export class ClickPartition extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     if (!this.ready) {
       sql.exec(PARTITION_SCHEMA);
+      upgradePartition(sql);
       this.ready = true;
     }
     return sql;
@@ -51,6 +53,8 @@ export class ClickPartition extends DurableObject<Env> {
     if (this.ready) return sql;
     const table = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clicks'").toArray();
     if (table.length === 0) return null;
+    // `ready` means the schema is current, so a partition first read here is upgraded here.
+    upgradePartition(sql);
     this.ready = true;
     return sql;
   }

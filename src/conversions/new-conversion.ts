@@ -20,8 +20,10 @@ export interface NewConversion {
   sale: Sale;
   voucher: string | null;
   description: string | null;
-  /** sub1..sub5 */
+  /** sub1..sub6 */
   subs: readonly (string | null | undefined)[];
+  /** The attributed click's creative ids (Awin's bannerId and groupId), when it had any. */
+  creative?: { id: number | null | undefined; groupId: number | null | undefined };
   /** Who reported it: a postback profile name, for instance. */
   source: string;
   now: string;
@@ -60,6 +62,9 @@ export function buildConversion(input: NewConversion): ConversionRow {
     sub3: subs[2] ?? null,
     sub4: subs[3] ?? null,
     sub5: subs[4] ?? null,
+    sub6: subs[5] ?? null,
+    creative_id: input.creative?.id ?? null,
+    creative_group_id: input.creative?.groupId ?? null,
     source: input.source,
     flags: input.flags && input.flags.length > 0 ? JSON.stringify(input.flags) : null,
     reason: input.reason ?? null,

@@ -45,6 +45,11 @@ export interface ConversionSnapshot {
   sub3: string | null;
   sub4: string | null;
   sub5: string | null;
+  // Present only when set (snapshots frozen before them lack them too; see notify/snapshot-fields.ts).
+  sub6?: string;
+  /** The click link's creative_id and creative_group_id (Awin's bannerId and groupId). */
+  creative_id?: number;
+  creative_group_id?: number;
   products: ProductLine[];
   /** Click source data (null when the click row had not landed, or for affiliate-ID postbacks). */
   click: {
@@ -117,6 +122,9 @@ export function buildSnapshot(input: {
     sub3: cv.sub3,
     sub4: cv.sub4,
     sub5: cv.sub5,
+    ...(cv.sub6 != null ? { sub6: cv.sub6 } : {}),
+    ...(cv.creative_id != null ? { creative_id: cv.creative_id } : {}),
+    ...(cv.creative_group_id != null ? { creative_group_id: cv.creative_group_id } : {}),
     products: cv.products ? (JSON.parse(cv.products) as ProductLine[]) : [],
     click: click
       ? {

@@ -3,9 +3,11 @@
 // statements hold it, find it again, and settle it with the click's data or as 'missing'.
 import type { ConversionSnapshot } from '../conversions/snapshot';
 
-/** The click fields a conversion copies: its sub IDs and the snapshot's click source object. */
+/** The click fields a conversion copies: its sub IDs, creative ids and the snapshot's click source object. */
 export interface ClickData {
-  subs: [string | null, string | null, string | null, string | null, string | null];
+  /** sub1..sub6 */
+  subs: [string | null, string | null, string | null, string | null, string | null, string | null];
+  creative: { id: number | null; groupId: number | null };
   source: NonNullable<ConversionSnapshot['click']>;
 }
 
@@ -69,21 +71,26 @@ const STILL_WAITING = "EXISTS (SELECT 1 FROM conversions WHERE id = ?1 AND click
 
 /** Two statements: the click data into every event snapshot, then into the conversion row. */
 export function completeStatements(db: D1Database, id: string, data: ClickData): D1PreparedStatement[] {
-  const [s1, s2, s3, s4, s5] = data.subs;
+  const [s1, s2, s3, s4, s5, s6] = data.subs;
+  const { id: creativeId, groupId } = data.creative;
+  // sub6 and the creative ids are in a snapshot only when set (buildSnapshot): json_patch
+  // drops the keys whose value is null.
   return [
     db
       .prepare(
-        `UPDATE conversion_events SET snapshot = json_set(snapshot,
-           '$.sub1', ?2, '$.sub2', ?3, '$.sub3', ?4, '$.sub4', ?5, '$.sub5', ?6, '$.click', json(?7))
+        `UPDATE conversion_events SET snapshot = json_patch(json_set(snapshot,
+           '$.sub1', ?2, '$.sub2', ?3, '$.sub3', ?4, '$.sub4', ?5, '$.sub5', ?6, '$.click', json(?7)),
+           json_object('sub6', ?8, 'creative_id', ?9, 'creative_group_id', ?10))
          WHERE conversion_id = ?1 AND ${STILL_WAITING}`,
       )
-      .bind(id, s1, s2, s3, s4, s5, JSON.stringify(data.source)),
+      .bind(id, s1, s2, s3, s4, s5, JSON.stringify(data.source), s6, creativeId, groupId),
     db
       .prepare(
-        `UPDATE conversions SET sub1 = ?2, sub2 = ?3, sub3 = ?4, sub4 = ?5, sub5 = ?6, click_data = NULL
+        `UPDATE conversions SET sub1 = ?2, sub2 = ?3, sub3 = ?4, sub4 = ?5, sub5 = ?6, sub6 = ?7,
+           creative_id = ?8, creative_group_id = ?9, click_data = NULL
          WHERE id = ?1 AND click_data = 'pending' RETURNING id`,
       )
-      .bind(id, s1, s2, s3, s4, s5),
+      .bind(id, s1, s2, s3, s4, s5, s6, creativeId, groupId),
   ];
 }
 

@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS clicks (
   is_bot INTEGER NOT NULL,
   is_unique INTEGER NOT NULL,
   batch INTEGER NOT NULL,
-  sub1 TEXT, sub2 TEXT, sub3 TEXT, sub4 TEXT, sub5 TEXT,
+  sub1 TEXT, sub2 TEXT, sub3 TEXT, sub4 TEXT, sub5 TEXT, sub6 TEXT,
+  creative_id INTEGER, creative_group_id INTEGER,
   deep_link TEXT, referrer TEXT, search_engine TEXT, search_phrase TEXT,
   country TEXT, region TEXT, city TEXT, colo TEXT, asn INTEGER,
   user_agent TEXT, device TEXT NOT NULL, ip_prefix TEXT,
@@ -34,6 +35,29 @@ CREATE TABLE IF NOT EXISTS demotions (
   batch INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
+
+/**
+ * Columns added after partitions already existed (partitions are never migrated as a whole:
+ * each adds what it lacks on its first write, see upgradePartition).
+ */
+const ADDED_COLUMNS = [
+  ['sub6', 'TEXT'],
+  ['creative_id', 'INTEGER'],
+  ['creative_group_id', 'INTEGER'],
+] as const;
+
+/** Adds the columns a partition created with an older PARTITION_SCHEMA lacks (one read when none). */
+export function upgradePartition(sql: SqlStorage): void {
+  const present = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('clicks')")
+      .toArray()
+      .map((c) => c.name),
+  );
+  for (const [name, type] of ADDED_COLUMNS) {
+    if (!present.has(name)) sql.exec(`ALTER TABLE clicks ADD COLUMN ${name} ${type}`);
+  }
+}
 
 /** A click handed to a partition, with the number of the queue message (batch) that carried it. */
 export interface PartitionClick extends ClickRecord {
@@ -86,6 +110,9 @@ const COLUMNS = [
   'sub3',
   'sub4',
   'sub5',
+  'sub6',
+  'creative_id',
+  'creative_group_id',
   'deep_link',
   'referrer',
   'search_engine',
@@ -246,7 +273,15 @@ type StoredRow = Omit<ClickRow, 'clicked_at' | 'ingest_batch'> & { clicked_at: n
 
 /** A stored click in the shape of the D1 clicks table (ISO time), as every reader expects it. */
 function toClickRow({ batch, clicked_at, ...row }: StoredRow): ClickRow {
-  return { ...row, clicked_at: new Date(clicked_at).toISOString(), ingest_batch: `b${batch}` };
+  return {
+    ...row,
+    // A partition not written since ADDED_COLUMNS came has no such columns: read as null.
+    sub6: row.sub6 ?? null,
+    creative_id: row.creative_id ?? null,
+    creative_group_id: row.creative_group_id ?? null,
+    clicked_at: new Date(clicked_at).toISOString(),
+    ingest_batch: `b${batch}`,
+  };
 }
 
 export function findClick(sql: SqlStorage, clickId: string): ClickRow | null {

@@ -13,6 +13,11 @@ export interface ClickRecord {
   sub3: string | null;
   sub4: string | null;
   sub5: string | null;
+  // Optional: clicks queued by a Worker version before migration 0007's columns lack them.
+  sub6?: string | null;
+  /** Awin's bannerId and groupId, from the link's creative_id / creative_group_id. */
+  creative_id?: number | null;
+  creative_group_id?: number | null;
   deep_link: string | null;
   referrer: string | null;
   search_engine: string | null;
@@ -44,6 +49,9 @@ const FIELDS = [
   'sub3',
   'sub4',
   'sub5',
+  'sub6',
+  'creative_id',
+  'creative_group_id',
   'deep_link',
   'referrer',
   'search_engine',

@@ -43,6 +43,10 @@ export interface ConversionRow {
   exchange_rate?: string | null;
   /** Migration 0009: the cap that refused a conversion stored rejected with reason cap_reached. */
   cap_id?: number | null;
+  /** Migration 0007: the sixth sub ID; 0014: the click's creative ids (Awin's bannerId, groupId). */
+  sub6?: string | null;
+  creative_id?: number | null;
+  creative_group_id?: number | null;
 }
 
 export interface ConversionEventRow {
@@ -119,6 +123,9 @@ const CONVERSION_COLUMNS = [
   'sub3',
   'sub4',
   'sub5',
+  'sub6',
+  'creative_id',
+  'creative_group_id',
   'source',
   'flags',
   'created_at',

@@ -230,8 +230,9 @@ function buildPostbackConversion(
     description: input.description ?? null,
     subs:
       target.kind === 'click'
-        ? [click?.sub1, click?.sub2, click?.sub3, click?.sub4, click?.sub5]
-        : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5],
+        ? [click?.sub1, click?.sub2, click?.sub3, click?.sub4, click?.sub5, click?.sub6]
+        : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5, input.sub6],
+    creative: click ? { id: click.creative_id, groupId: click.creative_group_id } : undefined,
     source,
     now,
   });

@@ -155,7 +155,7 @@ function buildPath(r: ClickRequest): string {
 
 /** Whether every sub ID the Worker will read (the first of each name) is within the rules. */
 function subsValid(query: URLSearchParams): boolean {
-  return SUBS.every((key) => {
+  return [...SUBS, 'sub6'].every((key) => {
     const value = query.get(key);
     return value === null || (value.length <= 255 && !CONTROL.test(value));
   });
