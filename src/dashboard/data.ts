@@ -11,6 +11,7 @@ import {
   recentDeliveryCountsSql,
   recentDeliveryCountsStatement,
 } from '../db/recent-conversions';
+import { type CappedConversionsRow, cappedConversionsStatement } from '../db/rejected-conversions';
 import {
   type ClickTotals,
   type ConversionTotals,
@@ -19,7 +20,6 @@ import {
   type Grouped,
   rollupSql,
 } from '../db/rollups';
-import { type CappedConversionsRow, cappedConversionsStatement } from '../db/rejected-conversions';
 import { DAY_MS, iso, utcDay } from '../lib/time';
 import { CAPPED_DAYS, CAPPED_LIMIT } from './capped-conversions';
 

@@ -9,7 +9,11 @@ import { secureHeaders } from 'hono/secure-headers';
  * (a hash, or 'unsafe-inline'). Built on the first request: a hash costs a digest, and a cold
  * isolate serving a click should not pay for it.
  */
-export function pageSecurity(styleSrc: () => string): MiddlewareHandler {
+export function pageSecurity(
+  styleSrc: () => string,
+  /** Where the page's forms may go: nowhere by default; the dashboard's date range reloads itself. */
+  formAction: string[] = ["'none'"],
+): MiddlewareHandler {
   let middleware: MiddlewareHandler | undefined;
   return (c, next) => {
     middleware ??= secureHeaders({
@@ -17,7 +21,7 @@ export function pageSecurity(styleSrc: () => string): MiddlewareHandler {
         defaultSrc: ["'none'"],
         styleSrc: [styleSrc()],
         baseUri: ["'none'"],
-        formAction: ["'none'"],
+        formAction,
         frameAncestors: ["'none'"],
       },
       xFrameOptions: 'DENY',

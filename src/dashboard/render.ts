@@ -145,7 +145,13 @@ function recentSection(data: DashboardData, limit: number): SafeHtml {
 </section>`;
 }
 
-export function renderDashboard(data: DashboardData, recentLimit: number): string {
+/** The operator overview's sections and the stylesheet they need (src/portal/overview.ts). */
+export interface OverviewPart {
+  sections: SafeHtml;
+  stylesheet: string;
+}
+
+export function renderDashboard(data: DashboardData, recentLimit: number, overview?: OverviewPart): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -153,13 +159,14 @@ export function renderDashboard(data: DashboardData, recentLimit: number): strin
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>Clickhop dashboard</title>
-<style>${raw(STYLESHEET)}</style>
+<style>${raw(overview?.stylesheet ?? STYLESHEET)}</style>
 </head>
 <body>
-<header><h1>Clickhop</h1><p>Operator dashboard · read at <time datetime="${data.generated_at}">${utcTime(data.generated_at)} UTC</time> · <a href="/portal">Breakdowns by offer and publisher, approvals and failing deliveries</a></p></header>
+<header><h1>Clickhop</h1><p>Operator dashboard · read at <time datetime="${data.generated_at}">${utcTime(data.generated_at)} UTC</time> · <a href="/portal">Portal</a></p></header>
 <main>
 ${todaySection(data)}
 ${chartSection(data)}
+${overview ? html`<h2 class="page-title" id="overview-title">Breakdowns, approvals and failing deliveries</h2>${overview.sections}` : null}
 ${recentSection(data, recentLimit)}
 ${cappedSection(data.capped)}
 </main>

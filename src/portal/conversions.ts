@@ -12,9 +12,9 @@ import { callApi, problemText } from './api';
 import { csvDocument, csvResponse } from './csv';
 import type { PortalEnv } from './env';
 import { dayRange, field, instants } from './format';
-import { conversionHead, conversionRows } from './home';
 import { csrfField, notice, page } from './layout';
 import { moneyShown, rangeForm } from './reports';
+import { conversionHead, conversionRows } from './rows';
 
 export const PAGE_LIMIT = 200;
 export const CSV_LIMIT = 5000;

@@ -11,8 +11,8 @@ import { callApi, problemText } from './api';
 import { csvDocument, csvResponse } from './csv';
 import type { PortalEnv } from './env';
 import { field, utcTime } from './format';
-import { DELIVERY_HEAD, deliveryRows } from './home';
 import { csrfField, notice, page } from './layout';
+import { DELIVERY_HEAD, deliveryRows } from './rows';
 
 const DELIVERY_LIMIT = 100;
 const CSV_LIMIT = 5000;

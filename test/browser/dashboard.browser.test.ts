@@ -141,9 +141,13 @@ describe.skipIf(skipReason !== null)('dashboard in headless Chromium', () => {
     expect(clicked.status).toBe(302);
     const clickId = new URL(clicked.headers.get('location') ?? '').searchParams.get('click_id');
     if (!clickId) throw new Error('no click ID in the redirect');
-    await until('click stored', () =>
-      db.prepare('SELECT 1 AS ok FROM clicks WHERE click_id = ?').bind(clickId).first(),
-    );
+    // Stored in its partition or in D1: the admin lookup says when it has landed.
+    await until('click stored', async () => {
+      const lookup = await fetch(`${origin}/api/v1/clicks/${clickId}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      return ((await lookup.json()) as { landed?: boolean }).landed ? true : null;
+    });
 
     // A 49.90 EUR sale: revenue 10% = 4.99, payout 5% = 2.495, half up to 2.50.
     const postback = await fetch(
@@ -237,6 +241,23 @@ describe.skipIf(skipReason !== null)('dashboard in headless Chromium', () => {
       expect(chartBox?.width).toBeGreaterThan(600);
       expect(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(245, 246, 248)');
       expect(policyErrors).toEqual([]);
+
+      // The operator overview (the portal's, on this page too): breakdowns, the sale awaiting
+      // approval with its click's dispute view, and a date range that reloads the page.
+      expect(await shown(page.locator('#by-offer tbody tr[data-key] td').first())).toMatch(/^offer \d+$/);
+      expect(await shown(page.locator('#by-publisher tbody tr[data-key] td').first())).toMatch(/^publisher \d+$/);
+      const pendingRow = page.locator(`#pending-conversions tr[data-conversion-id="${seeded.conversionId}"]`);
+      expect(await shown(pendingRow.locator('.order'))).toBe('WEB-1001');
+      const from = await page.locator('form[action="/dashboard"] input[name="from"]').inputValue();
+      await page.locator('form[action="/dashboard"] button').click();
+      await page.waitForURL(/\/dashboard\?from=/);
+      expect(await page.locator('form[action="/dashboard"] input[name="from"]').inputValue()).toBe(from);
+      expect(policyErrors).toEqual([]);
+      const dispute = await page.request.get(
+        `${seeded.origin}${await pendingRow.locator('a[href^="/dashboard/clicks/"]').getAttribute('href')}`,
+      );
+      expect(dispute.status()).toBe(200);
+      await page.goto(`${seeded.origin}/dashboard`);
 
       const height = await page.evaluate<number>('document.documentElement.scrollHeight');
       const png = await page.screenshot({ fullPage: true, type: 'png' });
