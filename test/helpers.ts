@@ -2,6 +2,11 @@
 // admin API, and poll D1 for effects that land asynchronously (queue consumers).
 import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { type ClickListCursor, clickListCursor, type ListedClick, listAllClicks } from '../src/clicks/list';
+import type { PartitionKey } from '../src/clicks/partition-key';
+import { findClick } from '../src/clicks/reads';
+import { partitionStub } from '../src/clicks/store';
+import type { ClickRow } from '../src/db/clicks';
 import type { ReceivedRequest } from './global-setup';
 
 export const BASE = 'https://clickhop.test';
@@ -71,8 +76,39 @@ export async function eventually<T>(probe: () => Promise<T | null | undefined>, 
   }
 }
 
-export async function clickRow(clickId: string) {
-  return env.DB.prepare('SELECT * FROM clicks WHERE click_id = ?').bind(clickId).first<Record<string, unknown>>();
+/** A stored click wherever it lives: its partition (v2 ID) or the D1 clicks table (v1). */
+export async function clickRow(clickId: string): Promise<Record<string, unknown> | null> {
+  const row = await findClick(env, clickId);
+  return row && { ...row };
+}
+
+/**
+ * Every stored click of an offer in both stores (partitions and D1), oldest first, read the
+ * way the admin list reads them: tests count and inspect clicks without knowing where they live.
+ */
+export async function clicksOfOffer(...offerIds: number[]): Promise<ClickRow[]> {
+  const rows: ListedClick[] = [];
+  for (const offerId of offerIds) {
+    let cursor: ClickListCursor | undefined;
+    for (;;) {
+      const page = await listAllClicks(env, { offer_id: offerId }, cursor, 500);
+      rows.push(...page);
+      const last = page[page.length - 1];
+      if (!last || page.length < 500) break;
+      const [time, key] = last.cursor.split('|') as [string, string];
+      cursor = clickListCursor(time, key) ?? undefined;
+    }
+  }
+  const oldestFirst: ClickRow[] = rows.reverse().map(({ cursor: _cursor, ...row }) => row);
+  return oldestFirst.sort((a, b) => (a.clicked_at < b.clicked_at ? -1 : a.clicked_at > b.clicked_at ? 1 : 0));
+}
+
+/** How many clicks are stored in all, in the D1 table and in every registered partition. */
+export async function storedClickCount(): Promise<number> {
+  const d1 = (await env.DB.prepare('SELECT COUNT(*) AS n FROM clicks').first<{ n: number }>())?.n ?? 0;
+  const { results } = await env.DB.prepare('SELECT period, shard FROM click_partitions').all<PartitionKey>();
+  const partitions = await Promise.all(results.map(async (key) => (await partitionStub(env, key).stats()).clicks));
+  return partitions.reduce((sum, n) => sum + n, d1);
 }
 
 /** Follows a tracking link once and returns the click ID from the redirect. */

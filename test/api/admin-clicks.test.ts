@@ -17,6 +17,7 @@ import {
   type Fixture,
   RECEIVER,
   received,
+  storedClickCount,
   uniqueKey,
   worker,
 } from '../helpers';
@@ -243,8 +244,7 @@ describe('GET /api/v1/clicks cursor pagination', () => {
     expect(byPublisher.sort()).toEqual(clicks.map((c) => c.click_id).sort());
     const all = (await walk('', 4)).flatMap(ids);
     expect(new Set(all).size).toBe(all.length);
-    const stored = await env.DB.prepare('SELECT COUNT(*) AS n FROM clicks').first<{ n: number }>();
-    expect(all.length).toBe(stored?.n);
+    expect(all.length).toBe(await storedClickCount());
     expect(all).toEqual(expect.arrayContaining(clicks.map((c) => c.click_id)));
   });
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { admin, adminOk, createFixture, eventually, worker } from '../helpers';
+import { admin, adminOk, clicksOfOffer, createFixture, eventually, worker } from '../helpers';
 
 const browser = (ip: string) => ({
   'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0',
@@ -8,10 +8,28 @@ const browser = (ip: string) => ({
 });
 
 async function clickCount(offerId: number) {
-  const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM clicks WHERE offer_id = ?')
-    .bind(offerId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
+  return (await clicksOfOffer(offerId)).length;
+}
+
+/** Per publisher, what the rollup should say, counted from the stored click rows. */
+function rollupOf(clicks: { publisher_id: number; is_bot: number; is_unique: number }[]) {
+  const byPublisher = new Map<
+    number,
+    { publisher_id: number; clicks: number; unique_clicks: number; bot_clicks: number }
+  >();
+  for (const c of clicks) {
+    const row = byPublisher.get(c.publisher_id) ?? {
+      publisher_id: c.publisher_id,
+      clicks: 0,
+      unique_clicks: 0,
+      bot_clicks: 0,
+    };
+    row.clicks += c.is_bot === 0 ? 1 : 0;
+    row.unique_clicks += c.is_unique;
+    row.bot_clicks += c.is_bot;
+    byPublisher.set(c.publisher_id, row);
+  }
+  return [...byPublisher.values()].sort((a, b) => a.publisher_id - b.publisher_id);
 }
 
 describe('GET /api/v1/reports', () => {
@@ -35,12 +53,7 @@ describe('GET /api/v1/reports', () => {
       'GET',
       `/reports?group_by=offer,publisher&offer_id=${f.offerId}`,
     );
-    const raw = await env.DB.prepare(
-      `SELECT publisher_id, SUM(is_bot = 0) AS clicks, SUM(is_unique) AS unique_clicks, SUM(is_bot) AS bot_clicks
-       FROM clicks WHERE offer_id = ? GROUP BY publisher_id ORDER BY publisher_id`,
-    )
-      .bind(f.offerId)
-      .all<{ publisher_id: number; clicks: number; unique_clicks: number; bot_clicks: number }>();
+    const raw = { results: rollupOf(await clicksOfOffer(f.offerId)) };
     expect(raw.results).toEqual([
       { publisher_id: f.publisherId, clicks: 3, unique_clicks: 2, bot_clicks: 0 },
       { publisher_id: second.id, clicks: 1, unique_clicks: 1, bot_clicks: 1 },

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clickIdKeys, verifyClickId } from '../../src/click/click-id';
 import { matchClickPath } from '../../src/click/route';
-import { clickRow, createFixture, eventually, worker } from '../helpers';
+import { clickRow, clicksOfOffer, createFixture, eventually, worker } from '../helpers';
 
 describe('GET /c/:offerId/:publisherId', () => {
   it('redirects to the landing URL with the click ID added as click_id, keeping the query', async () => {
@@ -31,10 +31,7 @@ describe('GET /c/:offerId/:publisherId', () => {
       sub5: 'z',
       device: 'mobile',
     });
-    const count = await env.DB.prepare('SELECT COUNT(*) AS n FROM clicks WHERE offer_id = ?')
-      .bind(f.offerId)
-      .first<{ n: number }>();
-    expect(count?.n).toBe(1);
+    expect(await clicksOfOffer(f.offerId)).toHaveLength(1);
   });
 });
 
@@ -262,9 +259,6 @@ describe('deep links (?url=)', () => {
       await worker(`/c/${f.offerId}/${f.publisherId}`, { headers: { 'user-agent': 'Mozilla/5.0 Chrome/130' } }),
     );
     await eventually(() => clickRow(new URL(marker).searchParams.get('click_id') ?? ''));
-    const count = await env.DB.prepare('SELECT COUNT(*) AS n FROM clicks WHERE offer_id = ?')
-      .bind(f.offerId)
-      .first<{ n: number }>();
-    expect(count?.n).toBe(1);
+    expect(await clicksOfOffer(f.offerId)).toHaveLength(1);
   });
 });

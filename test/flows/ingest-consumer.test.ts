@@ -10,7 +10,7 @@ import { ingestRetryDelay } from '../../src/click/ingest';
 import { type ClickRecord, ingestStatements, jsonChunks, MAX_JSON_PARAM_BYTES } from '../../src/db/clicks';
 import worker from '../../src/index';
 import { clickRecord } from '../fixtures';
-import { BASE, worker as call, clickRow, createFixture, eventually, type Fixture } from '../helpers';
+import { BASE, worker as call, clickRow, clicksOfOffer, createFixture, eventually, type Fixture } from '../helpers';
 
 const QUEUE = 'clickhop-clicks';
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0';
@@ -59,10 +59,7 @@ async function uniqueFlags(ids: string[]) {
 }
 
 async function countRows(f: Fixture) {
-  const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM clicks WHERE offer_id = ? AND publisher_id = ?')
-    .bind(f.offerId, f.publisherId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
+  return (await clicksOfOffer(f.offerId)).filter((c) => c.publisher_id === f.publisherId).length;
 }
 
 async function rollups(f: Fixture) {
@@ -122,9 +119,7 @@ describe('clicks through the route', () => {
     // Give a stray duplicate time to show up.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await countRows(f)).toBe(n);
-    const { results } = await env.DB.prepare('SELECT click_id, sub1 FROM clicks WHERE offer_id = ?')
-      .bind(f.offerId)
-      .all<{ click_id: string; sub1: string }>();
+    const results = await clicksOfOffer(f.offerId);
     expect(new Set(results.map((r) => r.click_id))).toEqual(new Set(ids));
     expect(new Set(results.map((r) => r.sub1)).size).toBe(n);
     expect(await rollups(f)).toEqual([expect.objectContaining({ clicks: n, unique_clicks: n, bot_clicks: 0 })]);

@@ -6,7 +6,7 @@ import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clickIdKeys, verifyClickId } from '../../src/click/click-id';
-import { adminOk, BASE, createFixture, eventually, worker } from '../helpers';
+import { adminOk, BASE, clicksOfOffer, createFixture, eventually, worker } from '../helpers';
 import {
   expectContractAnswer,
   fuzz,
@@ -264,19 +264,12 @@ describe('fuzz: click route', () => {
     );
 
     // Exactly the redirected GETs became click rows: no HEAD, no refusal, no fallback.
-    const count = async () => {
-      const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM clicks WHERE offer_id IN (?, ?, ?)')
-        .bind(w.macroOffer, w.plainOffer, w.pausedOffer)
-        .first<{ n: number }>();
-      return row?.n ?? 0;
-    };
+    const stored = () => clicksOfOffer(w.macroOffer, w.plainOffer, w.pausedOffer);
+    const count = async () => (await stored()).length;
     await eventually(async () => ((await count()) >= recorded.length ? true : null), 30_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await count()).toBe(recorded.length);
-    const { results } = await env.DB.prepare('SELECT click_id FROM clicks WHERE offer_id IN (?, ?, ?)')
-      .bind(w.macroOffer, w.plainOffer, w.pausedOffer)
-      .all<{ click_id: string }>();
-    expect(new Set(results.map((row) => row.click_id))).toEqual(new Set(recorded));
+    expect(new Set((await stored()).map((row) => row.click_id))).toEqual(new Set(recorded));
     report(`fuzz: click route recorded ${recorded.length} clicks for ${recorded.length} redirected GETs`);
   }, 120_000);
 });

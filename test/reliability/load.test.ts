@@ -4,7 +4,17 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { quietWorkerLogs, report } from '../fuzz/helpers';
-import { adminOk, createFixture, eventually, RECEIVER, received, scalar, uniqueKey, worker } from '../helpers';
+import {
+  adminOk,
+  clicksOfOffer,
+  createFixture,
+  eventually,
+  RECEIVER,
+  received,
+  scalar,
+  uniqueKey,
+  worker,
+} from '../helpers';
 import { getPostback, mintLandedClick, postForm, postJson } from '../postback-helpers';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36';
@@ -59,20 +69,18 @@ describe('load: clicks', () => {
     const redirectMs = Date.now() - started;
     expect(new Set(answered).size).toBe(total);
 
-    const count = () => scalar('SELECT COUNT(*) AS n FROM clicks WHERE offer_id = ?', f.offerId);
+    const count = async () => (await clicksOfOffer(f.offerId)).length;
     await eventually(async () => ((await count()) >= total ? true : null), 60_000);
     const drainedMs = Date.now() - started;
     // The queue has drained; give a late duplicate every chance to show up before counting.
     await pause(1000);
-    const rows = await count();
+    const stored = await clicksOfOffer(f.offerId);
+    const rows = stored.length;
     expect(rows).toBe(total);
-    expect(await scalar('SELECT COUNT(DISTINCT sub1) AS n FROM clicks WHERE offer_id = ?', f.offerId)).toBe(total);
+    expect(new Set(stored.map((c) => c.sub1)).size).toBe(total);
 
     // Every answered click ID is a row, and no row is a click that was not answered.
-    const { results } = await env.DB.prepare('SELECT click_id FROM clicks WHERE offer_id = ?')
-      .bind(f.offerId)
-      .all<{ click_id: string }>();
-    expect(new Set(results.map((r) => r.click_id))).toEqual(new Set(answered));
+    expect(new Set(stored.map((r) => r.click_id))).toEqual(new Set(answered));
 
     // Expected figures, computed from what was sent.
     let botClicks = 0;
@@ -84,18 +92,17 @@ describe('load: clicks', () => {
     }
     const humanClicks = total - botClicks;
 
-    expect(await scalar('SELECT SUM(is_bot) AS n FROM clicks WHERE offer_id = ?', f.offerId)).toBe(botClicks);
-    expect(await scalar('SELECT SUM(is_unique) AS n FROM clicks WHERE offer_id = ?', f.offerId)).toBe(
-      humanVisitors.size,
-    );
+    const sum = (pick: (c: (typeof stored)[number]) => number) => stored.reduce((n, c) => n + pick(c), 0);
+    expect(sum((c) => c.is_bot)).toBe(botClicks);
+    expect(sum((c) => c.is_unique)).toBe(humanVisitors.size);
     // Exactly one unique click per human visitor, none for a bot.
-    const perVisitor = await env.DB.prepare(
-      'SELECT sub2, SUM(is_unique) AS uniques, MAX(is_bot) AS bot FROM clicks WHERE offer_id = ? GROUP BY sub2',
-    )
-      .bind(f.offerId)
-      .all<{ sub2: string; uniques: number; bot: number }>();
-    expect(perVisitor.results).toHaveLength(visitors);
-    for (const row of perVisitor.results) expect(row.uniques).toBe(row.bot === 1 ? 0 : 1);
+    const perVisitor = new Map<string | null, { uniques: number; bot: number }>();
+    for (const c of stored) {
+      const v = perVisitor.get(c.sub2) ?? { uniques: 0, bot: 0 };
+      perVisitor.set(c.sub2, { uniques: v.uniques + c.is_unique, bot: Math.max(v.bot, c.is_bot) });
+    }
+    expect(perVisitor.size).toBe(visitors);
+    for (const row of perVisitor.values()) expect(row.uniques).toBe(row.bot === 1 ? 0 : 1);
 
     // The daily rollup (summed over days, in case the run crossed midnight UTC) matches the rows.
     const rollup = await env.DB.prepare(
