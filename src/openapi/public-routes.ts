@@ -3,6 +3,7 @@
 // route's limits; postback parameters come from the schema that parses them.
 import * as z from 'zod';
 import { idParam } from '../admin/schemas';
+import { SUB_ID_NAMES } from '../click/sub-ids';
 import { canonicalProfile, hasOffersProfile, tradeTrackerProfile } from '../postback/profiles';
 import { component, type DeclaredOperation, lazy, pathParam } from './operation';
 import { error, POSTBACK_TAG, postbackOperations, postbackResponses, postbackResult } from './postback-routes';
@@ -17,25 +18,46 @@ export const PUBLIC_TAGS = {
   },
 } as const;
 
+/** Whose name each sub ID alias is (src/click/sub-ids.ts lists them in precedence order). */
+const aliasNetwork = (name: string) =>
+  name.startsWith('aff_sub') ? 'TUNE' : name.startsWith('clickref') ? 'Awin' : 'impact';
+
 /**
  * The click route reads its query by hand on the hot path (no zod there); this states its
- * checks (at most 255 characters, no control characters), and the tests hold the two together.
+ * checks from the same name table (at most 255 characters, no control characters; creative ids
+ * whole numbers), and the tests hold the two together.
  */
 function clickQuery() {
-  const subText = (n: number, extra = '') =>
+  const subText = (description: string) =>
     z
       .string()
       .max(255)
       // biome-ignore lint/suspicious/noControlCharactersInRegex: sub IDs with control characters are refused
       .regex(/^[^\u0000-\u001f\u007f]*$/)
       .optional()
-      .describe(`Publisher sub ID ${n}${extra}`);
+      .describe(description);
+  const shape: Record<string, z.ZodType> = {};
+  SUB_ID_NAMES.forEach(([canonical, ...aliases], i) => {
+    if (!canonical) return;
+    shape[canonical] = subText(
+      `Publisher sub ID ${i + 1} (at most 255 characters, no control characters); echoed in notifications`,
+    );
+    for (const alias of aliases) {
+      shape[alias] = subText(
+        `${aliasNetwork(alias)} name for ${canonical}: read only when ${canonical} and the names listed before this one are absent or empty`,
+      );
+    }
+  });
+  const creativeId = (what: string) =>
+    z
+      .string()
+      .regex(/^(0|[1-9]\d{0,14})$/)
+      .optional()
+      .describe(`${what}: a whole number (0 or more), stored with the click and its conversions`);
   return z.object({
-    sub1: subText(1, ' (at most 255 characters, no control characters); echoed in notifications'),
-    sub2: subText(2),
-    sub3: subText(3),
-    sub4: subText(4),
-    sub5: subText(5),
+    ...shape,
+    creative_id: creativeId('Creative (banner) id'),
+    creative_group_id: creativeId('Creative group id'),
     url: z
       .string()
       .optional()
@@ -72,7 +94,7 @@ export const publicOperations = lazy((): DeclaredOperation[] => [
         },
       },
       400: error(
-        'A sub ID too long or with control characters (invalid_request), or a deep link to a host the offer does not allow (invalid_deep_link)',
+        'A sub ID too long or with control characters, or a creative id that is not a whole number (invalid_request, naming the parameter as sent), or a deep link to a host the offer does not allow (invalid_deep_link)',
         { html: 'also' },
       ),
       404: error(

@@ -228,6 +228,31 @@ describe('request schemas match what the handlers accept', () => {
     expectError(tooLong, 400, 'invalid_request', ['sub1']);
   });
 
+  it('the tracking link refuses every documented parameter over its limit or off its pattern, naming it', async () => {
+    const fixture = await createFixture();
+    const params = { offerId: fixture.offerId, publisherId: fixture.publisherId };
+    const checked: string[] = [];
+    for (const p of operationOf('get', '/c/{offerId}/{publisherId}').parameters ?? []) {
+      if (p.in !== 'query') continue;
+      const bad =
+        typeof p.schema.maxLength === 'number'
+          ? 'x'.repeat(p.schema.maxLength + 1)
+          : typeof p.schema.pattern === 'string'
+            ? 'not-a-number'
+            : undefined;
+      if (bad === undefined) continue;
+      expectError(
+        await call('get', '/c/{offerId}/{publisherId}', { params, query: { [p.name]: bad } }),
+        400,
+        'invalid_request',
+        [p.name],
+      );
+      checked.push(p.name);
+    }
+    // sub1..sub6 and their TUNE, Awin and impact names, and the two creative ids
+    expect(checked).toHaveLength(6 + 5 + 6 + 3 + 2);
+  });
+
   it('every postback profile refuses a status outside the documented enum, naming the parameter', async () => {
     const fixture = await createFixture();
     for (const path of [
