@@ -9,7 +9,12 @@ export async function countRows(db: D1Database, sql: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-export const clickCount = (db: D1Database): Promise<number> => countRows(db, 'SELECT COUNT(*) AS n FROM clicks');
+/**
+ * Clicks stored, in D1 or in their partitions (Durable Objects, which Node cannot count
+ * directly): the daily rollups, which the consumer adds exactly once per stored click.
+ */
+export const clickCount = (db: D1Database): Promise<number> =>
+  countRows(db, 'SELECT COALESCE(SUM(clicks + bot_clicks), 0) AS n FROM daily_click_stats');
 
 export interface Drained {
   /** When the target was first reached (ms since the epoch), or null. */
