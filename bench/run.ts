@@ -37,6 +37,7 @@ import {
   workerdVersion,
 } from './lib/runtime.ts';
 import { measureTree, type TreeMeasurement } from './lib/startup.ts';
+import { termsSection } from './lib/terms.ts';
 import { addWorktree } from './lib/worktree.ts';
 
 const started = performance.now();
@@ -200,7 +201,7 @@ async function main() {
     await section('trees', results, errors, () => measureTrees(opts, dir, env));
   }
 
-  const runtimeSections = ['redirect', 'cold', 'postback', 'ingest', 'delivery', 'calls', 'memory'] as const;
+  const runtimeSections = ['redirect', 'cold', 'postback', 'ingest', 'delivery', 'calls', 'memory', 'terms'] as const;
   const profiling = wants('profile') && opts.profileSeconds > 0;
   const bundle = async () => {
     log('bundling the Worker (wrangler deploy --dry-run)');
@@ -218,7 +219,7 @@ async function main() {
     return { opts, rt, fx, log, bundlePath, workDir: dir, loadContext: { workDir: dir, workerdPid: rt.pid } };
   };
 
-  if ((['redirect', 'cold', 'postback', 'ingest', 'delivery'] as const).some(wants)) {
+  if ((['redirect', 'cold', 'postback', 'ingest', 'delivery', 'terms'] as const).some(wants)) {
     log('starting workerd (Clickhop, Clickhop copy B, bare Worker)');
     const rt = await start({ modules, persistDir: join(dir, 'state-main'), secondClickhop: true });
     log(
@@ -232,6 +233,7 @@ async function main() {
     if (wants('postback')) await section('postback', results, errors, () => postbackSection(ctx));
     if (wants('ingest')) await section('ingest', results, errors, () => ingestSection(ctx));
     if (wants('delivery')) await section('delivery', results, errors, () => deliverySection(ctx));
+    if (wants('terms')) await section('terms', results, errors, () => termsSection(ctx));
     workerLogs.push({ runtime: 'main', ...rt.logs });
     await stop(rt);
   }

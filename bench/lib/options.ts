@@ -42,6 +42,7 @@ export const SECTIONS = [
   'profile',
   'calls',
   'memory',
+  'terms',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

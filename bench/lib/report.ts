@@ -15,6 +15,7 @@ import { type Headline, previousRunText, readHeadline, startupText } from './rep
 import type { WorkerLogs } from './runtime.ts';
 import type { TreeMeasurement } from './startup.ts';
 import { fmt, mb, ms } from './stats.ts';
+import { type TermsResult, termsReport } from './terms.ts';
 
 export interface Environment {
   date: string;
@@ -49,6 +50,7 @@ export interface ReportInput {
   profile?: Outcome<ProfileResult>;
   calls?: Outcome<CallsResult>;
   memory?: Outcome<MemoryResult>;
+  terms?: Outcome<TermsResult>;
   workerLogs: ({ runtime: string } & WorkerLogs)[];
   caveats: readonly string[];
   errors: readonly string[];
@@ -277,6 +279,8 @@ export function renderReport(r: ReportInput): string {
   out.push(...pipelineText(r));
 
   out.push(...startupText(trees, treesError));
+
+  out.push(...termsReport(r.terms));
 
   if (r.workerLogs?.length) {
     out.push('## Worker logs during the run', '');
