@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CLICK_ID_LENGTH, type ClickIdKeys, clickIdKeys, mintClickId, verifyClickId } from '../../src/click/click-id';
+import { clickListCursor } from '../../src/clicks/list';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const SECRET = 'unit-test-click-secret-0123456789';
@@ -171,5 +172,20 @@ describe('clickIdKeys: key rotation', () => {
     expect(() => keysFor({ CLICK_ID_SECRET: 'short' })).toThrow(/CLICK_ID_SECRET/);
     await expect(keysFor({ CLICK_ID_SECRET: SECRET, CLICK_ID_KEY_ID: '256' })).rejects.toThrow(/CLICK_ID_KEY_ID/);
     await expect(keysFor({ CLICK_ID_SECRET: SECRET, CLICK_ID_KEY_ID: 'x' })).rejects.toThrow(/CLICK_ID_KEY_ID/);
+  });
+});
+
+describe('clicks list cursor keys', () => {
+  const time = '2026-04-05T06:07:08.009Z';
+  it('reads a rowid as a D1 position and a click ID as a partition position', () => {
+    expect(clickListCursor(time, '12')).toEqual({ clicked_at: time, rowid: 12 });
+    const id = 'A'.repeat(48);
+    expect(clickListCursor(time, id)).toEqual({ clicked_at: time, click_id: id });
+  });
+
+  it('refuses keys that are neither', () => {
+    for (const key of ['cv_abc', '-1', '99999999999999999', 'A'.repeat(47), `${'A'.repeat(47)}!`, '']) {
+      expect(clickListCursor(time, key), key).toBeNull();
+    }
   });
 });
