@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeCursor } from '../../src/admin/pagination';
 import { ADMIN, adminOk, createFixture, eventually, RECEIVER, uniqueKey, worker } from '../helpers';
-import { getPostback, mintClick } from '../postback-helpers';
+import { getPostback, mintClick, mintLandedClick } from '../postback-helpers';
 import {
   type Answer,
   expectContractAnswer,
@@ -129,7 +129,9 @@ async function buildWorld(): Promise<World> {
   const conversionIds: string[] = [];
   for (let i = 0; i < 4; i++) {
     const answer = await getPostback('/postback', {
-      click_id: await mintClick(f),
+      // A landed click: a conversion whose click is not stored yet holds its notifications for
+      // up to two minutes (src/clicks/completion.ts), and the fixture waits for one delivered.
+      click_id: await mintLandedClick(f),
       order_id: `FZ-${i}`,
       key: f.postbackKey,
     });
