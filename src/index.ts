@@ -3,8 +3,10 @@ import { app } from './app';
 import { type ClicksMessage, consumeClicks } from './click/ingest';
 import { handleClick, matchClickPath } from './click/route';
 import { runScheduled } from './cron';
+
 // Durable Object classes are the one kind of export workerd accepts beside the handlers.
 export { ClickPartition } from './clicks/partition';
+
 import { errorResponse } from './lib/error-response';
 import { log } from './lib/log';
 import { consumeNotifications, NOTIFICATIONS_QUEUE_NAME, type NotificationMessage } from './notify';

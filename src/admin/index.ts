@@ -2,8 +2,8 @@
 // declared once in its module (ApiRoutes); the OpenAPI document reads the same declarations.
 import { Hono } from 'hono';
 import type { ApiEnv, ApiRoutes } from '../openapi/operation';
-import { apiKeyRoutes } from './api-keys';
 import { advertiserRoutes } from './advertisers';
+import { apiKeyRoutes } from './api-keys';
 import { applicationRoutes } from './applications';
 import { auditRoutes } from './audit';
 // Register the scope rules and audited changes of the older operations, and the audit writer.

@@ -60,6 +60,11 @@ export interface ConversionSnapshot {
     device: string | null;
     deep_link: string | null;
   } | null;
+  /**
+   * "missing": the conversion came before its click was stored and the click never landed
+   * within the wait (src/clicks/completion.ts), so sub IDs and click are empty for that reason.
+   */
+  click_data?: 'missing';
   /** Fraud and time-rule flags (src/conversions/fraud.ts); absent when none. */
   flags?: string[];
   /** Why a rule set the status ('too_fast', 'too_slow', ...); absent when a party decided. */
@@ -73,17 +78,15 @@ export interface ConversionSnapshot {
   converted_amount?: string;
   /** On conversion.modified: the values before the adjustment (the snapshot holds the new ones). */
   previous?: { amount: string; revenue: string; payout: string; products: ProductLine[] };
-  /**
-   * "missing": the conversion came before its click was stored and the click never landed
-   * within the wait (src/clicks/completion.ts), so sub IDs and click are empty for that reason.
-   */
-  click_data?: 'missing';
   /** Set only on the synthetic sample sent by POST /api/v1/endpoints/:id/test. */
   test?: true;
 }
 
 /** The click fields a snapshot copies (a stored click, or the click object of an earlier snapshot). */
-export type SnapshotClick = Pick<ClickRow, 'referrer' | 'search_engine' | 'search_phrase' | 'country' | 'device' | 'deep_link'>;
+export type SnapshotClick = Pick<
+  ClickRow,
+  'referrer' | 'search_engine' | 'search_phrase' | 'country' | 'device' | 'deep_link'
+>;
 
 export function buildSnapshot(input: {
   event: ConversionEventType;

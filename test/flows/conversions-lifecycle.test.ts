@@ -1,7 +1,6 @@
 // The status lifecycle (pure): which moves are legal, which events they emit, and how a move
 // shifts count and money between rollup columns.
 import { describe, expect, it } from 'vitest';
-import type { ConversionStatus } from '../../src/db/conversions';
 import {
   canChangeStatus,
   creationEventTypes,
@@ -9,6 +8,7 @@ import {
   statsMove,
   statusEventType,
 } from '../../src/conversions/lifecycle';
+import type { ConversionStatus } from '../../src/db/conversions';
 
 const ALL: ConversionStatus[] = ['pending', 'approved', 'rejected', 'reversed'];
 const LEGAL = new Set(['pending>approved', 'pending>rejected', 'approved>reversed']);

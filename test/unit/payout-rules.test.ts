@@ -2,8 +2,8 @@
 // percent without products, per-group pricing with products, rounding once per rule.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PayoutRuleRow } from '../../src/db/offers';
 import { type PricedLine, priceConversion, selectRules, usesPercent } from '../../src/conversions/pricing';
+import type { PayoutRuleRow } from '../../src/db/offers';
 
 let nextId = 1;
 function rule(fields: Partial<PayoutRuleRow>): PayoutRuleRow {
