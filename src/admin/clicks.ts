@@ -48,7 +48,7 @@ export const clickListQuery = pageQuery.extend({
 });
 
 export const clickShapes = lazy(() => {
-  const { rowId, timestamp, subIds } = shapes();
+  const { rowId, timestamp, subIds, creativeIds } = shapes();
   const { conversionShape, ConversionEvent } = conversionShapes();
   const { Delivery } = deliveryShapes();
   const { PostbackLogEntry } = postbackLogShapes();
@@ -60,6 +60,7 @@ export const clickShapes = lazy(() => {
       offer_id: rowId,
       publisher_id: rowId,
       ...subIds,
+      ...creativeIds,
       deep_link: z.string().nullable(),
       referrer: z.string().nullable(),
       search_engine: z.string().nullable(),
@@ -137,6 +138,9 @@ export function presentClick(row: ClickRow): Click {
     sub3: row.sub3,
     sub4: row.sub4,
     sub5: row.sub5,
+    sub6: row.sub6 ?? null,
+    creative_id: row.creative_id ?? null,
+    creative_group_id: row.creative_group_id ?? null,
     deep_link: row.deep_link,
     referrer: row.referrer,
     search_engine: row.search_engine,

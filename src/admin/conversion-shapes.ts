@@ -8,7 +8,7 @@ import { component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
 
 export const conversionShapes = lazy(() => {
-  const { rowId, timestamp, money, currencyCode, conversionStatus, eventType, subIds } = shapes();
+  const { rowId, timestamp, money, currencyCode, conversionStatus, eventType, subIds, creativeIds } = shapes();
   const ProductLine = component(
     'ProductLine',
     z.strictObject({
@@ -40,6 +40,7 @@ export const conversionShapes = lazy(() => {
     description: z.string().nullable(),
     products: z.array(ProductLine),
     ...subIds,
+    ...creativeIds,
     source: z.enum(['canonical', 'hasoffers', 'tradetracker', 'admin']).describe('How the conversion was recorded'),
     flags: z.array(z.string()).describe('Fraud and time-rule signals: bot_click, datacenter_asn, too_fast, too_slow'),
     reason: z.string().nullable().describe('Why a rule set the status (too_fast, too_slow, cap_reached), else null'),
@@ -83,6 +84,10 @@ export const conversionShapes = lazy(() => {
         voucher: z.string().nullable(),
         description: z.string().nullable(),
         ...subIds,
+        // Snapshots written before six sub IDs and creative ids carry none of these.
+        sub6: z.string().nullable().optional(),
+        creative_id: z.int().nullable().optional(),
+        creative_group_id: z.int().nullable().optional(),
         products: z.array(ProductLine),
         click: z
           .strictObject({
@@ -177,6 +182,9 @@ export function presentConversion(cv: ConversionWithGoal): Conversion {
     sub3: cv.sub3,
     sub4: cv.sub4,
     sub5: cv.sub5,
+    sub6: cv.sub6 ?? null,
+    creative_id: cv.creative_id ?? null,
+    creative_group_id: cv.creative_group_id ?? null,
     // The column holds only what the write paths put there.
     source: cv.source as Conversion['source'],
     flags: cv.flags ? (JSON.parse(cv.flags) as string[]) : [],

@@ -25,6 +25,12 @@ export const shapes = lazy(() => {
     sub3: z.string().nullable(),
     sub4: z.string().nullable(),
     sub5: z.string().nullable(),
+    sub6: z.string().nullable(),
+  };
+  // Awin's bannerId and groupId, from the tracking link's creative_id and creative_group_id.
+  const creativeIds = {
+    creative_id: z.int().nullable().describe("The tracking link's creative_id (Awin bannerId)"),
+    creative_group_id: z.int().nullable().describe("The tracking link's creative_group_id (Awin groupId)"),
   };
   const ErrorBody = component(
     'Error',
@@ -41,7 +47,7 @@ export const shapes = lazy(() => {
       })
       .describe('Every error answer of the API has this shape.'),
   );
-  return { timestamp, day, money, currencyCode, rowId, conversionStatus, eventType, subIds, ErrorBody };
+  return { timestamp, day, money, currencyCode, rowId, conversionStatus, eventType, subIds, creativeIds, ErrorBody };
 });
 
 /** A page of a cursor-paginated list, named `<Item>Page`. */

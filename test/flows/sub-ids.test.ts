@@ -79,6 +79,24 @@ describe('a click link with Awin clickrefs and creative ids', () => {
     expect(await awinPush(key)).toMatchObject({ clickRef: 'A', clickRef6: 'F', bannerId: '12', groupId: '3' });
   });
 
+  it('shows sub6 and the creative ids in the admin API answers for the click and the conversion', async () => {
+    const f = await createFixture();
+    const clickId = await click(f, AWIN_LINK);
+    await eventually(() => clickRow(clickId));
+    const id = await sale(f, clickId);
+    const lookup = await adminOk('GET', `/clicks/${clickId}`);
+    expect(lookup.click).toMatchObject(CREATIVE);
+    expect(await adminOk('GET', `/conversions/${id}`)).toMatchObject(CREATIVE);
+    const plain = await click(f, '?sub1=P');
+    await eventually(() => clickRow(plain));
+    expect((await adminOk('GET', `/clicks/${plain}`)).click).toMatchObject({
+      sub1: 'P',
+      sub6: null,
+      creative_id: null,
+      creative_group_id: null,
+    });
+  });
+
   it('keeps sub6 and the creative ids in a status change snapshot', async () => {
     const f = await createFixture();
     const clickId = await click(f, AWIN_LINK);
