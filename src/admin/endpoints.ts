@@ -25,8 +25,9 @@ const endpointFields = {
     .trim()
     .min(1, 'must not be empty')
     .max(2048)
-    // Checked here, so a URL without a scheme is reported on url, not as a method/format problem.
-    .regex(/^https?:\/\//i, 'must start with http:// or https://')
+    // Checked here, so a URL without a scheme is reported on url, not as a method/format problem;
+    // another scheme (gopher:, ftp:) is refused by the destination check with its own reason.
+    .regex(/^[a-z][a-z0-9+.-]*:/i, 'must start with http:// or https://')
     .describe('http(s) URL on port 80/443 of a public host; may hold macros such as {click_id} and !!!clickRef!!!'),
   method: z
     .enum(['GET', 'POST'])
