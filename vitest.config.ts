@@ -7,6 +7,11 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // - node: Node tests: test/browser starts the Worker for real (wrangler's test harness) and drives
 //   it from headless Chromium (playwright-core); test/node checks artefacts with Node-only tools.
 //   They run after the workers project, so the two never compete for the CPU.
+// The test secrets. Also put in process.env (when not set), where wrangler looks for the secrets
+// wrangler.jsonc requires: without them it warns "Missing required secrets" once per test file.
+const TEST_SECRETS = { ADMIN_TOKEN: 'test-admin-token', CLICK_ID_SECRET: 'test-click-id-secret-0123456789' };
+for (const [name, value] of Object.entries(TEST_SECRETS)) process.env[name] ??= value;
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
   return {
@@ -17,12 +22,9 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest(({ inject }) => ({
               wrangler: { configPath: './wrangler.jsonc' },
-              // The secrets are given here, so wrangler's "Missing required secrets" warning
-              // (it looks for them in .dev.vars and process.env) does not apply to the tests.
               miniflare: {
                 bindings: {
-                  ADMIN_TOKEN: 'test-admin-token',
-                  CLICK_ID_SECRET: 'test-click-id-secret-0123456789',
+                  ...TEST_SECRETS,
                   ALLOW_PRIVATE_DESTINATIONS: 'true',
                   TEST_MIGRATIONS: migrations,
                   RECEIVER_PORT: inject<number>('receiverPort'),
