@@ -127,14 +127,19 @@ const COLUMNS = [
   'ip_prefix',
 ] as const;
 
+// Each click reaches the insert as a JSON array in COLUMNS order plus its `first` flag: SQLite
+// reads ~30 fields of every row, and picking an array element is cheaper than finding an object
+// key by name (a batch of 100 clicks took about a quarter less time in a throwaway run).
+const col = (name: (typeof COLUMNS)[number]) => COLUMNS.indexOf(name);
+
 const INSERT_SQL = `INSERT OR IGNORE INTO clicks (${COLUMNS.join(', ')}, is_unique)
-  SELECT ${COLUMNS.map((c) => `j.value ->> '${c}'`).join(', ')},
-    CASE WHEN j.value ->> 'is_bot' = 0 AND j.value ->> 'first' = 1 AND NOT EXISTS (
+  SELECT ${COLUMNS.map((_, i) => `j.value ->> ${i}`).join(', ')},
+    CASE WHEN j.value ->> ${col('is_bot')} = 0 AND j.value ->> ${COLUMNS.length} = 1 AND NOT EXISTS (
       SELECT 1 FROM clicks c
-      WHERE c.offer_id = j.value ->> 'offer_id' AND c.publisher_id = j.value ->> 'publisher_id'
-        AND c.visitor_hash = j.value ->> 'visitor_hash' AND c.is_bot = 0
-        AND c.clicked_at > (j.value ->> 'clicked_at') - ${DAY_MS}
-        AND c.clicked_at <= j.value ->> 'clicked_at' AND c.click_id <> j.value ->> 'click_id'
+      WHERE c.offer_id = j.value ->> ${col('offer_id')} AND c.publisher_id = j.value ->> ${col('publisher_id')}
+        AND c.visitor_hash = j.value ->> ${col('visitor_hash')} AND c.is_bot = 0
+        AND c.clicked_at > (j.value ->> ${col('clicked_at')}) - ${DAY_MS}
+        AND c.clicked_at <= j.value ->> ${col('clicked_at')} AND c.click_id <> j.value ->> ${col('click_id')}
     ) THEN 1 ELSE 0 END
   FROM json_each(?) j
   RETURNING click_id, clicked_at, offer_id, publisher_id, visitor_hash, is_bot, is_unique, batch`;
@@ -210,7 +215,7 @@ export function insertClicks(sql: SqlStorage, clicks: PartitionClick[], prior: R
     is_bot: number;
     is_unique: number;
     batch: number;
-  }>(INSERT_SQL, JSON.stringify(rows));
+  }>(INSERT_SQL, JSON.stringify(rows.map((row) => [...COLUMNS.map((c) => row[c] ?? null), row.first])));
   const inserted = cursor.toArray();
   written += cursor.rowsWritten;
   const uniqueAt = new Set(inserted.filter((c) => c.is_unique === 1).map((c) => `${visitorKey(c)}@${c.clicked_at}`));
