@@ -75,8 +75,9 @@ export async function storePartitionedClicks(env: Env, groups: ClickGroup[]): Pr
   );
   const stored = results.flatMap((r) => r.stored);
   const demoted = results.flatMap((r) => r.demoted);
-  const statements = [...keyOf].flatMap(([batch, batchKey]) =>
-    rollupOnceStatements(env.DB, batchKey, rollupDeltas(stored, demoted, batch)),
+  const statements = rollupOnceStatements(
+    env.DB,
+    [...keyOf].map(([batch, batchKey]) => ({ batchKey, deltas: rollupDeltas(stored, demoted, batch) })),
   );
   statements.push(
     registerPartitionsStatement(

@@ -1,6 +1,5 @@
 // The D1 side of partitioned clicks: rollup deltas applied once per clicks Queue message
 // (guarded by click_ingests), and the register of partitions that hold clicks.
-import { quarterDeltasOnceStatement } from './quarter-stats';
 
 /** A change to one day's rollup of one offer and publisher. */
 export interface RollupDelta {
@@ -14,33 +13,60 @@ export interface RollupDelta {
   bot_clicks: number;
 }
 
+/** The rollup deltas of one clicks Queue message, counted once under its key. */
+export interface MessageRollup {
+  batchKey: string;
+  deltas: RollupDelta[];
+}
+
+const ADD_CLICKS = `clicks = clicks + excluded.clicks,
+         unique_clicks = unique_clicks + excluded.unique_clicks,
+         bot_clicks = bot_clicks + excluded.bot_clicks`;
+
 /**
- * Adds a message's rollup deltas unless the message was already counted, then marks it
- * counted; both in the caller's batch (one transaction), so a redelivery adds nothing.
+ * Adds each message's rollup deltas unless that message was already counted, then marks them
+ * all counted; all in the caller's batch (one transaction), so a redelivery adds nothing. Three
+ * statements whatever the number of messages: D1 statements cost more than the rows they carry.
+ * (The quarter rows are written here rather than by quarter-stats.ts's one-message statement.)
  */
-export function rollupOnceStatements(db: D1Database, batchKey: string, deltas: RollupDelta[]): D1PreparedStatement[] {
+export function rollupOnceStatements(db: D1Database, messages: MessageRollup[]): D1PreparedStatement[] {
   const now = new Date().toISOString();
+  const deltas = JSON.stringify(
+    messages.flatMap(({ batchKey, deltas }) => deltas.map((delta) => ({ ...delta, batch_key: batchKey }))),
+  );
+  // Each delta row is checked against click_ingests on its own: the markers below are written
+  // after both inserts, so a message is counted in full or not at all.
+  const notCounted = "NOT EXISTS (SELECT 1 FROM click_ingests WHERE batch_key = j.value ->> 'batch_key')";
   const statements: D1PreparedStatement[] = [];
-  if (deltas.length > 0) {
+  if (messages.some((m) => m.deltas.length > 0)) {
     statements.push(
       db
         .prepare(
           `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
            SELECT j.value ->> 'day', j.value ->> 'offer_id', j.value ->> 'publisher_id',
              j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
-           FROM json_each(?1) j
-           WHERE NOT EXISTS (SELECT 1 FROM click_ingests WHERE batch_key = ?2)
-           ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
-             clicks = clicks + excluded.clicks,
-             unique_clicks = unique_clicks + excluded.unique_clicks,
-             bot_clicks = bot_clicks + excluded.bot_clicks`,
+           FROM json_each(?) j WHERE ${notCounted}
+           ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET ${ADD_CLICKS}`,
         )
-        .bind(JSON.stringify(deltas), batchKey),
+        .bind(deltas),
+      db
+        .prepare(
+          `INSERT INTO quarter_click_stats (quarter, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+           SELECT j.value ->> 'quarter', j.value ->> 'offer_id', j.value ->> 'publisher_id',
+             j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
+           FROM json_each(?) j WHERE ${notCounted}
+           ON CONFLICT (quarter, offer_id, publisher_id) DO UPDATE SET ${ADD_CLICKS}`,
+        )
+        .bind(deltas),
     );
   }
-  if (deltas.length > 0) statements.push(quarterDeltasOnceStatement(db, batchKey, deltas));
   statements.push(
-    db.prepare('INSERT OR IGNORE INTO click_ingests (batch_key, ingested_at) VALUES (?, ?)').bind(batchKey, now),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO click_ingests (batch_key, ingested_at)
+         SELECT value, ? FROM json_each(?)`,
+      )
+      .bind(now, JSON.stringify(messages.map((m) => m.batchKey))),
   );
   return statements;
 }
