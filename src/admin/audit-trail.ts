@@ -5,7 +5,8 @@
 // (src/auth/audit-batch.ts); a handler that wrote nothing through D1 gets it afterwards.
 
 import { auditStatement, auditValues } from '../auth/audit';
-import { auditingDatabase, completeEntryStatement } from '../auth/audit-batch';
+import { auditingDatabase } from '../auth/audit-batch';
+import { completeAuditStatement } from '../db/audit';
 import { nowIso } from '../lib/time';
 import { setAuditWriter } from '../openapi/operation';
 
@@ -39,7 +40,7 @@ setAuditWriter((c, audit, spec, params, before) => {
         return;
       }
       const values = auditValues(principal, change(after), nowIso());
-      await completeEntryStatement(env.DB, id, values.after, values.resource_id).run();
+      await completeAuditStatement(env.DB, id, values.after, values.resource_id).run();
     },
   };
 });

@@ -4,18 +4,12 @@
 // on the write before it: a guarded UPDATE that changed nothing records nothing. The entry is
 // written with the resource before the change; the answer (after) is filled in right after the
 // handler, when it exists. Handlers stay unaware: they just use c.env.DB.
-import { AUDIT_COLUMNS, type AuditValues } from '../db/audit';
+import { type AuditValues, insertAuditAfterChangeStatement } from '../db/audit';
 
 const WRITE = /^\s*(?:WITH\b[\s\S]*?)?\b(?:INSERT|UPDATE|DELETE|REPLACE)\b/i;
 
 /** The entry with only the change's own write able to make it land. */
-const guardedEntry = (db: D1Database, row: AuditValues): D1PreparedStatement =>
-  db
-    .prepare(
-      `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) SELECT ${AUDIT_COLUMNS.map(() => '?').join(', ')}
-       WHERE changes() > 0`,
-    )
-    .bind(...AUDIT_COLUMNS.map((column) => row[column]));
+const guardedEntry = insertAuditAfterChangeStatement;
 
 export interface AuditingDatabase {
   db: D1Database;
@@ -75,14 +69,3 @@ export function auditingDatabase(db: D1Database, entry: () => AuditValues): Audi
   });
   return { db: auditing, entryId: () => written };
 }
-
-/** Fills in the answer of an entry written with its change (and the id a creation got). */
-export const completeEntryStatement = (
-  db: D1Database,
-  id: number,
-  after: string | null,
-  resourceId: string | null,
-): D1PreparedStatement =>
-  db
-    .prepare('UPDATE audit_log SET after = ?2, resource_id = COALESCE(resource_id, ?3) WHERE id = ?1')
-    .bind(id, after, resourceId);

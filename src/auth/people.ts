@@ -1,13 +1,15 @@
 // People: invitations, setting a password from an invitation, sign-in (throttled), password
 // change. Pure decisions live in password.ts and throttle.ts; this module sequences them over D1.
 
-import { deleteOtherSessionsStatement } from '../db/sessions';
+import { deleteOtherSessionsStatement, insertSessionForPasswordStatement } from '../db/sessions';
 import {
   getOpenInvitation,
   getUserByEmail,
+  insertInvitationForEmailStatement,
   insertInvitationStatement,
   insertUserStatement,
   type NewUser,
+  setInvitedPasswordStatement,
   setPasswordStatement,
   type UserRow,
   useInvitationStatement,
@@ -59,11 +61,11 @@ export async function inviteUser(
   const tokenHash = await hashSecret(token);
   const [inserted] = await db.batch<UserRow>([
     insertUserStatement(db, { ...input, created_at: now }),
-    db
-      .prepare(
-        'INSERT INTO invitations (token_hash, user_id, created_at, expires_at) SELECT ?, id, ?, ? FROM users WHERE email = ?',
-      )
-      .bind(tokenHash, now, expiresAt, input.email),
+    insertInvitationForEmailStatement(db, input.email, {
+      token_hash: tokenHash,
+      created_at: now,
+      expires_at: expiresAt,
+    }),
   ]);
   const user = inserted?.results[0];
   if (!user) throw new Error('user insert returned no row');
@@ -108,27 +110,10 @@ export async function acceptInvitation(
   const passwordHash = await hashPassword(password);
   const session = await newSession(invitation.user_id, nowMs);
   // The password and session are written only if this batch's first statement spent the link.
-  const spent = 'changes() = 1';
   const [use] = await db.batch([
     useInvitationStatement(db, invitation.token_hash, now),
-    db
-      .prepare(
-        `UPDATE users SET password_hash = ?, status = 'active', updated_at = ? WHERE id = ? AND status != 'disabled' AND ${spent}`,
-      )
-      .bind(passwordHash, now, invitation.user_id),
-    db
-      .prepare(
-        `INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, expires_at)
-         SELECT ?, id, ?, ?, ? FROM users WHERE id = ? AND password_hash = ?`,
-      )
-      .bind(
-        session.row.id_hash,
-        session.row.csrf_secret,
-        session.row.created_at,
-        session.row.expires_at,
-        invitation.user_id,
-        passwordHash,
-      ),
+    setInvitedPasswordStatement(db, invitation.user_id, passwordHash, now),
+    insertSessionForPasswordStatement(db, session.row, passwordHash),
   ]);
   if ((use?.meta.changes ?? 0) !== 1) return null;
   const user = await getUserByEmail(db, invitation.email);

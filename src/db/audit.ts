@@ -39,6 +39,29 @@ export const insertAuditStatement = (db: D1Database, row: AuditValues): D1Prepar
     .prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`)
     .bind(...AUDIT_COLUMNS.map((column) => row[column]));
 
+/**
+ * An entry that lands only when the statement before it in the batch changed something
+ * (`changes() > 0`): the change's own write decides, so a no-op records nothing.
+ */
+export const insertAuditAfterChangeStatement = (db: D1Database, row: AuditValues): D1PreparedStatement =>
+  db
+    .prepare(
+      `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) SELECT ${AUDIT_COLUMNS.map(() => '?').join(', ')}
+       WHERE changes() > 0`,
+    )
+    .bind(...AUDIT_COLUMNS.map((column) => row[column]));
+
+/** Fills in the answer of an entry written with its change (and the id a creation got). */
+export const completeAuditStatement = (
+  db: D1Database,
+  id: number,
+  after: string | null,
+  resourceId: string | null,
+): D1PreparedStatement =>
+  db
+    .prepare('UPDATE audit_log SET after = ?2, resource_id = COALESCE(resource_id, ?3) WHERE id = ?1')
+    .bind(id, after, resourceId);
+
 export async function insertAudit(db: D1Database, row: AuditValues): Promise<void> {
   await insertAuditStatement(db, row).run();
 }

@@ -81,3 +81,16 @@ export const putSignInAttemptStatement = (db: D1Database, row: SignInAttemptRow)
 
 export const clearSignInAttemptsStatement = (db: D1Database, subject: string): D1PreparedStatement =>
   db.prepare('DELETE FROM sign_in_attempts WHERE subject = ?').bind(subject);
+
+/** A session for a user whose password is `passwordHash`: written only once that password is set. */
+export const insertSessionForPasswordStatement = (
+  db: D1Database,
+  session: SessionRow,
+  passwordHash: string,
+): D1PreparedStatement =>
+  db
+    .prepare(
+      `INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, expires_at)
+       SELECT ?, id, ?, ?, ? FROM users WHERE id = ? AND password_hash = ?`,
+    )
+    .bind(session.id_hash, session.csrf_secret, session.created_at, session.expires_at, session.user_id, passwordHash);

@@ -101,3 +101,32 @@ export const useInvitationStatement = (db: D1Database, tokenHash: string, now: s
   db
     .prepare('UPDATE invitations SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2')
     .bind(tokenHash, now);
+
+/** An invitation for the user with `email`, in the batch that inserts that user. */
+export const insertInvitationForEmailStatement = (
+  db: D1Database,
+  email: string,
+  invitation: { token_hash: string; created_at: string; expires_at: string },
+): D1PreparedStatement =>
+  db
+    .prepare(
+      'INSERT INTO invitations (token_hash, user_id, created_at, expires_at) SELECT ?, id, ?, ? FROM users WHERE email = ?',
+    )
+    .bind(invitation.token_hash, invitation.created_at, invitation.expires_at, email);
+
+/**
+ * Sets an invited user's password and activates them, only when the batch's previous statement
+ * spent the invitation (changes() = 1): one link sets one password.
+ */
+export const setInvitedPasswordStatement = (
+  db: D1Database,
+  userId: number,
+  passwordHash: string,
+  now: string,
+): D1PreparedStatement =>
+  db
+    .prepare(
+      `UPDATE users SET password_hash = ?, status = 'active', updated_at = ?
+       WHERE id = ? AND status != 'disabled' AND changes() = 1`,
+    )
+    .bind(passwordHash, now, userId);
