@@ -1,34 +1,12 @@
-// The dashboard in a real browser: the Worker runs for real in workerd (wrangler's test harness:
-// the production bundle, local D1 migrated from migrations/, local KV and Queues, fresh storage),
-// is seeded through its public HTTP API (admin API, a click, an advertiser postback, a delivery to
-// a publisher server on loopback), and headless Chromium signs in with HTTP Basic, reads the
-// numbers and takes a screenshot, kept as .ci-out/dashboard.png.
-// Skipped only on a machine without /usr/bin/chromium outside CI; in CI (.ci/run installs
-// Chromium and sets CI) a missing browser is a failure.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
-import { type Browser, chromium, type Locator } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHarness, type TestHarness } from 'wrangler';
 import { colourCounts, decodePng } from './png';
+import { CHROMIUM, inCi, launchChromium, ROOT, skipReason, startWorld, type World } from './world';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = resolve(ROOT, '.ci-out/dashboard.png');
-// The flags TESTING.md lists for this closed network: without the background-networking ones
-// Chromium floods it with refused connections.
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const VIEWPORT = { width: 1280, height: 900 };
 // Colours of the stylesheet (src/dashboard/render.ts) in the light scheme.
 const BACKGROUND = '#f5f6f8';
@@ -36,14 +14,7 @@ const CARD = '#ffffff';
 const CLICKS_BAR = '#2563eb';
 const CONVERSIONS_BAR = '#15803d';
 
-const inCi = Boolean(process.env.CI);
-const skipReason =
-  !existsSync(CHROMIUM) && !inCi
-    ? `skipped: ${CHROMIUM} is not installed (apt-get install -y chromium); CI installs it and runs this test`
-    : null;
-if (skipReason) console.warn(`dashboard browser test ${skipReason}`);
-
-const ADMIN_TOKEN = `browser-${randomBytes(16).toString('hex')}`;
+const skip = skipReason('dashboard');
 
 interface Seeded {
   origin: string;
@@ -70,50 +41,17 @@ it.runIf(inCi)('finds Chromium at /usr/bin/chromium in CI (.ci/run installs it)'
   expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run must install it`).toBe(true);
 });
 
-describe.skipIf(skipReason !== null)('dashboard in headless Chromium', () => {
-  let server: TestHarness | undefined;
-  let receiver: Server | undefined;
+describe.skipIf(skip !== null)('dashboard in headless Chromium', () => {
+  let world: World | undefined;
   let browser: Browser | undefined;
+  let ADMIN_TOKEN = '';
   let seeded: Seeded;
 
   beforeAll(async () => {
-    process.env.WRANGLER_SEND_METRICS = 'false';
-
-    // The publisher's server: accepts every notification.
-    receiver = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('ok'));
-    });
-    await new Promise<void>((r) => receiver?.listen(0, '127.0.0.1', r));
-    const address = receiver.address();
-    if (!address || typeof address === 'string') throw new Error('receiver did not bind');
-
-    server = createTestHarness({
-      root: ROOT,
-      workers: [
-        {
-          configPath: './wrangler.jsonc',
-          secrets: { ADMIN_TOKEN, CLICK_ID_SECRET: randomBytes(32).toString('base64url') },
-          vars: { ALLOW_PRIVATE_DESTINATIONS: 'true' },
-        },
-      ],
-    });
-    const { url } = await server.listen();
-    const worker = server.getWorker<{ DB: D1Database }>();
-    await worker.applyD1Migrations('DB');
-    const db = (await worker.getEnv()).DB;
-    const origin = url.origin;
-
-    const api = async <T>(path: string, body: unknown): Promise<T> => {
-      const response = await fetch(`${origin}/api/v1${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`POST ${path} -> ${response.status} ${text}`);
-      return JSON.parse(text) as T;
-    };
+    world = await startWorld();
+    const { origin, api, receiverPort } = world;
+    const db = await world.db();
+    ADMIN_TOKEN = world.adminToken;
     const advertiser = await api<{ id: number; postback_key: string }>('/advertisers', { name: 'Shoe shop' });
     const publisher = await api<{ id: number }>('/publishers', { name: 'Running blog' });
     const offer = await api<{ id: number }>('/offers', {
@@ -128,7 +66,7 @@ describe.skipIf(skipReason !== null)('dashboard in headless Chromium', () => {
     });
     await api('/endpoints', {
       publisher_id: publisher.id,
-      url: `http://127.0.0.1:${address.port}/hook`,
+      url: `http://127.0.0.1:${receiverPort}/hook`,
       method: 'POST',
       format: 'json',
       events: ['conversion.created'],
@@ -170,16 +108,12 @@ describe.skipIf(skipReason !== null)('dashboard in headless Chromium', () => {
     seeded = { origin, offerId: offer.id, publisherId: publisher.id, conversionId: answer.conversion_id };
 
     // playwright-core launches the Debian Chromium with a fresh temporary --user-data-dir of its own.
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (receiver) {
-      receiver.closeAllConnections();
-      await new Promise<void>((r) => receiver?.close(() => r()));
-    }
+    await world?.close();
   });
 
   it('answers a wrong token with the sign-in page and no numbers', async () => {

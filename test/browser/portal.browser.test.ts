@@ -1,45 +1,18 @@
-// The partner portal in headless Chromium: the Worker runs for real (wrangler's test harness,
-// production bundle, fresh local D1), is seeded through the admin API, and people invited
-// through POST /api/v1/users set their passwords and use every page of their role as a person
-// would: a publisher builds a link and sets up and tests its notifications, an advertiser sends
-// a test conversion and approves it, an operator reads the overview. Each page is checked for
-// what is on screen (at 1280 px and on a 390 px phone, where nothing may overflow sideways) and
-// kept as a screenshot under .ci-out/portal/; the walkthrough's images in docs/img/ are refreshed
-// only with UPDATE_DOCS_SCREENSHOTS=1 (a test run never rewrites committed files). Sign-in failures, throttling, a stale form and an expired session end on the
-// sign-in page.
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHarness, type TestHarness } from 'wrangler';
+import { launchChromium, ROOT, skipReason, startWorld, type World } from './world';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = resolve(ROOT, '.ci-out/portal');
 const DOC_IMAGES = resolve(ROOT, 'docs/img');
 /** The walkthrough's images are committed: a run rewrites them only when asked to. */
 const UPDATE_DOC_IMAGES = process.env.UPDATE_DOCS_SCREENSHOTS === '1';
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const PASSWORD = 'portal browser password';
 
-const inCi = Boolean(process.env.CI);
-const skipReason = !existsSync(CHROMIUM) && !inCi ? `skipped: ${CHROMIUM} is not installed` : null;
-if (skipReason) console.warn(`portal browser test ${skipReason}`);
-
-const ADMIN_TOKEN = `browser-${randomBytes(16).toString('hex')}`;
+const skip = skipReason('portal');
 
 interface Seeded {
   origin: string;
@@ -70,46 +43,14 @@ async function fitsThePhone(page: Page): Promise<void> {
   expect(overflow).toBeLessThanOrEqual(0);
 }
 
-describe.skipIf(skipReason !== null)('partner portal in headless Chromium', () => {
-  let server: TestHarness | undefined;
-  let receiver: Server | undefined;
+describe.skipIf(skip !== null)('partner portal in headless Chromium', () => {
+  let world: World | undefined;
   let browser: Browser | undefined;
   let seeded: Seeded;
 
   beforeAll(async () => {
-    process.env.WRANGLER_SEND_METRICS = 'false';
-    receiver = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('ok'));
-    });
-    await new Promise<void>((r) => receiver?.listen(0, '127.0.0.1', r));
-    const address = receiver.address();
-    if (!address || typeof address === 'string') throw new Error('receiver did not bind');
-
-    server = createTestHarness({
-      root: ROOT,
-      workers: [
-        {
-          configPath: './wrangler.jsonc',
-          secrets: { ADMIN_TOKEN, CLICK_ID_SECRET: randomBytes(32).toString('base64url') },
-          vars: { ALLOW_PRIVATE_DESTINATIONS: 'true' },
-        },
-      ],
-    });
-    const { url } = await server.listen();
-    const worker = server.getWorker<{ DB: D1Database }>();
-    await worker.applyD1Migrations('DB');
-    const origin = url.origin;
-    const api = async <T>(path: string, body: unknown): Promise<T> => {
-      const response = await fetch(`${origin}/api/v1${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`POST ${path} -> ${response.status} ${text}`);
-      return JSON.parse(text) as T;
-    };
+    world = await startWorld();
+    const { origin, api, receiverPort } = world;
     const advertiser = await api<{ id: number; postback_key: string }>('/advertisers', { name: 'Shoe shop' });
     const publisher = await api<{ id: number }>('/publishers', { name: 'Running blog' });
     const offer = await api<{ id: number }>('/offers', {
@@ -130,23 +71,19 @@ describe.skipIf(skipReason !== null)('partner portal in headless Chromium', () =
       publisherId: publisher.id,
       advertiserId: advertiser.id,
       postbackKey: advertiser.postback_key,
-      receiverPort: address.port,
+      receiverPort,
       invites: {
         publisher: await invite({ email: 'pat@blog.example', role: 'publisher', publisher_id: publisher.id }),
         advertiser: await invite({ email: 'ada@shop.example', role: 'advertiser', advertiser_id: advertiser.id }),
         operator: await invite({ email: 'olga@network.example', role: 'operator' }),
       },
     };
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (receiver) {
-      receiver.closeAllConnections();
-      await new Promise<void>((r) => receiver?.close(() => r()));
-    }
+    await world?.close();
   });
 
   async function personContext(): Promise<BrowserContext> {
