@@ -40,31 +40,6 @@ export const quarterUnrollDemotedStatement = (db: D1Database, demotedSql: string
     )
     .bind(batchId);
 
-export interface QuarterDelta {
-  quarter: number;
-  offer_id: number;
-  publisher_id: number;
-  clicks: number;
-  unique_clicks: number;
-  bot_clicks: number;
-}
-
-/**
- * Adds partitioned clicks' deltas unless the message `batchKey` was already counted (the same
- * click_ingests guard as the daily deltas; the marker is written after both in the batch).
- */
-export const quarterDeltasOnceStatement = (db: D1Database, batchKey: string, deltas: QuarterDelta[]) =>
-  db
-    .prepare(
-      `INSERT INTO quarter_click_stats (quarter, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
-       SELECT j.value ->> 'quarter', j.value ->> 'offer_id', j.value ->> 'publisher_id',
-         j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
-       FROM json_each(?1) j
-       WHERE NOT EXISTS (SELECT 1 FROM click_ingests WHERE batch_key = ?2)
-       ${ADD_CLICKS}`,
-    )
-    .bind(JSON.stringify(deltas), batchKey);
-
 const CONVERSION_COLUMNS: readonly StatsColumn[] = [
   'pending',
   'approved',
