@@ -21,6 +21,7 @@ import { killLoadChildren } from './lib/load.ts';
 import { memorySection } from './lib/memory.ts';
 import { type Options, parseOptions, type Section, usage } from './lib/options.ts';
 import { postbackSection } from './lib/postback.ts';
+import { postbackRulesSection } from './lib/postback-rules.ts';
 import { redirectSection } from './lib/redirect.ts';
 import { CAVEATS, type Environment, type ReportInput, renderReport } from './lib/report.ts';
 import { readHeadline } from './lib/report-startup.ts';
@@ -201,7 +202,17 @@ async function main() {
     await section('trees', results, errors, () => measureTrees(opts, dir, env));
   }
 
-  const runtimeSections = ['redirect', 'cold', 'postback', 'ingest', 'delivery', 'calls', 'memory', 'terms'] as const;
+  const runtimeSections = [
+    'redirect',
+    'cold',
+    'postback',
+    'postback-rules',
+    'ingest',
+    'delivery',
+    'calls',
+    'memory',
+    'terms',
+  ] as const;
   const profiling = wants('profile') && opts.profileSeconds > 0;
   const bundle = async () => {
     log('bundling the Worker (wrangler deploy --dry-run)');
@@ -219,7 +230,7 @@ async function main() {
     return { opts, rt, fx, log, bundlePath, workDir: dir, loadContext: { workDir: dir, workerdPid: rt.pid } };
   };
 
-  if ((['redirect', 'cold', 'postback', 'ingest', 'delivery', 'terms'] as const).some(wants)) {
+  if ((['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms'] as const).some(wants)) {
     log('starting workerd (Clickhop, Clickhop copy B, bare Worker)');
     const rt = await start({ modules, persistDir: join(dir, 'state-main'), secondClickhop: true });
     log(
@@ -231,6 +242,7 @@ async function main() {
     if (wants('redirect')) await section('redirect', results, errors, () => redirectSection(ctx));
     if (wants('cold')) await section('cold', results, errors, () => coldSection(ctx));
     if (wants('postback')) await section('postback', results, errors, () => postbackSection(ctx));
+    if (wants('postback-rules')) await section('postbackRules', results, errors, () => postbackRulesSection(ctx));
     if (wants('ingest')) await section('ingest', results, errors, () => ingestSection(ctx));
     if (wants('delivery')) await section('delivery', results, errors, () => deliverySection(ctx));
     if (wants('terms')) await section('terms', results, errors, () => termsSection(ctx));

@@ -59,6 +59,8 @@ export interface Fixtures {
   offer: Created;
   /** A new offer of the fixture's advertiser with a lead goal. */
   createOffer(name: string): Promise<Created>;
+  /** Added to every postback of this fixture (e.g. "&amount=10.00&currency=USD"). */
+  postbackQuery?: string;
 }
 
 /** One advertiser, one publisher, one offer with a lead goal: the redirect and postback fixture. */
@@ -88,4 +90,4 @@ export const clickPath = (fx: Fixtures): string => `/c/${fx.offer.id}/${fx.publi
  * URL-safe, and load jobs pass the {id} and {n} placeholders of load-child.ts through here.
  */
 export const postbackPath = (fx: Fixtures, clickId: string, orderId: string): string =>
-  `/postback?click_id=${clickId}&key=${encodeURIComponent(fx.advertiser.postback_key)}&order_id=${orderId}`;
+  `/postback?click_id=${clickId}&key=${encodeURIComponent(fx.advertiser.postback_key)}&order_id=${orderId}${fx.postbackQuery ?? ''}`;

@@ -37,6 +37,7 @@ export const SECTIONS = [
   'redirect',
   'cold',
   'postback',
+  'postback-rules',
   'ingest',
   'delivery',
   'profile',

@@ -76,7 +76,8 @@ export const readAnswer = (response: Response): Promise<PostbackAnswer | null> =
     () => null,
   );
 
-export async function postbackSection(ctx: BenchContext): Promise<PostbackResult> {
+/** `orders` prefixes the order IDs, so two postback sections in one run count only their own. */
+export async function postbackSection(ctx: BenchContext, orders = 'bench'): Promise<PostbackResult> {
   const { opts, rt, fx, log } = ctx;
   const ours = rt.urls.clickhop as string;
   const bare = rt.urls.bare as string;
@@ -85,7 +86,7 @@ export async function postbackSection(ctx: BenchContext): Promise<PostbackResult
 
   // Check one accepted postback and one replay answer as the contract says.
   const [probeId = '', replayId = ''] = await mintClickIds(ctx, 2);
-  const first = await fetch(ours + postbackPath(fx, probeId, 'bench-probe'));
+  const first = await fetch(ours + postbackPath(fx, probeId, `${orders}-probe`));
   const firstBody = await readAnswer(first);
   if (first.status !== 200 || firstBody?.status !== 'ok') {
     return {
@@ -93,7 +94,7 @@ export async function postbackSection(ctx: BenchContext): Promise<PostbackResult
       reason: `a valid postback answered ${first.status} ${JSON.stringify(firstBody).slice(0, 200)}`,
     };
   }
-  const replayPath = postbackPath(fx, replayId, 'bench-replay');
+  const replayPath = postbackPath(fx, replayId, `${orders}-replay`);
   await fetch(ours + replayPath).then((r) => r.arrayBuffer());
   const again = await fetch(ours + replayPath);
   const replayOk = again.status === 200 && (await readAnswer(again))?.duplicate === true;
@@ -107,7 +108,7 @@ export async function postbackSection(ctx: BenchContext): Promise<PostbackResult
   const warm = await load(
     {
       origin: ours,
-      path: postbackPath(fx, '{id}', 'bench-warm-{n}'),
+      path: postbackPath(fx, '{id}', `${orders}-warm-{n}`),
       idsFile: await writeIds(ctx, calibration, 'ids-calibration'),
     },
     Math.max(1, opts.warmupSeconds),
@@ -126,7 +127,7 @@ export async function postbackSection(ctx: BenchContext): Promise<PostbackResult
       bareUnique: { origin: bare, path: `/postback?order_id=bench-bare-${run}-{n}` },
       accepted: {
         origin: ours,
-        path: postbackPath(fx, '{id}', `bench-${run}-{n}`),
+        path: postbackPath(fx, '{id}', `${orders}-${run}-{n}`),
         idsFile: await writeIds(ctx, ids, `ids-run-${run}`),
       },
       bareReplay: { origin: bare, path: '/postback?order_id=bench-replay' },
@@ -141,7 +142,7 @@ export async function postbackSection(ctx: BenchContext): Promise<PostbackResult
   const accepted200 = runs.accepted.reduce((n, r) => n + (r.status['200'] ?? 0), 0);
   const stored = await countRows(
     rt.db,
-    "SELECT COUNT(*) AS n FROM conversions WHERE order_id GLOB 'bench-[0-9]*'",
+    `SELECT COUNT(*) AS n FROM conversions WHERE order_id GLOB '${orders}-[0-9]*'`,
   ).catch(() => null);
   const summarise = (list: LoadResult[]): PostbackSummary => ({
     ...summariseRuns(list, '200'),

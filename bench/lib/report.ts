@@ -8,6 +8,7 @@ import type { RunsSummary } from './load.ts';
 import type { MemoryResult } from './memory.ts';
 import type { Options } from './options.ts';
 import type { PostbackResult, PostbackSummary } from './postback.ts';
+import { postbackRulesReport } from './postback-rules.ts';
 import type { RedirectResult } from './redirect.ts';
 import { errorOf, type Outcome, okOf, profileText, ratio, skipped, table, us } from './report-format.ts';
 import { pipelineText } from './report-pipeline.ts';
@@ -45,6 +46,7 @@ export interface ReportInput {
   redirect?: Outcome<RedirectResult>;
   cold?: Outcome<ColdResult>;
   postback?: Outcome<PostbackResult>;
+  postbackRules?: Outcome<PostbackResult>;
   ingest?: Outcome<IngestResult>;
   delivery?: Outcome<DeliveryResult>;
   profile?: Outcome<ProfileResult>;
@@ -275,6 +277,8 @@ export function renderReport(r: ReportInput): string {
         ...profileText(postbackProfile, 'accepted postbacks', 'postback'),
       );
   }
+
+  out.push(...postbackRulesReport(r.postbackRules, okOf(r.postback)));
 
   out.push(...pipelineText(r));
 
