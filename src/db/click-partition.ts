@@ -5,7 +5,7 @@
 // the newest-first list, walked along the key, with no third row per click for a time index.
 // Times are integer milliseconds, 6 bytes instead of a 24-character ISO string.
 import { clickIdPlacement } from '../click/click-id';
-import type { ClickFilters, ClickRecord, ClickRow } from './clicks';
+import { CLICK_DATA_COLUMNS, type ClickFilters, type ClickRecord, type ClickRow } from './clicks';
 
 const DAY_MS = 86_400_000;
 
@@ -105,26 +105,7 @@ const COLUMNS = [
   'visitor_hash',
   'is_bot',
   'batch',
-  'sub1',
-  'sub2',
-  'sub3',
-  'sub4',
-  'sub5',
-  'sub6',
-  'creative_id',
-  'creative_group_id',
-  'deep_link',
-  'referrer',
-  'search_engine',
-  'search_phrase',
-  'country',
-  'region',
-  'city',
-  'colo',
-  'asn',
-  'user_agent',
-  'device',
-  'ip_prefix',
+  ...CLICK_DATA_COLUMNS,
 ] as const;
 
 // Each click reaches the insert as a JSON array in COLUMNS order plus its `first` flag: SQLite

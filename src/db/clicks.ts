@@ -39,11 +39,8 @@ export interface ClickRow extends ClickRecord {
   ingest_batch: string;
 }
 
-const FIELDS = [
-  'click_id',
-  'clicked_at',
-  'offer_id',
-  'publisher_id',
+/** What a click records about itself, in the order both click stores keep it (D1 and partitions). */
+export const CLICK_DATA_COLUMNS = [
   'sub1',
   'sub2',
   'sub3',
@@ -64,6 +61,14 @@ const FIELDS = [
   'user_agent',
   'device',
   'ip_prefix',
+] as const;
+
+const FIELDS = [
+  'click_id',
+  'clicked_at',
+  'offer_id',
+  'publisher_id',
+  ...CLICK_DATA_COLUMNS,
   'visitor_hash',
   'is_bot',
 ] as const;
