@@ -163,24 +163,20 @@ export function updateConversionStatusStatement(
     .bind(to, now, id, from);
 }
 
+/** The columns of a conversion event, numbered ?1..?9 in this order by every insert below. */
+const INSERT_EVENT =
+  'INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)';
+const eventValues = (e: ConversionEventRow) =>
+  [e.id, e.conversion_id, e.type, e.from_status, e.to_status, e.actor, e.reason, e.snapshot, e.created_at] as const;
+
 /** Inserted only when the conversion `conversion_id` exists (its insert was not a duplicate). */
 export function insertEventIfConversionStatement(db: D1Database, event: ConversionEventRow): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)
+      `${INSERT_EVENT}
        SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?2)`,
     )
-    .bind(
-      event.id,
-      event.conversion_id,
-      event.type,
-      event.from_status,
-      event.to_status,
-      event.actor,
-      event.reason,
-      event.snapshot,
-      event.created_at,
-    );
+    .bind(...eventValues(event));
 }
 
 /**
@@ -192,22 +188,12 @@ export function insertEventIfConversionStatement(db: D1Database, event: Conversi
 export function insertGuardedStatusEventStatement(db: D1Database, event: ConversionEventRow): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)
+      `${INSERT_EVENT}
        VALUES (?1, ?2, ?3, ?4,
          CASE WHEN (SELECT status FROM conversions WHERE id = ?2) = ?4 THEN ?5 ELSE NULL END,
          ?6, ?7, ?8, ?9)`,
     )
-    .bind(
-      event.id,
-      event.conversion_id,
-      event.type,
-      event.from_status,
-      event.to_status,
-      event.actor,
-      event.reason,
-      event.snapshot,
-      event.created_at,
-    );
+    .bind(...eventValues(event));
 }
 
 /**
@@ -222,23 +208,12 @@ export function insertGuardedModifiedEventStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO conversion_events (id, conversion_id, type, from_status, to_status, actor, reason, snapshot, created_at)
+      `${INSERT_EVENT}
        VALUES (?1, ?2, ?3, ?4,
          CASE WHEN (SELECT status = ?4 AND updated_at = ?10 FROM conversions WHERE id = ?2) THEN ?5 ELSE NULL END,
          ?6, ?7, ?8, ?9)`,
     )
-    .bind(
-      event.id,
-      event.conversion_id,
-      event.type,
-      event.from_status,
-      event.to_status,
-      event.actor,
-      event.reason,
-      event.snapshot,
-      event.created_at,
-      expectedUpdatedAt,
-    );
+    .bind(...eventValues(event), expectedUpdatedAt);
 }
 
 /** New amounts of an adjusted conversion (its guard is the event statement before it). */
