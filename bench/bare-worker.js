@@ -7,6 +7,9 @@
 //                               WebCrypto, as Clickhop mints it), and nothing else: the least a
 //                               tracker with unforgeable click IDs can do.
 //   GET /postback?order_id=  -> one D1 INSERT (duplicates ignored by the primary key), 200 JSON.
+//   GET /page?bytes=N        -> 200 text/html of exactly N bytes (a fixed table, built once per size),
+//                               no I/O: the baseline of the portal section, as large as the page it
+//                               measures, so the ratio prices the page's work and not its transfer.
 // It is plain module-Worker code with no dependencies, run from the file as is.
 
 const LANDING = 'https://shop.example.com/landing?utm_source=clickhop';
@@ -51,6 +54,22 @@ async function signedClickId(offer, publisher) {
   return base64Url(bytes);
 }
 
+const MAX_PAGE_BYTES = 4_000_000;
+const pages = new Map();
+
+function htmlPage(bytes) {
+  let page = pages.get(bytes);
+  if (page === undefined) {
+    const head = '<!doctype html><html lang="en"><meta charset="utf-8"><title>Bare</title><table>';
+    const row = '<tr><td>offer 1</td><td class="num">1,234</td><td class="num">987</td><td>12.34 EUR</td></tr>\n';
+    const tail = '</table></html>\n';
+    const body = head + row.repeat(Math.ceil(bytes / row.length)) + tail;
+    page = body.slice(0, Math.max(0, bytes - tail.length)) + tail.slice(Math.max(0, tail.length - bytes));
+    pages.set(bytes, page);
+  }
+  return page;
+}
+
 export default {
   async fetch(request, env) {
     const url = request.url;
@@ -75,6 +94,14 @@ export default {
         .bind(orderId, new Date().toISOString())
         .run();
       return Response.json({ status: 'ok', duplicate: result.meta.changes === 0 });
+    }
+    if (path === '/page') {
+      const bytes = Number(new URLSearchParams(query < 0 ? '' : url.slice(query + 1)).get('bytes'));
+      if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_PAGE_BYTES)
+        return new Response('bad bytes', { status: 400 });
+      return new Response(htmlPage(bytes), {
+        headers: { 'Content-Type': 'text/html; charset=UTF-8', 'Cache-Control': 'no-store' },
+      });
     }
     return new Response('not found', { status: 404 });
   },

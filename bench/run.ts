@@ -1,6 +1,7 @@
 // npm run bench: Clickhop against a bare Worker on the same local workerd, side by side —
 // redirect, postback, click ingest, notification delivery, CPU per click, isolate-cache memory,
-// upload size and the first request in a fresh isolate — written to bench/RESULTS.md. See docs/benchmark.md for how to read it.
+// upload size, the first request in a fresh isolate and the portal's heaviest page — written to
+// bench/RESULTS.md. See docs/benchmark.md for how to read it.
 //
 // Everything is bounded: each load run by time (and often by count), every wait by a timeout,
 // the whole run by BENCH_MAX_SECONDS. Only 127.0.0.1 is contacted. On any exit the load
@@ -20,6 +21,7 @@ import { ingestSection } from './lib/ingest.ts';
 import { killLoadChildren } from './lib/load.ts';
 import { memorySection } from './lib/memory.ts';
 import { type Options, parseOptions, type Section, usage } from './lib/options.ts';
+import { portalSection } from './lib/portal.ts';
 import { postbackSection } from './lib/postback.ts';
 import { postbackRulesSection } from './lib/postback-rules.ts';
 import { redirectSection } from './lib/redirect.ts';
@@ -212,6 +214,7 @@ async function main() {
     'calls',
     'memory',
     'terms',
+    'portal',
   ] as const;
   const profiling = wants('profile') && opts.profileSeconds > 0;
   const bundle = async () => {
@@ -263,6 +266,15 @@ async function main() {
     if (wants('calls')) await section('calls', results, errors, () => callsSection(ctx));
     if (wants('memory')) await section('memory', results, errors, () => memorySection(ctx));
     workerLogs.push({ runtime: 'inspector', ...rt.logs });
+    await stop(rt);
+  }
+  if (wants('portal')) {
+    // Its own workerd and D1: the seeded network is all the overview reads, whatever ran before.
+    log('starting a workerd for the portal overview (Clickhop, bare Worker, counting copy)');
+    const rt = await start({ modules, persistDir: join(dir, 'state-portal'), countingCopy: true });
+    const ctx = await makeContext(rt);
+    await section('portal', results, errors, () => portalSection(ctx));
+    workerLogs.push({ runtime: 'portal', ...rt.logs });
     await stop(rt);
   }
 

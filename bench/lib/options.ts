@@ -26,6 +26,11 @@ const SETTINGS = {
   profileSeconds: setting('BENCH_PROFILE_SECONDS', 5, 1, 'CPU profile of the redirect (s); 0 skips it'),
   profileRate: setting('BENCH_PROFILE_RATE', 500, 500, 'offered redirects/s while profiling (postbacks: 1/20 of it)'),
   startupSamples: setting('BENCH_STARTUP_SAMPLES', 5, 2, 'fresh workerd starts per tree for the first-request cost'),
+  portalSeconds: setting('BENCH_PORTAL_SECONDS', 10, 1, 'length of each portal overview run (s)'),
+  portalRate: setting('BENCH_PORTAL_RATE', 5, 5, 'offered overview pages/s for the CPU per page'),
+  portalDays: setting('BENCH_PORTAL_DAYS', 30, 30, 'days of rollups seeded for the portal overview'),
+  portalOffers: setting('BENCH_PORTAL_OFFERS', 20, 20, 'offers seeded for the portal overview'),
+  portalPublishers: setting('BENCH_PORTAL_PUBLISHERS', 50, 50, 'publishers seeded for the portal overview'),
   maxSeconds: setting('BENCH_MAX_SECONDS', 900, 300, 'hard limit for the whole run (s)'),
 } satisfies Record<string, Setting>;
 
@@ -44,6 +49,7 @@ export const SECTIONS = [
   'calls',
   'memory',
   'terms',
+  'portal',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -83,6 +89,10 @@ const COUNTS: readonly SettingName[] = [
   'coldSamples',
   'deliveries',
   'startupSamples',
+  'portalRate',
+  'portalDays',
+  'portalOffers',
+  'portalPublishers',
 ];
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options | { help: true } {

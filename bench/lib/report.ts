@@ -7,6 +7,7 @@ import type { IngestResult } from './ingest.ts';
 import type { RunsSummary } from './load.ts';
 import type { MemoryResult } from './memory.ts';
 import type { Options } from './options.ts';
+import { type PortalResult, portalReport } from './portal.ts';
 import type { PostbackResult, PostbackSummary } from './postback.ts';
 import { postbackRulesReport } from './postback-rules.ts';
 import type { RedirectResult } from './redirect.ts';
@@ -53,6 +54,7 @@ export interface ReportInput {
   calls?: Outcome<CallsResult>;
   memory?: Outcome<MemoryResult>;
   terms?: Outcome<TermsResult>;
+  portal?: Outcome<PortalResult>;
   workerLogs: ({ runtime: string } & WorkerLogs)[];
   caveats: readonly string[];
   errors: readonly string[];
@@ -93,7 +95,7 @@ export function renderReport(r: ReportInput): string {
         ['Code', `${env.commit}${env.dirty ? ' plus uncommitted changes in the work tree' : ''}`],
         [
           'Runs',
-          `redirect ${opts.runs} × ${opts.seconds} s per target, postback ${opts.runs} × ${opts.postbackSeconds} s, alternating targets, medians; warm-up ${opts.warmupSeconds} s per target`,
+          `redirect ${opts.runs} × ${opts.seconds} s per target, postback ${opts.runs} × ${opts.postbackSeconds} s${opts.sections.has('portal') ? `, portal overview ${opts.runs} × ${opts.portalSeconds} s` : ''}, alternating targets, medians; warm-up ${opts.warmupSeconds} s per target`,
         ],
         ['Total time', `${fmt(env.totalSeconds)} s`],
       ],
@@ -285,6 +287,8 @@ export function renderReport(r: ReportInput): string {
   out.push(...startupText(trees, treesError));
 
   out.push(...termsReport(r.terms));
+
+  out.push(...portalReport(r.portal));
 
   if (r.workerLogs?.length) {
     out.push('## Worker logs during the run', '');
