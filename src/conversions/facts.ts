@@ -2,7 +2,7 @@
 // goals and rules: the publisher's conversions so far in the tier period (volume tiers) and the
 // exchange rate in force for the sale's currency. Offered as statements, so a postback reads
 // them in its one read batch (src/postback/reads.ts), and as a loader for everyone else.
-import { type ExchangeRateRow, rateIntoOfferStatement } from '../db/exchange-rates';
+import { type RateInForce, rateIntoOfferStatement } from '../db/exchange-rates';
 import { tierCountsStatement } from '../db/payout-rules';
 import { tierPeriodStart } from './tiers';
 
@@ -10,7 +10,7 @@ export interface RuleFacts {
   /** The publisher's conversions (pending or approved) per tiered goal in the current tier period. */
   tierCounts: Map<number, number>;
   /** The rate from the sale currency into the offer's in force now, when they differ. */
-  exchangeRate: ExchangeRateRow | null;
+  exchangeRate: RateInForce | null;
 }
 
 export interface RuleFactsQuery {
@@ -43,7 +43,7 @@ export function ruleFactReads(db: D1Database, query: RuleFactsQuery): { reads: F
     reads.push({
       statement: rateIntoOfferStatement(db, query.currency, query.offerId, new Date(query.now).toISOString()),
       take: (rows) => {
-        facts.exchangeRate = (rows[0] as ExchangeRateRow | undefined) ?? null;
+        facts.exchangeRate = (rows[0] as RateInForce | undefined) ?? null;
       },
     });
   }

@@ -21,6 +21,7 @@ export {
   insertConversion,
   loadSnapshotContext,
   type StatusChangeResult,
+  type WriteCondition,
 } from './record';
 export { type ProductInput, priceSale, type Sale, type SaleInput, type SaleTerms } from './sale';
 export { buildEvent, buildSnapshot, type ConversionSnapshot, type ProductLine, type SnapshotContext } from './snapshot';

@@ -5,12 +5,15 @@
 // Queue. The rules come from the pure modules beside it; the SQL from src/db/.
 import { scheduleSettle } from '../clicks/completion';
 import { snapshotClickOf } from '../db/clicks';
+import { configEpochStatement, type EpochRow } from '../db/config-epoch';
 import {
   addConversionStatsStatement,
   type ConversionEventRow,
   type ConversionRow,
   type ConversionWithGoal,
+  conversionsByKeysStatement,
   getConversion,
+  insertConversionIfCurrentStatement,
   insertConversionStatement,
   insertEventIfConversionStatement,
   insertGuardedModifiedEventStatement,
@@ -86,6 +89,20 @@ export interface Committed {
   capReached?: number;
 }
 
+/**
+ * The condition of a conversion priced from an isolate's memory (src/postback/config-cache.ts):
+ * it is written only while the config epoch is still `epoch` and no conversion of the offer
+ * holds one of `anyGoalKeys` under any goal. When nothing is written the same batch reads the
+ * epoch and the conversions holding `readKeys`, into `seen`, so the caller learns why without
+ * another round trip.
+ */
+export interface WriteCondition {
+  epoch: string;
+  anyGoalKeys: string[];
+  readKeys: string[];
+  seen?: { epoch: string | null; conversions: ConversionWithGoal[] };
+}
+
 /** The delivery ids that the fan-out statements of a batch returned (INSERT ... RETURNING id). */
 function deliveryIdsOf(results: D1Result[], fanoutIndexes: number[]): string[] {
   return fanoutIndexes.flatMap((i) => ((results[i]?.results ?? []) as { id: string }[]).map((r) => r.id));
@@ -106,13 +123,18 @@ export async function insertConversion(
   /** Count it against the offer's caps (src/terms/cap-guard.ts); null: no cap applies. */
   caps: CapScope | null = null,
   attempt = 0,
+  condition: WriteCondition | null = null,
 ): Promise<Committed | null> {
   const now = row.created_at;
   // A status a rule decided (a time rule's rejection) carries its reason on that event.
   const events = creationEventTypes(row.status).map((type) =>
     buildEvent(row, type, null, actor, type === 'conversion.created' ? null : (row.reason ?? null), context, now),
   );
-  const statements: D1PreparedStatement[] = [insertConversionStatement(db, row)];
+  const statements: D1PreparedStatement[] = [
+    condition
+      ? insertConversionIfCurrentStatement(db, row, condition.epoch, condition.anyGoalKeys)
+      : insertConversionStatement(db, row),
+  ];
   const fanoutIndexes: number[] = [];
   for (const event of events) {
     statements.push(insertEventIfConversionStatement(db, event));
@@ -121,12 +143,17 @@ export async function insertConversion(
   statements.push(...rollupStatements(db, row, statsContribution(row.status, row)), ...alsoIfCreated);
   // The cap guard: its CHECK aborts this batch when the conversion would overshoot a cap.
   const capIndex = caps ? statements.push(capCountStatement(db, row, caps)) - 1 : -1;
+  // Read after the guarded insert: when it wrote nothing, nothing in the batch did.
+  const seenIndex = condition
+    ? statements.push(configEpochStatement(db), conversionsByKeysStatement(db, row.offer_id, condition.readKeys)) - 2
+    : -1;
   let results: D1Result[];
   try {
     results = await db.batch(statements);
   } catch (error) {
     if (!caps || !isCapExceededError(error) || attempt >= 3) throw error;
     const refused = await refusalByCap(db, row, caps);
+    // A cap counts only a conversion that was inserted: the condition held; go on as usual.
     if (!refused) return insertConversion(db, row, context, actor, alsoIfCreated, caps, attempt + 1);
     const committed = await insertConversion(db, refused.row, context, actor, [
       ...alsoIfCreated,
@@ -134,7 +161,15 @@ export async function insertConversion(
     ]);
     return committed && { ...committed, stored: refused.row, capReached: row.offer_id };
   }
-  if (results[0]?.meta.changes !== 1) return null;
+  if (results[0]?.meta.changes !== 1) {
+    if (condition) {
+      condition.seen = {
+        epoch: ((results[seenIndex]?.results ?? []) as EpochRow[])[0]?.token ?? null,
+        conversions: (results[seenIndex + 1]?.results ?? []) as ConversionWithGoal[],
+      };
+    }
+    return null;
+  }
   return {
     eventIds: events.map((e) => e.id),
     deliveryIds: deliveryIdsOf(results, fanoutIndexes),

@@ -2,6 +2,7 @@
 // writes them) and the notification flow (which reads events and their snapshots).
 
 import type { ConversionActor, ConversionEventType, ConversionStatus } from '../conversions/status';
+import { epochIsStill } from './config-epoch';
 
 export type { ConversionEventType, ConversionStatus };
 
@@ -148,6 +149,33 @@ export function insertConversionStatement(db: D1Database, row: ConversionRow): D
        ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
     )
     .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null));
+}
+
+/**
+ * The insert of a conversion priced from an isolate's memory (src/postback/config-cache.ts):
+ * written only while the config epoch is still `epoch`, and, for the keys in `anyGoalKeys`, only
+ * if no conversion of the offer holds one under any goal (what a postback without a goal would
+ * have updated instead). Nothing written otherwise, as on a duplicate key.
+ */
+export function insertConversionIfCurrentStatement(
+  db: D1Database,
+  row: ConversionRow,
+  epoch: string,
+  anyGoalKeys: string[],
+): D1PreparedStatement {
+  const n = CONVERSION_COLUMNS.length;
+  const offer = CONVERSION_COLUMNS.indexOf('offer_id') + 1;
+  return db
+    .prepare(
+      `INSERT INTO conversions (${CONVERSION_COLUMNS.join(', ')})
+       SELECT ${CONVERSION_COLUMNS.map((_, i) => `?${i + 1}`).join(', ')}
+       WHERE ${epochIsStill(`?${n + 1}`)}
+         AND NOT EXISTS (SELECT 1 FROM conversions WHERE offer_id = ?${offer}
+           AND goal_id IN (SELECT id FROM goals WHERE offer_id = ?${offer})
+           AND dedupe_key IN (SELECT value FROM json_each(?${n + 2})))
+       ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
+    )
+    .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null), epoch, JSON.stringify(anyGoalKeys));
 }
 
 /** Sets a new status only if the conversion still has the status the change was decided on. */

@@ -26,10 +26,15 @@ export async function insertExchangeRate(db: D1Database, row: ExchangeRateRow): 
 export const rateIntoOfferStatement = (db: D1Database, base: string, offerId: number, at: string) =>
   db
     .prepare(
-      `SELECT * FROM exchange_rates WHERE base = ?1 AND quote = (SELECT currency FROM offers WHERE id = ?2)
-         AND valid_from <= ?3 ORDER BY valid_from DESC LIMIT 1`,
+      `SELECT r.*, (SELECT MIN(n.valid_from) FROM exchange_rates n
+                    WHERE n.base = r.base AND n.quote = r.quote AND n.valid_from > ?3) AS next_valid_from
+       FROM exchange_rates r WHERE r.base = ?1 AND r.quote = (SELECT currency FROM offers WHERE id = ?2)
+         AND r.valid_from <= ?3 ORDER BY r.valid_from DESC LIMIT 1`,
     )
     .bind(base, offerId, at);
+
+/** A rate in force with the time the pair's next rate takes over (null: none is dated yet). */
+export type RateInForce = ExchangeRateRow & { next_valid_from: string | null };
 
 export const rateInForceStatement = (db: D1Database, base: string, quote: string, at: string) =>
   db

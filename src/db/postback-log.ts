@@ -45,11 +45,18 @@ const LOG_COLUMNS = [
 
 export type PostbackLogValues = Omit<PostbackLogRow, 'id' | 'truncated'> & Partial<Pick<PostbackLogRow, 'truncated'>>;
 
-export async function insertPostbackLog(db: D1Database, row: PostbackLogValues): Promise<void> {
-  await db
-    .prepare(`INSERT INTO postback_log (${LOG_COLUMNS.join(', ')}) VALUES (${LOG_COLUMNS.map(() => '?').join(', ')})`)
-    .bind(...LOG_COLUMNS.map((column) => row[column] ?? null))
-    .run();
+const INSERT_LOG_SQL = `INSERT INTO postback_log (${LOG_COLUMNS.join(', ')}) VALUES (${LOG_COLUMNS.map(() => '?').join(', ')})`;
+
+export const insertPostbackLogStatement = (db: D1Database, row: PostbackLogValues): D1PreparedStatement =>
+  db.prepare(INSERT_LOG_SQL).bind(...LOG_COLUMNS.map((column) => row[column] ?? null));
+
+export const insertPostbackLog = (db: D1Database, row: PostbackLogValues): Promise<void> =>
+  insertPostbackLogs(db, [row]);
+
+/** Writes the rows in one batch (one round trip, one transaction), in the order given. */
+export async function insertPostbackLogs(db: D1Database, rows: PostbackLogValues[]): Promise<void> {
+  if (rows.length === 1) await insertPostbackLogStatement(db, rows[0] as PostbackLogValues).run();
+  else if (rows.length > 1) await db.batch(rows.map((row) => insertPostbackLogStatement(db, row)));
 }
 
 /**

@@ -16,6 +16,21 @@ import type { PostbackReads } from './reads';
  * from an address on its non-empty IP allow-list: integrations that cannot add a key, like
  * TradeTracker's callback URL, are authenticated by address instead.
  */
+// The hashes of postback keys seen lately in this isolate: a key is hashed once, not on every
+// postback. Bounded; the oldest entry goes first. Only a hit skips the digest; what is compared
+// with the stored hash is the same either way.
+const KEY_HASHES_KEPT = 256;
+const keyHashes = new Map<string, string>();
+
+export async function postbackKeyHash(key: string): Promise<string> {
+  const known = keyHashes.get(key);
+  if (known !== undefined) return known;
+  const hash = await sha256Hex(key);
+  if (keyHashes.size >= KEY_HASHES_KEPT) keyHashes.delete(keyHashes.keys().next().value as string);
+  keyHashes.set(key, hash);
+  return hash;
+}
+
 async function advertiserByAllowList(reads: PostbackReads, clickId: string | undefined, ip: string | null) {
   if (!clickId || !ip) return null;
   const parts = await reads.verifiedClick(clickId);
@@ -43,7 +58,7 @@ export async function authenticateAdvertiser(
   }
   // The key is 192 random bits, so its hash can be looked up directly; the stored hash is then
   // compared in constant time before the advertiser is trusted.
-  const hash = await sha256Hex(key);
+  const hash = await postbackKeyHash(key);
   const row = await reads.advertiserByKeyHash(hash);
   if (!row || !(await timingSafeEqualString(hash, row.postback_key_hash))) {
     throw new ApiError(401, 'unauthorized', 'Unknown postback key', { key: 'is not a valid postback key' });

@@ -12,6 +12,7 @@ import {
   isRepeatKey,
   orderKey,
   priceSale,
+  type WriteCondition,
 } from '../conversions';
 import type { RuleFacts } from '../conversions/facts';
 import { decideNewConversion } from '../conversions/rules';
@@ -24,9 +25,11 @@ import { ApiError, badRequest } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { capScopeAt } from '../terms/cap-guard';
 import type { Target } from './attribution';
+import { isRecentConversionKey, noteConversionKey } from './config-cache';
 import type { PostbackInput } from './input';
 import type { MappedParams, ProfileName } from './profiles';
 import type { PostbackReads } from './reads';
+import { StaleConfig } from './stale-config';
 
 export type PostbackOutcome = 'created' | 'duplicate' | 'updated';
 
@@ -70,10 +73,20 @@ export async function recordPostback(
     return updateExisting(db, existing, input);
   }
 
+  // From memory, a key this isolate saw lately is most likely a replay: read before deciding.
+  const likelyEntry = explicitGoal ?? defaultGoal(goals);
+  if (reads.optimisticEpoch !== null && likelyEntry) {
+    const keys = consultedKeys(conversionKey(target, likelyEntry, input, names), input, explicitGoal);
+    if (keys.some((k) => isRecentConversionKey(target.offer.id, k))) await reads.settleFromD1(target.offer.id, keys);
+  }
+
   // A status update may omit the goal: the order ID finds the conversion whatever its goal.
   if (input.order_id !== undefined && !explicitGoal) {
     const existing = await existingByOrder(reads, target.offer.id, input.order_id, null, names);
-    if (existing) return updateExisting(db, existing, input);
+    if (existing) {
+      noteConversionKey(target.offer.id, orderKey(input.order_id));
+      return updateExisting(db, existing, input);
+    }
   }
 
   const entry = explicitGoal ?? defaultGoal(goals);
@@ -84,7 +97,10 @@ export async function recordPostback(
     // A replay or status update is recognised by its key before the sale is checked and priced.
     if (!isRepeatKey(key)) {
       const existing = (await reads.conversionsByKey(target.offer.id, key)).find((cv) => cv.goal_id === entry.goal.id);
-      if (existing) return updateExisting(db, existing, input);
+      if (existing) {
+        noteConversionKey(target.offer.id, key);
+        return updateExisting(db, existing, input);
+      }
     }
     row ??= buildPostbackConversion(
       target,
@@ -107,8 +123,25 @@ export async function recordPostback(
       ...(createdLog ? [createdLog(row)] : []),
       ...(waits ? holdForClickStatements(db, row.id, row.created_at) : []),
     ];
-    const committed = await insertConversion(db, row, context, 'postback', also, capScopeAt(reads.env, row.created_at));
+    const condition = writeCondition(reads, key, input, explicitGoal);
+    const committed = await insertConversion(
+      db,
+      row,
+      context,
+      'postback',
+      also,
+      capScopeAt(reads.env, row.created_at),
+      0,
+      condition,
+    );
+    if (!committed && condition) {
+      // Priced from memory and not written: a changed config, or a conversion already there.
+      if (condition.seen?.epoch !== condition.epoch) throw new StaleConfig();
+      reads.settle(target.offer.id, condition.readKeys, condition.seen.conversions);
+      return recordPostback(reads, target, input, names, source, createdLog);
+    }
     if (committed) {
+      noteConversionKey(target.offer.id, key);
       return {
         outcome: 'created',
         conversion: { ...(committed.stored ?? row), goal_key: entry.goal.key },
@@ -121,6 +154,33 @@ export async function recordPostback(
   }
   throw new ApiError(409, 'conflict', 'The conversion is being written concurrently; retry the request');
 }
+
+/**
+ * For a request priced from memory: the conditions under which its insert may be written. The
+ * keys are those the reading path would have looked up first: the conversion's own key, and an
+ * order ID sent without a goal, which updates that order's conversion under any goal.
+ */
+function writeCondition(
+  reads: PostbackReads,
+  key: string,
+  input: PostbackInput,
+  explicitGoal: GoalEntry | null,
+): WriteCondition | null {
+  if (reads.optimisticEpoch === null) return null;
+  return {
+    epoch: reads.optimisticEpoch,
+    anyGoalKeys: anyGoalKeys(input, explicitGoal),
+    readKeys: consultedKeys(key, input, explicitGoal),
+  };
+}
+
+/** An order ID sent without a goal names its conversion under any goal. */
+const anyGoalKeys = (input: PostbackInput, explicitGoal: GoalEntry | null): string[] =>
+  input.order_id !== undefined && !explicitGoal ? [orderKey(input.order_id)] : [];
+
+const consultedKeys = (key: string, input: PostbackInput, explicitGoal: GoalEntry | null): string[] => [
+  ...new Set([key, ...anyGoalKeys(input, explicitGoal)]),
+];
 
 /** A replay (same or no status) changes nothing; another status is a status change. */
 async function updateExisting(db: D1Database, cv: ConversionWithGoal, input: PostbackInput): Promise<PostbackResult> {

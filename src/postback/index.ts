@@ -22,6 +22,7 @@ import {
   tradeTrackerProfile,
 } from './profiles';
 import { PostbackReads } from './reads';
+import { StaleConfig } from './stale-config';
 
 type PostbackEnv = { Bindings: Env };
 
@@ -64,35 +65,55 @@ async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promis
     entry.order_id = clipId(mapped.params.order_id);
 
     const ip = c.req.header('cf-connecting-ip') ?? null;
-    // One D1 batch reads what the steps below will ask about; they decide in the usual order.
-    const reads = await PostbackReads.prefetch(c.env, mapped.params, ip);
-    const advertiser = await authenticateAdvertiser(reads, mapped.params.key, mapped.params.click_id, ip);
-    entry.advertiser_id = advertiser.id;
-    checkIpAllowed(advertiser, ip);
+    // What an earlier postback of this isolate read for the same key, offer and publisher, if
+    // the config has not changed since (config-cache.ts); otherwise one D1 batch reads what the
+    // steps below will ask about. Either way they decide in the usual order.
+    const accept = async (reads: PostbackReads) => {
+      const advertiser = await authenticateAdvertiser(reads, mapped.params.key, mapped.params.click_id, ip);
+      entry.advertiser_id = advertiser.id;
+      checkIpAllowed(advertiser, ip);
 
-    const parsed = parsePostbackInput(mapped);
-    const seen: { offer_id?: number } = {};
-    const target = await resolveTarget(reads, advertiser, parsed, mapped.names, Date.now(), seen).finally(() => {
-      entry.offer_id = seen.offer_id ?? null;
-    });
-    const input =
-      profile.name === 'tradetracker'
-        ? withCommissionGroup(parsed, raw.values.get('pid')?.[0], await groupCodes(reads, target.offer.id))
-        : parsed;
-    const result = await recordPostback(reads, target, input, mapped.names, profile.name, (row) =>
-      createdLogStatement(c.env.DB, entry, row),
-    );
+      const parsed = parsePostbackInput(mapped);
+      const seen: { offer_id?: number } = {};
+      const target = await resolveTarget(reads, advertiser, parsed, mapped.names, Date.now(), seen).finally(() => {
+        entry.offer_id = seen.offer_id ?? null;
+      });
+      const input =
+        profile.name === 'tradetracker'
+          ? withCommissionGroup(parsed, raw.values.get('pid')?.[0], await groupCodes(reads, target.offer.id))
+          : parsed;
+      return recordPostback(reads, target, input, mapped.names, profile.name, (row) =>
+        createdLogStatement(c.env.DB, entry, row),
+      );
+    };
+    const fresh = () => PostbackReads.prefetch(c.env, mapped.params, ip).then(accept);
+    const remembered = await PostbackReads.fromMemory(c.env, mapped.params);
+    const result = remembered
+      ? await accept(remembered).catch((error: unknown) => {
+          // A refusal or a changed config while still working from memory (nothing was
+          // written): decide again from what D1 says now.
+          const fromMemory = remembered.optimisticEpoch !== null;
+          if (fromMemory && (error instanceof ApiError || error instanceof StaleConfig)) return fresh();
+          throw error;
+        })
+      : await fresh();
     entry.conversion_id = result.conversion.id;
     entry.order_id = result.conversion.order_id ?? entry.order_id;
     afterCommit(c.env, c.executionCtx, result.committed);
-    if (!result.logged) await writeLogEntry(c.env.DB, entry, result.outcome, 200);
+    if (!result.logged) await writeLogEntry(c.env.DB, c.executionCtx, entry, result.outcome, 200);
     return c.json(presentResult(result));
   } catch (error) {
     if (!(error instanceof ApiError)) {
-      await writeLogEntry(c.env.DB, entry, 'refused', 500, { code: 'internal_error', message: 'Internal error' });
+      await writeLogEntry(c.env.DB, c.executionCtx, entry, 'refused', 500, {
+        code: 'internal_error',
+        message: 'Internal error',
+      });
       throw error;
     }
-    await writeLogEntry(c.env.DB, entry, 'refused', error.status, { code: error.code, message: error.message });
+    await writeLogEntry(c.env.DB, c.executionCtx, entry, 'refused', error.status, {
+      code: error.code,
+      message: error.message,
+    });
     if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
     return c.json(error.toJSON(), error.status);
   }

@@ -4,7 +4,6 @@
 // key-shaped values are redacted in every column, not only in `params`.
 import type { Context } from 'hono';
 import {
-  insertPostbackLog,
   insertPostbackLogIfConversionStatement,
   type PostbackLogRow,
   type PostbackLogValues,
@@ -14,6 +13,7 @@ import { ipPrefix } from '../lib/ip';
 import { errorFields, log } from '../lib/log';
 import { redactKeys, redactKeysOrNull } from '../lib/redact';
 import { nowIso } from '../lib/time';
+import { writeLogRow } from './log-writer';
 import { takeRefusalToken } from './refusal-throttle';
 
 const MAX_ID_LENGTH = 255;
@@ -118,11 +118,12 @@ function logValues(
 }
 
 /**
- * Writes the entry; a failure is logged, never turned into a different answer. Refused requests
+ * Writes the entry (log-writer.ts); a failure is logged, never turned into a different answer. Refused requests
  * from one network are written at most at the refusal throttle's rate (see refusal-throttle.ts).
  */
 export async function writeLogEntry(
   db: D1Database,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
   entry: PostbackLogEntry,
   outcome: PostbackOutcome,
   httpStatus: number,
@@ -138,11 +139,7 @@ export async function writeLogEntry(
       return;
     }
   }
-  try {
-    await insertPostbackLog(db, logValues(entry, outcome, httpStatus, error));
-  } catch (failure) {
-    log('error', 'postback.log_failed', { outcome, http_status: httpStatus, ...errorFields(failure) });
-  }
+  await writeLogRow(db, ctx, logValues(entry, outcome, httpStatus, error));
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   getAdvertiserOfOffer,
 } from '../db/advertisers';
 import { type ClickRow, selectClickStatement } from '../db/clicks';
+import { configEpochStatement, type EpochRow } from '../db/config-epoch';
 import { type ConversionWithGoal, conversionsByKeysStatement, findConversionsByKeys } from '../db/conversions';
 import {
   type GoalRow,
@@ -28,9 +29,11 @@ import {
   selectOfferStatement,
 } from '../db/offers';
 import { getPublisher, type PublisherRow, selectPublisherStatement } from '../db/publishers';
-import { sha256Hex } from '../lib/crypto';
 import { operatorTimeZone } from '../lib/timezone';
+import { postbackKeyHash } from './auth';
+import { type ConfigKey, cachedConfig, rememberConfig } from './config-cache';
 import type { CanonicalParams } from './profiles';
+import { StaleConfig } from './stale-config';
 
 const positiveId = (text: string | undefined): number | null =>
   text !== undefined && /^[1-9]\d{0,9}$/.test(text) && Number(text) <= 0xffffffff ? Number(text) : null;
@@ -46,6 +49,9 @@ class Memo<K, V> {
   }
   set(key: K, value: V): void {
     this.values.set(key, value);
+  }
+  has(key: K): boolean {
+    return this.values.has(key);
   }
   clear(): void {
     this.values.clear();
@@ -65,7 +71,75 @@ export class PostbackReads {
   /** Program-term facts (tier counts, exchange rate) by factsKey. */
   private readonly facts = new Memo<string, RuleFacts>();
 
+  /**
+   * Set when this request starts from an isolate's memory (config-cache.ts) instead of a read
+   * batch: the epoch token that memory was read under. A conversion is then written only while
+   * the token is unchanged, and conversions are not read before the write (the write reads what
+   * it ran into). Null once the request reads D1 like any other.
+   */
+  optimisticEpoch: string | null = null;
+  /** The config epoch token the read batch saw (null: not read). */
+  epoch: string | null = null;
+
   private constructor(readonly env: Env) {}
+
+  /**
+   * The reads of a postback whose key, offer, publisher and currency an earlier postback in this
+   * isolate read already, from memory; null when there is no such memory (or no key and genuine
+   * click ID to find it by). Only the click itself is read, from its partition.
+   */
+  static async fromMemory(env: Env, params: CanonicalParams): Promise<PostbackReads | null> {
+    if (!params.key || params.click_id === undefined) return null;
+    const reads = new PostbackReads(env);
+    const parts = await reads.verifiedClick(params.click_id);
+    if (!parts) return null;
+    const key = reads.configKey(await postbackKeyHash(params.key), parts.offerId, parts.publisherId, params.currency);
+    const now = Date.now();
+    const config = cachedConfig(key, now);
+    if (!config) return null;
+    reads.advertisersByKeyHash.set(key.keyHash, config.advertiser);
+    reads.offers.set(key.offerId, config.offer);
+    reads.goalLists.set(key.offerId, config.goals);
+    reads.publishers.set(key.publisherId, config.publisher);
+    const query = reads.factsQuery(key.offerId, key.publisherId, params.currency, now);
+    reads.facts.set(factsKey(query), { tierCounts: new Map(), exchangeRate: config.exchangeRate });
+    reads.optimisticEpoch = config.epoch;
+    return reads;
+  }
+
+  /**
+   * After an optimistic write that wrote nothing while the epoch was unchanged: what it read of
+   * the conversions holding `keys` is the truth; from now on this request reads D1 as usual.
+   */
+  settle(offerId: number, keys: string[], found: ConversionWithGoal[]): void {
+    this.optimisticEpoch = null;
+    for (const key of keys) {
+      this.conversions.set(
+        `${offerId}\n${key}`,
+        found.filter((cv) => cv.dedupe_key === key),
+      );
+    }
+  }
+
+  /**
+   * Leaves memory for D1 before deciding: reads the epoch and the conversions holding `keys` in
+   * one small batch. Throws StaleConfig when the config changed since memory was read.
+   */
+  async settleFromD1(offerId: number, keys: string[]): Promise<void> {
+    const epoch = this.optimisticEpoch;
+    if (epoch === null) return;
+    const db = this.env.DB;
+    const [epochRead, found] = await db.batch([
+      configEpochStatement(db),
+      conversionsByKeysStatement(db, offerId, keys),
+    ]);
+    if (((epochRead?.results ?? []) as EpochRow[])[0]?.token !== epoch) throw new StaleConfig();
+    this.settle(offerId, keys, (found?.results ?? []) as ConversionWithGoal[]);
+  }
+
+  private configKey(keyHash: string, offerId: number, publisherId: number, currency: string | undefined): ConfigKey {
+    return { keyHash, offerId, publisherId, currency: currency?.trim().toUpperCase() || null };
+  }
 
   /** Reads everything the parameters (and the sender's address, for keyless postbacks) point at, in one D1 batch. */
   static async prefetch(env: Env, params: CanonicalParams, ip: string | null): Promise<PostbackReads> {
@@ -74,7 +148,7 @@ export class PostbackReads {
     const parts = params.click_id === undefined ? null : await reads.verifiedClick(params.click_id);
     const offerId = parts?.offerId ?? positiveId(params.offer_id);
     const publisherId = parts?.publisherId ?? positiveId(params.publisher_id);
-    const keyHash = params.key ? await sha256Hex(params.key) : null;
+    const keyHash = params.key ? await postbackKeyHash(params.key) : null;
     const dedupeKeys = [
       ...(params.order_id !== undefined ? [orderKey(params.order_id)] : []),
       ...(parts && params.click_id !== undefined ? [clickKey(params.click_id)] : []),
@@ -88,6 +162,9 @@ export class PostbackReads {
     };
     const first = <T>(rows: unknown[]) => (rows[0] as T | undefined) ?? null;
 
+    read(configEpochStatement(db), (rows) => {
+      reads.epoch = first<EpochRow>(rows)?.token ?? null;
+    });
     if (keyHash !== null) {
       read(advertiserByKeyHashStatement(db, keyHash), (rows) =>
         reads.advertisersByKeyHash.set(keyHash, first<AdvertiserRow>(rows)),
@@ -148,7 +225,28 @@ export class PostbackReads {
       });
     };
     await Promise.all([batch(), partitionRead]);
+    if (keyHash !== null && offerId !== null && publisherId !== null)
+      reads.remember(keyHash, offerId, publisherId, params);
     return reads;
+  }
+
+  /** Keeps what the batch read about this key, offer and publisher for the next postback (config-cache.ts). */
+  private async remember(keyHash: string, offerId: number, publisherId: number, params: CanonicalParams) {
+    const [advertiser, offer, goals, publisher] = await Promise.all([
+      this.advertiserByKeyHash(keyHash),
+      this.offer(offerId),
+      this.goals(offerId),
+      this.publisher(publisherId),
+    ]);
+    const now = Date.now();
+    const facts = await this.ruleFacts(offerId, publisherId, params.currency);
+    rememberConfig(
+      this.configKey(keyHash, offerId, publisherId, params.currency),
+      this.epoch && advertiser && offer && publisher
+        ? { epoch: this.epoch, advertiser, offer, goals, publisher, exchangeRate: facts.exchangeRate }
+        : null,
+      now,
+    );
   }
 
   /** The parts of a genuine click ID (HMAC checked once per request), or null. */
@@ -182,6 +280,8 @@ export class PostbackReads {
 
   /** Conversions of the offer (any goal) holding this deduplication key. */
   conversionsByKey(offerId: number, dedupeKey: string): Promise<ConversionWithGoal[]> {
+    // Optimistic: none assumed; the write itself finds out (see settle).
+    if (this.optimisticEpoch !== null && !this.conversions.has(`${offerId}\n${dedupeKey}`)) return Promise.resolve([]);
     return this.conversions.get(`${offerId}\n${dedupeKey}`, () =>
       findConversionsByKeys(this.env.DB, offerId, [dedupeKey]),
     );
@@ -193,9 +293,14 @@ export class PostbackReads {
     return this.facts.get(factsKey(query), () => loadRuleFacts(this.env.DB, query));
   }
 
-  private factsQuery(offerId: number, publisherId: number, currency: string | undefined): RuleFactsQuery {
+  private factsQuery(
+    offerId: number,
+    publisherId: number,
+    currency: string | undefined,
+    now = Date.now(),
+  ): RuleFactsQuery {
     const code = currency?.trim().toUpperCase() || null;
-    return { offerId, publisherId, currency: code, now: Date.now(), timeZone: operatorTimeZone(this.env) };
+    return { offerId, publisherId, currency: code, now, timeZone: operatorTimeZone(this.env) };
   }
 
   /** After losing an insert race: what was read about conversions is out of date. */

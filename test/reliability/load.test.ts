@@ -315,6 +315,13 @@ describe('load: postbacks', () => {
     expect(rollup).toEqual({ pending: orderCount, revenue: expected.revenue, payout: expected.payout });
 
     // The postback log has one row per request: 220 created, 100 duplicates, nothing refused.
+    // (Rows of concurrent replays are written in batches a few milliseconds after their answers.)
+    await eventually(
+      async () =>
+        (await scalar('SELECT COUNT(*) AS n FROM postback_log WHERE advertiser_id = ?', f.advertiserId)) >=
+          requests.length || null,
+      5_000,
+    );
     const { results: outcomes } = await env.DB.prepare(
       `SELECT outcome, http_status, COUNT(*) AS n FROM postback_log WHERE advertiser_id = ?
        GROUP BY outcome, http_status ORDER BY outcome`,
