@@ -47,7 +47,7 @@ dashboardRoutes.get('/', async (c) => {
   const now = Date.now();
   // The operator overview is the portal's, read and drawn by the same code (src/portal/overview.ts).
   const range = dayRange(c.req.query(), now);
-  const [data, overview] = await Promise.all([loadDashboard(c.env.DB, now), loadOverview(c.env.DB, {}, range)]);
+  const [data, overview] = await Promise.all([loadDashboard(c.env.DB, now), loadOverview(c.env.DB, range)]);
   const sections = overviewSections(
     overview,
     '/dashboard',

@@ -43,10 +43,20 @@ export interface ConversionTotals {
 /** A row of a grouped read: the totals and the group's keys. */
 export type Grouped<T> = T & Partial<{ day: string; offer_id: number; publisher_id: number }>;
 
-const CLICK_SUMS = 'SUM(clicks) AS clicks, SUM(unique_clicks) AS unique_clicks, SUM(bot_clicks) AS bot_clicks';
-const CONVERSION_SUMS = `currency, SUM(pending) AS pending, SUM(approved) AS approved, SUM(rejected) AS rejected,
-      SUM(reversed) AS reversed, SUM(revenue_pending) AS revenue_pending, SUM(revenue_approved) AS revenue_approved,
-      SUM(payout_pending) AS payout_pending, SUM(payout_approved) AS payout_approved`;
+const CLICK_COLUMNS = ['clicks', 'unique_clicks', 'bot_clicks'] as const;
+const CONVERSION_COLUMNS = [
+  'pending',
+  'approved',
+  'rejected',
+  'reversed',
+  'revenue_pending',
+  'revenue_approved',
+  'payout_pending',
+  'payout_approved',
+] as const;
+const sumsOf = (columns: readonly string[]) => columns.map((c) => `SUM(${c}) AS ${c}`).join(', ');
+const CLICK_SUMS = sumsOf(CLICK_COLUMNS);
+const CONVERSION_SUMS = `currency, ${sumsOf(CONVERSION_COLUMNS)}`;
 
 type Filter = 'offer_id' | 'publisher_id' | 'advertiser_id';
 
@@ -69,6 +79,33 @@ export function rollupSql(
   const where = ['day BETWEEN ?1 AND ?2', ...filters.map((f, i) => filterSql(f, i + 3))].join(' AND ');
   const groupBy = keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : '';
   return `SELECT ${select}${sums} FROM ${table} WHERE ${where}${groupBy}`;
+}
+
+/** The keys a breakdown read totals by, each on its own. */
+export type BreakdownKey = 'offer_id' | 'publisher_id';
+
+/** A line of a breakdown read: the totals of one offer or of one publisher (and currency). */
+export type BreakdownRow<T> = T & { grouped_by: BreakdownKey; key: number };
+
+/**
+ * Totals of a range of UTC days (?1..?2) by offer and, apart, by publisher, from one read of
+ * the range: its rows are grouped by offer and publisher (one sort of every row in the range),
+ * and that much smaller result is grouped again by each key. Reading the range once per key
+ * would read and sort every row of it twice. Lines ordered by grouped_by, key (and currency).
+ * Exported so tests can check the query plans.
+ */
+export function breakdownSql(table: 'daily_click_stats' | 'daily_conversion_stats'): string {
+  const conversions = table === 'daily_conversion_stats';
+  const currency = conversions ? ', currency' : '';
+  const sums = conversions ? CONVERSION_SUMS : CLICK_SUMS;
+  const resums = `${conversions ? 'currency, ' : ''}${sumsOf(conversions ? CONVERSION_COLUMNS : CLICK_COLUMNS)}`;
+  return `WITH pairs AS MATERIALIZED (
+      SELECT offer_id, publisher_id, ${sums} FROM ${table} WHERE day BETWEEN ?1 AND ?2
+      GROUP BY offer_id, publisher_id${currency})
+    SELECT 'offer_id' AS grouped_by, offer_id AS key, ${resums} FROM pairs GROUP BY offer_id${currency}
+    UNION ALL
+    SELECT 'publisher_id', publisher_id, ${resums} FROM pairs GROUP BY publisher_id${currency}
+    ORDER BY grouped_by, key${currency}`;
 }
 
 /** A span of quarters [from, to) during which the zone keeps one UTC offset (in seconds). */
@@ -194,6 +231,14 @@ export const conversionTotalsStatement = (
   groups: readonly RollupGroup[],
   plan?: RollupPlan,
 ) => rollupStatement(db, 'conversion', range, groups, plan);
+
+/** Click totals by offer and by publisher over a range of UTC days (see breakdownSql). */
+export const clickBreakdownStatement = (db: D1Database, range: { from: string; to: string }) =>
+  db.prepare(breakdownSql(DAILY.click)).bind(range.from, range.to);
+
+/** Conversion totals by offer and by publisher, per currency, over a range of UTC days. */
+export const conversionBreakdownStatement = (db: D1Database, range: { from: string; to: string }) =>
+  db.prepare(breakdownSql(DAILY.conversion)).bind(range.from, range.to);
 
 /**
  * Click and conversion totals of a range in one batch (one consistent snapshot). Groups

@@ -15,6 +15,7 @@ import {
   scopedRollupSql,
 } from '../../src/db/portal';
 import { SUB_KEYS, subIdReportSql } from '../../src/db/sub-id-reports';
+import { OVERVIEW_SQL } from '../../src/portal/overview';
 import { conversionRow, goalIdOf, seedConversion, seedCreatedConversion, seedEndpoint } from '../fixtures';
 import { adminOk, createFixture, type Fixture, RECEIVER, uniqueKey, worker } from '../helpers';
 import { mintClick } from '../postback-helpers';
@@ -264,6 +265,8 @@ describe('query plans of the portal reads', () => {
     const statements: [string, unknown[]][] = [
       [PROMOTABLE_SQL, [1, 10, 0, '2026-01-01T00:00:00Z']],
       [OFFERS_SQL, [1, 10]],
+      [OVERVIEW_SQL.clickBreakdown, ['2026-01-01', '2026-01-31']],
+      [OVERVIEW_SQL.conversionBreakdown, ['2026-01-01', '2026-01-31']],
       ...SUB_KEYS.map((sub): [string, unknown[]] => [
         subIdReportSql(sub, false),
         [1, '2026-01-01', '2026-02-01', null, 10],
