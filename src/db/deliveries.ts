@@ -1,7 +1,8 @@
 // deliveries table: the notifications outbox. A delivery row is written in the same transaction
 // as its conversion event, handed to the notifications Queue, claimed by one queue message at a
-// time, and updated after every attempt. Read by the consumer, the reconciliation cron and the
-// admin API.
+// time, and updated after every attempt. Read by the consumer, the reconciliation cron, the
+// admin API and the operator's overview (its failing deliveries).
+import type { PortalDeliveryRow } from './portal';
 
 export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'dead'] as const;
 
@@ -308,6 +309,27 @@ export async function listDeliveries(
 ): Promise<DeliveryRow[]> {
   return (await listDeliveriesStatement(db, filters, before, limit).all<DeliveryRow>()).results;
 }
+
+/**
+ * The newest failing deliveries, everybody's (the operator's overview and failing list), with
+ * their endpoint's publisher and URL; ?1 = how many. One range of deliveries_status_time per
+ * failing status, newest first and cut at ?1, merged: at most 2 x ?1 index entries and endpoint
+ * lookups, whatever the planner's statistics. A single `status IN ('retrying', 'dead')` range
+ * has to sort every failing delivery, and once ANALYZE has run the planner preferred walking
+ * every endpoint's deliveries instead (every delivery read). CROSS JOIN keeps the endpoints
+ * inner, looked up by primary key for the rows kept.
+ */
+export const FAILING_DELIVERIES_SQL = `SELECT failing.*, e.publisher_id, e.url AS endpoint_url
+  FROM (SELECT * FROM (SELECT * FROM deliveries WHERE status = 'retrying' ORDER BY updated_at DESC LIMIT ?1)
+    UNION ALL SELECT * FROM (SELECT * FROM deliveries WHERE status = 'dead' ORDER BY updated_at DESC LIMIT ?1)) failing
+  CROSS JOIN endpoints e ON e.id = failing.endpoint_id
+  ORDER BY failing.updated_at DESC LIMIT ?1`;
+
+export const failingDeliveriesStatement = (db: D1Database, limit: number): D1PreparedStatement =>
+  db.prepare(FAILING_DELIVERIES_SQL).bind(limit);
+
+export const failingDeliveries = async (db: D1Database, limit: number): Promise<PortalDeliveryRow[]> =>
+  (await failingDeliveriesStatement(db, limit).all<PortalDeliveryRow>()).results;
 
 export const selectDeliveryStatement = (db: D1Database, id: string): D1PreparedStatement =>
   db.prepare('SELECT * FROM deliveries WHERE id = ?').bind(id);

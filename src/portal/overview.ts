@@ -3,13 +3,13 @@
 // view. One read model and one renderer, shown by the portal's first page for operators and by
 // /dashboard (which links the dispute views under its own sign-in). One D1 batch.
 import { html, type SafeHtml } from '../dashboard/html';
+import { FAILING_DELIVERIES_SQL, failingDeliveriesStatement } from '../db/deliveries';
 import {
   type ClickGroupRow,
   type ConversionGroupRow,
   type PortalConversionRow,
   type PortalDeliveryRow,
   scopedConversionsStatement,
-  scopedDeliveriesStatement,
 } from '../db/portal';
 import {
   type BreakdownKey,
@@ -39,6 +39,8 @@ export const OVERVIEW_SQL = {
   /** ?1..?2 = first and last day. */
   clickBreakdown: breakdownSql('daily_click_stats'),
   conversionBreakdown: breakdownSql('daily_conversion_stats'),
+  /** ?1 = how many. */
+  failingDeliveries: FAILING_DELIVERIES_SQL,
 } as const;
 
 /** Everybody's figures (the overview is the operator's): four statements, one round trip. */
@@ -47,7 +49,7 @@ export async function loadOverview(db: D1Database, range: DayRange): Promise<Ove
     clickBreakdownStatement(db, range),
     conversionBreakdownStatement(db, range),
     scopedConversionsStatement(db, {}, instants(range), OVERVIEW_LIMIT, 'pending'),
-    scopedDeliveriesStatement(db, {}, OVERVIEW_LIMIT, true),
+    failingDeliveriesStatement(db, OVERVIEW_LIMIT),
   ]);
   const rows = <T>(i: number) => (results[i]?.results ?? []) as T[];
   const clicks = rows<BreakdownRow<ClickTotals>>(0);

@@ -1,10 +1,15 @@
 // The operator overview's reads: the breakdowns by offer and by publisher, one statement per
-// rollup table, equal the per-key groupings the reports read.
+// rollup table, equal the per-key groupings the reports read, and the failing deliveries are the
+// newest of each failing status, read through deliveries_status_time whatever ANALYZE has learnt
+// about the table.
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FAILING_DELIVERIES_SQL } from '../../src/db/deliveries';
 import { type ClickGroupRow, type ConversionGroupRow, scopedRollupStatements } from '../../src/db/portal';
 import type { DayRange } from '../../src/portal/format';
-import { loadOverview } from '../../src/portal/overview';
+import { loadOverview, OVERVIEW_LIMIT } from '../../src/portal/overview';
+import { conversionRow, goalIdOf, seedCreatedConversion, seedEndpoint, setDeliveryStatement } from '../fixtures';
+import { createFixture } from '../helpers';
 
 const DAY_MS = 86_400_000;
 const day = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * DAY_MS).toISOString().slice(0, 10);
@@ -150,5 +155,91 @@ describe('breakdowns by offer and by publisher', () => {
     const overview = await loadOverview(env.DB, { from: day(100), to: day(120) });
     expect(overview.byOffer).toEqual([[], []]);
     expect(overview.byPublisher).toEqual([[], []]);
+  });
+});
+
+describe('failing deliveries', () => {
+  const ENDPOINTS = 20;
+  const CONVERSIONS = 60;
+  /** Of the ENDPOINTS x CONVERSIONS deliveries, by position: a few retrying, some dead, most delivered or pending. */
+  const statusOf = (i: number) =>
+    i % 97 === 0 ? 'retrying' : i % 41 === 0 ? 'dead' : i % 3 === 0 ? 'pending' : 'delivered';
+
+  // The shape that misled the planner once ANALYZE had run: many deliveries to a few dozen
+  // endpoints, few of them failing. Every delivery a distinct updated_at, so "newest" is one order.
+  beforeAll(async () => {
+    const fixture = await createFixture();
+    for (let i = 0; i < ENDPOINTS; i++)
+      await seedEndpoint({ publisher_id: fixture.publisherId, url: `https://hooks.example/${i}` });
+    const goalId = await goalIdOf(fixture.offerId);
+    const ids: string[] = [];
+    for (let i = 0; i < CONVERSIONS; i++) {
+      const { deliveries } = await seedCreatedConversion(conversionRow(fixture, goalId));
+      ids.push(...deliveries.map((d) => d.id));
+    }
+    expect(ids).toHaveLength(ENDPOINTS * CONVERSIONS);
+    const start = Date.parse('2026-03-01T00:00:00Z');
+    await env.DB.batch(
+      ids.map((id, i) =>
+        setDeliveryStatement(id, {
+          status: statusOf(i),
+          attempts: statusOf(i) === 'delivered' ? 1 : 3,
+          updated_at: new Date(start + i * 60_000).toISOString(),
+        }),
+      ),
+    );
+  });
+
+  /** The same rows the simplest way: every failing delivery, sorted. */
+  const everyFailing = async (limit: number) =>
+    (
+      await env.DB.prepare(
+        `SELECT id FROM deliveries WHERE status IN ('retrying', 'dead') ORDER BY updated_at DESC LIMIT ?`,
+      )
+        .bind(limit)
+        .all<{ id: string }>()
+    ).results.map((r) => r.id);
+
+  async function plan(): Promise<string> {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${FAILING_DELIVERIES_SQL}`)
+      .bind(OVERVIEW_LIMIT)
+      .all<{ detail: string }>();
+    return results.map((r) => r.detail).join('\n');
+  }
+
+  /** One range of deliveries_status_time per failing status, endpoints by primary key, nothing scanned. */
+  function expectBounded(detail: string) {
+    expect(detail.match(/SEARCH deliveries USING INDEX deliveries_status_time \(status=\?\)/g)).toHaveLength(2);
+    expect(detail).toMatch(/SEARCH e USING INTEGER PRIMARY KEY/);
+    expect(detail).not.toMatch(/\bSCAN (deliveries|e)\b/);
+    expect(detail).not.toMatch(/deliveries_(endpoint|publisher)_time|AUTOMATIC/);
+  }
+
+  it('are the newest retrying and dead ones, each with its endpoint', async () => {
+    for (const limit of [1, 5, OVERVIEW_LIMIT, 500]) {
+      const { results } = await env.DB.prepare(FAILING_DELIVERIES_SQL).bind(limit).all<{ id: string }>();
+      expect(results.map((r) => r.id)).toEqual(await everyFailing(limit));
+    }
+    const overview = await loadOverview(env.DB, { from: '2026-03-01', to: '2026-03-30' });
+    expect(overview.failing.map((d) => d.id)).toEqual(await everyFailing(OVERVIEW_LIMIT));
+    expect(overview.failing[0]).toMatchObject({ endpoint_url: expect.stringMatching(/^https:\/\/hooks\.example\//) });
+    expect(new Set(overview.failing.map((d) => d.status))).toEqual(new Set(['retrying', 'dead']));
+  });
+
+  it('are read as bounded index ranges before and after ANALYZE', async () => {
+    expectBounded(await plan());
+    await env.DB.exec('ANALYZE');
+    // These statistics do mislead a single range of both statuses: it walks every endpoint's
+    // deliveries instead (if SQLite stops doing so, the seed no longer tests anything).
+    const single = await env.DB.prepare(
+      `EXPLAIN QUERY PLAN SELECT d.*, e.url FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+       WHERE d.status IN ('retrying', 'dead') ORDER BY d.updated_at DESC LIMIT ?`,
+    )
+      .bind(OVERVIEW_LIMIT)
+      .all<{ detail: string }>();
+    expect(single.results.map((r) => r.detail).join('\n')).toMatch(/SCAN e\b[\s\S]*deliveries_endpoint_time/);
+    expectBounded(await plan());
+    const { results } = await env.DB.prepare(FAILING_DELIVERIES_SQL).bind(OVERVIEW_LIMIT).all<{ id: string }>();
+    expect(results.map((r) => r.id)).toEqual(await everyFailing(OVERVIEW_LIMIT));
   });
 });

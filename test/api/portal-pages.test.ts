@@ -16,7 +16,7 @@ import {
 } from '../../src/db/portal';
 import { SUB_KEYS, subIdReportSql } from '../../src/db/sub-id-reports';
 import { OVERVIEW_SQL } from '../../src/portal/overview';
-import { conversionRow, goalIdOf, seedConversion, seedCreatedConversion, seedEndpoint } from '../fixtures';
+import { conversionRow, goalIdOf, seedConversion, seedCreatedConversion, seedEndpoint, setDelivery } from '../fixtures';
 import { adminOk, createFixture, type Fixture, RECEIVER, uniqueKey, worker } from '../helpers';
 import { mintClick } from '../postback-helpers';
 
@@ -69,6 +69,7 @@ async function signedIn(email: string, input: Omit<Parameters<typeof inviteUser>
 let fixture: Fixture;
 let other: Fixture;
 let conversionId: string;
+let deliveryId: string;
 let publisher: Browser;
 let advertiser: Browser;
 let operator: Browser;
@@ -85,6 +86,7 @@ beforeAll(async () => {
     }),
   );
   conversionId = seeded.conversion.id;
+  deliveryId = seeded.deliveries[0]?.id ?? '';
   await seedCreatedConversion(conversionRow(other, await goalIdOf(other.offerId), { order_id: 'OTHER-1' }));
   await env.DB.prepare(
     `INSERT INTO daily_conversion_stats (day, offer_id, publisher_id, currency, pending, payout_pending, revenue_pending)
@@ -226,6 +228,20 @@ describe('operator pages', () => {
     expect(conversions.text).toContain('OTHER-1');
   });
 
+  it("lists every publisher's retrying and dead deliveries, on the overview and the delivery log", async () => {
+    await setDelivery(deliveryId, { status: 'dead', attempts: 8, updated_at: new Date().toISOString() });
+    for (const path of ['/portal', '/portal/deliveries?failing=1']) {
+      const page = await operator.page(path);
+      expect(page.text, path).toContain(`data-delivery-id="${deliveryId}"`);
+      const statuses = [...page.text.matchAll(/<span class="dl dl-(\w+)">/g)].map((m) => m[1]);
+      expect(statuses.length, path).toBeGreaterThan(0);
+      expect(
+        statuses.filter((s) => s !== 'dead' && s !== 'retrying'),
+        path,
+      ).toEqual([]);
+    }
+  });
+
   it('invites a person and reads the audit log', async () => {
     const invited = await operator.post('/portal/people', {
       email: 'new@blog.example',
@@ -267,6 +283,7 @@ describe('query plans of the portal reads', () => {
       [OFFERS_SQL, [1, 10]],
       [OVERVIEW_SQL.clickBreakdown, ['2026-01-01', '2026-01-31']],
       [OVERVIEW_SQL.conversionBreakdown, ['2026-01-01', '2026-01-31']],
+      [OVERVIEW_SQL.failingDeliveries, [10]],
       ...SUB_KEYS.map((sub): [string, unknown[]] => [
         subIdReportSql(sub, false),
         [1, '2026-01-01', '2026-02-01', null, 10],
