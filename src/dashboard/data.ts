@@ -14,9 +14,12 @@ import {
 import { type CappedConversionsRow, cappedConversionsStatement } from '../db/rejected-conversions';
 import {
   type ClickTotals,
+  CONVERSION_COUNTS_BY_DAY_SQL,
   type ConversionTotals,
   clickTotalsStatement,
+  conversionCountsByDayStatement,
   conversionTotalsStatement,
+  type DayConversionCounts,
   type Grouped,
   rollupSql,
 } from '../db/rollups';
@@ -73,7 +76,8 @@ export interface DashboardData {
 /** The dashboard's statements as SQL, so a test can check their query plans. ?1..?2 = first and last day. */
 export const DASHBOARD_SQL = {
   clicksByDay: rollupSql('daily_click_stats', ['day']),
-  conversionsByDay: rollupSql('daily_conversion_stats', ['day']),
+  conversionsByDay: CONVERSION_COUNTS_BY_DAY_SQL,
+  conversionsToday: rollupSql('daily_conversion_stats', []),
   recentConversions: recentConversionsSql(RECENT_LIMIT),
   recentDeliveries: recentDeliveryCountsSql(RECENT_LIMIT),
 } as const;
@@ -81,34 +85,35 @@ export const DASHBOARD_SQL = {
 export async function loadDashboard(db: D1Database, nowMs: number): Promise<DashboardData> {
   const today = utcDay(nowMs);
   const range = { from: utcDay(nowMs - (CHART_DAYS - 1) * DAY_MS), to: today };
-  const [clickResult, conversionResult, recentResult, deliveryResult, cappedResult] = await db.batch([
+  const [clickResult, countResult, todayResult, recentResult, deliveryResult, cappedResult] = await db.batch([
     clickTotalsStatement(db, range, ['day']),
-    conversionTotalsStatement(db, range, ['day']),
+    // The chart's conversion counts, then today's by currency with their money: one day's rows.
+    conversionCountsByDayStatement(db, range),
+    conversionTotalsStatement(db, { from: today, to: today }, []),
     recentConversionsStatement(db, RECENT_LIMIT),
     recentDeliveryCountsStatement(db, RECENT_LIMIT),
     cappedConversionsStatement(db, iso(nowMs - CAPPED_DAYS * DAY_MS), CAPPED_LIMIT),
   ]);
 
   const clickRows = (clickResult?.results ?? []) as Grouped<ClickTotals>[];
-  const conversionRows = (conversionResult?.results ?? []) as Grouped<ConversionTotals>[];
+  const countRows = (countResult?.results ?? []) as DayConversionCounts[];
+  const todayRows = (todayResult?.results ?? []) as ConversionTotals[];
 
   const clicksByDay = new Map(clickRows.map((row) => [row.day, row]));
-  const conversionsByDay = new Map<string, number>();
+  const conversionsByDay = new Map(countRows.map((row) => [row.day, row.pending + row.approved]));
   const conversions: StatusCounts = { pending: 0, approved: 0, rejected: 0, reversed: 0 };
   const money = new Map<string, CurrencyTotals>();
-  for (const row of conversionRows) {
-    const day = row.day ?? '';
-    conversionsByDay.set(day, (conversionsByDay.get(day) ?? 0) + row.pending + row.approved);
-    if (day !== today) continue;
+  for (const row of todayRows) {
     conversions.pending += row.pending;
     conversions.approved += row.approved;
     conversions.rejected += row.rejected;
     conversions.reversed += row.reversed;
-    const totals = money.get(row.currency) ?? { currency: row.currency, conversions: 0, revenue: 0, payout: 0 };
-    totals.conversions += row.pending + row.approved;
-    totals.revenue += row.revenue_pending + row.revenue_approved;
-    totals.payout += row.payout_pending + row.payout_approved;
-    money.set(row.currency, totals);
+    money.set(row.currency, {
+      currency: row.currency,
+      conversions: row.pending + row.approved,
+      revenue: row.revenue_pending + row.revenue_approved,
+      payout: row.payout_pending + row.payout_approved,
+    });
   }
 
   const days: DayTotals[] = [];

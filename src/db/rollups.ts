@@ -81,6 +81,20 @@ export function rollupSql(
   return `SELECT ${select}${sums} FROM ${table} WHERE ${where}${groupBy}`;
 }
 
+/** Conversions of one UTC day by status, in every currency. */
+export type DayConversionCounts = Pick<ConversionTotals, 'pending' | 'approved' | 'rejected' | 'reversed'> & {
+  day: string;
+};
+
+/**
+ * Conversions counted per UTC day (?1..?2) by status, all currencies together and without
+ * money (counts add across currencies, money does not). Grouped by the primary key's first
+ * column, so the range is read in order and nothing is sorted; grouping by day and currency
+ * would sort every row of the range. Exported so tests can check the query plan.
+ */
+export const CONVERSION_COUNTS_BY_DAY_SQL = `SELECT day, ${sumsOf(['pending', 'approved', 'rejected', 'reversed'])}
+  FROM daily_conversion_stats WHERE day BETWEEN ?1 AND ?2 GROUP BY day`;
+
 /** The keys a breakdown read totals by, each on its own. */
 export type BreakdownKey = 'offer_id' | 'publisher_id';
 
@@ -231,6 +245,9 @@ export const conversionTotalsStatement = (
   groups: readonly RollupGroup[],
   plan?: RollupPlan,
 ) => rollupStatement(db, 'conversion', range, groups, plan);
+
+export const conversionCountsByDayStatement = (db: D1Database, range: { from: string; to: string }) =>
+  db.prepare(CONVERSION_COUNTS_BY_DAY_SQL).bind(range.from, range.to);
 
 /** Click totals by offer and by publisher over a range of UTC days (see breakdownSql). */
 export const clickBreakdownStatement = (db: D1Database, range: { from: string; to: string }) =>
