@@ -78,11 +78,13 @@ export const getConversion = (db: D1Database, id: string) =>
  * finds a conversion by the advertiser's order ID for a status update.
  */
 export function conversionsByKeysStatement(db: D1Database, offerId: number, dedupeKeys: string[]) {
-  // goal_id IN (...) lets SQLite use the UNIQUE (offer_id, goal_id, dedupe_key) index.
+  // goal_id IN (...) lets SQLite use the UNIQUE (offer_id, goal_id, dedupe_key) index. The unary
+  // + keeps it from ordering by conversions_offer_time instead, which walks every conversion of
+  // the offer (a postback's cost grew with the offer's history; test/flows/postback-plans.test.ts).
   return db
     .prepare(
       `${WITH_GOAL} WHERE c.offer_id = ?1 AND c.goal_id IN (SELECT id FROM goals WHERE offer_id = ?1)
-       AND c.dedupe_key IN (SELECT value FROM json_each(?2)) ORDER BY c.created_at LIMIT 20`,
+       AND c.dedupe_key IN (SELECT value FROM json_each(?2)) ORDER BY +c.created_at LIMIT 20`,
     )
     .bind(offerId, JSON.stringify(dedupeKeys));
 }

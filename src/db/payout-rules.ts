@@ -124,13 +124,15 @@ export function updateOfferRulesStatement(
 
 /**
  * How many conversions (pending or approved) a publisher has per tiered goal of an offer since
- * `since`. The constant EXISTS is evaluated once, so an offer without tiers costs no scan.
+ * `since`. The constant EXISTS is evaluated once, so an offer without tiers costs no scan. The
+ * unary + keeps SQLite on the publisher's range of conversions_publisher_time rather than every
+ * conversion of the offer.
  */
 export function tierCountsStatement(db: D1Database, offerId: number, publisherId: number, since: string) {
   return db
     .prepare(
       `SELECT goal_id, COUNT(*) AS n FROM conversions
-       WHERE publisher_id = ?1 AND created_at >= ?3 AND offer_id = ?2 AND status IN ('pending', 'approved')
+       WHERE publisher_id = ?1 AND created_at >= ?3 AND +offer_id = ?2 AND status IN ('pending', 'approved')
          AND EXISTS (SELECT 1 FROM goals WHERE offer_id = ?2 AND tiers IS NOT NULL)
        GROUP BY goal_id`,
     )
