@@ -291,7 +291,8 @@ export type StatsColumn =
   | 'payout_pending'
   | 'payout_approved';
 
-const STATS_COLUMNS: readonly StatsColumn[] = [
+/** The money and count columns of the conversion rollups (daily and quarter-hour), in table order. */
+export const STATS_COLUMNS: readonly StatsColumn[] = [
   'pending',
   'approved',
   'rejected',

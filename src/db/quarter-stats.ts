@@ -2,7 +2,7 @@
 // rollups that let reports serve any time zone. Called beside the daily rollup writers, in the
 // same batch, so both count the same clicks and conversions exactly once. (Not triggers: D1
 // counts a trigger's rows in meta.changes, which the conversion insert reads as its dedup verdict.)
-import type { StatsColumn, StatsKey } from './conversions';
+import { STATS_COLUMNS, type StatsColumn, type StatsKey } from './conversions';
 
 /** The 15-minute bucket of an instant: unixepoch / 900, as the SQL side computes it. */
 export const QUARTER_MS = 900_000;
@@ -40,16 +40,7 @@ export const quarterUnrollDemotedStatement = (db: D1Database, demotedSql: string
     )
     .bind(batchId);
 
-const CONVERSION_COLUMNS: readonly StatsColumn[] = [
-  'pending',
-  'approved',
-  'rejected',
-  'reversed',
-  'revenue_pending',
-  'revenue_approved',
-  'payout_pending',
-  'payout_approved',
-];
+const CONVERSION_COLUMNS = STATS_COLUMNS;
 
 /**
  * The quarter twin of addConversionStatsStatement: adds `delta` to the conversion's quarter row,

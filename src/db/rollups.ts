@@ -6,6 +6,7 @@
 // days (or quarters) x offers x publishers (x currencies), never on raw click counts.
 import { DAY_MS, utcDay } from '../lib/time';
 import { fromWallTime, zoneOffset } from '../lib/timezone';
+import { STATS_COLUMNS } from './conversions';
 import { QUARTER_MS } from './quarter-stats';
 
 export type RollupGroup = 'day' | 'offer_id' | 'publisher_id';
@@ -44,16 +45,7 @@ export interface ConversionTotals {
 export type Grouped<T> = T & Partial<{ day: string; offer_id: number; publisher_id: number }>;
 
 const CLICK_COLUMNS = ['clicks', 'unique_clicks', 'bot_clicks'] as const;
-const CONVERSION_COLUMNS = [
-  'pending',
-  'approved',
-  'rejected',
-  'reversed',
-  'revenue_pending',
-  'revenue_approved',
-  'payout_pending',
-  'payout_approved',
-] as const;
+const CONVERSION_COLUMNS = STATS_COLUMNS;
 const sumsOf = (columns: readonly string[]) => columns.map((c) => `SUM(${c}) AS ${c}`).join(', ');
 const CLICK_SUMS = sumsOf(CLICK_COLUMNS);
 const CONVERSION_SUMS = `currency, ${sumsOf(CONVERSION_COLUMNS)}`;
