@@ -124,14 +124,29 @@ export interface PortalDeliveryRow extends DeliveryRow {
 
 /**
  * Deliveries, newest first: a publisher's (a range of deliveries_publisher_time, migration
- * 0013), everybody's for an operator; `failing` keeps the
- * retrying and dead ones (a range of deliveries_status_time per status, by last update).
+ * 0013), everybody's for an operator; `failing` keeps the retrying and dead ones, by last update.
+ *
+ * A publisher's failing ones are the newest of each failing status, each a range of that status's
+ * index by publisher and time (deliveries_publisher_retrying and _dead, migration 0017) cut at
+ * ?2, merged: at most 2 x ?2 index entries and endpoint lookups, whatever the planner's
+ * statistics (the shape of FAILING_DELIVERIES_SQL in src/db/deliveries.ts, scoped). A single
+ * `status IN ('retrying', 'dead')` read sorted every failing delivery of every publisher, or once
+ * ANALYZE had run every delivery of the publisher. CROSS JOIN keeps the endpoints inner, looked up
+ * by primary key for the rows kept. Everybody's failing ones are read through
+ * FAILING_DELIVERIES_SQL by the portal (src/portal/notifications.ts).
  */
 export function scopedDeliveriesSql(scope: PartyFilter, failing: boolean): string {
   const select = `SELECT d.*, e.publisher_id, e.url AS endpoint_url FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id`;
+  if (failing && scope.publisher_id !== undefined) {
+    const newest = (status: 'retrying' | 'dead') => `SELECT * FROM (SELECT * FROM deliveries
+      WHERE publisher_id = ?1 AND status = '${status}' ORDER BY updated_at DESC LIMIT ?2)`;
+    return `SELECT failing.*, e.publisher_id, e.url AS endpoint_url
+      FROM (${newest('retrying')} UNION ALL ${newest('dead')}) failing
+      CROSS JOIN endpoints e ON e.id = failing.endpoint_id
+      ORDER BY failing.updated_at DESC LIMIT ?2`;
+  }
   if (failing) {
-    const party = scope.publisher_id !== undefined ? ' AND e.publisher_id = ?1' : ' AND ?1 IS NULL';
-    return `${select} WHERE d.status IN ('retrying', 'dead')${party} ORDER BY d.updated_at DESC LIMIT ?2`;
+    return `${select} WHERE d.status IN ('retrying', 'dead') AND ?1 IS NULL ORDER BY d.updated_at DESC LIMIT ?2`;
   }
   if (scope.publisher_id !== undefined) {
     return `${select} WHERE d.publisher_id = ?1 ORDER BY d.created_at DESC, d.id DESC LIMIT ?2`;

@@ -9,6 +9,7 @@ import { inviteUser, type Principal, tokenOperator } from '../../src/auth';
 import { partyFilter } from '../../src/auth/scope';
 import {
   OFFERS_SQL,
+  type PortalDeliveryRow,
   PROMOTABLE_SQL,
   scopedConversionsSql,
   scopedDeliveriesSql,
@@ -16,7 +17,15 @@ import {
 } from '../../src/db/portal';
 import { SUB_KEYS, subIdReportSql } from '../../src/db/sub-id-reports';
 import { OVERVIEW_SQL } from '../../src/portal/overview';
-import { conversionRow, goalIdOf, seedConversion, seedCreatedConversion, seedEndpoint, setDelivery } from '../fixtures';
+import {
+  conversionRow,
+  goalIdOf,
+  seedConversion,
+  seedCreatedConversion,
+  seedEndpoint,
+  setDelivery,
+  setDeliveryStatement,
+} from '../fixtures';
 import { adminOk, createFixture, type Fixture, RECEIVER, uniqueKey, worker } from '../helpers';
 import { mintClick } from '../postback-helpers';
 
@@ -310,5 +319,133 @@ describe('query plans of the portal reads', () => {
       expect(detail, sql).not.toMatch(/SCAN (c|clicks|conversions|d|deliveries)\b(?! USING)/);
       expect(detail, sql).not.toMatch(/SCAN (daily_click_stats|daily_conversion_stats)\b(?! USING)/);
     }
+  });
+});
+
+describe("a publisher's failing deliveries", () => {
+  /** Endpoints and conversions per publisher: the first has most deliveries, the last none failing. */
+  const SHAPE = [
+    { endpoints: 6, conversions: 50 },
+    { endpoints: 2, conversions: 25 },
+    { endpoints: 3, conversions: 10 },
+    { endpoints: 2, conversions: 20 },
+  ];
+  const LIMIT = 100;
+  const publisherIds: number[] = [];
+
+  /** The read as it was: every failing delivery of the publisher's endpoints, sorted. */
+  const NAIVE_SQL = `SELECT d.*, e.publisher_id, e.url AS endpoint_url FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+    WHERE d.status IN ('retrying', 'dead') AND e.publisher_id = ?1 ORDER BY d.updated_at DESC LIMIT ?2`;
+
+  // Many deliveries to a few endpoints per publisher, few of them failing, interleaved in time
+  // across publishers; every delivery a distinct updated_at (long before the other tests' "now"),
+  // so "newest" is one order.
+  beforeAll(async () => {
+    const base = await createFixture({ name: 'Failing deliveries' });
+    const goalId = await goalIdOf(base.offerId);
+    const ids: { id: string; last: boolean }[] = [];
+    for (const [p, shape] of SHAPE.entries()) {
+      const publisherId =
+        p === 0 ? base.publisherId : (await adminOk<{ id: number }>('POST', '/publishers', { name: `Blog ${p}` })).id;
+      publisherIds.push(publisherId);
+      for (let i = 0; i < shape.endpoints; i++)
+        await seedEndpoint({ publisher_id: publisherId, url: `https://hooks.example/p${p}/${i}` });
+      for (let i = 0; i < shape.conversions; i++) {
+        const { deliveries } = await seedCreatedConversion(conversionRow({ ...base, publisherId }, goalId));
+        ids.push(...deliveries.map((d) => ({ id: d.id, last: p === SHAPE.length - 1 })));
+      }
+    }
+    const failing = (i: number) => (i % 11 === 0 ? 'retrying' : i % 7 === 0 ? 'dead' : undefined);
+    const start = Date.parse('2020-01-01T00:00:00Z');
+    await env.DB.batch(
+      ids.map(({ id, last }, i) => {
+        const status = (!last && failing(i)) || (i % 3 === 0 ? 'pending' : 'delivered');
+        // 7919 is prime and does not divide the count: a permutation of the minutes.
+        const minute = (i * 7919) % ids.length;
+        return setDeliveryStatement(id, { status, updated_at: new Date(start + minute * 60_000).toISOString() });
+      }),
+    );
+  });
+
+  async function plan(sql: string, publisherId: number): Promise<string> {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .bind(publisherId, LIMIT)
+      .all<{ detail: string }>();
+    return results.map((r) => r.detail).join('\n');
+  }
+
+  /** One range of each failing status's index by publisher, endpoints by primary key, nothing scanned. */
+  function expectBounded(detail: string) {
+    for (const status of ['retrying', 'dead']) {
+      expect(detail).toContain(`SEARCH deliveries USING INDEX deliveries_publisher_${status} (publisher_id=?)`);
+    }
+    expect(detail).toMatch(/SEARCH e USING INTEGER PRIMARY KEY/);
+    expect(detail).not.toMatch(/\bSCAN (d|deliveries|e)\b/);
+    expect(detail).not.toMatch(/deliveries_(status|endpoint|publisher)_time|AUTOMATIC/);
+  }
+
+  it('are the newest retrying and dead deliveries of its own endpoints, as the naive read finds them', async () => {
+    const sql = scopedDeliveriesSql({ publisher_id: 0 }, true);
+    let found = 0;
+    for (const publisherId of publisherIds) {
+      for (const limit of [1, 3, 10, 50, 1000]) {
+        const { results } = await env.DB.prepare(sql).bind(publisherId, limit).all<PortalDeliveryRow>();
+        const naive = await env.DB.prepare(NAIVE_SQL).bind(publisherId, limit).all<PortalDeliveryRow>();
+        expect(results, `publisher ${publisherId}, limit ${limit}`).toEqual(naive.results);
+        expect(results.every((d) => d.publisher_id === publisherId && ['retrying', 'dead'].includes(d.status))).toBe(
+          true,
+        );
+        found += results.length;
+      }
+    }
+    // The seed has failing deliveries of both kinds, and one publisher with none.
+    expect(found).toBeGreaterThan(0);
+    const all = await env.DB.prepare(sql).bind(publisherIds[0], 1000).all<PortalDeliveryRow>();
+    expect(new Set(all.results.map((d) => d.status))).toEqual(new Set(['retrying', 'dead']));
+    const none = await env.DB.prepare(sql).bind(publisherIds.at(-1), 1000).all();
+    expect(none.results).toEqual([]);
+  });
+
+  it('are read as bounded index ranges before and after ANALYZE', async () => {
+    const sql = scopedDeliveriesSql({ publisher_id: 0 }, true);
+    const [biggest = 0] = publisherIds;
+    for (const publisherId of publisherIds) expectBounded(await plan(sql, publisherId));
+    // The naive read sorts every failing delivery of every publisher...
+    expect(await plan(NAIVE_SQL, biggest)).toMatch(
+      /SEARCH d USING INDEX deliveries_status_\w+ \(status=\?\)[\s\S]*TEMP B-TREE/,
+    );
+    await env.DB.exec('ANALYZE');
+    // ...and with these statistics every delivery of the publisher instead (if SQLite stops
+    // doing either, the seed no longer tests anything).
+    expect(await plan(NAIVE_SQL, biggest)).toMatch(
+      /SEARCH e USING INDEX endpoints_publisher[\s\S]*deliveries_endpoint_time/,
+    );
+    for (const publisherId of publisherIds) expectBounded(await plan(sql, publisherId));
+    const { results } = await env.DB.prepare(sql).bind(biggest, LIMIT).all();
+    expect(results).toEqual((await env.DB.prepare(NAIVE_SQL).bind(biggest, LIMIT).all()).results);
+  });
+
+  it('are what "Failing only" lists for the publisher signed in, on the page and as CSV', async () => {
+    const goalId = await goalIdOf(fixture.offerId);
+    const seed = async () => (await seedCreatedConversion(conversionRow(fixture, goalId))).deliveries[0]?.id ?? '';
+    const retryingId = await seed();
+    const pendingId = await seed();
+    await setDelivery(retryingId, { status: 'retrying', attempts: 2, updated_at: new Date().toISOString() });
+    const othersFailing = (
+      await env.DB.prepare(NAIVE_SQL).bind(publisherIds[0], 1000).all<PortalDeliveryRow>()
+    ).results.map((d) => d.id);
+    expect(othersFailing.length).toBeGreaterThan(0);
+    const page = await publisher.page('/portal/deliveries?failing=1');
+    const listed = [...page.text.matchAll(/data-delivery-id="([^"]+)"/g)].map((m) => m[1]);
+    expect(listed).toContain(retryingId);
+    expect(listed).not.toContain(pendingId);
+    expect(listed.filter((id) => othersFailing.includes(id ?? ''))).toEqual([]);
+    const statuses = [...page.text.matchAll(/<span class="dl dl-(\w+)">/g)].map((m) => m[1]);
+    expect(statuses.filter((s) => s !== 'dead' && s !== 'retrying')).toEqual([]);
+    const csv = await (await publisher.fetch('/portal/deliveries.csv?failing=1')).text();
+    const exported = csv.split('\r\n').map((line) => line.split(',')[1]);
+    expect(exported).toContain(retryingId);
+    expect(exported).not.toContain(pendingId);
+    expect(exported.filter((id) => othersFailing.includes(id ?? ''))).toEqual([]);
   });
 });
