@@ -5,13 +5,11 @@
 // Queue. The rules come from the pure modules beside it; the SQL from src/db/.
 import { scheduleSettle } from '../clicks/completion';
 import { snapshotClickOf } from '../db/clicks';
-import { configEpochStatement, type EpochRow } from '../db/config-epoch';
 import {
   addConversionStatsStatement,
   type ConversionEventRow,
   type ConversionRow,
   type ConversionWithGoal,
-  conversionsByKeysStatement,
   getConversion,
   insertConversionIfCurrentStatement,
   insertConversionStatement,
@@ -92,15 +90,11 @@ export interface Committed {
 /**
  * The condition of a conversion priced from an isolate's memory (src/postback/config-cache.ts):
  * it is written only while the config epoch is still `epoch` and no conversion of the offer
- * holds one of `anyGoalKeys` under any goal. When nothing is written the same batch reads the
- * epoch and the conversions holding `readKeys`, into `seen`, so the caller learns why without
- * another round trip.
+ * holds one of `anyGoalKeys` under any goal.
  */
 export interface WriteCondition {
   epoch: string;
   anyGoalKeys: string[];
-  readKeys: string[];
-  seen?: { epoch: string | null; conversions: ConversionWithGoal[] };
 }
 
 /** The delivery ids that the fan-out statements of a batch returned (INSERT ... RETURNING id). */
@@ -143,10 +137,6 @@ export async function insertConversion(
   statements.push(...rollupStatements(db, row, statsContribution(row.status, row)), ...alsoIfCreated);
   // The cap guard: its CHECK aborts this batch when the conversion would overshoot a cap.
   const capIndex = caps ? statements.push(capCountStatement(db, row, caps)) - 1 : -1;
-  // Read after the guarded insert: when it wrote nothing, nothing in the batch did.
-  const seenIndex = condition
-    ? statements.push(configEpochStatement(db), conversionsByKeysStatement(db, row.offer_id, condition.readKeys)) - 2
-    : -1;
   let results: D1Result[];
   try {
     results = await db.batch(statements);
@@ -161,15 +151,7 @@ export async function insertConversion(
     ]);
     return committed && { ...committed, stored: refused.row, capReached: row.offer_id };
   }
-  if (results[0]?.meta.changes !== 1) {
-    if (condition) {
-      condition.seen = {
-        epoch: ((results[seenIndex]?.results ?? []) as EpochRow[])[0]?.token ?? null,
-        conversions: (results[seenIndex + 1]?.results ?? []) as ConversionWithGoal[],
-      };
-    }
-    return null;
-  }
+  if (results[0]?.meta.changes !== 1) return null;
   return {
     eventIds: events.map((e) => e.id),
     deliveryIds: deliveryIdsOf(results, fanoutIndexes),

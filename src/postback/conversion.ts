@@ -29,7 +29,6 @@ import { isRecentConversionKey, noteConversionKey } from './config-cache';
 import type { PostbackInput } from './input';
 import type { MappedParams, ProfileName } from './profiles';
 import type { PostbackReads } from './reads';
-import { StaleConfig } from './stale-config';
 
 export type PostbackOutcome = 'created' | 'duplicate' | 'updated';
 
@@ -123,7 +122,7 @@ export async function recordPostback(
       ...(createdLog ? [createdLog(row)] : []),
       ...(waits ? holdForClickStatements(db, row.id, row.created_at) : []),
     ];
-    const condition = writeCondition(reads, key, input, explicitGoal);
+    const condition = writeCondition(reads, input, explicitGoal);
     const committed = await insertConversion(
       db,
       row,
@@ -135,9 +134,9 @@ export async function recordPostback(
       condition,
     );
     if (!committed && condition) {
-      // Priced from memory and not written: a changed config, or a conversion already there.
-      if (condition.seen?.epoch !== condition.epoch) throw new StaleConfig();
-      reads.settle(target.offer.id, condition.readKeys, condition.seen.conversions);
+      // Priced from memory and not written: a changed config (StaleConfig), or a conversion
+      // already there, which the reading path finds next.
+      await reads.settleFromD1(target.offer.id, consultedKeys(key, input, explicitGoal));
       return recordPostback(reads, target, input, names, source, createdLog);
     }
     if (committed) {
@@ -156,22 +155,17 @@ export async function recordPostback(
 }
 
 /**
- * For a request priced from memory: the conditions under which its insert may be written. The
- * keys are those the reading path would have looked up first: the conversion's own key, and an
- * order ID sent without a goal, which updates that order's conversion under any goal.
+ * For a request priced from memory: the conditions under which its insert may be written (its
+ * own key is the UNIQUE constraint's business; an order ID sent without a goal would have
+ * updated that order's conversion under any goal).
  */
 function writeCondition(
   reads: PostbackReads,
-  key: string,
   input: PostbackInput,
   explicitGoal: GoalEntry | null,
 ): WriteCondition | null {
   if (reads.optimisticEpoch === null) return null;
-  return {
-    epoch: reads.optimisticEpoch,
-    anyGoalKeys: anyGoalKeys(input, explicitGoal),
-    readKeys: consultedKeys(key, input, explicitGoal),
-  };
+  return { epoch: reads.optimisticEpoch, anyGoalKeys: anyGoalKeys(input, explicitGoal) };
 }
 
 /** An order ID sent without a goal names its conversion under any goal. */

@@ -10,7 +10,7 @@ import {
   type PostbackOutcome,
 } from '../db/postback-log';
 import { ipPrefix } from '../lib/ip';
-import { errorFields, log } from '../lib/log';
+import { log } from '../lib/log';
 import { redactKeys, redactKeysOrNull } from '../lib/redact';
 import { nowIso } from '../lib/time';
 import { writeLogRow } from './log-writer';

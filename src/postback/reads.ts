@@ -107,11 +107,8 @@ export class PostbackReads {
     return reads;
   }
 
-  /**
-   * After an optimistic write that wrote nothing while the epoch was unchanged: what it read of
-   * the conversions holding `keys` is the truth; from now on this request reads D1 as usual.
-   */
-  settle(offerId: number, keys: string[], found: ConversionWithGoal[]): void {
+  /** What was read of the conversions holding `keys` is the truth; from now on D1 as usual. */
+  private settle(offerId: number, keys: string[], found: ConversionWithGoal[]): void {
     this.optimisticEpoch = null;
     for (const key of keys) {
       this.conversions.set(
