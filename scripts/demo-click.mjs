@@ -36,6 +36,20 @@ async function totals() {
   return { clicks, conversions };
 }
 
+/** The demo receiver's first request about `conversionId`, waiting up to 15 s for it. */
+async function notificationFor(conversionId) {
+  for (let i = 0; i < 60; i++) {
+    const log = await fetch(demo.receiverLog).then((r) => (r.ok ? r.json() : { data: [] }));
+    for (const request of log.data ?? []) {
+      if (!request.body?.includes(conversionId)) continue;
+      const type = /"type":"([^"]+)"/.exec(request.body)?.[1] ?? 'a notification';
+      return { type, signature: request.headers?.['webhook-signature'] ? 'webhook-signature header' : 'unsigned' };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return null;
+}
+
 try {
   const before = await totals();
 
@@ -65,7 +79,17 @@ try {
   }
   console.log(`\nDemo offer, last 30 days: ${now.clicks} click(s), ${now.conversions} conversion(s)`);
   console.log(`Dashboard: ${demo.origin}/dashboard   (any user name, password ${demo.adminToken})`);
-  if (demo.receiverLog) console.log(`Notification the publisher got: curl -s ${demo.receiverLog}`);
+  if (demo.receiverLog) {
+    // The publisher's notification goes out once the click has landed (it carries the click's
+    // sub IDs), so it may arrive a second or two after the sale.
+    const got = await notificationFor(answer.conversion_id);
+    console.log(
+      got
+        ? `Notification: ${got.type} for ${answer.conversion_id} reached the demo endpoint, signed (${got.signature})`
+        : 'Notification: not arrived yet (see the log below in a moment)',
+    );
+    console.log(`Notifications the publisher got: curl -s ${demo.receiverLog}`);
+  }
 } catch (error) {
   console.error(`Demo click failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
