@@ -4,8 +4,10 @@
 // about the table.
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { STATS_COLUMNS } from '../../src/db/conversions';
 import { FAILING_DELIVERIES_SQL } from '../../src/db/deliveries';
 import { type ClickGroupRow, type ConversionGroupRow, scopedRollupStatements } from '../../src/db/portal';
+import type { ClickTotals, ConversionTotals } from '../../src/db/rollups';
 import type { DayRange } from '../../src/portal/format';
 import { loadOverview, OVERVIEW_LIMIT } from '../../src/portal/overview';
 import { conversionRow, goalIdOf, seedCreatedConversion, seedEndpoint, setDeliveryStatement } from '../fixtures';
@@ -21,47 +23,14 @@ const pick = (n: number, ...parts: number[]) => {
   return h % n;
 };
 
-interface ClickCell {
-  day: string;
-  offer_id: number;
-  publisher_id: number;
-  clicks: number;
-  unique_clicks: number;
-  bot_clicks: number;
-}
-
-interface ConversionCell {
-  day: string;
-  offer_id: number;
-  publisher_id: number;
-  currency: string;
-  pending: number;
-  approved: number;
-  rejected: number;
-  reversed: number;
-  revenue_pending: number;
-  revenue_approved: number;
-  payout_pending: number;
-  payout_approved: number;
-}
+type Keys = { day: string; offer_id: number; publisher_id: number };
+type ClickCell = Keys & ClickTotals;
+type ConversionCell = Keys & ConversionTotals;
 
 /** Rollup rows as the JSON arrays an INSERT ... SELECT FROM json_each(?) reads, one statement per table. */
 async function insertRollups(clicks: ClickCell[], conversions: ConversionCell[]): Promise<void> {
   const clickColumns = ['day', 'offer_id', 'publisher_id', 'clicks', 'unique_clicks', 'bot_clicks'] as const;
-  const conversionColumns = [
-    'day',
-    'offer_id',
-    'publisher_id',
-    'currency',
-    'pending',
-    'approved',
-    'rejected',
-    'reversed',
-    'revenue_pending',
-    'revenue_approved',
-    'payout_pending',
-    'payout_approved',
-  ] as const;
+  const conversionColumns = ['day', 'offer_id', 'publisher_id', 'currency', ...STATS_COLUMNS] as const;
   const insert = (table: string, columns: readonly string[], rows: unknown[][]) =>
     env.DB.prepare(
       `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((_, i) => `value ->> ${i}`).join(', ')} FROM json_each(?)`,
