@@ -7,7 +7,7 @@ import { errorFields, log } from '../lib/log';
 import { DAY_MS, iso } from '../lib/time';
 import { reconcileDeliveries } from '../notify/reconcile';
 import { checkClickCaps } from '../terms/click-caps';
-import { purgeExpiredLogs } from './log-retention';
+import { deleteInBatches, purgeExpiredLogs } from './log-retention';
 import { approveValidatedConversions } from './validation';
 
 const PURGE_BATCH = 5_000;
@@ -31,14 +31,7 @@ export async function purgeExpiredClicks(
   if (!Number.isFinite(days) || days < 1) return 0;
   const window = await maxAttributionWindowDays(env.DB);
   const cutoff = iso(now - Math.max(days, window ?? 0) * DAY_MS);
-  const purge = purgeClicksStatement(env.DB, cutoff, batchSize);
-  let deleted = 0;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const changes = (await purge.run()).meta.changes ?? 0;
-    deleted += changes;
-    if (changes < batchSize) break;
-  }
-  return deleted;
+  return deleteInBatches(purgeClicksStatement(env.DB, cutoff, batchSize), batchSize, maxBatches);
 }
 
 export async function runScheduled(env: Env): Promise<void> {

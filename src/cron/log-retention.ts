@@ -20,7 +20,14 @@ async function purgeOlderThan(
   maxBatches: number,
 ): Promise<number> {
   if (!Number.isFinite(days) || days < 1) return 0;
-  const purge = statement(db, iso(now - days * DAY_MS), batchSize);
+  return deleteInBatches(statement(db, iso(now - days * DAY_MS), batchSize), batchSize, maxBatches);
+}
+
+/**
+ * Runs `purge` (a DELETE of at most `batchSize` rows) until it deletes fewer than that or has run
+ * `maxBatches` times; the rows deleted. Shared by every retention task of the cron.
+ */
+export async function deleteInBatches(purge: D1PreparedStatement, batchSize: number, maxBatches: number) {
   let deleted = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
     const changes = (await purge.run()).meta.changes ?? 0;
