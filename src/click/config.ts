@@ -9,6 +9,7 @@ import { type OfferTermsRow, offerTermsStatement } from '../db/offer-terms';
 import { getOfferClickRow } from '../db/offers';
 import { getPublisher } from '../db/publishers';
 import { getSmartLink, smartLinkRules } from '../db/smart-links';
+import { BoundedMap } from '../lib/bounded-map';
 import { errorFields, log } from '../lib/log';
 import { operatorTimeZone } from '../lib/timezone';
 import { type OfferTerms, offerTerms } from '../terms/access';
@@ -47,7 +48,8 @@ export interface WaitUntil {
 }
 
 type Entry = { value: unknown; expires: number };
-const isolateCache = new Map<string, Entry>();
+// The least recently stored entry goes first when the cache is full.
+const isolateCache = new BoundedMap<string, Entry>(ISOLATE_MAX_ENTRIES);
 
 export function isolateCacheSize(): number {
   return isolateCache.size;
@@ -58,13 +60,7 @@ export function clearIsolateCache(): void {
 }
 
 function remember(key: string, value: unknown, now: number): void {
-  // Re-inserting moves the key to the end, so the Map's first key is the least recently stored.
-  isolateCache.delete(key);
   isolateCache.set(key, { value, expires: now + ISOLATE_TTL_MS });
-  if (isolateCache.size > ISOLATE_MAX_ENTRIES) {
-    const oldest = isolateCache.keys().next().value;
-    if (oldest !== undefined) isolateCache.delete(oldest);
-  }
 }
 
 async function readThrough<T>(env: Env, ctx: WaitUntil, key: string, load: () => Promise<T | null>): Promise<T | null> {

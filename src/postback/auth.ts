@@ -4,6 +4,7 @@
 // may send with the key; it replaces the key only where the advertiser says so explicitly
 // (`keyless_ip_auth`), because a list alone used to switch keys off without anyone deciding it.
 import type { AdvertiserRow } from '../db/advertisers';
+import { BoundedMap } from '../lib/bounded-map';
 import { sha256Hex, timingSafeEqualString } from '../lib/crypto';
 import { ApiError } from '../lib/errors';
 import { type Cidr, cidrContains, parseCidr, parseIp } from '../lib/ip';
@@ -20,13 +21,12 @@ import type { PostbackReads } from './reads';
 // postback. Bounded; the oldest entry goes first. Only a hit skips the digest; what is compared
 // with the stored hash is the same either way.
 const KEY_HASHES_KEPT = 256;
-const keyHashes = new Map<string, string>();
+const keyHashes = new BoundedMap<string, string>(KEY_HASHES_KEPT);
 
 export async function postbackKeyHash(key: string): Promise<string> {
   const known = keyHashes.get(key);
   if (known !== undefined) return known;
   const hash = await sha256Hex(key);
-  if (keyHashes.size >= KEY_HASHES_KEPT) keyHashes.delete(keyHashes.keys().next().value as string);
   keyHashes.set(key, hash);
   return hash;
 }

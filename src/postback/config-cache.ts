@@ -10,6 +10,7 @@ import type { RateInForce } from '../db/exchange-rates';
 import type { GoalWithRules, OfferRow } from '../db/offers';
 import type { TermedGoal } from '../db/payout-rules';
 import type { PublisherRow } from '../db/publishers';
+import { BoundedMap } from '../lib/bounded-map';
 
 export interface CachedConfig {
   epoch: string;
@@ -33,7 +34,7 @@ export interface ConfigKey {
 
 const KEEP_MS = 60_000;
 const MAX_ENTRIES = 500;
-const entries = new Map<string, CachedConfig>();
+const entries = new BoundedMap<string, CachedConfig>(MAX_ENTRIES);
 
 const keyOf = (k: ConfigKey) => `${k.keyHash}\n${k.offerId}\n${k.publisherId}\n${k.currency ?? ''}`;
 
@@ -63,8 +64,6 @@ export function rememberConfig(key: ConfigKey, found: Omit<CachedConfig, 'until'
     if (next !== null) until = Math.min(until, Date.parse(next));
   }
   if (until <= now) return;
-  if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-  entries.delete(keyOf(key));
   entries.set(keyOf(key), { ...found, until });
 }
 
@@ -72,13 +71,10 @@ export function rememberConfig(key: ConfigKey, found: Omit<CachedConfig, 'until'
 // postback with one of them is most likely a replay or a status update, so it reads the
 // conversion first (a small batch) rather than attempting a write that would find it there.
 const MAX_KEYS = 5_000;
-const recentKeys = new Set<string>();
+const recentKeys = new BoundedMap<string, true>(MAX_KEYS);
 
 export function noteConversionKey(offerId: number, dedupeKey: string): void {
-  const id = `${offerId}\n${dedupeKey}`;
-  recentKeys.delete(id);
-  if (recentKeys.size >= MAX_KEYS) recentKeys.delete(recentKeys.values().next().value as string);
-  recentKeys.add(id);
+  recentKeys.set(`${offerId}\n${dedupeKey}`, true);
 }
 
 export const isRecentConversionKey = (offerId: number, dedupeKey: string): boolean =>

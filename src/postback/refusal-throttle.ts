@@ -3,6 +3,7 @@
 // The answer to the sender is unchanged; only the row is skipped. The buckets live in the
 // isolate's memory (no storage, no round trip), so the brake is per isolate: it bounds what one
 // sender can write through one isolate, which is where a flood lands.
+import { BoundedMap } from '../lib/bounded-map';
 
 const BURST = 20;
 const REFILL_MS = 3_000;
@@ -15,7 +16,7 @@ interface Bucket {
   skipped: number;
 }
 
-const buckets = new Map<string, Bucket>();
+const buckets = new BoundedMap<string, Bucket>(MAX_NETWORKS);
 
 export interface RefusalDecision {
   log: boolean;
@@ -27,7 +28,6 @@ export interface RefusalDecision {
 export function takeRefusalToken(network: string, now = Date.now()): RefusalDecision {
   let bucket = buckets.get(network);
   if (!bucket) {
-    if (buckets.size >= MAX_NETWORKS) buckets.delete(buckets.keys().next().value as string);
     bucket = { tokens: BURST, at: now, skipped: 0 };
     buckets.set(network, bucket);
   }
