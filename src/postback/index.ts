@@ -86,17 +86,18 @@ async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promis
         createdLogStatement(c.env.DB, entry, row),
       );
     };
-    const fresh = () => PostbackReads.prefetch(c.env, mapped.params, ip).then(accept);
     const remembered = await PostbackReads.fromMemory(c.env, mapped.params);
-    const result = remembered
-      ? await accept(remembered).catch((error: unknown) => {
-          // A refusal or a changed config while still working from memory (nothing was
-          // written): decide again from what D1 says now.
-          const fromMemory = remembered.optimisticEpoch !== null;
-          if (fromMemory && (error instanceof ApiError || error instanceof StaleConfig)) return fresh();
-          throw error;
-        })
-      : await fresh();
+    const fresh = () => PostbackReads.prefetch(c.env, mapped.params, ip, remembered).then(accept);
+    const result =
+      remembered.optimisticEpoch !== null
+        ? await accept(remembered).catch((error: unknown) => {
+            // A refusal or a changed config while still working from memory (nothing was
+            // written): decide again from what D1 says now.
+            const fromMemory = remembered.optimisticEpoch !== null;
+            if (fromMemory && (error instanceof ApiError || error instanceof StaleConfig)) return fresh();
+            throw error;
+          })
+        : await fresh();
     entry.conversion_id = result.conversion.id;
     entry.order_id = result.conversion.order_id ?? entry.order_id;
     afterCommit(c.env, c.executionCtx, result.committed);

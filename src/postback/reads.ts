@@ -65,7 +65,6 @@ export class PostbackReads {
   private readonly publishers = new Memo<number, PublisherRow | null>();
   private readonly clicks = new Memo<string, ClickRow | null>();
   private readonly goalLists = new Memo<number, GoalWithRules[]>();
-  private readonly verified = new Memo<string, ClickIdParts | null>();
   /** Conversions by `${offerId}\n${dedupeKey}`. */
   private readonly conversions = new Memo<string, ConversionWithGoal[]>();
   /** Program-term facts (tier counts, exchange rate) by factsKey. */
@@ -81,22 +80,27 @@ export class PostbackReads {
   /** The config epoch token the read batch saw (null: not read). */
   epoch: string | null = null;
 
-  private constructor(readonly env: Env) {}
+  private constructor(
+    readonly env: Env,
+    /** Click IDs whose HMAC was checked: once per request, whichever way it reads. */
+    private readonly verified = new Memo<string, ClickIdParts | null>(),
+  ) {}
 
   /**
    * The reads of a postback whose key, offer, publisher and currency an earlier postback in this
-   * isolate read already, from memory; null when there is no such memory (or no key and genuine
-   * click ID to find it by). Only the click itself is read, from its partition.
+   * isolate read already, from memory (optimisticEpoch set); without such memory (or no key and
+   * genuine click ID to find it by), reads that hold only the click ID check, for prefetch to
+   * start from. From memory, only the click itself is read, from its partition.
    */
-  static async fromMemory(env: Env, params: CanonicalParams): Promise<PostbackReads | null> {
-    if (!params.key || params.click_id === undefined) return null;
+  static async fromMemory(env: Env, params: CanonicalParams): Promise<PostbackReads> {
     const reads = new PostbackReads(env);
+    if (!params.key || params.click_id === undefined) return reads;
     const parts = await reads.verifiedClick(params.click_id);
-    if (!parts) return null;
+    if (!parts) return reads;
     const key = reads.configKey(await postbackKeyHash(params.key), parts.offerId, parts.publisherId, params.currency);
     const now = Date.now();
     const config = cachedConfig(key, now);
-    if (!config) return null;
+    if (!config) return reads;
     reads.advertisersByKeyHash.set(key.keyHash, config.advertiser);
     reads.offers.set(key.offerId, config.offer);
     reads.goalLists.set(key.offerId, config.goals);
@@ -139,8 +143,14 @@ export class PostbackReads {
   }
 
   /** Reads everything the parameters (and the sender's address, for keyless postbacks) point at, in one D1 batch. */
-  static async prefetch(env: Env, params: CanonicalParams, ip: string | null): Promise<PostbackReads> {
-    const reads = new PostbackReads(env);
+  static async prefetch(
+    env: Env,
+    params: CanonicalParams,
+    ip: string | null,
+    /** An earlier attempt of the same request, whose click ID checks are kept. */
+    before?: PostbackReads,
+  ): Promise<PostbackReads> {
+    const reads = new PostbackReads(env, before?.verified);
     const db = env.DB;
     const parts = params.click_id === undefined ? null : await reads.verifiedClick(params.click_id);
     const offerId = parts?.offerId ?? positiveId(params.offer_id);
