@@ -1,6 +1,6 @@
-// A publisher's notification endpoints (create, test, rotate the secret) and the delivery log
-// (resend), through the /api/v1 operations as the signed-in person; the operator sees every
-// publisher's deliveries. The log is also a CSV export.
+// A publisher's notification endpoints (create in any format: endpoint-form.ts; test, rotate the
+// secret) and the delivery log (resend), through the /api/v1 operations as the signed-in person;
+// the operator sees every publisher's deliveries. The log is also a CSV export.
 import type { Context } from 'hono';
 import { partyFilter } from '../auth/scope';
 import { html, type SafeHtml } from '../dashboard/html';
@@ -10,8 +10,16 @@ import { listEndpoints } from '../db/endpoints';
 import { type PortalDeliveryRow, scopedDeliveriesStatement } from '../db/portal';
 import { callApi, problemText } from './api';
 import { csvDocument, csvResponse } from './csv';
+import {
+  EMPTY_ENDPOINT_FORM,
+  type EndpointFormValues,
+  endpointForm,
+  endpointFormValues,
+  endpointRequest,
+  errorsByInput,
+} from './endpoint-form';
 import type { PortalEnv } from './env';
-import { field, utcTime } from './format';
+import { utcTime } from './format';
 import { csrfField, notice, page } from './layout';
 import { DELIVERY_HEAD, deliveryRows } from './rows';
 
@@ -25,56 +33,57 @@ export interface PageMessage {
   detail?: SafeHtml;
 }
 
-const EVENTS = ['conversion.created', 'conversion.approved', 'conversion.rejected', 'conversion.reversed'] as const;
-
 function endpointRow(e: EndpointRow, csrf: string): SafeHtml {
   const events = (JSON.parse(e.events) as string[]).join(', ');
   const action = (path: string, label: string) =>
     html`<form class="inline" method="post" action="/portal/endpoints/${e.id}/${path}">${csrfField(csrf)}<button class="plain" type="submit">${label}</button></form> `;
-  return html`<tr data-endpoint-id="${e.id}"><td><code>${e.url}</code><span class="id">endpoint ${e.id} · ${e.method} ${e.format}</span></td>
+  const payload = e.preset ? ` · preset ${e.preset}` : e.body_template ? ' · body template' : '';
+  const field = e.form_field && !e.preset ? ` · field ${e.form_field}` : '';
+  return html`<tr data-endpoint-id="${e.id}"><td><code>${e.url}</code><span class="id">endpoint ${e.id} · ${e.method} ${e.format}${payload}${field}</span></td>
 <td>${events}</td><td><span class="status">${e.status}</span>${e.disabled_reason ? html`<span class="id">${e.disabled_reason}</span>` : null}</td>
 <td>${action('test', 'Send a test')}${action('rotate-secret', 'Rotate secret')}</td></tr>`;
+}
+
+/** A refused form: what was typed, and each field's problem next to its input. */
+export interface EndpointFormState {
+  values: EndpointFormValues;
+  errors: Record<string, string>;
 }
 
 export async function endpointsPage(
   c: Context<PortalEnv>,
   message?: PageMessage,
-  status: 200 | 400 = 200,
+  status: 200 | 400 | 409 = 200,
+  form: EndpointFormState = { values: EMPTY_ENDPOINT_FORM, errors: {} },
 ): Promise<Response> {
   const viewer = c.get('viewer');
   const scope = partyFilter(c.get('principal'));
   const endpoints = await listEndpoints(c.env.DB, { publisher_id: scope.publisher_id }, 0, 100);
-  const eventBoxes = EVENTS.map(
-    (e) =>
-      html`<label class="row"><input type="checkbox" name="events" value="${e}"${e === 'conversion.created' ? html` checked` : ''}> ${e}</label>`,
-  );
   const content = html`${message ? notice(message.text, message.kind) : null}${message?.detail ?? null}
 <section aria-labelledby="endpoints-title"><h2 id="endpoints-title">Your endpoints</h2>
 <div class="scroll"><table id="endpoints"><thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead>
 <tbody>${endpoints.length > 0 ? endpoints.map((e) => endpointRow(e, viewer.csrf)) : html`<tr><td colspan="4" class="muted">No endpoint yet: add one below.</td></tr>`}</tbody></table></div></section>
 <section aria-labelledby="new-endpoint-title"><h2 id="new-endpoint-title">Add an endpoint</h2>
-<form class="stack" method="post" action="/portal/endpoints">${csrfField(viewer.csrf)}
-<label>URL (https; macros like {click_id} {payout} {sub1} allowed)<input name="url" type="url" required maxlength="2048" placeholder="https://you.example/postback?click={click_id}&amp;payout={payout}"></label>
-<label>Method<select name="method"><option>GET</option><option>POST</option></select></label>
-<fieldset><legend class="muted">Events</legend>${eventBoxes}</fieldset>
-<button type="submit">Add endpoint</button>
-</form></section>
+${endpointForm(viewer.csrf, form.values, form.errors)}</section>
 <p><a href="/portal/deliveries">Delivery log</a></p>`;
   return c.html(page(viewer, '/portal/endpoints', 'Notifications', content), status);
 }
 
 export async function createEndpoint(c: Context<PortalEnv>): Promise<Response> {
-  const form = await c.req.parseBody({ all: true });
-  const events =
-    form.events === undefined ? [] : [form.events].flat().filter((e): e is string => typeof e === 'string');
-  const method = field(form, 'method');
-  const answer = await callApi<{ id?: number; signing_secret?: string }>(c, 'POST', '/endpoints', {
-    url: field(form, 'url'),
-    method,
-    format: method === 'POST' ? 'json' : 'query',
-    events,
-  });
-  if (answer.status !== 201) return endpointsPage(c, { text: problemText(answer), kind: 'error' }, 400);
+  const values = endpointFormValues(await c.req.parseBody({ all: true }));
+  const answer = await callApi<{ id?: number; signing_secret?: string }>(
+    c,
+    'POST',
+    '/endpoints',
+    endpointRequest(values),
+  );
+  if (answer.status !== 201) {
+    const errors = errorsByInput(answer.body.error?.fields);
+    return endpointsPage(c, { text: problemText(answer), kind: 'error' }, answer.status === 409 ? 409 : 400, {
+      values,
+      errors,
+    });
+  }
   return endpointsPage(c, {
     text: `Endpoint ${answer.body.id} added. Keep its signing secret: it is shown once.`,
     kind: 'ok',
