@@ -21,7 +21,7 @@ import { ApiRoutes } from '../openapi/operation';
 import { goalRuleFields, goalRulesStatements, offerRuleFields, offerRulesStatement } from './offer-rules';
 import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
-import { promotableOffer, promotableOfferPage, publisherOfferShapes } from './publisher-offers';
+import { promotableOffer, publisherOfferPage, publisherOfferShapes } from './publisher-offers';
 import { currency, decimal, filters, hostname, httpUrl, httpUrlTemplate, idPath, name, percent } from './schemas';
 
 const ruleFields = (of: string) => ({
@@ -298,27 +298,46 @@ offerRoutes.route(
     operationId: 'listOffers',
     summary: 'List offers',
     description:
-      'Oldest first. With publisher_id (implied for a publisher key): the offers that publisher may promote (active; public, or private with its application approved), as PublisherOffer with its own payout and no revenue.',
+      'Oldest first. With publisher_id (implied for a publisher key): the offers that publisher may promote (active; public, or private with its application approved), as PublisherOffer with its own payout and no revenue; with available=apply as well, the active private offers it may apply to (POST /offers/{id}/applications), as ApplicableOffer with its application status.',
     auth: 'admin',
-    query: pageQuery.extend({ advertiser_id: filters.advertiser_id(), publisher_id: publisherView }),
+    query: pageQuery.extend({
+      advertiser_id: filters.advertiser_id(),
+      publisher_id: publisherView,
+      available: z
+        .enum(['promote', 'apply'])
+        .optional()
+        .describe(
+          'With publisher_id: promote (default) lists what it may promote; apply the private offers it may apply to',
+        ),
+    }),
     responses: {
       200: {
-        description: 'A page of offers (PublisherOffer rows with publisher_id)',
-        schema: () => z.union([offerShapes().OfferPage, publisherOfferShapes().PublisherOfferPage]),
+        description:
+          'A page of offers (PublisherOffer rows with publisher_id, ApplicableOffer rows with available=apply)',
+        schema: () =>
+          z.union([
+            offerShapes().OfferPage,
+            publisherOfferShapes().PublisherOfferPage,
+            publisherOfferShapes().ApplicableOfferPage,
+          ]),
       },
     },
   },
   async (c, { query }) => {
     if (query.publisher_id !== undefined) {
       if (query.advertiser_id !== undefined) throw oneView();
-      const afterOfferId = cursorAfterId(query.cursor);
-      const body = await promotableOfferPage(
-        c.env.DB,
-        query.publisher_id,
-        { afterOfferId, limit: query.limit },
-        originOf(c.req.url),
-      );
+      const page = { afterOfferId: cursorAfterId(query.cursor), limit: query.limit };
+      const origin = originOf(c.req.url);
+      const body =
+        query.available === 'apply'
+          ? await publisherOfferPage(c.env.DB, query.publisher_id, 'apply', page, origin)
+          : await publisherOfferPage(c.env.DB, query.publisher_id, 'promote', page, origin);
       return { status: 200, body };
+    }
+    if (query.available !== undefined) {
+      throw badRequest('available lists offers as a publisher sees them: give publisher_id', {
+        available: 'needs publisher_id',
+      });
     }
     const rows = await listOffers(c.env.DB, cursorAfterId(query.cursor), query.limit + 1, query.advertiser_id);
     const goals = await goalsWithRules(

@@ -82,3 +82,32 @@ export const approvedPublishersStatement = (db: D1Database, offerId: number): D1
       "SELECT publisher_id FROM offer_applications WHERE offer_id = ? AND status = 'approved' ORDER BY publisher_id",
     )
     .bind(offerId);
+
+/** An application with its offer's and publisher's names, as the operator's portal lists it. */
+export interface NamedApplicationRow extends ApplicationRow {
+  offer_name: string;
+  offer_visibility: 'public' | 'private';
+  offer_status: string;
+  publisher_name: string;
+}
+
+/**
+ * The applications of one status, ?2 at most: pending ones oldest first (a queue), decided ones
+ * newest first. A range of offer_applications_status, offers and publishers by primary key.
+ */
+export const namedApplicationsSql = (order: 'oldest' | 'newest') => `SELECT a.*, o.name AS offer_name,
+    o.visibility AS offer_visibility, o.status AS offer_status, p.name AS publisher_name
+  FROM offer_applications a JOIN offers o ON o.id = a.offer_id JOIN publishers p ON p.id = a.publisher_id
+  WHERE a.status = ?1 ORDER BY a.id ${order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?2`;
+
+export async function namedApplications(
+  db: D1Database,
+  status: ApplicationStatus,
+  limit: number,
+): Promise<NamedApplicationRow[]> {
+  const { results } = await db
+    .prepare(namedApplicationsSql(status === 'pending' ? 'oldest' : 'newest'))
+    .bind(status, limit)
+    .all<NamedApplicationRow>();
+  return results;
+}

@@ -161,7 +161,10 @@ export const scopedDeliveriesStatement = (
   failing = false,
 ): D1PreparedStatement => db.prepare(scopedDeliveriesSql(scope, failing)).bind(scope.publisher_id ?? null, limit);
 
-/** An offer a publisher may promote, with the payout its goals pay that publisher. */
+/** Which offers a publisher's listing holds: those it may promote, or those it may apply to. */
+export type PublisherListing = 'promote' | 'apply';
+
+/** An offer of a publisher's listing, one row per goal, with the payout it pays that publisher. */
 export interface PromotableGoalRow {
   offer_id: number;
   offer_name: string;
@@ -170,6 +173,12 @@ export interface PromotableGoalRow {
   deep_link_hosts: string;
   visibility: 'public' | 'private';
   attribution_window_days: number;
+  min_seconds_to_convert: number | null;
+  max_seconds_to_convert: number | null;
+  time_rule: 'flag' | 'reject';
+  /** The publisher's application to the offer, if it made one. */
+  application_id: number | null;
+  application_status: 'pending' | 'approved' | 'rejected' | null;
   goal_key: string;
   goal_name: string;
   payout_fixed: number;
@@ -178,38 +187,82 @@ export interface PromotableGoalRow {
   payout_rule: 'own' | 'goal';
 }
 
+const APPROVED = `EXISTS (SELECT 1 FROM offer_applications a
+        WHERE a.offer_id = o.id AND a.publisher_id = ?1 AND a.status = 'approved')`;
+
 /**
- * A page of the offers publisher ?1 may promote (active, and public or private with its
- * application approved), ?2 offers after offer id ?3, each goal with the payout it pays that
- * publisher at ?4: its own rule in force (starts_at <= ?4 < ends_at), else the goal's base rule.
- * Tiers and commission groups aside; revenue is not read at all. A range of the offers' primary
- * key, then goals and rules by their offer and goal indexes.
+ * A page of the active offers of publisher ?1's listing: those it may promote (public, or private
+ * with its application approved) or those it may apply to (private, not approved); ?2 offers
+ * after offer id ?3. A range of the offers' primary key.
  */
-export const PROMOTABLE_SQL = `WITH page AS (
-    SELECT o.* FROM offers o
+const listingPageSql = (listing: PublisherListing) => `SELECT o.* FROM offers o
     WHERE o.id > ?3 AND o.status = 'active'
-      AND (o.visibility = 'public' OR EXISTS (SELECT 1 FROM offer_applications a
-        WHERE a.offer_id = o.id AND a.publisher_id = ?1 AND a.status = 'approved'))
-    ORDER BY o.id LIMIT ?2)
+      AND ${listing === 'promote' ? `(o.visibility = 'public' OR ${APPROVED})` : `o.visibility = 'private' AND NOT ${APPROVED}`}
+    ORDER BY o.id LIMIT ?2`;
+
+/**
+ * The offers of a listing page (listingPageSql), each goal with the payout it pays publisher ?1
+ * at ?4: its own rule in force (starts_at <= ?4 < ends_at), else the goal's base rule, and the
+ * publisher's application if any. Tiers and commission groups aside; revenue is not read at all.
+ * Goals, rules and the application by their offer, goal and (offer, publisher) indexes.
+ */
+export const publisherOffersSql = (listing: PublisherListing) => `WITH page AS (${listingPageSql(listing)})
   SELECT o.id AS offer_id, o.name AS offer_name, o.landing_url, o.currency, o.deep_link_hosts, o.visibility,
-    o.attribution_window_days, g.key AS goal_key, g.name AS goal_name,
+    o.attribution_window_days, o.min_seconds_to_convert, o.max_seconds_to_convert, o.time_rule,
+    app.id AS application_id, app.status AS application_status, g.key AS goal_key, g.name AS goal_name,
     COALESCE(own.payout_fixed, base.payout_fixed, 0) AS payout_fixed,
     COALESCE(own.payout_percent_bp, base.payout_percent_bp, 0) AS payout_percent_bp,
     CASE WHEN own.id IS NULL THEN 'goal' ELSE 'own' END AS payout_rule
   FROM page o JOIN goals g ON g.offer_id = o.id
+  LEFT JOIN offer_applications app ON app.offer_id = o.id AND app.publisher_id = ?1
   LEFT JOIN payout_rules base ON base.goal_id = g.id AND base.publisher_id IS NULL AND base.commission_group IS NULL
   LEFT JOIN payout_rules own ON own.goal_id = g.id AND own.publisher_id = ?1 AND own.commission_group IS NULL
     AND (own.starts_at IS NULL OR own.starts_at <= ?4) AND (own.ends_at IS NULL OR own.ends_at > ?4)
   ORDER BY o.id, g.id`;
 
-export const promotableOffersStatement = (
+export const PROMOTABLE_SQL = publisherOffersSql('promote');
+export const APPLICABLE_SQL = publisherOffersSql('apply');
+
+/** A cap as a publisher sees it: one that counts its traffic (its own, or all publishers'). */
+export interface PublisherCapRow {
+  offer_id: number;
+  /** Null: all publishers together; else this publisher alone. */
+  publisher_id: number | null;
+  goal_key: string | null;
+  metric: 'clicks' | 'conversions' | 'payout';
+  period: 'day' | 'week' | 'month' | 'lifetime';
+  cap_limit: number;
+}
+
+/**
+ * The caps of the same listing page that count publisher ?1's traffic: all publishers' and its
+ * own, never another publisher's, and never a revenue cap (revenue is not the publisher's to see).
+ */
+export const publisherOfferCapsSql = (listing: PublisherListing) => `WITH page AS (${listingPageSql(listing)})
+  SELECT c.offer_id, c.publisher_id, g.key AS goal_key, c.metric, c.period, c.cap_limit
+  FROM page o JOIN caps c ON c.offer_id = o.id LEFT JOIN goals g ON g.id = c.goal_id
+  WHERE (c.publisher_id IS NULL OR c.publisher_id = ?1) AND c.metric <> 'revenue'
+  ORDER BY c.offer_id, c.id`;
+
+/**
+ * A page of a publisher's listing as one batch: the offers with their goals (rows of
+ * PromotableGoalRow), then their caps (PublisherCapRow), both of the same page.
+ */
+export const publisherOffersStatements = (
   db: D1Database,
   publisherId: number,
+  listing: PublisherListing,
   limit: number,
   page: { afterOfferId?: number; now?: string } = {},
-) => db.prepare(PROMOTABLE_SQL).bind(publisherId, limit, page.afterOfferId ?? 0, page.now ?? new Date().toISOString());
+): [D1PreparedStatement, D1PreparedStatement] => {
+  const after = page.afterOfferId ?? 0;
+  return [
+    db.prepare(publisherOffersSql(listing)).bind(publisherId, limit, after, page.now ?? new Date().toISOString()),
+    db.prepare(publisherOfferCapsSql(listing)).bind(publisherId, limit, after),
+  ];
+};
 
-/** The offers of rows from PROMOTABLE_SQL, in order, each with its goals. */
+/** The offers of rows from publisherOffersSql, in order, each with its goals. */
 export function groupPromotable(rows: PromotableGoalRow[]): PromotableGoalRow[][] {
   const offers = new Map<number, PromotableGoalRow[]>();
   for (const row of rows) offers.set(row.offer_id, [...(offers.get(row.offer_id) ?? []), row]);

@@ -14,6 +14,7 @@ import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
 import { accountPage, changePasswordAction } from './account';
 import { integrationPage, postbacksPage, sendTestConversion } from './advertiser';
+import { applicationsPage, decideApplicationAction } from './applications';
 import { conversionsCsv, conversionsPage, decideConversion } from './conversions';
 import type { PortalEnv } from './env';
 import { requireSignedIn } from './guard';
@@ -28,6 +29,7 @@ import {
   endpointsPage,
   resendDelivery,
 } from './notifications';
+import { applyToOfferAction } from './offers';
 import { auditPage, invitePerson, peoplePage } from './operator';
 import { reportsCsv, reportsPage } from './reports';
 import { signInRoutes } from './sign-in';
@@ -90,7 +92,17 @@ const advertiserId = (c: Context<PortalEnv>): number => {
   return principal.advertiserId;
 };
 
+const publisherId = (c: Context<PortalEnv>): number => {
+  const principal = c.get('principal');
+  if (principal.role !== 'publisher') throw new Error('publisher page without a publisher');
+  return principal.publisherId;
+};
+
 portalRoutes.get('/', homePage);
+portalRoutes.post('/offers/:id/apply', publisherOnly, (c) => applyToOfferAction(c, publisherId(c)));
+portalRoutes.get('/applications', operatorOnly, (c) => applicationsPage(c));
+portalRoutes.post('/applications/:id/approve', operatorOnly, (c) => decideApplicationAction(c, 'approve'));
+portalRoutes.post('/applications/:id/reject', operatorOnly, (c) => decideApplicationAction(c, 'reject'));
 portalRoutes.get('/reports', reportsPage);
 portalRoutes.get('/reports.csv', reportsCsv);
 portalRoutes.get('/conversions', (c) => conversionsPage(c));

@@ -13,6 +13,9 @@ a{color:var(--clicks)}
 form.stack{display:grid;gap:10px;max-width:420px}
 form.inline{display:inline}
 label{display:grid;gap:3px;font-size:13px;color:var(--muted)}
+textarea{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;padding:7px 9px;border:1px solid var(--line);border-radius:6px;background:var(--card);color:var(--fg);min-width:0;width:100%;box-sizing:border-box}
+.field-error{color:var(--bad);font-size:13px;margin-top:-6px}
+ul.terms{margin:0;padding-left:16px;font-size:13px}
 input,select,button{font:inherit;padding:7px 9px;border:1px solid var(--line);border-radius:6px;background:var(--card);color:var(--fg);min-width:0}
 button{background:var(--clicks);border-color:var(--clicks);color:#fff;cursor:pointer;font-weight:600}
 button.plain{background:var(--card);color:var(--fg);border-color:var(--line);font-weight:400}
@@ -59,6 +62,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: '/portal/reports', label: 'Reports' },
     { href: '/portal/conversions', label: 'Conversions' },
     { href: '/portal/deliveries', label: 'Deliveries' },
+    { href: '/portal/applications', label: 'Applications' },
     { href: '/portal/people', label: 'People' },
     { href: '/portal/keys', label: 'API keys' },
     { href: '/portal/audit', label: 'Audit log' },

@@ -316,11 +316,12 @@ describe('response shapes match what the handlers answer', () => {
     const asPublisher = { authorization: `Bearer ${json(key).key}` };
     expectError(await call('post', '/api/v1/advertisers', { body: {}, headers: asPublisher }), 403, 'forbidden');
     expect(operationOf('get', '/api/v1/advertisers').security).toEqual([{ adminToken: [] }, { portalSession: [] }]);
-    // The offers list answers a publisher with PublisherOffer rows: one branch of its documented union.
+    // The offers list answers a publisher with PublisherOffer rows (ApplicableOffer rows with
+    // available=apply): branches of its documented union.
     const promotable = await call('get', '/api/v1/offers', { headers: asPublisher });
     expect(
       operationOf('get', '/api/v1/offers').responses['200']?.content?.['application/json']?.schema.anyOf,
-    ).toHaveLength(2);
+    ).toHaveLength(3);
     expect(json(promotable).data.map((o: { id: number }) => o.id)).toContain(fixture.offerId);
     expect(json(promotable).data[0]).not.toHaveProperty('revenue');
     expect((await call('delete', '/api/v1/api-keys/{id}', { params: { id: json(key).id } })).status).toBe(200);
