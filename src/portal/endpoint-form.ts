@@ -35,15 +35,15 @@ export const EMPTY_ENDPOINT_FORM: EndpointFormValues = {
 
 /** The formats offered: the API's four, and Awin's preset (a POST form it writes itself). */
 const FORMATS: [string, string][] = [
-  ['query', 'query: GET, the values in your URL through macros'],
-  ['json', 'json: POST, a JSON body (or your body template)'],
-  ['form', 'form: POST, form fields (or one field holding the JSON, or your template)'],
-  ['xml', 'xml: POST, an XML body (or your body template)'],
-  ['awin', "awin: POST form, one field AwinTransactionPush holding Awin's JSON"],
+  ['query', 'query: GET, values in the URL'],
+  ['json', 'json: POST, JSON body'],
+  ['form', 'form: POST, form fields'],
+  ['xml', 'xml: POST, XML body'],
+  ['awin', "awin: Awin's AwinTransactionPush"],
 ];
 
 const METHODS: [string, string][] = [
-  ['', 'As the format is sent (GET for query, POST for the others)'],
+  ['', 'As the format is sent'],
   ['GET', 'GET'],
   ['POST', 'POST'],
 ];
@@ -140,7 +140,7 @@ ${problemOf(errors, 'events')}
 <label>Only these offers (ids, comma-separated; empty for every offer)<input name="offer_ids" inputmode="numeric" maxlength="2000" value="${values.offer_ids}"${invalid(errors, 'offer_ids')}></label>
 ${problemOf(errors, 'offer_ids')}
 ${box('include_products', 'Include product lines')}
-${box('include_click_data', 'Include click source data (referrer, country, device)')}
+${box('include_click_data', 'Include click data (referrer, country)')}
 <button type="submit">Add endpoint</button>
 </form>`;
 }

@@ -86,7 +86,7 @@ const goalsCell = (offer: ListedOffer) =>
 
 const ACCESS_TEXT: Record<ApplicableOffer['access'], string> = {
   apply: 'Not applied',
-  pending: 'Pending: the operator decides',
+  pending: 'Pending',
   rejected: 'Rejected',
 };
 
@@ -99,7 +99,7 @@ function applyRow(offer: ApplicableOffer, csrf: string): SafeHtml {
 <button type="submit">${offer.access === 'rejected' ? 'Apply again' : 'Apply'}</button></form>`;
   return html`<tr data-offer-id="${offer.id}"><td>${offer.name}<span class="id">offer ${offer.id} · ${offer.currency}</span></td>
 <td>${goalsCell(offer)}</td><td>${termsList(offer)}</td>
-<td><span class="status" data-access="${offer.access}">${ACCESS_TEXT[offer.access]}</span>${action}</td></tr>`;
+<td><span class="status" data-access="${offer.access}">${ACCESS_TEXT[offer.access]}</span>${offer.access === 'pending' ? html`<span class="id">the operator decides</span>` : null}${action}</td></tr>`;
 }
 
 async function readOffers(c: Context<PortalEnv>, publisherId: number) {

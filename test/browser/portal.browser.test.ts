@@ -17,6 +17,7 @@ const skip = skipReason('portal');
 interface Seeded {
   origin: string;
   offerId: number;
+  privateOfferId: number;
   publisherId: number;
   advertiserId: number;
   postbackKey: string;
@@ -63,11 +64,22 @@ describe.skipIf(skip !== null)('partner portal in headless Chromium', () => {
         { key: 'sale', revenue_percent: 10, payout_percent: 5 },
       ],
     });
+    const privateOffer = await api<{ id: number }>('/offers', {
+      advertiser_id: advertiser.id,
+      name: 'Private trail watches',
+      landing_url: 'https://shop.example/watches',
+      currency: 'EUR',
+      visibility: 'private',
+      attribution_window_days: 14,
+      goals: [{ key: 'lead', revenue: '9.00', payout: '4.00' }],
+    });
+    await api(`/offers/${privateOffer.id}/caps`, { metric: 'conversions', period: 'day', limit: 50 });
     const invite = async (body: Record<string, unknown>) =>
       (await api<{ invite_url: string }>('/users', body)).invite_url;
     seeded = {
       origin,
       offerId: offer.id,
+      privateOfferId: privateOffer.id,
       publisherId: publisher.id,
       advertiserId: advertiser.id,
       postbackKey: advertiser.postback_key,
@@ -96,6 +108,15 @@ describe.skipIf(skip !== null)('partner portal in headless Chromium', () => {
     await page.goto(`${seeded.origin}${link.pathname}${link.search}`);
     await page.fill('input[name=password]', PASSWORD);
     await page.fill('input[name=confirm]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${seeded.origin}/portal`);
+  }
+
+  /** Signs in with email and password, lands on /portal. */
+  async function signIn(page: Page, email: string): Promise<void> {
+    await page.goto(`${seeded.origin}/portal/login`);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', PASSWORD);
     await page.click('button[type=submit]');
     await page.waitForURL(`${seeded.origin}/portal`);
   }
@@ -140,6 +161,21 @@ describe.skipIf(skip !== null)('partner portal in headless Chromium', () => {
     expect(await shown(page, '.notice')).toMatch(/Test sent to endpoint/);
     expect(await shown(page, '#test-result')).toContain('200');
     await shoot(page, 'publisher-endpoints-desktop', 'portal-publisher-endpoints');
+    // Another format, with the receiver's own body: a refusal names the field, then it is fixed.
+    await page.fill('input[name=url]', `http://127.0.0.1:${seeded.receiverPort}/xml-hook`);
+    await page.selectOption('select[name=format]', 'query');
+    await page.fill('textarea[name=body_template]', '<sale><click>{click_id}</click></sale>');
+    await page.click('form[action="/portal/endpoints"] button');
+    expect(await shown(page, '#body_template-error')).toContain('only for POST formats');
+    expect(await page.inputValue('textarea[name=body_template]')).toBe('<sale><click>{click_id}</click></sale>');
+    await page.selectOption('select[name=format]', 'xml');
+    await page.click('form[action="/portal/endpoints"] button');
+    expect(await shown(page, '.notice')).toMatch(/Endpoint \d+ added/);
+    expect(await shown(page, '#endpoints')).toContain('POST xml · body template');
+    await page.setViewportSize(PHONE);
+    await fitsThePhone(page);
+    await shoot(page, 'publisher-endpoint-formats-phone');
+    await page.setViewportSize(DESKTOP);
 
     for (const [path, name, selector] of [
       ['/portal/reports', 'publisher-reports', '#report'],
@@ -206,6 +242,50 @@ describe.skipIf(skip !== null)('partner portal in headless Chromium', () => {
       expect(await page.locator('#deliveries').count()).toBe(1);
     });
     await context.close();
+  });
+
+  it('a publisher applies to a private offer, the operator approves it, the publisher promotes it', async () => {
+    const publisherContext = await personContext();
+    const publisher = await publisherContext.newPage();
+    await signIn(publisher, 'pat@blog.example');
+    const row = `#apply-offers tr[data-offer-id="${seeded.privateOfferId}"]`;
+    expect(await shown(publisher, row)).toContain('Not applied');
+    expect(await shown(publisher, row)).toContain('lead: 4.00 EUR');
+    expect(await shown(publisher, row)).toContain('Cap: 50 conversions per day');
+    expect(await shown(publisher, '#apply-offers')).not.toContain('9.00');
+    await publisher.fill(`${row} input[name=message]`, 'We review trail gear');
+    await publisher.click(`${row} button:has-text("Apply")`);
+    expect(await shown(publisher, '.notice')).toMatch(/Applied to offer \d+: application \d+ is pending/);
+    expect(await shown(publisher, row)).toContain('Pending');
+    await shoot(publisher, 'publisher-applied-desktop');
+    await publisher.setViewportSize(PHONE);
+    await fitsThePhone(publisher);
+    await shoot(publisher, 'publisher-applied-phone');
+    await publisher.setViewportSize(DESKTOP);
+
+    const operatorContext = await personContext();
+    const operator = await operatorContext.newPage();
+    await signIn(operator, 'olga@network.example');
+    await visit(operator, '/portal/applications', 'operator-applications', async () => {
+      expect(await shown(operator, '#applications')).toContain('Running blog');
+      expect(await shown(operator, '#applications')).toContain('We review trail gear');
+    });
+    await operator.click('#applications button:has-text("Approve")');
+    expect(await shown(operator, '.notice')).toMatch(/approved: publisher \d+ may promote offer \d+/);
+    await operator.click('#application-tabs a:has-text("Approved")');
+    expect(await shown(operator, '#applications')).toContain('Private trail watches');
+    await operatorContext.close();
+
+    await publisher.reload();
+    const promoted = `#offers tr[data-offer-id="${seeded.privateOfferId}"]`;
+    expect(await shown(publisher, promoted)).toContain('private, approved');
+    const link = `${seeded.origin}/c/${seeded.privateOfferId}/${seeded.publisherId}`;
+    expect(await shown(publisher, promoted)).toContain(link);
+    expect(await publisher.locator(`#apply-offers tr[data-offer-id="${seeded.privateOfferId}"]`).count()).toBe(0);
+    const clicked = await fetch(link, { redirect: 'manual' });
+    expect(clicked.status).toBe(302);
+    expect(clicked.headers.get('location')).toMatch(/^https:\/\/shop\.example\/watches/);
+    await publisherContext.close();
   });
 
   it('a wrong password, a stale form and an expired session all show the sign-in page', async () => {
