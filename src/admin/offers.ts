@@ -21,7 +21,13 @@ import { ApiRoutes } from '../openapi/operation';
 import { goalRuleFields, goalRulesStatements, offerRuleFields, offerRulesStatement } from './offer-rules';
 import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
-import { promotableOffer, publisherOfferPage, publisherOfferShapes } from './publisher-offers';
+import {
+  availableListing,
+  listingWithoutPublisher,
+  promotableOffer,
+  publisherListing,
+  publisherOfferShapes,
+} from './publisher-offers';
 import { currency, decimal, filters, hostname, httpUrl, httpUrlTemplate, idPath, name, percent } from './schemas';
 
 const ruleFields = (of: string) => ({
@@ -303,12 +309,7 @@ offerRoutes.route(
     query: pageQuery.extend({
       advertiser_id: filters.advertiser_id(),
       publisher_id: publisherView,
-      available: z
-        .enum(['promote', 'apply'])
-        .optional()
-        .describe(
-          'With publisher_id: promote (default) lists what it may promote; apply the private offers it may apply to',
-        ),
+      available: availableListing,
     }),
     responses: {
       200: {
@@ -327,18 +328,10 @@ offerRoutes.route(
     if (query.publisher_id !== undefined) {
       if (query.advertiser_id !== undefined) throw oneView();
       const page = { afterOfferId: cursorAfterId(query.cursor), limit: query.limit };
-      const origin = originOf(c.req.url);
-      const body =
-        query.available === 'apply'
-          ? await publisherOfferPage(c.env.DB, query.publisher_id, 'apply', page, origin)
-          : await publisherOfferPage(c.env.DB, query.publisher_id, 'promote', page, origin);
+      const body = await publisherListing(c.env.DB, query.publisher_id, query.available, page, originOf(c.req.url));
       return { status: 200, body };
     }
-    if (query.available !== undefined) {
-      throw badRequest('available lists offers as a publisher sees them: give publisher_id', {
-        available: 'needs publisher_id',
-      });
-    }
+    if (query.available !== undefined) throw listingWithoutPublisher();
     const rows = await listOffers(c.env.DB, cursorAfterId(query.cursor), query.limit + 1, query.advertiser_id);
     const goals = await goalsWithRules(
       c.env.DB,

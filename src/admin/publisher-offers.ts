@@ -12,6 +12,7 @@ import {
   type PublisherListing,
   publisherOffersStatements,
 } from '../db/portal';
+import { badRequest } from '../lib/errors';
 import { formatAmount } from '../lib/money';
 import { nowIso } from '../lib/time';
 import { component, lazy } from '../openapi/operation';
@@ -211,6 +212,29 @@ export async function publisherOfferPage<L extends PublisherListing>(
     next_cursor: offers.length > page.limit && last ? encodeCursor(last.offer_id) : null,
   };
 }
+
+/** The listOffers query field choosing a publisher's listing. */
+export const availableListing = z
+  .enum(['promote', 'apply'])
+  .optional()
+  .describe('With publisher_id: promote (default) lists what it may promote; apply the private offers it may apply to');
+
+export const listingWithoutPublisher = () =>
+  badRequest('available lists offers as a publisher sees them: give publisher_id', {
+    available: 'needs publisher_id',
+  });
+
+/** The page of the listing `available` names (promote by default). */
+export const publisherListing = async (
+  db: D1Database,
+  publisherId: number,
+  available: 'promote' | 'apply' | undefined,
+  page: { afterOfferId: number; limit: number },
+  origin: string,
+) =>
+  available === 'apply'
+    ? await publisherOfferPage(db, publisherId, 'apply', page, origin)
+    : await publisherOfferPage(db, publisherId, 'promote', page, origin);
 
 /** One offer as the publisher sees it, or null when it may not promote it. */
 export async function promotableOffer(
