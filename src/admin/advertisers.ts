@@ -20,7 +20,11 @@ import { cidrList, idPath, name } from './schemas';
 const ipAllowlist = cidrList.describe(
   'IPv4/IPv6 addresses or CIDRs (at most /16 wide for IPv4, /32 for IPv6) allowed to send postbacks; empty = any address. The key is still required unless keyless_ip_auth is on.',
 );
-const status = z.enum(['active', 'paused']).describe('paused: postbacks and clicks of all its offers are refused');
+const status = z
+  .enum(['active', 'paused'])
+  .describe(
+    "paused: clicks on all its offers are refused (404, or the offer's fallback_url); postbacks are still accepted, so conversions of earlier clicks are recorded (rotate the key to stop them)",
+  );
 const keylessIpAuth = z
   .boolean()
   .describe(

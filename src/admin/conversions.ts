@@ -38,7 +38,7 @@ export const adjustment = z
       .optional()
       .describe('The new sale amount, decimal text in the conversion currency'),
     products: z.array(productLineInput).min(1).max(500).optional().describe('The new product lines'),
-    reason: z.string().trim().min(1).max(500).describe('Why (stored with the event and sent to the publisher)'),
+    reason: z.string().trim().min(1).max(500).describe('Why (stored with the event; not in notifications)'),
   })
   .refine((v) => v.amount !== undefined || v.products !== undefined, {
     message: 'amount or products is required',

@@ -1,7 +1,7 @@
 // The rules an endpoint's delivery settings must meet on every save: method fits format, the
 // form field only for forms, a preset or body template that fits the format, known macros
 // outside the host, a safe destination, known offers.
-import type { ConversionEventType } from '../conversions/status';
+import { CONVERSION_EVENT_TYPES, type ConversionEventType } from '../conversions/status';
 import { existingOfferIds } from '../db/offers';
 import { badRequest, type FieldErrors } from '../lib/errors';
 import { AWIN_FORM_FIELD } from '../notify/awin';
@@ -18,6 +18,14 @@ const METHOD_OF_FORMAT = { query: 'GET', json: 'POST', form: 'POST', xml: 'POST'
 /** The format a preset is sent in, when the request names none. */
 export const presetFormat = (preset: EndpointPreset | null | undefined): EndpointFormat | undefined =>
   preset === 'awin' ? 'form' : undefined;
+
+/**
+ * The events an endpoint gets when it names none: all of them, but for the awin preset only
+ * conversion.created, since Awin pushes a transaction once and a receiver written for Awin
+ * would count every later push as another sale.
+ */
+export const defaultEvents = (preset: EndpointPreset | null | undefined): ConversionEventType[] =>
+  preset === 'awin' ? ['conversion.created'] : [...CONVERSION_EVENT_TYPES];
 
 export interface EndpointSettings {
   url: string;

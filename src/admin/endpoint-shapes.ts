@@ -44,7 +44,7 @@ const endpointFields = {
     .array(eventType)
     .min(1, 'must name at least one event')
     .max(CONVERSION_EVENT_TYPES.length * 2)
-    .describe('Conversion events to send (default: all four)'),
+    .describe('Conversion events to send (default: all five; for preset awin only conversion.created)'),
   offer_ids: z
     .array(z.number().int().positive())
     .min(1)
@@ -64,7 +64,7 @@ export const endpointCreate = z.strictObject({
   form_field: endpointFields.form_field.default(null),
   preset: endpointFields.preset.default(null),
   body_template: endpointFields.body_template.default(null),
-  events: endpointFields.events.default([...CONVERSION_EVENT_TYPES]),
+  events: endpointFields.events.optional(),
   offer_ids: endpointFields.offer_ids.default(null),
   include_products: endpointFields.include_products.default(false),
   include_click_data: endpointFields.include_click_data.default(false),

@@ -10,7 +10,13 @@ import { sendTestNotification } from '../notify/sample';
 import { newSigningSecret } from '../notify/signing';
 import { ApiRoutes } from '../openapi/operation';
 import { checkEndpointLimit } from './endpoint-limit';
-import { type EndpointSettings, presetFormat, resolveShape, validateSettings } from './endpoint-settings';
+import {
+  defaultEvents,
+  type EndpointSettings,
+  presetFormat,
+  resolveShape,
+  validateSettings,
+} from './endpoint-settings';
 import {
   endpointCreate,
   endpointShapes,
@@ -70,7 +76,7 @@ endpointRoutes.route(
       form_field: body.form_field,
       preset: body.preset,
       body_template: body.body_template,
-      events: unique(body.events),
+      events: unique(body.events ?? defaultEvents(body.preset)),
       offer_ids: body.offer_ids ? unique(body.offer_ids) : null,
     };
     await validateSettings(c.env, settings);

@@ -1,6 +1,7 @@
 // What the offers API answers: an offer with its goals and base payout rules, money as decimal
 // text in the offer currency and percentages as numbers.
 import * as z from 'zod';
+import type { CommissionGroupRow } from '../db/commission-groups';
 import type { GoalWithRules, OfferRow, PayoutRuleRow } from '../db/offers';
 import { formatAmount } from '../lib/money';
 import { component, lazy } from '../openapi/operation';
@@ -28,8 +29,18 @@ export const offerShapes = lazy(() => {
         .describe('Status of a new conversion when the postback sends none'),
       ...payoutRule,
       commission_groups: z
-        .array(z.strictObject({ key: z.string().describe('Commission group of product lines'), ...payoutRule }))
-        .describe('Rules that price product lines of a named commission group'),
+        .array(
+          z.strictObject({
+            id: rowId
+              .nullable()
+              .describe("The group's stable id (Awin's commissionGroups id and a product's cgId in notifications)"),
+            key: z.string().describe("The group's code, as product lines name it (Awin's code)"),
+            name: z.string().describe("Display name (Awin's name)"),
+            description: z.string().nullable().describe("What the group covers (Awin's description)"),
+            ...payoutRule,
+          }),
+        )
+        .describe('Rules that price product lines of a named commission group, with the group itself'),
       ...goalRuleShape(money),
     }),
   );
@@ -72,7 +83,13 @@ function presentRule(rule: PayoutRuleRow | undefined, offerCurrency: string) {
   };
 }
 
-export function presentOffer(row: OfferRow, goals: GoalWithRules[], origin: string): Offer {
+export function presentOffer(
+  row: OfferRow,
+  goals: GoalWithRules[],
+  origin: string,
+  groups: readonly CommissionGroupRow[] = [],
+): Offer {
+  const groupOf = new Map(groups.map((g) => [g.code, g]));
   return {
     id: row.id,
     advertiser_id: row.advertiser_id,
@@ -101,7 +118,16 @@ export function presentOffer(row: OfferRow, goals: GoalWithRules[], origin: stri
         ...presentRule(base, row.currency),
         commission_groups: rules.flatMap((r) =>
           r.publisher_id === null && r.commission_group !== null
-            ? [{ key: r.commission_group, ...presentRule(r, row.currency) }]
+            ? [
+                {
+                  // Every code a rule names has its row (a trigger of migration 0007 writes it).
+                  id: groupOf.get(r.commission_group)?.id ?? null,
+                  key: r.commission_group,
+                  name: groupOf.get(r.commission_group)?.name ?? r.commission_group,
+                  description: groupOf.get(r.commission_group)?.description ?? null,
+                  ...presentRule(r, row.currency),
+                },
+              ]
             : [],
         ),
         ...presentGoalRules(goal, row.currency),

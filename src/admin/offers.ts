@@ -4,6 +4,11 @@ import * as z from 'zod';
 import { publishOfferConfigs } from '../click/config';
 import { landingMacroInAuthority, unknownLandingMacros } from '../click/landing';
 import { getAdvertiser } from '../db/advertisers';
+import {
+  type CommissionGroupValues,
+  commissionGroupsOfOffers,
+  upsertCommissionGroupStatement,
+} from '../db/commission-groups';
 import { type BaseRuleValues, type GoalPlan, upsertGoalsStatements } from '../db/goals';
 import { updateOfferTermsStatement } from '../db/offer-terms';
 import {
@@ -18,6 +23,7 @@ import { ApiError, badRequest, type FieldErrors, notFound } from '../lib/errors'
 import { parseAmount, percentToBasisPoints } from '../lib/money';
 import { nowIso } from '../lib/time';
 import { ApiRoutes } from '../openapi/operation';
+import { collectGroups, commissionGroupFields, groupCode } from './commission-groups';
 import { goalRuleFields, goalRulesStatements, offerRuleFields, offerRulesStatement } from './offer-rules';
 import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
@@ -51,7 +57,7 @@ const goalKey = z
   .describe('Goal key that postbacks name in event (1-32 of a-z, 0-9, _ and -)');
 
 export const commissionGroupInput = z.strictObject({
-  key: z.string().trim().min(1).max(64).describe('Commission group name as postbacks send it on product lines'),
+  ...commissionGroupFields,
   ...ruleFields('product line of the group'),
 });
 
@@ -165,7 +171,7 @@ function ruleValues(
   };
 }
 
-function planGoals(goals: GoalInput[], offerCurrency: string): GoalPlan[] {
+function planGoals(goals: GoalInput[], offerCurrency: string): { plans: GoalPlan[]; groups: CommissionGroupValues[] } {
   const errors: FieldErrors = {};
   const seen = new Set<string>();
   const plans = goals.map((goal, i) => {
@@ -174,15 +180,19 @@ function planGoals(goals: GoalInput[], offerCurrency: string): GoalPlan[] {
     const rules = [ruleValues(goal, offerCurrency, `goals.${i}`, errors, null)];
     const groups = new Set<string>();
     goal.commission_groups?.forEach((group, k) => {
-      if (groups.has(group.key)) errors[`goals.${i}.commission_groups.${k}.key`] = `duplicate group ${group.key}`;
-      groups.add(group.key);
-      rules.push(ruleValues(group, offerCurrency, `goals.${i}.commission_groups.${k}`, errors, group.key));
+      const path = `goals.${i}.commission_groups.${k}`;
+      const code = groupCode(group, path, errors);
+      if (code === undefined) return;
+      if (groups.has(code)) errors[`${path}.key`] = `duplicate group ${code}`;
+      groups.add(code);
+      rules.push(ruleValues(group, offerCurrency, path, errors, code));
     });
     return { goal, rules };
   });
+  const groups = collectGroups(goals, errors);
   if (goals.filter((g) => g.default).length > 1) errors.goals = 'at most one goal can be the default';
   if (Object.keys(errors).length > 0) throw badRequest(`Invalid ${Object.keys(errors).join(', ')}`, errors);
-  return plans;
+  return { plans, groups };
 }
 
 function checkLandingUrl(landingUrl: string | undefined) {
@@ -203,8 +213,8 @@ function checkLandingUrl(landingUrl: string | undefined) {
 async function loadOffer(db: D1Database, id: number, origin: string) {
   const row = await getOffer(db, id);
   if (!row) throw notFound('Offer');
-  const goals = await goalsWithRules(db, [id]);
-  return presentOffer(row, goals.get(id) ?? [], origin);
+  const [goals, groups] = await Promise.all([goalsWithRules(db, [id]), commissionGroupsOfOffers(db, [id])]);
+  return presentOffer(row, goals.get(id) ?? [], origin, groups.get(id));
 }
 
 const originOf = (url: string) => new URL(url).origin;
@@ -261,7 +271,7 @@ offerRoutes.route(
   },
   async (c, { body }) => {
     checkLandingUrl(body.landing_url);
-    const plans = planGoals(body.goals, body.currency);
+    const { plans, groups } = planGoals(body.goals, body.currency);
     if (!(await getAdvertiser(c.env.DB, body.advertiser_id))) {
       throw new ApiError(400, 'invalid_request', 'Unknown advertiser_id', { advertiser_id: 'no such advertiser' });
     }
@@ -287,6 +297,7 @@ offerRoutes.route(
         fallback_offer_id: await checkFallbackOffer(c.env.DB, body.fallback_offer_id, null),
       }),
       ...upsertGoalsStatements(c.env.DB, 'inserted', plans, now),
+      ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, 'inserted', group, now)),
       ...[offerRulesStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
       ...goalRulesStatements(c.env.DB, 'inserted', body.goals, body.currency),
     ]);
@@ -333,12 +344,10 @@ offerRoutes.route(
     }
     if (query.available !== undefined) throw listingWithoutPublisher();
     const rows = await listOffers(c.env.DB, cursorAfterId(query.cursor), query.limit + 1, query.advertiser_id);
-    const goals = await goalsWithRules(
-      c.env.DB,
-      rows.slice(0, query.limit).map((r) => r.id),
-    );
+    const ids = rows.slice(0, query.limit).map((r) => r.id);
+    const [goals, groups] = await Promise.all([goalsWithRules(c.env.DB, ids), commissionGroupsOfOffers(c.env.DB, ids)]);
     const origin = originOf(c.req.url);
-    const present = (r: OfferRow) => presentOffer(r, goals.get(r.id) ?? [], origin);
+    const present = (r: OfferRow) => presentOffer(r, goals.get(r.id) ?? [], origin, groups.get(r.id));
     return { status: 200, body: page(rows, query.limit, (r) => r.id, present) };
   },
 );
@@ -386,7 +395,7 @@ offerRoutes.route(
     checkLandingUrl(body.landing_url);
     const existing = await getOffer(c.env.DB, id);
     if (!existing) throw notFound('Offer');
-    const plans = body.goals ? planGoals(body.goals, existing.currency) : [];
+    const { plans, groups } = body.goals ? planGoals(body.goals, existing.currency) : { plans: [], groups: [] };
     const now = nowIso();
     await c.env.DB.batch([
       updateOfferStatement(
@@ -414,6 +423,7 @@ offerRoutes.route(
         },
       ),
       ...upsertGoalsStatements(c.env.DB, { id }, plans, now),
+      ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, { id }, group, now)),
       ...[offerRulesStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
       ...goalRulesStatements(c.env.DB, { id }, body.goals ?? [], existing.currency),
     ]);

@@ -2,10 +2,22 @@
 // Awin (json_decode($_POST["AwinTransactionPush"]), then transactionId, clickRef, commission...)
 // reads a Clickhop notification unchanged. Awin's keys only, every scalar a string, keys
 // without a value left out, dates "YYYY-MM-DD HH:MM:SS" in UTC.
-import type { ConversionSnapshot } from '../conversions/snapshot';
-import { AWIN_MACROS, awinCommissionGroups } from './macros';
-import type { CommissionGroup, RenderedSnapshot } from './snapshot-fields';
-import { usedGroups } from './snapshot-fields';
+//
+// Awin pushes a transaction once, when it is tracked; its later life (validation, amendment) is
+// read from Awin's transactions API. A preset endpoint subscribed to later events therefore gets
+// the same push plus that API's own fields for them (commissionStatus, validationDate, amended,
+// oldSaleAmount, oldCommissionAmount), so a receiver can tell a decision from a new sale; the
+// conversion.created push carries none of them, exactly as Awin's.
+import type { ConversionStatus } from '../conversions/status';
+import { AWIN_MACROS, awinTime } from './macros';
+import {
+  type AwinProduct,
+  awinCommissionGroups,
+  awinProducts,
+  type CommissionGroup,
+  previousProgramAmount,
+  type RenderedSnapshot,
+} from './snapshot-fields';
 
 export const AWIN_FORM_FIELD = 'AwinTransactionPush';
 export const AWIN_CONTENT_TYPE = 'application/x-www-form-urlencoded; charset=UTF-8';
@@ -36,33 +48,29 @@ const SCALAR_KEYS = [
   'commission',
 ] as const;
 
-type AwinProduct = Partial<Record<'productName' | 'unitPrice' | 'skuCode' | 'quantity' | 'category' | 'cgId', string>>;
+/** Awin's commissionStatus words: a rejected or reversed sale is "declined" there. */
+const AWIN_STATUS: Record<ConversionStatus, string> = {
+  pending: 'pending',
+  approved: 'approved',
+  rejected: 'declined',
+  reversed: 'declined',
+};
 
 export interface AwinTransaction {
   [key: string]: string | ReturnType<typeof awinCommissionGroups> | AwinProduct[];
 }
 
-/** Drops keys whose value is null, undefined or empty, so "no value" is an absent key as at Awin. */
-function present<T extends Record<string, string | null | undefined>>(fields: T): Partial<Record<keyof T, string>> {
-  const out: Partial<Record<keyof T, string>> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (value !== null && value !== undefined && value !== '') out[key as keyof T] = value;
-  }
-  return out;
-}
-
-function awinProducts(s: ConversionSnapshot, groups: readonly CommissionGroup[]): AwinProduct[] {
-  const idOf = new Map(usedGroups(s, groups).map((g) => [g.code, String(g.id)]));
-  return s.products.map((line) =>
-    present({
-      productName: line.name,
-      unitPrice: line.unit_price,
-      skuCode: line.sku,
-      quantity: String(line.quantity),
-      category: line.category,
-      cgId: line.commission_group === null ? null : idOf.get(line.commission_group),
-    }),
-  );
+/** The transactions-API fields a push after conversion.created carries; none on created. */
+function laterFields(s: RenderedSnapshot): Record<string, string | null> {
+  if (s.event === 'conversion.created') return {};
+  const decided = s.event !== 'conversion.modified';
+  return {
+    commissionStatus: AWIN_STATUS[s.status],
+    validationDate: decided ? awinTime(s.event_time) : null,
+    amended: s.event === 'conversion.modified' ? 'true' : null,
+    oldSaleAmount: s.event === 'conversion.modified' ? previousProgramAmount(s) : null,
+    oldCommissionAmount: s.event === 'conversion.modified' ? (s.previous?.payout ?? null) : null,
+  };
 }
 
 /** Awin's transaction object for one conversion event. */
@@ -72,8 +80,9 @@ export function awinTransaction(s: RenderedSnapshot, groups: readonly Commission
     const value = AWIN_MACROS[key]?.(s, groups);
     scalars[key] = value === null || value === undefined ? null : String(value);
   }
+  Object.assign(scalars, laterFields(s));
   const transaction: AwinTransaction = {};
-  for (const [key, value] of Object.entries(present(scalars))) if (value !== undefined) transaction[key] = value;
+  for (const [key, value] of Object.entries(scalars)) if (value !== null && value !== '') transaction[key] = value;
   const commissionGroups = awinCommissionGroups(s, groups);
   if (commissionGroups.length > 0) transaction.commissionGroups = commissionGroups;
   if (s.products.length > 0) transaction.products = awinProducts(s, groups);

@@ -4,14 +4,17 @@
 // value that looks like a macro stays text).
 import type { ConversionSnapshot } from '../conversions/snapshot';
 import {
+  awinCommissionGroups,
+  awinProducts,
   type CommissionGroup,
   creativeGroupId,
   creativeId,
   isForeignSale,
+  previousAmount,
+  previousPayout,
   programAmount,
   type RenderedSnapshot,
   sub6,
-  usedGroups,
 } from './snapshot-fields';
 
 type Value = (s: RenderedSnapshot, groups: readonly CommissionGroup[]) => string | number | null | undefined;
@@ -25,8 +28,6 @@ export function awinTime(iso: string | null): string {
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
   return match ? `${match[1]} ${match[2]}` : iso;
 }
-
-const products: Value = (s) => JSON.stringify(s.products);
 
 /** `{name}` macros. The first block is the contract in DESIGN.md; the rest are extras. */
 export const CANONICAL_MACROS: Readonly<Record<string, Value>> = {
@@ -55,7 +56,7 @@ export const CANONICAL_MACROS: Readonly<Record<string, Value>> = {
   phrase: (s) => s.click?.search_phrase,
   country: (s) => s.click?.country,
   voucher: (s) => s.voucher,
-  products,
+  products: (s) => JSON.stringify(s.products),
   // Extras.
   goal: (s) => s.goal,
   payout_currency: (s) => s.payout_currency,
@@ -65,17 +66,10 @@ export const CANONICAL_MACROS: Readonly<Record<string, Value>> = {
   publisher_description: (s) => s.description,
   creative_id: (s) => s.creative_id,
   creative_group_id: (s) => s.creative_group_id,
+  // conversion.modified: the values before the adjustment (empty on other events).
+  previous_amount: previousAmount,
+  previous_payout: previousPayout,
 };
-
-/** Awin's commissionGroups objects of a conversion, every scalar a string, empty keys left out. */
-export function awinCommissionGroups(s: ConversionSnapshot, groups: readonly CommissionGroup[]) {
-  return usedGroups(s, groups).map((g) => ({
-    id: String(g.id),
-    name: g.name,
-    code: g.code,
-    ...(g.description ? { description: g.description } : {}),
-  }));
-}
 
 /**
  * `!!!name!!!` macros with the names of Awin's Transaction Notification, so a publisher can
@@ -103,7 +97,7 @@ export const AWIN_MACROS: Readonly<Record<string, Value>> = {
   url: (s) => s.click?.referrer,
   phrase: (s) => s.click?.search_phrase,
   searchEngine: (s) => s.click?.search_engine,
-  products,
+  products: (s, groups) => JSON.stringify(awinProducts(s, groups)),
   commissionGroups: (s, groups) => JSON.stringify(awinCommissionGroups(s, groups)),
   affiliateId: (s) => s.publisher_id,
   merchantId: (s) => s.advertiser_id,

@@ -7,7 +7,7 @@ import { AWIN_CONTENT_TYPE, awinBody } from './awin';
 import { CONTENT_TYPES, renderBodyTemplate } from './body-template';
 import { renderTemplate } from './macros';
 import { signatureHeader } from './signing';
-import type { CommissionGroup, RenderedSnapshot } from './snapshot-fields';
+import { type CommissionGroup, payloadGroups, type RenderedSnapshot } from './snapshot-fields';
 import { xmlDocument } from './xml';
 
 export type EndpointMethod = 'GET' | 'POST';
@@ -38,14 +38,24 @@ export interface OutboundRequest {
 
 export const USER_AGENT = 'Clickhop-Notifications/1.0';
 
+/** On conversion.modified, the values before the adjustment; revenue stays out (see payloadData). */
+function previousData(s: ConversionSnapshot, includeProducts: boolean) {
+  if (!s.previous) return {};
+  const { amount, payout, products } = s.previous;
+  return { previous: { amount, payout, ...(includeProducts ? { products } : {}) } };
+}
+
 /**
  * The event's data as publishers receive it. Revenue (what the advertiser pays the network) is
  * not part of payloads; an operator who wants to share it puts the {revenue} macro in a URL.
+ * With products come the commission groups their lines name ({id, code, name, description}).
  */
 export function payloadData(
   s: ConversionSnapshot,
   endpoint: Pick<EndpointShape, 'include_products' | 'include_click_data'>,
+  groups: readonly CommissionGroup[] = [],
 ) {
+  const commissionGroups = endpoint.include_products ? payloadGroups(s, groups) : [];
   return {
     conversion_id: s.conversion_id,
     status: s.status,
@@ -69,7 +79,9 @@ export function payloadData(
     sub4: s.sub4,
     sub5: s.sub5,
     sub6: (s as RenderedSnapshot).sub6 ?? null,
+    ...previousData(s, endpoint.include_products),
     ...(endpoint.include_products ? { products: s.products } : {}),
+    ...(commissionGroups.length > 0 ? { commission_groups: commissionGroups } : {}),
     ...(endpoint.include_click_data ? { click: s.click } : {}),
     ...(s.click_data ? { click_data: s.click_data } : {}),
     ...(s.test ? { test: true } : {}),
@@ -77,16 +89,34 @@ export function payloadData(
 }
 
 /** The JSON envelope, Standard Webhooks style: {"type","timestamp","data"}. */
-export function jsonEnvelope(s: ConversionSnapshot, endpoint: EndpointShape): string {
-  return JSON.stringify({ type: s.event, timestamp: s.event_time, data: payloadData(s, endpoint) });
+export function envelope(s: ConversionSnapshot, endpoint: EndpointShape, groups: readonly CommissionGroup[] = []) {
+  return { type: s.event, timestamp: s.event_time, data: payloadData(s, endpoint, groups) };
+}
+
+export function jsonEnvelope(
+  s: ConversionSnapshot,
+  endpoint: EndpointShape,
+  groups: readonly CommissionGroup[] = [],
+): string {
+  return JSON.stringify(envelope(s, endpoint, groups));
 }
 
 /** Flat form fields: the payload with nested parts flattened, null as an empty string. */
-export function flatFormFields(s: ConversionSnapshot, endpoint: EndpointShape): [string, string][] {
-  const { products, click, test, ...scalar } = payloadData(s, endpoint) as ReturnType<typeof payloadData> & {
+export function flatFormFields(
+  s: ConversionSnapshot,
+  endpoint: EndpointShape,
+  groups: readonly CommissionGroup[] = [],
+): [string, string][] {
+  const { products, click, test, previous, commission_groups, ...scalar } = payloadData(
+    s,
+    endpoint,
+    groups,
+  ) as ReturnType<typeof payloadData> & {
     products?: unknown;
     click?: ConversionSnapshot['click'];
     test?: boolean;
+    previous?: { amount: string; payout: string; products?: unknown };
+    commission_groups?: unknown;
   };
   const fields: [string, string][] = [
     ['event', s.event],
@@ -103,7 +133,12 @@ export function flatFormFields(s: ConversionSnapshot, endpoint: EndpointShape): 
       ['deep_link', click?.deep_link ?? ''],
     );
   }
+  if (previous) {
+    fields.push(['previous_amount', previous.amount], ['previous_payout', previous.payout]);
+    if (previous.products !== undefined) fields.push(['previous_products', JSON.stringify(previous.products)]);
+  }
   if (products !== undefined) fields.push(['products', JSON.stringify(products)]);
+  if (commission_groups !== undefined) fields.push(['commission_groups', JSON.stringify(commission_groups)]);
   if (test) fields.push(['test', '1']);
   return fields;
 }
@@ -123,14 +158,14 @@ export function renderBody(
     };
   }
   if (endpoint.format === 'xml') {
-    const envelope = { type: s.event, timestamp: s.event_time, data: payloadData(s, endpoint) };
-    return { contentType: CONTENT_TYPES.xml, body: xmlDocument(JSON.parse(JSON.stringify(envelope))) };
+    const data = JSON.parse(JSON.stringify(envelope(s, endpoint, groups)));
+    return { contentType: CONTENT_TYPES.xml, body: xmlDocument(data) };
   }
-  if (endpoint.format === 'json') return { contentType: 'application/json', body: jsonEnvelope(s, endpoint) };
+  if (endpoint.format === 'json') return { contentType: 'application/json', body: jsonEnvelope(s, endpoint, groups) };
   if (endpoint.format === 'form') {
     const params = endpoint.form_field
-      ? new URLSearchParams([[endpoint.form_field, jsonEnvelope(s, endpoint)]])
-      : new URLSearchParams(flatFormFields(s, endpoint));
+      ? new URLSearchParams([[endpoint.form_field, jsonEnvelope(s, endpoint, groups)]])
+      : new URLSearchParams(flatFormFields(s, endpoint, groups));
     return { contentType: 'application/x-www-form-urlencoded', body: params.toString() };
   }
   return null;

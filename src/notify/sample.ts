@@ -1,7 +1,7 @@
 // POST /api/v1/endpoints/:id/test: a synthetic, clearly marked event sent straight to the
 // endpoint (not through the Queue, not logged as a delivery), with the request made and the
 // answer received returned to the operator.
-import type { ConversionSnapshot } from '../conversions/snapshot';
+import type { ConversionSnapshot, ProductLine } from '../conversions/snapshot';
 import type { ConversionEventType } from '../conversions/status';
 import type { EndpointRow } from '../db/endpoints';
 import { randomId } from '../lib/crypto';
@@ -24,7 +24,19 @@ const STATUS_OF_EVENT: Record<ConversionEventType, ConversionSnapshot['status']>
   'conversion.modified': 'approved',
 };
 
-/** A sample event for an endpoint: every field filled, ids prefixed `test_`, `test: true`. */
+const product: ProductLine = {
+  sku: 'TEST-SKU-1',
+  name: 'Test product',
+  unit_price: '50.00',
+  quantity: 2,
+  category: 'test',
+  commission_group: 'TEST',
+};
+
+/**
+ * A sample event for an endpoint: every field filled, ids prefixed `test_`, `test: true`; a
+ * conversion.modified sample carries previous values (a return of one of three products: 150.00 to 100.00).
+ */
 export function sampleSnapshot(endpoint: EndpointRow, event: ConversionEventType, now: Date): RenderedSnapshot {
   const offerIds = endpoint.offer_ids ? (JSON.parse(endpoint.offer_ids) as number[]) : [];
   const conversionTime = now.toISOString();
@@ -57,16 +69,7 @@ export function sampleSnapshot(endpoint: EndpointRow, event: ConversionEventType
     sub6: 'test_sub6',
     creative_id: 1,
     creative_group_id: 1,
-    products: [
-      {
-        sku: 'TEST-SKU-1',
-        name: 'Test product',
-        unit_price: '50.00',
-        quantity: 2,
-        category: 'test',
-        commission_group: 'TEST',
-      },
-    ],
+    products: [product],
     click: {
       referrer: 'https://www.example.com/test-page',
       search_engine: null,
@@ -75,6 +78,9 @@ export function sampleSnapshot(endpoint: EndpointRow, event: ConversionEventType
       device: 'desktop',
       deep_link: null,
     },
+    ...(event === 'conversion.modified'
+      ? { previous: { amount: '150.00', revenue: '15.00', payout: '7.50', products: [{ ...product, quantity: 3 }] } }
+      : {}),
     test: true,
   };
 }

@@ -1,7 +1,9 @@
 // Values of a frozen snapshot as notifications show them, including fields that only newer
 // snapshots carry (sub6, the creative ids, the sale amount in the program's currency): events
 // frozen before those fields existed render them as absent, never as an error.
+import { convertAmount, parseRate } from '../conversions/exchange';
 import type { ConversionSnapshot } from '../conversions/snapshot';
+import { formatAmount, parseAmount } from '../lib/money';
 
 /** Snapshot fields added after the first snapshots were frozen; every one may be missing. */
 export interface SnapshotExtras {
@@ -49,4 +51,63 @@ export function usedGroups(s: ConversionSnapshot, groups: readonly CommissionGro
     used.set(code, byCode.get(code) ?? { id: code, code, name: code, description: null });
   }
   return [...used.values()];
+}
+
+/** The groups of the conversion as Clickhop's own payloads show them (JSON, form, XML). */
+export const payloadGroups = (s: ConversionSnapshot, groups: readonly CommissionGroup[]) =>
+  usedGroups(s, groups).map((g) => ({ id: g.id, code: g.code, name: g.name, description: g.description }));
+
+/** Awin's commissionGroups objects of a conversion, every scalar a string, empty keys left out. */
+export function awinCommissionGroups(s: ConversionSnapshot, groups: readonly CommissionGroup[]) {
+  return usedGroups(s, groups).map((g) => ({
+    id: String(g.id),
+    name: g.name,
+    code: g.code,
+    ...(g.description ? { description: g.description } : {}),
+  }));
+}
+
+export type AwinProduct = Partial<
+  Record<'productName' | 'unitPrice' | 'skuType' | 'skuCode' | 'quantity' | 'category' | 'cgId', string>
+>;
+
+/**
+ * Awin's products objects: its key names, every scalar a string, empty keys left out. skuType
+ * says what kind of code skuCode is; a Clickhop product line carries the advertiser's SKU, so
+ * it is "sku" wherever there is a code.
+ */
+export function awinProducts(s: ConversionSnapshot, groups: readonly CommissionGroup[]): AwinProduct[] {
+  const idOf = new Map(usedGroups(s, groups).map((g) => [g.code, String(g.id)]));
+  return s.products.map((line) => {
+    const product: AwinProduct = {};
+    const fields: [keyof AwinProduct, string | null | undefined][] = [
+      ['productName', line.name],
+      ['unitPrice', line.unit_price],
+      ['skuType', line.sku ? 'sku' : null],
+      ['skuCode', line.sku],
+      ['quantity', String(line.quantity)],
+      ['category', line.category],
+      ['cgId', line.commission_group === null ? null : idOf.get(line.commission_group)],
+    ];
+    for (const [key, value] of fields) if (value !== null && value !== undefined && value !== '') product[key] = value;
+    return product;
+  });
+}
+
+/** On conversion.modified, the values before the adjustment (no revenue: publishers never see it). */
+export const previousAmount = (s: ConversionSnapshot): string | null => s.previous?.amount ?? null;
+export const previousPayout = (s: ConversionSnapshot): string | null => s.previous?.payout ?? null;
+
+/**
+ * The previous sale amount in the program's currency (Awin's oldSaleAmount): the amount itself
+ * for a sale in that currency, else converted at the rate the conversion was created with (the
+ * rate an adjustment reprices with), else null.
+ */
+export function previousProgramAmount(s: RenderedSnapshot): string | null {
+  if (!s.previous) return null;
+  if (!isForeignSale(s)) return s.previous.amount;
+  const rate = s.exchange_rate ? parseRate(s.exchange_rate) : null;
+  const minor = parseAmount(s.previous.amount, s.currency);
+  if (!rate?.ok || !minor.ok) return null;
+  return formatAmount(convertAmount(minor.minor, s.currency, s.payout_currency, rate.rate), s.payout_currency);
 }

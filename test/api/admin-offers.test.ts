@@ -251,9 +251,11 @@ describe('POST /api/v1/offers', () => {
         ],
       }),
     );
+    // A group named only by its code is named by its code, with no description.
+    const group = (key: string) => ({ id: expect.any(Number), key, name: key, description: null });
     expect(offer.goals[0]?.commission_groups).toEqual([
-      { key: 'electronics', revenue: '0.00', payout: '0.00', revenue_percent: 4, payout_percent: 2 },
-      { key: 'books', revenue: '0.00', payout: '0.50', revenue_percent: 0, payout_percent: 7.5 },
+      { ...group('electronics'), revenue: '0.00', payout: '0.00', revenue_percent: 4, payout_percent: 2 },
+      { ...group('books'), revenue: '0.00', payout: '0.50', revenue_percent: 0, payout_percent: 7.5 },
     ]);
     expect(await storedRules(offer.id)).toEqual([
       {

@@ -66,7 +66,10 @@ describe('response shapes match what the handlers answer', () => {
     });
     expect(offer.status).toBe(201);
     expect(json(offer).goals[1].commission_groups[0]).toEqual({
+      id: expect.any(Number),
       key: 'ebooks',
+      name: 'ebooks',
+      description: null,
       revenue: '0.00',
       payout: '0.00',
       revenue_percent: 12,

@@ -88,6 +88,9 @@ const CANONICAL_EXPECTED: Record<string, string> = {
   publisher_description: 'ignored',
   creative_id: '',
   creative_group_id: '',
+  // Set only on conversion.modified (a snapshot with `previous`).
+  previous_amount: '',
+  previous_payout: '',
 };
 
 const AWIN_EXPECTED: Record<string, string> = {
@@ -113,7 +116,8 @@ const AWIN_EXPECTED: Record<string, string> = {
   url: 'https://www.bing.com/search?q=red shoes&x=1',
   phrase: 'red shoes',
   searchEngine: 'bing',
-  products: PRODUCTS_JSON,
+  // Awin's product keys; a group the offer has no row for keeps its code as id (cgId).
+  products: '[{"productName":"Shoe","unitPrice":"26.09","skuType":"sku","skuCode":"A1","quantity":"1","cgId":"CG"}]',
   affiliateId: '45628',
   merchantId: '3661',
   voucherCode: 'SAVE 10%',

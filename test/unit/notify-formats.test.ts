@@ -133,8 +133,16 @@ describe('awin preset', () => {
         { id: '12', name: 'Films', code: 'DVD' },
       ],
       products: [
-        { productName: 'A CD', unitPrice: '11.10', skuCode: 'CD-1', quantity: '1', category: 'music', cgId: '11' },
-        { productName: 'A DVD', unitPrice: '7.495', skuCode: 'DVD-9', quantity: '2', cgId: '12' },
+        {
+          productName: 'A CD',
+          unitPrice: '11.10',
+          skuType: 'sku',
+          skuCode: 'CD-1',
+          quantity: '1',
+          category: 'music',
+          cgId: '11',
+        },
+        { productName: 'A DVD', unitPrice: '7.495', skuType: 'sku', skuCode: 'DVD-9', quantity: '2', cgId: '12' },
       ],
     });
     for (const key of Object.keys(decoded)) expect(AWIN_KEYS).toContain(key);
