@@ -109,3 +109,13 @@ export async function enrol(browser: Browser): Promise<{ secret: string; recover
   if (done.status !== 200) throw new Error(`enrolment answered ${done.status}`);
   return { secret, recoveryCodes: byId(text, 'recovery-codes').trim().split('\n') };
 }
+
+/** A six-digit code no step of the drift window has now: certainly wrong. */
+export function wrongCodeFor(base32: string): string {
+  const now = Date.now();
+  const window = new Set([-30_000, 0, 30_000, 60_000].map((d) => codeFor(base32, now + d)));
+  for (let n = 0; ; n++) {
+    const code = String(n).padStart(6, '0');
+    if (!window.has(code)) return code;
+  }
+}
