@@ -354,3 +354,32 @@ describe('POST /api/v1/users/{id}/reset', () => {
     expect((await new Browser().fetch(`/portal/reset?token=${inviteToken}`)).status).toBe(400);
   });
 });
+
+describe('migration 0021', () => {
+  it('matches keys minted before it to their person by the created_by label', async () => {
+    const backfill = env.TEST_MIGRATIONS.find((m) => m.name.startsWith('0021_'))?.queries.find((q) =>
+      /UPDATE api_keys\s+SET created_by_user_id/.test(q),
+    );
+    expect(backfill).toBeDefined();
+    const insert = (createdBy: string) =>
+      env.DB.prepare(
+        `INSERT INTO api_keys (role, key_hash, prefix, created_by, created_at)
+         VALUES ('operator', ?, 'chk_x', ?, '2026-01-01T00:00:00.000Z') RETURNING id`,
+      )
+        .bind(crypto.randomUUID(), createdBy)
+        .first<{ id: number }>();
+    const byPerson = await insert('user 4217 <old@people.example>');
+    const byToken = await insert('admin token');
+    const byKey = await insert('key 3 (user 5 <x@y.example>)');
+    await env.DB.prepare(backfill as string).run();
+    const owner = async (row: { id: number } | null) =>
+      (
+        await env.DB.prepare('SELECT created_by_user_id FROM api_keys WHERE id = ?')
+          .bind(row?.id)
+          .first<{ created_by_user_id: number | null }>()
+      )?.created_by_user_id;
+    expect(await owner(byPerson)).toBe(4217);
+    expect(await owner(byToken)).toBeNull();
+    expect(await owner(byKey)).toBeNull();
+  });
+});

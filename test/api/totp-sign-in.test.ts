@@ -47,7 +47,7 @@ const userRow = (id: number) =>
 describe('enrolment in the portal', () => {
   it('shows the secret as base32 and an otpauth URI, refuses a wrong first code, and answers ten recovery codes once', async () => {
     const person = await signedInPerson('publisher', { publisher_id: fixture.publisherId });
-    const logged = vi.spyOn(console, 'log');
+    const logged = (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) => vi.spyOn(console, method));
     const page = await (await person.browser.fetch('/portal/account/totp')).text();
     expect(byId(page, 'totp-state')).toContain('Two-step sign-in is ');
     const secret = byId(page, 'totp-secret');
@@ -91,7 +91,9 @@ describe('enrolment in the portal', () => {
       .all<{ code_hash: string }>();
     expect(stored.results).toHaveLength(10);
     for (const { code_hash } of stored.results) expect(codes).not.toContain(code_hash);
-    const lines = logged.mock.calls.flat().join('\n');
+    const audit = await env.DB.prepare('SELECT before, after FROM audit_log').all();
+    const lines = [...logged.flatMap((spy) => spy.mock.calls.flat()), JSON.stringify(audit.results)].join('\n');
+    expect(lines).toContain('totp_enable');
     expect(lines).not.toContain(secret.replaceAll(' ', ''));
     for (const code of codes) expect(lines).not.toContain(code);
     expect((await adminOk<{ totp_enabled: boolean }>('GET', `/users/${person.id}`)).totp_enabled).toBe(true);
