@@ -3,8 +3,8 @@
 -- Additive only.
 
 -- The person who minted a key from a portal session (NULL for the admin token or another key),
--- so disabling or deleting that person can list the keys left behind. Kept after the person is
--- deleted (no foreign key), like the audit log keeps their label.
+-- so disabling or deleting that person can list the keys left behind. No foreign key: deleting
+-- the person sets it to NULL (a later person may get the same id) and created_by keeps the label.
 ALTER TABLE api_keys ADD COLUMN created_by_user_id INTEGER;
 -- Keys minted before this column existed carry the person in their label: "user 7 <a@b.example>".
 UPDATE api_keys

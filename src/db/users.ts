@@ -187,8 +187,12 @@ export const updateUserStatement = (
     )
     .bind(change.role, change.publisher_id, change.advertiser_id, change.status, now, before.id, before.updated_at);
 
-/** The statements that remove a person and what hangs off them, the person last (foreign keys). */
+/**
+ * The statements that remove a person and what hangs off them, the person last (foreign keys).
+ * Their keys forget the id (a later person may be given the same one) and keep the label.
+ */
 export const deleteUserStatements = (db: D1Database, userId: number): D1PreparedStatement[] => [
+  db.prepare('UPDATE api_keys SET created_by_user_id = NULL WHERE created_by_user_id = ?').bind(userId),
   db.prepare('DELETE FROM sessions WHERE user_id = ?').bind(userId),
   db.prepare('DELETE FROM invitations WHERE user_id = ?').bind(userId),
   db.prepare('DELETE FROM sign_in_challenges WHERE user_id = ?').bind(userId),

@@ -263,6 +263,10 @@ describe('DELETE /api/v1/users/{id}', () => {
     expect(audit.data.find((e) => e.action === 'deleteUser')?.before?.email).toBe(person.email);
     const keys = await adminOk<{ data: { id: number; created_by: string }[] }>('GET', '/api-keys?limit=100');
     expect(keys.data.find((k) => k.id === key.id)?.created_by).toBe(label);
+    // The key forgets the id, which a later person may be given; a new person lists no keys.
+    expect(await env.DB.prepare('SELECT created_by_user_id FROM api_keys WHERE id = ?').bind(key.id).first()).toEqual({
+      created_by_user_id: null,
+    });
 
     const again = await admin('POST', '/users', { email: person.email, role: 'operator' });
     expect(again.status).toBe(201);
