@@ -21,6 +21,7 @@ import { payoutRoutes } from './payouts';
 import { postbackLogRoutes } from './postbacks';
 import { publisherRoutes } from './publishers';
 import { reportRoutes } from './reports';
+import { settingsRoutes } from './settings';
 import { smartLinkRoutes } from './smart-links';
 import { userRoutes } from './users';
 
@@ -44,6 +45,7 @@ export const adminRouters: readonly ApiRoutes[] = [
   reportRoutes,
   apiKeyRoutes,
   userRoutes,
+  settingsRoutes,
   auditRoutes,
 ];
 

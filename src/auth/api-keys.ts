@@ -31,6 +31,7 @@ export async function mintApiKey(
       key_hash: await hashSecret(key),
       prefix: key.slice(0, SHOWN_CHARS),
       created_by: createdBy.label,
+      created_by_user_id: createdBy.kind === 'user' && createdBy.id !== null ? Number(createdBy.id) : null,
       created_at: now,
     },
   };

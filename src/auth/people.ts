@@ -1,6 +1,7 @@
 // People: invitations, setting a password from an invitation, sign-in (throttled), password
 // change. Pure decisions live in password.ts and throttle.ts; this module sequences them over D1.
 
+import { insertChallengeForPasswordStatement, roleRequiresTotp } from '../db/second-factor';
 import { deleteOtherSessionsStatement, insertSessionForPasswordStatement } from '../db/sessions';
 import {
   getOpenInvitation,
@@ -18,6 +19,7 @@ import { DAY_MS, iso } from '../lib/time';
 import { auditStatement } from './audit';
 import { hashPassword, verifyNothing, verifyPassword } from './password';
 import type { Principal } from './principal';
+import { type NewChallenge, newChallenge, secondStepOf, storeChallengeStatement } from './second-factor';
 import { hashSecret, newSecret } from './secrets';
 import { type NewSession, newSession, storeSessionStatement } from './sessions';
 import { clearFailuresStatement, openGate, recordFailure } from './throttle';
@@ -33,6 +35,7 @@ export function presentUser(user: UserRow) {
     publisher_id: user.publisher_id,
     advertiser_id: user.advertiser_id,
     status: user.status,
+    totp_enabled: user.totp_enabled_at !== null,
     created_at: user.created_at,
     updated_at: user.updated_at,
   };
@@ -103,25 +106,32 @@ export async function acceptInvitation(
   token: string,
   password: string,
   nowMs: number,
-): Promise<{ user: UserRow; session: NewSession } | null> {
+): Promise<{ user: UserRow; session: NewSession | null; challenge: NewChallenge | null } | null> {
   const invitation = await openInvitation(db, token, nowMs);
   if (!invitation) return null;
   const now = iso(nowMs);
   const passwordHash = await hashPassword(password);
-  const session = await newSession(invitation.user_id, nowMs);
+  // A role that requires a second factor gets the enrolment step instead of a session.
+  const invited = await getUserByEmail(db, invitation.email);
+  const enrol = invited ? await roleRequiresTotp(db, invited.role) : false;
+  const session = enrol ? null : await newSession(invitation.user_id, nowMs);
+  const challenge = enrol ? await newChallenge(invitation.user_id, 'enrol', nowMs) : null;
   // The password and session are written only if this batch's first statement spent the link.
   const [use] = await db.batch([
     useInvitationStatement(db, invitation.token_hash, now),
     setInvitedPasswordStatement(db, invitation.user_id, passwordHash, now),
-    insertSessionForPasswordStatement(db, session.row, passwordHash),
+    challenge
+      ? insertChallengeForPasswordStatement(db, challenge.row, passwordHash)
+      : insertSessionForPasswordStatement(db, (session as NewSession).row, passwordHash),
   ]);
   if ((use?.meta.changes ?? 0) !== 1) return null;
   const user = await getUserByEmail(db, invitation.email);
-  return user ? { user, session } : null;
+  return user ? { user, session, challenge } : null;
 }
 
 export type SignInResult =
   | { outcome: 'signed_in'; user: UserRow; session: NewSession }
+  | { outcome: 'second_step'; user: UserRow; challenge: NewChallenge }
   | { outcome: 'throttled'; retryAt: string }
   | { outcome: 'wrong' };
 
@@ -146,6 +156,13 @@ export async function signIn(
   if (!ok || !user) {
     await recordFailure(db, gate, nowMs);
     return { outcome: 'wrong' };
+  }
+  // A second factor (or its enrolment) comes first; failures are cleared only once it passes.
+  const step = await secondStepOf(db, user);
+  if (step) {
+    const challenge = await newChallenge(user.id, step, nowMs);
+    await storeChallengeStatement(db, challenge).run();
+    return { outcome: 'second_step', user, challenge };
   }
   const session = await newSession(user.id, nowMs);
   await db.batch([storeSessionStatement(db, session), clearFailuresStatement(db, gate)]);

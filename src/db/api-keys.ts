@@ -10,6 +10,8 @@ export interface ApiKeyRow {
   key_hash: string;
   prefix: string;
   created_by: string;
+  /** The person who minted it from a portal session; null for the admin token or another key. */
+  created_by_user_id: number | null;
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
@@ -20,8 +22,8 @@ export type ApiKeyValues = Omit<ApiKeyRow, 'id' | 'last_used_at' | 'revoked_at'>
 export const insertApiKeyStatement = (db: D1Database, row: ApiKeyValues): D1PreparedStatement =>
   db
     .prepare(
-      `INSERT INTO api_keys (role, publisher_id, advertiser_id, name, key_hash, prefix, created_by, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      `INSERT INTO api_keys (role, publisher_id, advertiser_id, name, key_hash, prefix, created_by, created_by_user_id, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     )
     .bind(
       row.role,
@@ -31,6 +33,7 @@ export const insertApiKeyStatement = (db: D1Database, row: ApiKeyValues): D1Prep
       row.key_hash,
       row.prefix,
       row.created_by,
+      row.created_by_user_id,
       row.created_at,
     );
 
@@ -98,3 +101,12 @@ export const touchApiKeyStatement = (
   db
     .prepare('UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)')
     .bind(now, id, staleBefore);
+
+/** The live keys a person minted, newest first (what to revoke when the person leaves). */
+export async function liveKeysMintedBy(db: D1Database, userId: number, limit: number): Promise<ApiKeyRow[]> {
+  const { results } = await db
+    .prepare('SELECT * FROM api_keys WHERE created_by_user_id = ? AND revoked_at IS NULL ORDER BY id DESC LIMIT ?')
+    .bind(userId, limit)
+    .all<ApiKeyRow>();
+  return results;
+}

@@ -25,7 +25,8 @@ export const liveSessionStatement = (db: D1Database, idHash: string, now: string
   db
     .prepare(
       `SELECT s.id_hash, s.user_id, s.csrf_secret, s.created_at AS session_created_at, s.expires_at,
-              u.id, u.email, u.role, u.publisher_id, u.advertiser_id, u.password_hash, u.status, u.created_at, u.updated_at,
+              u.id, u.email, u.role, u.publisher_id, u.advertiser_id, u.password_hash, u.status, u.totp_enabled_at,
+              u.created_at, u.updated_at,
               COALESCE(p.name, a.name) AS party_name
        FROM sessions s JOIN users u ON u.id = s.user_id
        LEFT JOIN publishers p ON p.id = u.publisher_id LEFT JOIN advertisers a ON a.id = u.advertiser_id

@@ -18,7 +18,9 @@ export function accountPage(c: Context<PortalEnv>, message?: PageMessage): Respo
 <label>New password (at least 10 characters)<input type="password" name="password" autocomplete="new-password" required minlength="10" maxlength="200"></label>
 <label>Repeat it<input type="password" name="confirm" autocomplete="new-password" required minlength="10" maxlength="200"></label>
 <button type="submit">Change password</button></form>
-<p class="muted">Changing it signs out your other sessions.</p></section>`;
+<p class="muted">Changing it signs out your other sessions.</p></section>
+<section aria-labelledby="two-step-title"><h2 id="two-step-title">Two-step sign-in</h2>
+<p><a href="/portal/account/totp">Set up or manage a code from an authenticator app</a> (${c.get('session').user.totp_enabled_at ? 'on' : 'off'}).</p></section>`;
   return c.html(page(viewer, '/portal/account', 'Account', content), message?.kind === 'error' ? 400 : 200);
 }
 

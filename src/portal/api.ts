@@ -29,7 +29,7 @@ function executionContext(c: Context): ExecutionContext {
 
 export async function callApi<T = Record<string, unknown>>(
   c: Context<PortalEnv>,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<ApiAnswer<T & ApiProblem>> {

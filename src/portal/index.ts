@@ -30,9 +30,12 @@ import {
   resendDelivery,
 } from './notifications';
 import { applyToOfferAction } from './offers';
-import { auditPage, invitePerson, peoplePage } from './operator';
+import { auditPage } from './operator';
+import { invitePerson, peoplePage, personAction, personPage, revokePersonKey, saveSecondFactorRule } from './people';
 import { reportsCsv, reportsPage } from './reports';
+import { resetRoutes } from './reset';
 import { signInRoutes } from './sign-in';
+import { confirmTotpAction, secondFactorRoutes, totpPage, turnOffTotpAction } from './totp';
 
 let styleSource: string | undefined;
 const stylesheetSource = () => {
@@ -66,6 +69,8 @@ export const portalRoutes = new Hono<PortalEnv>();
 
 portalRoutes.use('*', pageHeaders);
 portalRoutes.route('/', signInRoutes);
+portalRoutes.route('/', secondFactorRoutes);
+portalRoutes.route('/', resetRoutes);
 portalRoutes.use('*', requireSignedIn);
 
 /** A page open to some roles only; to the others it does not exist. */
@@ -127,10 +132,17 @@ portalRoutes.post('/keys/:id/revoke', revokeKey);
 
 portalRoutes.get('/people', operatorOnly, (c) => peoplePage(c));
 portalRoutes.post('/people', operatorOnly, invitePerson);
+portalRoutes.post('/people/second-factor', operatorOnly, saveSecondFactorRule);
+portalRoutes.get('/people/:id{[0-9]+}', operatorOnly, (c) => personPage(c));
+portalRoutes.post('/people/:id{[0-9]+}/keys/:keyId{[0-9]+}/revoke', operatorOnly, revokePersonKey);
+portalRoutes.post('/people/:id{[0-9]+}/:action{status|role|reset|delete}', operatorOnly, personAction);
 portalRoutes.get('/audit', operatorOnly, auditPage);
 
 portalRoutes.get('/account', (c) => accountPage(c));
 portalRoutes.post('/account/password', changePasswordAction);
+portalRoutes.get('/account/totp', (c) => totpPage(c));
+portalRoutes.post('/account/totp', confirmTotpAction);
+portalRoutes.post('/account/totp/off', turnOffTotpAction);
 
 portalRoutes.notFound((c) => notFoundPage(c as Context<PortalEnv>));
 

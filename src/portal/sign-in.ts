@@ -15,6 +15,7 @@ import {
 } from '../auth';
 import { html } from '../dashboard/html';
 import { notice, publicPage } from './layout';
+import { toSecondStep } from './totp';
 
 export interface SignInOptions {
   message?: string;
@@ -76,6 +77,7 @@ signInRoutes.post('/login', async (c) => {
   if (result.outcome === 'wrong') {
     return signInPage(c, { status: 401, email, error: 'Wrong email or password.' });
   }
+  if (result.outcome === 'second_step') return toSecondStep(c, result.challenge);
   setSessionCookie(c, result.session);
   return c.redirect('/portal', 303);
 });
@@ -135,6 +137,7 @@ signInRoutes.post('/invite', async (c) => {
   }
   const accepted = await acceptInvitation(c.env.DB, token, password, nowMs);
   if (!accepted) return invalidInvitation(c);
-  setSessionCookie(c, accepted.session);
+  if (accepted.challenge) return toSecondStep(c, accepted.challenge);
+  if (accepted.session) setSessionCookie(c, accepted.session);
   return c.redirect('/portal', 303);
 });

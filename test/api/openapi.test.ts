@@ -135,6 +135,7 @@ const BODIES_WITH_REQUIRED_FIELDS = [
   'createPublisher',
   'createSmartLink',
   'putExchangeRate',
+  'putTotpSettings',
 ];
 const CLOSED_BODIES = [
   'adjustConversion',
@@ -148,6 +149,8 @@ const CLOSED_BODIES = [
   'createSmartLink',
   'putExchangeRate',
   'putPublisherPayout',
+  'putTotpSettings',
+  'resetUserPassword',
   'rotateEndpointSecret',
   'testEndpoint',
   'updateAdvertiser',
@@ -155,6 +158,7 @@ const CLOSED_BODIES = [
   'updateOffer',
   'updatePublisher',
   'updateSmartLink',
+  'updateUser',
 ];
 
 describe('request schemas match what the handlers accept', () => {

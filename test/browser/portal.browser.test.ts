@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromBase32, totpAt } from '../../src/auth/totp';
 import { launchChromium, ROOT, skipReason, startWorld, type World } from './world';
 
 const SHOTS = resolve(ROOT, '.ci-out/portal');
@@ -315,6 +316,36 @@ describe.skipIf(skip !== null)('partner portal in headless Chromium', () => {
     await context.clearCookies();
     await page.goto(`${seeded.origin}/portal/reports`);
     expect(await shown(page, 'h2')).toBe('Sign in');
+    await context.close();
+  });
+  it('an operator disables and re-enables a person, makes a reset link, and turns on two-step sign-in', async () => {
+    const context = await personContext();
+    const page = await context.newPage();
+    await page.goto(`${seeded.origin}/portal/login`);
+    await page.fill('input[name=email]', 'olga@network.example');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${seeded.origin}/portal`);
+    await page.goto(`${seeded.origin}/portal/people`);
+    const href = (await page.locator('#people a', { hasText: 'pat@blog.example' }).getAttribute('href')) as string;
+    await visit(page, href, 'operator-person', async () => {
+      expect(await shown(page, '#person-status')).toBe('active');
+    });
+    await page.click(`form[action="${href}/status"] button`);
+    expect(await shown(page, '#person-status')).toBe('disabled');
+    await page.click(`form[action="${href}/status"] button`);
+    expect(await shown(page, '#person-status')).toBe('active');
+    await page.click(`form[action="${href}/reset"] button`);
+    expect(await shown(page, '#reset-url')).toMatch(/\/portal\/reset\?token=/);
+
+    await visit(page, '/portal/account/totp', 'account-totp', async () => {
+      expect(await shown(page, '#totp-uri')).toMatch(/^otpauth:\/\/totp\//);
+    });
+    const secret = await shown(page, '#totp-secret');
+    await page.fill('input[name=code]', totpAt(fromBase32(secret) as Uint8Array, Date.now()));
+    await page.click('form[action="/portal/account/totp"] button');
+    expect((await shown(page, '#recovery-codes')).trim().split('\n')).toHaveLength(10);
+    expect(await shown(page, '#totp-state')).toContain('on');
     await context.close();
   });
 });
