@@ -29,6 +29,7 @@ import {
   resendDelivery,
 } from './notifications';
 import { auditPage, invitePerson, peoplePage } from './operator';
+import { retryParkedAction } from './parked';
 import { reportsCsv, reportsPage } from './reports';
 import { signInRoutes } from './sign-in';
 
@@ -116,6 +117,7 @@ portalRoutes.post('/keys/:id/revoke', revokeKey);
 portalRoutes.get('/people', operatorOnly, (c) => peoplePage(c));
 portalRoutes.post('/people', operatorOnly, invitePerson);
 portalRoutes.get('/audit', operatorOnly, auditPage);
+portalRoutes.post('/parked/:id/retry', operatorOnly, retryParkedAction);
 
 portalRoutes.get('/account', (c) => accountPage(c));
 portalRoutes.post('/account/password', changePasswordAction);
