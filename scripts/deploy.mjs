@@ -8,9 +8,12 @@
 //   4. asks for each required secret the Worker does not have yet (`wrangler secret put` prompts;
 //      with --secrets-from-env they are read from the environment variables of the same name);
 //   5. deploys (`wrangler deploy`, which creates the KV namespace and the D1 database on the
-//      first run: wrangler.jsonc names them without IDs);
+//      first run: wrangler.jsonc names them without IDs). It has the terminal: on an account
+//      that never deployed a Worker it asks for a workers.dev subdomain (without a terminal it
+//      would decline and stop), and it offers to write the new IDs into wrangler.jsonc (keep
+//      them or not: later deploys find the resources through the deployed Worker's bindings);
 //   6. applies the migrations to a database step 5 has just created.
-// Each step prints one line; wrangler's own output shows when a step fails (and for the deploy).
+// Each step prints one line; wrangler's own output shows when a step fails, and for the deploy.
 // docs/deploy.md shows a whole run.
 // First, so that an old Node.js stops here with advice (imports run in order).
 import './check-node.cjs';
@@ -76,7 +79,7 @@ async function signIn() {
   if (user?.loggedIn) return user;
   if (!/loggedIn/.test(who.output)) fail('Checking the Cloudflare sign-in (wrangler whoami)', who.output);
   console.log('Not signed in to Cloudflare: wrangler login opens the browser.');
-  const login = await run(['login'], { show: true });
+  const login = await run(['login'], { interactive: true });
   if (login.code !== 0) fail('Signing in (wrangler login)', '');
   const again = await run(['whoami', '--json']);
   const signedIn = again.code === 0 ? jsonIn(again.output) : undefined;
@@ -131,7 +134,7 @@ async function setSecrets(config) {
       );
     }
     console.log(`    ${name}: ${SECRET_HELP[name] ?? 'a secret the Worker requires.'}`);
-    const put = await run(['secret', 'put', name], fromEnv ? { input: fromEnv } : { show: true });
+    const put = await run(['secret', 'put', name], fromEnv ? { input: fromEnv } : { interactive: true });
     if (put.code !== 0) fail(`Setting ${name} (wrangler secret put)`, fromEnv ? put.output : '');
   }
 }
@@ -154,15 +157,12 @@ else console.log(`3/6 Database ${config.database}: not created yet; wrangler dep
 await setSecrets(config);
 
 console.log('5/6 Deploying (wrangler deploy):');
-const deployed = await run(['deploy'], { show: true });
-if (deployed.code !== 0) fail('wrangler deploy', '');
-const url = /https:\/\/[A-Za-z0-9.-]+\.workers\.dev\b/.exec(deployed.output)?.[0];
+const deployed = await run(['deploy'], { interactive: true });
+if (deployed.code !== 0) fail('wrangler deploy', '', 'Its output above says why.');
 
 if (existed) console.log(`6/6 Database ${config.database}: migrated before the deploy (step 3).`);
 else await migrate(config, '6/6');
 
 console.log(
-  url
-    ? `Clickhop is live at ${url}. Dashboard: ${url}/dashboard (any user name, ADMIN_TOKEN as the password).`
-    : 'Clickhop is deployed. Dashboard: /dashboard on its address (any user name, ADMIN_TOKEN as the password).',
+  'Clickhop is deployed. Its address is the https:// line wrangler printed above; the dashboard is /dashboard there (any user name, ADMIN_TOKEN as the password).',
 );

@@ -1,5 +1,5 @@
 // Running wrangler from the project's scripts (deploy.mjs, dev.mjs): quietly with its output kept
-// for when it fails, or passed through to the terminal, and the one-line summary of a
+// for when it fails, or with the terminal to itself, and the one-line summary of a
 // `d1 migrations apply` (whose per-migration tables run to hundreds of lines).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,25 +17,31 @@ export function findWrangler(root) {
 }
 
 /**
- * Runs wrangler. `show`: its output also goes to the terminal as it comes (it is collected
- * either way); `input`: text for its standard input, else it reads the terminal when `show`.
- * Resolves with the exit code and everything it printed; never rejects for a failing command.
+ * Runs wrangler, by default quietly: its output is collected, not shown (wrangler then sees no
+ * terminal, so it asks nothing and takes its defaults). `interactive`: it has the terminal to
+ * itself, to ask (`wrangler login`, a secret's value, a workers.dev subdomain) and to show its
+ * output, and nothing is collected; `input`: text for its standard input.
+ * Resolves with the exit code and what it printed; never rejects for a failing command.
  */
-export function runWrangler(wrangler, args, { cwd, show = false, input, env } = {}) {
+export function runWrangler(wrangler, args, { cwd, interactive = false, input, env } = {}) {
   return new Promise((resolve) => {
     const child = spawn(wrangler, args, {
       cwd,
       env: { ...process.env, ...env },
-      stdio: [input !== undefined ? 'pipe' : show ? 'inherit' : 'ignore', 'pipe', 'pipe'],
+      stdio: interactive ? 'inherit' : [input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
+    if (interactive) {
+      child.on('error', (error) => resolve({ code: 127, output: `${error.message}\n` }));
+      child.on('close', (code) => resolve({ code: code ?? 1, output: '' }));
+      return;
+    }
     let output = '';
-    const collect = (stream, echo) =>
+    const collect = (stream) =>
       stream.on('data', (chunk) => {
         output += chunk;
-        if (show) echo.write(chunk);
       });
-    collect(child.stdout, process.stdout);
-    collect(child.stderr, process.stderr);
+    collect(child.stdout);
+    collect(child.stderr);
     if (input !== undefined) child.stdin.end(input);
     child.on('error', (error) => resolve({ code: 127, output: `${output}${error.message}\n` }));
     child.on('close', (code) => resolve({ code: code ?? 1, output }));
