@@ -5,6 +5,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { inviteUser, tokenOperator } from '../../src/auth';
 import type { ClicksMessage } from '../../src/click/ingest';
 import { PARKED_SUMMARY_SQL, type ParkedRow } from '../../src/db/parked';
 import worker from '../../src/index';
@@ -294,6 +295,73 @@ describe('a notification message from failure to the dead-letter queue to recove
     expect(stale.outcome).toBe('already_delivered');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await received(key)).filter((r) => !r.url.includes('status=500'))).toHaveLength(1);
+  });
+});
+
+describe('the retry from the portal', () => {
+  /** Cookies as a browser keeps them, for one signed-in operator. */
+  const jar = new Map<string, string>();
+  async function browse(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+    const response = await call(path, { ...init, headers });
+    for (const line of response.headers.getSetCookie()) {
+      const [name = '', value = ''] = (line.split(';')[0] ?? '').split('=');
+      jar.set(name, value);
+    }
+    return response;
+  }
+  const csrfOf = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+
+  it('shows the operator overview’s line and retries with the session’s CSRF token', async () => {
+    const { token } = await inviteUser(
+      env.DB,
+      tokenOperator,
+      { email: 'ops-parked@example.com', role: 'operator', publisher_id: null, advertiser_id: null },
+      Date.now(),
+    );
+    const invite = await browse(`/portal/invite?token=${token}`);
+    const password = 'parked portal password';
+    const accepted = await browse('/portal/invite', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, password, confirm: password, _csrf: csrfOf(await invite.text()) }).toString(),
+    });
+    expect(accepted.status).toBe(303);
+
+    const f = await createFixture();
+    const body: ClicksMessage = { v: 1, clicks: [clickRecord(f, new Date().toISOString())] };
+    await consume('clickhop-clicks-dlq', [{ id: 'portal-dlq-1', attempts: 1, body }]);
+    const parked = await parkedOf('portal-dlq-1');
+
+    const home = await (await browse('/portal')).text();
+    expect(home).toMatch(/id="parked-summary" data-parked="\d+">Parked: /);
+    const form = new RegExp(
+      `<tr data-parked-id="${parked.id}">[\\s\\S]*?<form class="inline" method="post" action="([^"]+)"><input type="hidden" name="_csrf" value="([^"]+)">`,
+    ).exec(home);
+    expect(form?.[1]).toBe(`/portal/parked/${parked.id}/retry`);
+    const post = (csrf: string) =>
+      browse(form?.[1] ?? '', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf }).toString(),
+      });
+
+    // A form from elsewhere (no session token) changes nothing.
+    expect((await post('forged')).status).toBe(403);
+    expect((await parkedOf('portal-dlq-1')).status).toBe('parked');
+
+    const retried = await post(form?.[2] ?? '');
+    expect(retried.status).toBe(303);
+    expect(retried.headers.get('location')).toBe('/portal?parked=resent#parked');
+    expect(await parkedOf('portal-dlq-1')).toMatchObject({ status: 'retried', retries: 1 });
+    const audit = await env.DB.prepare(
+      "SELECT actor_kind, actor_label FROM audit_log WHERE action = 'retryParked' AND resource_id = ?",
+    )
+      .bind(parked.id)
+      .first();
+    expect(audit).toEqual({ actor_kind: 'user', actor_label: expect.stringContaining('<ops-parked@example.com>') });
+    await eventually(async () => ((await clicksOfOffer(f.offerId)).length === 1 ? true : null));
   });
 });
 
