@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // `npm run dev`: runs Clickhop locally with demo data. Applies the D1 migrations to the local
-// state, starts `wrangler dev` (local D1/KV/Queues, no Cloudflare account), creates a demo
-// advertiser, offer, publisher and notification endpoint through the admin API, and prints a
-// click link, a postback URL and where to watch notifications arrive.
+// state (one line; wrangler's per-migration tables only if it fails), starts `wrangler dev`
+// (local D1/KV/Queues, no Cloudflare account), creates a demo advertiser, offer, publisher and
+// notification endpoint through the admin API and a demo operator person for the portal, and
+// prints the admin token, the portal sign-in, a click link, a postback URL and where to watch
+// notifications arrive.
 // First, so that an old Node.js stops here with advice (imports run in order).
 import './check-node.cjs';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BROWSER_USER_AGENT, DEMO_STATE, seedDemo } from './seed.mjs';
+import { BROWSER_USER_AGENT, DEMO_STATE, seedDemo, seedDemoOperator } from './seed.mjs';
+import { migrationSummary, runWrangler } from './wrangler-run.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = Number(process.env.PORT ?? 8787);
@@ -42,11 +45,19 @@ if (!adminToken) {
   process.exit(1);
 }
 
-const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'clickhop', '--local'], {
+// wrangler prints every migration's table after each one (hundreds of lines on a new state):
+// kept for a failure, a one-line summary otherwise.
+const migrations = readdirSync(join(root, 'migrations')).filter((f) => f.endsWith('.sql')).length;
+const migrate = await runWrangler(wrangler, ['d1', 'migrations', 'apply', 'clickhop', '--local'], {
   cwd: root,
-  stdio: ['ignore', 'inherit', 'inherit'],
+  env: { WRANGLER_SEND_METRICS: 'false' },
 });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+if (migrate.code !== 0) {
+  process.stderr.write(migrate.output);
+  console.error('Applying the migrations to the local database failed (wrangler output above).');
+  process.exit(migrate.code);
+}
+console.log(`Local database: ${migrationSummary(migrate.output, migrations)}.`);
 
 const dev = spawn(wrangler, ['dev', '--port', String(port), '--ip', '127.0.0.1', ...process.argv.slice(2)], {
   cwd: root,
@@ -73,6 +84,7 @@ async function waitForWorker() {
 try {
   await waitForWorker();
   const demo = await seedDemo({ origin, adminToken });
+  const operator = await seedDemoOperator({ origin, adminToken });
   // For `npm run demo:click`: the links, and the postback key made for this session.
   mkdirSync(dirname(join(root, DEMO_STATE)), { recursive: true });
   writeFileSync(join(root, DEMO_STATE), JSON.stringify({ origin, adminToken, ...demo }, null, 2));
@@ -80,6 +92,9 @@ try {
   console.log(`\n${line}\nClickhop is running at ${origin} with demo data\n${line}`);
   console.log(`Admin API token:   ${adminToken}   (Authorization: Bearer …)`);
   console.log(`Dashboard:         ${origin}/dashboard   (any user name, the admin token as password)`);
+  console.log(`Portal sign-in:    ${operator.loginUrl}`);
+  if (operator.password) console.log(`                   ${operator.email} / ${operator.password}   (a demo operator)`);
+  else console.log(`                   ${operator.problem}`);
   console.log(`API reference:     ${origin}/api/docs`);
   console.log(`Click link:        ${demo.clickLink}`);
   console.log(`Postback URL:      ${demo.postbackUrl}`);

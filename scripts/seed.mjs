@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Creates (once) the demo advertiser, publisher, offer and notification endpoint through the
-// admin API of a running Clickhop, and returns the links to try. Run alone as
-// `npm run seed -- <origin> <admin token>`.
+// admin API of a running Clickhop, and returns the links to try; and a demo operator person for
+// the portal. Run alone as `npm run seed -- <origin> <admin token>`.
+import { createHmac } from 'node:crypto';
 
 async function api(origin, adminToken, method, path, body) {
   const response = await fetch(`${origin}/api/v1${path}`, {
@@ -85,11 +86,83 @@ export async function seedDemo({ origin, adminToken }) {
   };
 }
 
+/** The demo operator's portal sign-in. */
+export const DEMO_OPERATOR_EMAIL = 'demo-operator@clickhop.test';
+
+/**
+ * The demo operator's password: derived from the admin token in .dev.vars, so every run of
+ * `npm run dev` prints the same one for the same local state, and nothing else has to keep it.
+ */
+export function demoOperatorPassword(adminToken) {
+  return `demo-${createHmac('sha256', adminToken).update('clickhop demo operator').digest('base64url').slice(0, 16)}`;
+}
+
+/** The form token cookie and hidden field a portal page hands out (src/auth/form-token.ts). */
+function formTokenOf(response, page) {
+  const cookie = (response.headers.getSetCookie?.() ?? [])
+    .map((c) => c.split(';')[0])
+    .find((c) => c.startsWith('clickhop_form='));
+  const field = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
+  if (!cookie || !field) throw new Error(`${response.url} handed out no form token`);
+  return { cookie, field };
+}
+
+/** Posts a portal form as a browser would, with the form token of the page it came from. */
+async function postPortalForm(origin, path, token, fields) {
+  return fetch(`${origin}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: token.cookie },
+    body: new URLSearchParams({ ...fields, _csrf: token.field }).toString(),
+  });
+}
+
+/**
+ * Creates (once) an operator person who signs in to the portal with email and password, the
+ * way the operator would invite one: POST /api/v1/users answers an invitation link, and the
+ * invitation page sets the password. Answers the sign-in, or why there is none.
+ */
+export async function seedDemoOperator({ origin, adminToken }) {
+  const email = DEMO_OPERATOR_EMAIL;
+  const password = demoOperatorPassword(adminToken);
+  const users = await api(origin, adminToken, 'GET', '/users?limit=200');
+  const existing = users.data.find((u) => u.email === email);
+  if (!existing) {
+    const invited = await api(origin, adminToken, 'POST', '/users', { email, role: 'operator' });
+    const invitation = new URL(invited.invite_url);
+    const page = await fetch(`${origin}${invitation.pathname}${invitation.search}`);
+    const token = formTokenOf(page, await page.text());
+    const accepted = await postPortalForm(origin, '/portal/invite', token, {
+      token: invitation.searchParams.get('token') ?? '',
+      password,
+      confirm: password,
+    });
+    if (accepted.status !== 303)
+      throw new Error(`accepting the demo operator's invitation answered ${accepted.status}`);
+    return { email, password, loginUrl: `${origin}/portal/login` };
+  }
+  // Made by an earlier run: check the password still signs in (.dev.vars may have been remade).
+  const login = await fetch(`${origin}/portal/login`);
+  const token = formTokenOf(login, await login.text());
+  const signedIn = await postPortalForm(origin, '/portal/login', token, { email, password });
+  if (signedIn.status !== 303) {
+    return {
+      email,
+      password: null,
+      loginUrl: `${origin}/portal/login`,
+      problem: `${email} exists (${existing.status}) but its password is not the one derived from this .dev.vars; delete .wrangler/state to start over`,
+    };
+  }
+  return { email, password, loginUrl: `${origin}/portal/login` };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [origin = 'http://127.0.0.1:8787', adminToken = process.env.ADMIN_TOKEN] = process.argv.slice(2);
   if (!adminToken) {
     console.error('usage: npm run seed -- <origin> <admin token>');
     process.exit(1);
   }
-  console.log(JSON.stringify(await seedDemo({ origin, adminToken }), null, 2));
+  const demo = await seedDemo({ origin, adminToken });
+  const operator = await seedDemoOperator({ origin, adminToken });
+  console.log(JSON.stringify({ ...demo, operator }, null, 2));
 }

@@ -1,4 +1,5 @@
-// Worker entry: HTTP (click, postback, admin), Queue consumers and the cron, each delegating.
+// Worker entry: HTTP (click, postback, admin), Queue consumers (the two queues and their
+// dead-letter queues) and the cron, each delegating.
 import { app } from './app';
 import { type ClicksMessage, consumeClicks } from './click/ingest';
 import { handleClick, matchClickPath } from './click/route';
@@ -9,10 +10,8 @@ export { ClickPartition } from './clicks/partition';
 
 import { errorResponse } from './lib/error-response';
 import { log } from './lib/log';
-import { consumeNotifications, NOTIFICATIONS_QUEUE_NAME, type NotificationMessage } from './notify';
-
-// Queue names as in wrangler.jsonc (the entry module may export only handlers: workerd refuses others).
-const CLICKS_QUEUE_NAME = 'clickhop-clicks';
+import { consumeNotifications, type NotificationMessage } from './notify';
+import { CLICKS_QUEUE, consumeDeadLetters, DEAD_LETTER_SOURCES, NOTIFICATIONS_QUEUE, parkPoison } from './parked';
 
 export default {
   async fetch(request, env, ctx) {
@@ -27,10 +26,15 @@ export default {
   },
 
   async queue(batch, env) {
-    if (batch.queue === CLICKS_QUEUE_NAME) return consumeClicks(batch as MessageBatch<ClicksMessage>, env);
-    if (batch.queue === NOTIFICATIONS_QUEUE_NAME) {
-      return consumeNotifications(batch as MessageBatch<NotificationMessage>, env);
+    // A poison message is parked before its consumer drops it; the dead-letter queues park all.
+    if (batch.queue === CLICKS_QUEUE) {
+      return consumeClicks(await parkPoison(batch as MessageBatch<ClicksMessage>, env, CLICKS_QUEUE), env);
     }
+    if (batch.queue === NOTIFICATIONS_QUEUE) {
+      const kept = await parkPoison(batch as MessageBatch<NotificationMessage>, env, NOTIFICATIONS_QUEUE);
+      return consumeNotifications(kept, env);
+    }
+    if (Object.hasOwn(DEAD_LETTER_SOURCES, batch.queue)) return consumeDeadLetters(batch, env);
     log('error', 'queue.unknown', { queue: batch.queue, messages: batch.messages.length });
     batch.retryAll({ delaySeconds: 300 });
   },

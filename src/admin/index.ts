@@ -17,6 +17,7 @@ import { deliveryRoutes } from './deliveries';
 import { endpointRoutes } from './endpoints';
 import { exchangeRateRoutes } from './exchange-rates';
 import { offerRoutes } from './offers';
+import { parkedRoutes } from './parked';
 import { payoutRoutes } from './payouts';
 import { postbackLogRoutes } from './postbacks';
 import { publisherRoutes } from './publishers';
@@ -39,6 +40,7 @@ export const adminRouters: readonly ApiRoutes[] = [
   publisherRoutes,
   endpointRoutes,
   deliveryRoutes,
+  parkedRoutes,
   conversionRoutes,
   clickRoutes,
   postbackLogRoutes,

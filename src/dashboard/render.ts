@@ -149,6 +149,8 @@ function recentSection(data: DashboardData, limit: number): SafeHtml {
 export interface OverviewPart {
   sections: SafeHtml;
   stylesheet: string;
+  /** The parked queue messages' alert line, shown first (src/dashboard/parked.ts). */
+  alert?: SafeHtml;
 }
 
 export function renderDashboard(data: DashboardData, recentLimit: number, overview?: OverviewPart): string {
@@ -164,6 +166,7 @@ export function renderDashboard(data: DashboardData, recentLimit: number, overvi
 <body>
 <header><h1>Clickhop</h1><p>Operator dashboard · read at <time datetime="${data.generated_at}">${utcTime(data.generated_at)} UTC</time> · <a href="/portal">Portal</a></p></header>
 <main>
+${overview?.alert ?? null}
 ${todaySection(data)}
 ${chartSection(data)}
 ${overview ? html`<h2 class="page-title" id="overview-title">Breakdowns, approvals and failing deliveries</h2>${overview.sections}` : null}

@@ -29,7 +29,12 @@ async function advertiserHome(c: Context<PortalEnv>, advertiserId: number): Prom
 async function operatorHome(c: Context<PortalEnv>): Promise<string> {
   const range = dayRange(c.req.query(), Date.now());
   const data = await loadOverview(c.env.DB, range);
-  const content = html`${overviewSections(data, '/portal')}
+  const retry = {
+    action: (id: string) => `/portal/parked/${encodeURIComponent(id)}/retry`,
+    csrf: c.get('viewer').csrf,
+    notice: c.req.query('parked'),
+  };
+  const content = html`${overviewSections(data, '/portal', undefined, retry)}
 <p class="muted">The operator dashboard, with today's numbers and the last 30 days, is at <a href="/dashboard">/dashboard</a>.</p>`;
   return page(c.get('viewer'), '/portal', 'Overview', content);
 }

@@ -32,6 +32,7 @@ import {
 import { applyToOfferAction } from './offers';
 import { auditPage } from './operator';
 import { invitePerson, peoplePage, personAction, personPage, revokePersonKey, saveSecondFactorRule } from './people';
+import { retryParkedAction } from './parked';
 import { reportsCsv, reportsPage } from './reports';
 import { resetRoutes } from './reset';
 import { signInRoutes } from './sign-in';
@@ -137,6 +138,7 @@ portalRoutes.get('/people/:id{[0-9]+}', operatorOnly, (c) => personPage(c));
 portalRoutes.post('/people/:id{[0-9]+}/keys/:keyId{[0-9]+}/revoke', operatorOnly, revokePersonKey);
 portalRoutes.post('/people/:id{[0-9]+}/:action{status|role|reset|delete}', operatorOnly, personAction);
 portalRoutes.get('/audit', operatorOnly, auditPage);
+portalRoutes.post('/parked/:id/retry', operatorOnly, retryParkedAction);
 
 portalRoutes.get('/account', (c) => accountPage(c));
 portalRoutes.post('/account/password', changePasswordAction);

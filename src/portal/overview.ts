@@ -1,8 +1,15 @@
-// The operator's overview: breakdowns by offer and by publisher over a date range, the
-// conversions awaiting approval and the failing deliveries, with links to each click's dispute
-// view. One read model and one renderer, shown by the portal's first page for operators and by
+// The operator's overview: queue messages parked at a dead end (src/dashboard/parked.ts),
+// breakdowns by offer and by publisher over a date range, the conversions awaiting approval and
+// the failing deliveries, with links to each click's dispute view. One read model and one renderer, shown by the portal's first page for operators and by
 // /dashboard (which links the dispute views under its own sign-in). One D1 batch.
 import { html, type SafeHtml } from '../dashboard/html';
+import {
+  type ParkedOverview,
+  type ParkedRetryForm,
+  parkedFromResults,
+  parkedSection,
+  parkedStatements,
+} from '../dashboard/parked';
 import { FAILING_DELIVERIES_SQL, failingDeliveriesStatement } from '../db/deliveries';
 import {
   type ClickGroupRow,
@@ -32,6 +39,9 @@ export interface Overview {
   byPublisher: [ClickGroupRow[], ConversionGroupRow[]];
   pending: PortalConversionRow[];
   failing: PortalDeliveryRow[];
+  parked: ParkedOverview;
+  /** When it was read (ms), for the parked messages' ages. */
+  readAt: number;
 }
 
 /** The overview's own statements as SQL, so a test can check their query plans. */
@@ -43,13 +53,14 @@ export const OVERVIEW_SQL = {
   failingDeliveries: FAILING_DELIVERIES_SQL,
 } as const;
 
-/** Everybody's figures (the overview is the operator's): four statements, one round trip. */
-export async function loadOverview(db: D1Database, range: DayRange): Promise<Overview> {
+/** Everybody's figures (the overview is the operator's): six statements, one round trip. */
+export async function loadOverview(db: D1Database, range: DayRange, nowMs = Date.now()): Promise<Overview> {
   const results = await db.batch([
     clickBreakdownStatement(db, range),
     conversionBreakdownStatement(db, range),
     scopedConversionsStatement(db, {}, instants(range), OVERVIEW_LIMIT, 'pending'),
     failingDeliveriesStatement(db, OVERVIEW_LIMIT),
+    ...parkedStatements(db),
   ]);
   const rows = <T>(i: number) => (results[i]?.results ?? []) as T[];
   const clicks = rows<BreakdownRow<ClickTotals>>(0);
@@ -60,6 +71,8 @@ export async function loadOverview(db: D1Database, range: DayRange): Promise<Ove
     byPublisher: breakdown(clicks, conversions, 'publisher_id'),
     pending: rows(2),
     failing: rows(3),
+    parked: parkedFromResults(results[4], results[5]),
+    readAt: nowMs,
   };
 }
 
@@ -95,15 +108,18 @@ function breakdown(
 
 /**
  * The overview's sections. `action` is the page the date range form reloads; `disputeHref`
- * links a click's dispute view (the API's for a portal session, /dashboard's own under Basic).
+ * links a click's dispute view (the API's for a portal session, /dashboard's own under Basic);
+ * `retry` is where the parked messages' retry buttons post (none without it).
  */
 export function overviewSections(
   data: Overview,
   action: string,
   disputeHref: (clickId: string) => string = (id) => `/api/v1/clicks/${id}`,
+  retry?: ParkedRetryForm,
 ): SafeHtml {
   const { range, pending, failing } = data;
-  return html`${rangeForm(action, range)}
+  return html`${parkedSection(data.parked, data.readAt, retry)}
+${rangeForm(action, range)}
 <section aria-labelledby="by-offer-title"><h2 id="by-offer-title">By offer</h2>${breakdownTable('by-offer', 'Offer', ...data.byOffer, 'operator')}</section>
 <section aria-labelledby="by-publisher-title"><h2 id="by-publisher-title">By publisher</h2>${breakdownTable('by-publisher', 'Publisher', ...data.byPublisher, 'operator')}</section>
 <section aria-labelledby="pending-title"><h2 id="pending-title">Awaiting approval <span class="muted">(${count.format(pending.length)}${pending.length === OVERVIEW_LIMIT ? '+' : ''} in range)</span></h2>
