@@ -4,14 +4,7 @@
 // The HMAC-SHA256 (truncated to 96 bits) covers the first 24 bytes, so a postback can reject a
 // forged or altered ID, and learn the click's time, offer, publisher and (v2) storage partition,
 // without a storage read. v1 IDs (stored in D1) keep verifying; new clicks get v2.
-import {
-  fromBase64UrlStrict,
-  type HmacSigner,
-  hmacSigner,
-  randomBytes,
-  timingSafeEqualBytes,
-  toBase64Url,
-} from '../lib/crypto';
+import { fromBase64UrlStrict, type HmacSigner, hmacSigner, randomInto, toBase64Url } from '../lib/crypto';
 
 export const CLICK_ID_LENGTH = 48;
 const V1 = 1;
@@ -72,28 +65,46 @@ function loadKeys(env: KeyEnv, secret: string): ClickIdKeys {
   return { current: { keyId, key }, byKeyId };
 }
 
+// The redirect mints into one buffer per isolate and the MAC is written into it in place: a
+// click allocates only its ID string (no DataView, no subarray views, no copies).
+const minted = new Uint8Array(SIGNED_LENGTH + MAC_LENGTH);
+const check = new Uint8Array(MAC_LENGTH);
+
+/** Big-endian unsigned integer of `length` bytes at `offset`. */
+function readUint(bytes: Uint8Array, offset: number, length: number): number {
+  let n = 0;
+  for (let i = 0; i < length; i++) n = n * 256 + (bytes[offset + i] as number);
+  return n;
+}
+
+function writeUint(bytes: Uint8Array, offset: number, length: number, value: number): void {
+  for (let i = length - 1; i >= 0; i--) {
+    bytes[offset + i] = value % 256;
+    value = Math.floor(value / 256);
+  }
+}
+
 export async function mintClickId(
   keys: ClickIdKeys,
   parts: { clickedAt: number; offerId: number; publisherId: number; shard?: number },
 ): Promise<string> {
-  const bytes = new Uint8Array(SIGNED_LENGTH + MAC_LENGTH);
-  const view = new DataView(bytes.buffer);
+  const bytes = minted;
   // Without a shard the ID is v1 (kept for clicks stored in D1 and for tests of old IDs).
   const shard = parts.shard;
+  if (shard !== undefined && (!Number.isInteger(shard) || shard < 0 || shard > 255)) {
+    throw new Error('shard must be 0-255');
+  }
   bytes[0] = shard === undefined ? V1 : V2;
   bytes[1] = keys.current.keyId;
-  view.setUint16(2, Math.floor(parts.clickedAt / 2 ** 32));
-  view.setUint32(4, parts.clickedAt >>> 0);
-  view.setUint32(8, parts.offerId);
-  view.setUint32(12, parts.publisherId);
-  if (shard === undefined) bytes.set(randomBytes(8), 16);
+  writeUint(bytes, 2, 6, parts.clickedAt);
+  writeUint(bytes, 8, 4, parts.offerId);
+  writeUint(bytes, 12, 4, parts.publisherId);
+  if (shard === undefined) randomInto(bytes, 16, 8);
   else {
-    if (!Number.isInteger(shard) || shard < 0 || shard > 255) throw new Error('shard must be 0-255');
     bytes[16] = shard;
-    bytes.set(randomBytes(7), 17);
+    randomInto(bytes, 17, 7);
   }
-  const mac = keys.current.key.sign(bytes.subarray(0, SIGNED_LENGTH));
-  bytes.set(mac.subarray(0, MAC_LENGTH), SIGNED_LENGTH);
+  keys.current.key.macInto(bytes, SIGNED_LENGTH, bytes, SIGNED_LENGTH, MAC_LENGTH);
   return toBase64Url(bytes);
 }
 
@@ -104,14 +115,16 @@ export async function verifyClickId(keys: ClickIdKeys, clickId: string): Promise
   if (!bytes || (bytes[0] !== V1 && bytes[0] !== V2)) return null;
   const key = keys.byKeyId.get(bytes[1] as number);
   if (!key) return null;
-  const mac = key.sign(bytes.subarray(0, SIGNED_LENGTH));
-  if (!timingSafeEqualBytes(mac.subarray(0, MAC_LENGTH), bytes.subarray(SIGNED_LENGTH))) return null;
-  const view = new DataView(bytes.buffer);
+  key.macInto(bytes, SIGNED_LENGTH, check, 0, MAC_LENGTH);
+  // Constant time: every byte is compared whatever the first difference.
+  let diff = 0;
+  for (let i = 0; i < MAC_LENGTH; i++) diff |= (check[i] as number) ^ (bytes[SIGNED_LENGTH + i] as number);
+  if (diff !== 0) return null;
   const parts: ClickIdParts = {
     keyId: bytes[1] as number,
-    clickedAt: view.getUint16(2) * 2 ** 32 + view.getUint32(4),
-    offerId: view.getUint32(8),
-    publisherId: view.getUint32(12),
+    clickedAt: readUint(bytes, 2, 6),
+    offerId: readUint(bytes, 8, 4),
+    publisherId: readUint(bytes, 12, 4),
   };
   if (bytes[0] === V2) parts.shard = bytes[16] as number;
   return parts;
@@ -126,6 +139,5 @@ export function clickIdPlacement(clickId: string): { clickedAt: number; shard: n
   if (clickId.length !== CLICK_ID_LENGTH) return null;
   const bytes = fromBase64UrlStrict(clickId);
   if (!bytes || bytes[0] !== V2) return null;
-  const view = new DataView(bytes.buffer);
-  return { clickedAt: view.getUint16(2) * 2 ** 32 + view.getUint32(4), shard: bytes[16] as number };
+  return { clickedAt: readUint(bytes, 2, 6), shard: bytes[16] as number };
 }

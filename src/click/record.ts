@@ -61,7 +61,9 @@ export function visitorDigest(env: Env, ip: string | null, userAgent: string | n
   if (visitorKey?.secret !== env.CLICK_ID_SECRET) {
     visitorKey = { secret: env.CLICK_ID_SECRET, key: hmacSigner(`visitor:${env.CLICK_ID_SECRET}`) };
   }
-  return visitorKey.key.sign(`${ip ?? ''}\n${userAgent ?? ''}`).subarray(0, 16);
+  const digest = new Uint8Array(16);
+  visitorKey.key.macStringInto(`${ip ?? ''}\n${userAgent ?? ''}`, digest, 0, 16);
+  return digest;
 }
 
 export const visitorHash = (digest: Uint8Array) => toBase64Url(digest);

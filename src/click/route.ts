@@ -11,7 +11,7 @@ import { type OfferConfig, offerConfig, publisherConfig, type WaitUntil } from '
 import { asciiUrl, buildLandingUrl, checkDeepLink } from './landing';
 import { recordClick, visitorDigest, visitorHash } from './record';
 import { searchSource } from './referrer';
-import { isLinkParamError, parseClickLinkIds } from './sub-ids';
+import { type ClickLinkIds, isLinkParamError, parseClickLinkIds } from './sub-ids';
 
 type ClickEnv = { Bindings: Env };
 
@@ -38,11 +38,19 @@ function clickError(request: Request, status: 400 | 404, code: string, message: 
   return new Response(JSON.stringify({ error }), { status, headers: { 'Content-Type': JSON_TYPE, ...NO_STORE } });
 }
 
-/** Query parameters of a URL, parsed once (none: no parsing at all). */
-function queryParams(url: string): URLSearchParams {
+/** Query parameters of a URL, parsed once; null for a link without a query (most links). */
+function queryParams(url: string): URLSearchParams | null {
   const q = url.indexOf('?');
-  return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  if (q < 0 || q === url.length - 1) return null;
+  return new URLSearchParams(url.slice(q + 1));
 }
+
+/** What a link without a query carries: no sub IDs, no creative, no deep link. */
+const NO_LINK_IDS: ClickLinkIds = Object.freeze({
+  subs: Object.freeze([null, null, null, null, null, null]) as (string | null)[],
+  creative_id: null,
+  creative_group_id: null,
+});
 
 const CLICK_PATH = /^\/c\/(\d{1,12})\/(\d{1,12})$/;
 
@@ -140,11 +148,12 @@ export async function handleClick(
   if (refusal) return refusedClick(request, env, ctx, offer, refusal, publisherText, hops);
 
   const query = queryParams(request.url);
-  // sub1..sub6 (or their TUNE, Awin and impact aliases) and the creative ids (src/click/sub-ids.ts).
-  const linkIds = parseClickLinkIds(query);
+  // sub1..sub6 (or their TUNE, Awin and impact aliases) and the creative ids (src/click/sub-ids.ts);
+  // a link without a query skips the parsing and its dozen lookups.
+  const linkIds = query ? parseClickLinkIds(query) : NO_LINK_IDS;
   if (isLinkParamError(linkIds)) return clickError(request, 400, 'invalid_request', linkIds.message, linkIds.field);
   const { subs } = linkIds;
-  const deepLinkParam = query.get('url');
+  const deepLinkParam = query?.get('url') ?? null;
   let deepLink: string | undefined;
   if (deepLinkParam !== null && deepLinkParam !== '') {
     const checked = checkDeepLink(deepLinkParam, offer.deepLinkHosts);
