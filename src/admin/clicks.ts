@@ -119,7 +119,7 @@ export const clickShapes = lazy(() => {
             conversions: z.int(),
             events_per_conversion: z.int(),
             deliveries_per_conversion: z.int(),
-            postbacks: z.int(),
+            postbacks: z.int().optional(),
           })
           .describe('The caps of each list'),
       })
@@ -275,7 +275,7 @@ clickRoutes.route(
         }),
         postbacks: postbacks.map(presentPostbackLog),
         truncated: visibleTo(role, { conversions: moreConversions, postbacks: morePostbacks }),
-        limits,
+        limits: visibleTo(role, limits),
       }),
     };
   },
