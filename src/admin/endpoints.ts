@@ -174,8 +174,9 @@ endpointRoutes.route(
     };
     // Disabling (or toggling what payloads include) is always allowed, even for an endpoint whose
     // URL would no longer pass; anything else, including enabling, re-validates the whole endpoint.
+    // A publisher's scope rule puts its own publisher_id into the body: that changes nothing either.
     const onlyHarmless = Object.keys(body).every(
-      (k) => k === 'include_products' || k === 'include_click_data' || k === 'status',
+      (k) => k === 'include_products' || k === 'include_click_data' || k === 'status' || k === 'publisher_id',
     );
     // Who saved the delivery settings decides which macros render (src/auth/money-view.ts); a
     // save that leaves them as they were keeps it.
