@@ -3,6 +3,8 @@
 // never payout, the operator both. Every call goes through the OpenAPI document (openapi-call.ts),
 // so each party's answer also reads with the documented shape. Money is checked to the cent.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { adminRouters } from '../../src/admin';
+import { accessOf } from '../../src/openapi/operation';
 import { adminOk, click, createFixture, eventually, type Fixture } from '../helpers';
 import { getPostback } from '../postback-helpers';
 import { call, json } from './openapi-call';
@@ -204,5 +206,18 @@ describe("an advertiser's offers", () => {
     expect(keysAt(listed, PAYOUT_FIELDS)).toEqual([]);
     const operator = json(await call('get', '/api/v1/offers/{id}', { params: { id: f.offerId }, ...as('operator') }));
     expect(operator.goals[0]).toMatchObject({ revenue: '5.00', payout: '2.00' });
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it("shows a partner's operations with examples that hold none of the other side's money", () => {
+    const examples = (role: 'publisher' | 'advertiser') =>
+      adminRouters
+        .flatMap((router) => router.operations)
+        .filter((op) => accessOf(op)?.[role] !== undefined)
+        .map((op) => [op.operationId, JSON.stringify({ body: op.body?.example, query: op.queryExample })]);
+    expect(examples('publisher').length).toBeGreaterThan(10);
+    expect(examples('publisher').filter(([, text]) => /revenue|margin/.test(text ?? ''))).toEqual([]);
+    expect(examples('advertiser').filter(([, text]) => /payout|margin|tier/.test(text ?? ''))).toEqual([]);
   });
 });
