@@ -1,8 +1,9 @@
 // /api/v1/clicks: the click list (filters, newest first, cursor pagination) and the dispute
 // view of one click: what its ID says (verified, no storage needed), the click row if the clicks
 // consumer has written it, its conversions with their status history and deliveries, and the
-// postback requests that named it.
+// postback requests that named it, each cut for the caller (src/auth/money-view.ts).
 import * as z from 'zod';
+import { conversionFor, visibleTo } from '../auth/money-view';
 import { clickIdKeys, verifyClickId } from '../click/click-id';
 import { clickListCursor, listAllClicks } from '../clicks/list';
 import type { ClickRow } from '../db/clicks';
@@ -106,16 +107,19 @@ export const clickShapes = lazy(() => {
         conversions: z.array(ClickConversion).describe('Oldest first'),
         postbacks: z
           .array(PostbackLogEntry)
-          .describe('Postback requests that named the click or its conversions, newest first'),
+          .optional()
+          .describe(
+            "Postback requests that named the click or its conversions, newest first: the advertiser's log, never shown to a publisher",
+          ),
         truncated: z
-          .strictObject({ conversions: z.boolean(), postbacks: z.boolean() })
+          .strictObject({ conversions: z.boolean(), postbacks: z.boolean().optional() })
           .describe('True where a list was cut at its limit'),
         limits: z
           .strictObject({
             conversions: z.int(),
             events_per_conversion: z.int(),
             deliveries_per_conversion: z.int(),
-            postbacks: z.int(),
+            postbacks: z.int().optional(),
           })
           .describe('The caps of each list'),
       })
@@ -248,9 +252,10 @@ clickRoutes.route(
     const [postbacks, morePostbacks] = capped(rows.postbacks, limits.postbacks);
     const events = byConversion(rows.events);
     const deliveries = byConversion(rows.deliveries);
+    const role = c.get('principal').role;
     return {
       status: 200,
-      body: {
+      body: visibleTo(role, {
         click_id: clickId,
         offer_id: parts.offerId,
         publisher_id: parts.publisherId,
@@ -261,17 +266,17 @@ clickRoutes.route(
         conversions: conversions.map((cv) => {
           const [history, moreEvents] = capped(events.get(cv.id) ?? [], limits.events_per_conversion);
           const [sent, moreDeliveries] = capped(deliveries.get(cv.id) ?? [], limits.deliveries_per_conversion);
-          return {
+          return conversionFor(role, {
             ...presentConversion(cv),
             events: history.map(presentEvent),
             deliveries: sent.map(presentDelivery),
             truncated: { events: moreEvents, deliveries: moreDeliveries },
-          };
+          });
         }),
         postbacks: postbacks.map(presentPostbackLog),
-        truncated: { conversions: moreConversions, postbacks: morePostbacks },
-        limits,
-      },
+        truncated: visibleTo(role, { conversions: moreConversions, postbacks: morePostbacks }),
+        limits: visibleTo(role, limits),
+      }),
     };
   },
 );

@@ -1,11 +1,16 @@
 // What the admin API answers about conversions: the conversion, its events with the snapshot
-// each carried, and the product lines. Shared by /conversions and the click dispute view.
+// each carried, and the product lines. Shared by /conversions and the click dispute view, which
+// cut each answer for the caller with conversionFor (src/auth/money-view.ts).
 import * as z from 'zod';
 import { parseTerms } from '../conversions/terms';
 import type { ConversionEventRow, ConversionWithGoal } from '../db/conversions';
 import { formatAmount } from '../lib/money';
 import { component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
+
+// Who sees which money is decided in one place (src/auth/money-view.ts); the shapes say so.
+const REVENUE = 'What the advertiser owes, in payout_currency. Never shown to a publisher';
+const PAYOUT = "The publisher's commission, in payout_currency. Never shown to an advertiser";
 
 export const conversionShapes = lazy(() => {
   const { rowId, timestamp, money, currencyCode, conversionStatus, eventType, subIds, creativeIds } = shapes();
@@ -33,8 +38,8 @@ export const conversionShapes = lazy(() => {
     status: conversionStatus,
     amount: money.describe('Sale amount as reported, in currency'),
     currency: currencyCode,
-    revenue: money.describe('What the advertiser owes, in payout_currency'),
-    payout: money.describe("The publisher's commission, in payout_currency"),
+    revenue: money.optional().describe(REVENUE),
+    payout: money.optional().describe(PAYOUT),
     payout_currency: currencyCode,
     voucher: z.string().nullable(),
     description: z.string().nullable(),
@@ -48,8 +53,9 @@ export const conversionShapes = lazy(() => {
     payout_rule: z
       .string()
       .nullable()
+      .optional()
       .describe(
-        "The rule that set the payout, decided at creation: 'goal', 'publisher:<rule id>' or 'tier:<min_conversions>'",
+        "The rule that set the payout, decided at creation: 'goal', 'publisher:<rule id>' or 'tier:<min_conversions>'. Not shown to an advertiser",
       ),
     exchange_rate: z
       .string()
@@ -78,8 +84,8 @@ export const conversionShapes = lazy(() => {
         order_id: z.string().nullable(),
         amount: money,
         currency: currencyCode,
-        revenue: money,
-        payout: money,
+        revenue: money.optional().describe(REVENUE),
+        payout: money.optional().describe(PAYOUT),
         payout_currency: currencyCode,
         voucher: z.string().nullable(),
         description: z.string().nullable(),
@@ -104,7 +110,12 @@ export const conversionShapes = lazy(() => {
         exchange_rate: z.string().optional().describe('Rate used for a sale in another currency'),
         converted_amount: money.optional().describe('The sale amount in payout_currency, when converted'),
         previous: z
-          .strictObject({ amount: money, revenue: money, payout: money, products: z.array(ProductLine) })
+          .strictObject({
+            amount: money,
+            revenue: money.optional().describe(REVENUE),
+            payout: money.optional().describe(PAYOUT),
+            products: z.array(ProductLine),
+          })
           .optional()
           .describe('On conversion.modified: the values before the adjustment'),
         test: z.literal(true).optional().describe('Present only on samples sent by the endpoint test'),

@@ -1,6 +1,7 @@
 // /api/v1/conversions: list with filters (newest first, cursor pagination), read one with its
 // events, and change its status (the same lifecycle and write path as advertiser postbacks).
 import * as z from 'zod';
+import { conversionFor } from '../auth/money-view';
 import { afterCommit, CONVERSION_STATUSES, changeConversionStatus } from '../conversions';
 import { adjustConversion } from '../conversions/adjustments';
 import { getConversion, listConversionEvents, listConversions } from '../db/conversions';
@@ -81,7 +82,16 @@ conversionRoutes.route(
       after && { created_at: after.time, id: after.key },
       limit + 1,
     );
-    return { status: 200, body: page(rows, limit, (r) => `${r.created_at}|${r.id}`, presentConversion) };
+    const role = c.get('principal').role;
+    return {
+      status: 200,
+      body: page(
+        rows,
+        limit,
+        (r) => `${r.created_at}|${r.id}`,
+        (r) => conversionFor(role, presentConversion(r)),
+      ),
+    };
   },
 );
 
@@ -100,7 +110,10 @@ conversionRoutes.route(
   async (c, { params: { id } }) => {
     const [cv, events] = await Promise.all([getConversion(c.env.DB, id), listConversionEvents(c.env.DB, id)]);
     if (!cv) throw notFound('Conversion');
-    return { status: 200, body: { ...presentConversion(cv), events: events.map(presentEvent) } };
+    return {
+      status: 200,
+      body: conversionFor(c.get('principal').role, { ...presentConversion(cv), events: events.map(presentEvent) }),
+    };
   },
 );
 
@@ -130,11 +143,11 @@ conversionRoutes.route(
     afterCommit(c.env, c.executionCtx, result.committed);
     return {
       status: 200,
-      body: {
+      body: conversionFor(c.get('principal').role, {
         ...presentConversion(result.conversion),
         changed: result.committed !== null,
         previous_status: result.previousStatus,
-      },
+      }),
     };
   },
 );
@@ -161,8 +174,8 @@ conversionRoutes.route(
   async (c, { params: { id }, body }) => {
     const cv = await getConversion(c.env.DB, id);
     if (!cv) throw notFound('Conversion');
-    const principal = c.get('principal') as { role?: string } | undefined;
-    const actor = principal?.role === 'advertiser' ? 'advertiser' : 'admin';
+    const role = c.get('principal').role;
+    const actor = role === 'advertiser' ? 'advertiser' : 'admin';
     const result = await adjustConversion(
       c.env.DB,
       cv,
@@ -174,7 +187,10 @@ conversionRoutes.route(
     afterCommit(c.env, c.executionCtx, result.committed);
     return {
       status: 200,
-      body: { ...presentConversion(result.conversion), previous: presentConversion(result.previous) },
+      body: conversionFor(role, {
+        ...presentConversion(result.conversion),
+        previous: presentConversion(result.previous),
+      }),
     };
   },
 );

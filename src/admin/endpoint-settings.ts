@@ -1,13 +1,15 @@
 // The rules an endpoint's delivery settings must meet on every save: method fits format, the
 // form field only for forms, a preset or body template that fits the format, known macros
-// outside the host, a safe destination, known offers.
+// outside the host and none the saving party may not see, a safe destination, known offers.
+import { hidden } from '../auth/money-view';
+import type { Role } from '../auth/principal';
 import { CONVERSION_EVENT_TYPES, type ConversionEventType } from '../conversions/status';
 import { existingOfferIds } from '../db/offers';
 import { badRequest, type FieldErrors } from '../lib/errors';
 import { AWIN_FORM_FIELD } from '../notify/awin';
 import { bodyTemplateProblem } from '../notify/body-template';
 import { checkDestination } from '../notify/destination';
-import { hasMacroInAuthority, unknownMacros, withSampleValues } from '../notify/macros';
+import { hasMacroInAuthority, unknownMacros, withheldMacros, withSampleValues } from '../notify/macros';
 
 export type EndpointMethod = 'GET' | 'POST';
 export type EndpointFormat = 'query' | 'json' | 'form' | 'xml';
@@ -38,8 +40,11 @@ export interface EndpointSettings {
   offer_ids: number[] | null;
 }
 
-/** Checks an endpoint as it would be stored; every problem is reported at once, by field. */
-export async function validateSettings(env: Env, settings: EndpointSettings): Promise<void> {
+/**
+ * Checks an endpoint as it would be stored, saved by `savedBy`; every problem is reported at
+ * once, by field.
+ */
+export async function validateSettings(env: Env, settings: EndpointSettings, savedBy: Role): Promise<void> {
   const errors: FieldErrors = {};
   if (METHOD_OF_FORMAT[settings.format] !== settings.method) {
     errors.method =
@@ -57,6 +62,7 @@ export async function validateSettings(env: Env, settings: EndpointSettings): Pr
     const destination = checkDestination(withSampleValues(settings.url), env);
     if (!destination.ok) errors.url = destination.reason;
   }
+  const withheld = checkWithheldMacros(settings, savedBy, errors);
   if (settings.offer_ids) {
     const known = await existingOfferIds(env.DB, settings.offer_ids);
     const missing = settings.offer_ids.filter((id) => !known.has(id));
@@ -64,9 +70,29 @@ export async function validateSettings(env: Env, settings: EndpointSettings): Pr
   }
   if (Object.keys(errors).length > 0) {
     const message =
-      unknown.length > 0 ? `Unknown macros in url: ${unknown.join(', ')}` : `Invalid ${Object.keys(errors).join(', ')}`;
+      unknown.length > 0
+        ? `Unknown macros in url: ${unknown.join(', ')}`
+        : withheld.length > 0
+          ? `Operator-only macros: ${withheld.join(', ')}`
+          : `Invalid ${Object.keys(errors).join(', ')}`;
     throw badRequest(message, errors);
   }
+}
+
+/**
+ * Macros whose value the saving party may not see ({revenue} for a publisher): a publisher's
+ * endpoint sends to the publisher's own server, so it could read the network's margin there.
+ * Returns the macros refused, as written.
+ */
+function checkWithheldMacros(settings: EndpointSettings, savedBy: Role, errors: FieldErrors): string[] {
+  const refused = new Set<string>();
+  for (const field of ['url', 'body_template'] as const) {
+    const macros = withheldMacros(settings[field] ?? '', (name) => hidden(savedBy, name));
+    if (macros.length === 0) continue;
+    errors[field] ??= `operator-only macros, a ${savedBy} cannot use them: ${macros.join(', ')}`;
+    for (const macro of macros) refused.add(macro);
+  }
+  return [...refused];
 }
 
 /** A preset or a body template, each only where it can be sent, and not both. */

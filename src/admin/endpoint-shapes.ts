@@ -18,7 +18,9 @@ const endpointFields = {
     // Checked here, so a URL without a scheme is reported on url, not as a method/format problem;
     // another scheme (gopher:, ftp:) is refused by the destination check with its own reason.
     .regex(/^[a-z][a-z0-9+.-]*:/i, 'must start with http:// or https://')
-    .describe('http(s) URL on port 80/443 of a public host; may hold macros such as {click_id} and !!!clickRef!!!'),
+    .describe(
+      'http(s) URL on port 80/443 of a public host; may hold macros such as {click_id} and !!!clickRef!!! ({revenue} only when the operator saves the endpoint: a publisher gets 400)',
+    ),
   method: z
     .enum(['GET', 'POST'])
     .describe('GET (format query) or POST (format json or form); derived from format when omitted'),
@@ -34,7 +36,9 @@ const endpointFields = {
     .min(1, 'must not be empty')
     .max(MAX_BODY_TEMPLATE)
     .nullable()
-    .describe('POST formats: your own body with macros; each value is escaped for the content type (JSON, XML, form)'),
+    .describe(
+      'POST formats: your own body with macros; each value is escaped for the content type (JSON, XML, form). {revenue} is operator-only, as in url',
+    ),
   form_field: z
     .string()
     .regex(/^[A-Za-z0-9_.[\]-]{1,64}$/, 'must be 1-64 letters, digits, _ . - [ ]')

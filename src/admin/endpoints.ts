@@ -79,7 +79,8 @@ endpointRoutes.route(
       events: unique(body.events ?? defaultEvents(body.preset)),
       offer_ids: body.offer_ids ? unique(body.offer_ids) : null,
     };
-    await validateSettings(c.env, settings);
+    const savedBy = c.get('principal').role;
+    await validateSettings(c.env, settings, savedBy);
     if (!(await getPublisher(c.env.DB, body.publisher_id))) {
       throw new ApiError(400, 'invalid_request', 'Unknown publisher_id', { publisher_id: 'no such publisher' });
     }
@@ -103,6 +104,7 @@ endpointRoutes.route(
       previous_secret_expires_at: null,
       status: body.status,
       disabled_reason: body.status === 'disabled' ? 'disabled by operator' : null,
+      saved_by: savedBy === 'operator' ? 'operator' : 'publisher',
       created_at: now,
       updated_at: now,
     });
@@ -178,10 +180,15 @@ endpointRoutes.route(
     };
     // Disabling (or toggling what payloads include) is always allowed, even for an endpoint whose
     // URL would no longer pass; anything else, including enabling, re-validates the whole endpoint.
+    // A publisher's scope rule puts its own publisher_id into the body: that changes nothing either.
     const onlyHarmless = Object.keys(body).every(
-      (k) => k === 'include_products' || k === 'include_click_data' || k === 'status',
+      (k) => k === 'include_products' || k === 'include_click_data' || k === 'status' || k === 'publisher_id',
     );
-    if (!onlyHarmless || body.status === 'active') await validateSettings(c.env, settings);
+    // Who saved the delivery settings decides which macros render (src/auth/money-view.ts); a
+    // save that leaves them as they were keeps it.
+    const savedBy = c.get('principal').role;
+    const validated = !onlyHarmless || body.status === 'active';
+    if (validated) await validateSettings(c.env, settings, savedBy);
     if (body.status === 'active' && current.status !== 'active') {
       await checkEndpointLimit(c.env.DB, current.publisher_id);
     }
@@ -203,6 +210,7 @@ endpointRoutes.route(
         offer_ids: settings.offer_ids ? JSON.stringify(settings.offer_ids) : null,
         include_products: body.include_products === undefined ? undefined : body.include_products ? 1 : 0,
         include_click_data: body.include_click_data === undefined ? undefined : body.include_click_data ? 1 : 0,
+        saved_by: validated ? (savedBy === 'operator' ? 'operator' : 'publisher') : undefined,
         ...statusChange,
       },
       nowIso(),

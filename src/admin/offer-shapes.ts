@@ -10,11 +10,17 @@ import { goalRuleShape, offerRuleShape, presentGoalRules, presentOfferRules } fr
 
 export const offerShapes = lazy(() => {
   const { rowId, timestamp, money, currencyCode } = shapes();
+  // An advertiser reads its offers without the payout side (src/auth/money-view.ts offerFor).
   const payoutRule = {
     revenue: money.describe('Fixed revenue per conversion, in the offer currency'),
-    payout: money.describe('Fixed payout per conversion, in the offer currency'),
+    payout: money
+      .optional()
+      .describe('Fixed payout per conversion, in the offer currency. Never shown to an advertiser'),
     revenue_percent: z.number().describe('Revenue as a percentage of the sale amount'),
-    payout_percent: z.number().describe('Payout as a percentage of the sale amount'),
+    payout_percent: z
+      .number()
+      .optional()
+      .describe('Payout as a percentage of the sale amount. Never shown to an advertiser'),
   };
   const Goal = component(
     'Goal',

@@ -1,6 +1,7 @@
 // /api/v1/offers: an offer with its goals and payout rules. Money in requests is decimal text
 // in the offer's currency; it is stored as integer minor units and percentages as basis points.
 import * as z from 'zod';
+import { offerFor } from '../auth/money-view';
 import { publishOfferConfigs } from '../click/config';
 import { landingMacroInAuthority, unknownLandingMacros } from '../click/landing';
 import { getAdvertiser } from '../db/advertisers';
@@ -347,7 +348,8 @@ offerRoutes.route(
     const ids = rows.slice(0, query.limit).map((r) => r.id);
     const [goals, groups] = await Promise.all([goalsWithRules(c.env.DB, ids), commissionGroupsOfOffers(c.env.DB, ids)]);
     const origin = originOf(c.req.url);
-    const present = (r: OfferRow) => presentOffer(r, goals.get(r.id) ?? [], origin, groups.get(r.id));
+    const role = c.get('principal').role;
+    const present = (r: OfferRow) => offerFor(role, presentOffer(r, goals.get(r.id) ?? [], origin, groups.get(r.id)));
     return { status: 200, body: page(rows, query.limit, (r) => r.id, present) };
   },
 );
@@ -371,7 +373,9 @@ offerRoutes.route(
   },
   async (c, { params, query }) => {
     const origin = originOf(c.req.url);
-    if (query.publisher_id === undefined) return { status: 200, body: await loadOffer(c.env.DB, params.id, origin) };
+    if (query.publisher_id === undefined) {
+      return { status: 200, body: offerFor(c.get('principal').role, await loadOffer(c.env.DB, params.id, origin)) };
+    }
     const offer = await promotableOffer(c.env.DB, query.publisher_id, params.id, origin);
     if (!offer) throw notFound('Offer');
     return { status: 200, body: offer };

@@ -2,7 +2,10 @@
 // grouped by any combination of day, offer and publisher over a range of days in the operator's
 // time zone (TIMEZONE, or ?timezone=). Served from the rollups read model (src/db/rollups.ts),
 // so its cost depends on days (quarters off UTC) × offers × publishers, not on raw click counts.
+// Each row is cut for the caller: a publisher reads no revenue, an advertiser no payout.
 import * as z from 'zod';
+import { epcBasis, visibleTo } from '../auth/money-view';
+import type { Role } from '../auth/principal';
 import {
   type ClickTotals,
   type ConversionTotals,
@@ -84,10 +87,10 @@ export const reportShapes = lazy(() => {
         rejected: z.int().min(0),
         reversed: z.int().min(0),
       }),
-      revenue: money.describe('Pending + approved revenue'),
-      revenue_approved: money,
-      payout: money.describe('Pending + approved payout'),
-      payout_approved: money,
+      revenue: money.optional().describe('Pending + approved revenue. Never shown to a publisher'),
+      revenue_approved: money.optional().describe('Never shown to a publisher'),
+      payout: money.optional().describe('Pending + approved payout. Never shown to an advertiser'),
+      payout_approved: money.optional().describe('Never shown to an advertiser'),
       rejected_by_reason: z
         .record(z.string(), z.int().min(0))
         .optional()
@@ -99,7 +102,9 @@ export const reportShapes = lazy(() => {
         .optional()
         .describe('Grouped by offer, when caps refused conversions: how many each cap refused (reason cap_reached)'),
       conversion_rate: z.number().describe('(pending + approved conversions) / clicks, 4 decimals; 0 without clicks'),
-      epc: money.describe('Earnings per click: payout / clicks'),
+      epc: money.describe(
+        "Earnings per click: payout / clicks; for an advertiser, revenue / clicks (its cost per click), so EPC never carries the other side's money",
+      ),
     }),
   );
   const Report = component(
@@ -120,13 +125,17 @@ type ReportRow = z.input<ReturnType<typeof reportShapes>['ReportRow']>;
 const ratio = (numerator: number, denominator: number) =>
   denominator === 0 ? 0 : Math.round((numerator / denominator) * 10_000) / 10_000;
 
-/** One report row: a group's click totals with the money of one currency (or none). */
-function reportRow(keys: Grouped<object>, totals: ClickTotals, conv: ConversionTotals | null): ReportRow {
+/**
+ * One report row as `role` may see it (src/auth/money-view.ts): a group's click totals with the
+ * money of one currency (or none).
+ */
+function reportRow(role: Role, keys: Grouped<object>, totals: ClickTotals, conv: ConversionTotals | null): ReportRow {
   const counted = (conv?.pending ?? 0) + (conv?.approved ?? 0);
   const payout = (conv?.payout_pending ?? 0) + (conv?.payout_approved ?? 0);
   const revenue = (conv?.revenue_pending ?? 0) + (conv?.revenue_approved ?? 0);
+  const earned = epcBasis(role) === 'payout' ? payout : revenue;
   const money = (minor: number) => (conv ? formatAmount(minor, conv.currency) : '0');
-  return {
+  return visibleTo(role, {
     ...keys,
     currency: conv?.currency ?? null,
     ...totals,
@@ -141,8 +150,8 @@ function reportRow(keys: Grouped<object>, totals: ClickTotals, conv: ConversionT
     payout: money(payout),
     payout_approved: money(conv?.payout_approved ?? 0),
     conversion_rate: ratio(counted, totals.clicks),
-    epc: conv ? formatAmount(totals.clicks === 0 ? 0 : Math.round(payout / totals.clicks), conv.currency) : '0',
-  };
+    epc: conv ? formatAmount(totals.clicks === 0 ? 0 : Math.round(earned / totals.clicks), conv.currency) : '0',
+  });
 }
 
 export const reportRoutes = new ApiRoutes('/api/v1/reports', {
@@ -184,6 +193,7 @@ reportRoutes.route(
         body: await readSubIdReport(c.env.DB, { ...query, sub, groups: query.group_by, from, to, timezone }),
       };
     }
+    const role = c.get('principal').role;
     const groups = query.group_by as Group[];
     const keys = groups.map((g) => COLUMN[g]);
     const range = {
@@ -222,7 +232,7 @@ reportRoutes.route(
       // Money is reported per currency; click counts repeat on each currency row of a group.
       for (const conv of conversions.get(key) ?? [null]) {
         const split = conv && splits.get(`${key}|${conv.currency}`);
-        rows.push({ ...reportRow(groupFields(source), totals, conv), ...split });
+        rows.push({ ...reportRow(role, groupFields(source), totals, conv), ...split });
       }
     }
     rows.sort((a, b) => {

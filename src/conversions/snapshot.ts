@@ -34,8 +34,11 @@ export interface ConversionSnapshot {
   /** Sale amount as decimal text in `currency`. */
   amount: string;
   currency: string;
-  /** Revenue and payout as decimal text in `payout_currency` (the offer's currency). */
-  revenue: string;
+  /**
+   * Revenue and payout as decimal text in `payout_currency` (the offer's currency). Revenue is
+   * always frozen, and absent from a publisher's view of the snapshot (src/auth/money-view.ts).
+   */
+  revenue?: string;
   payout: string;
   payout_currency: string;
   voucher: string | null;
@@ -77,7 +80,7 @@ export interface ConversionSnapshot {
   exchange_rate?: string;
   converted_amount?: string;
   /** On conversion.modified: the values before the adjustment (the snapshot holds the new ones). */
-  previous?: { amount: string; revenue: string; payout: string; products: ProductLine[] };
+  previous?: { amount: string; revenue?: string; payout: string; products: ProductLine[] };
   /** Set only on the synthetic sample sent by POST /api/v1/endpoints/:id/test. */
   test?: true;
 }

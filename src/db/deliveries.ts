@@ -145,6 +145,8 @@ export interface DeliveryWork {
   signing_secret: string;
   previous_signing_secret: string | null;
   previous_secret_expires_at: string | null;
+  /** Who last saved the endpoint (src/auth/money-view.ts endpointAudience). */
+  saved_by: 'operator' | 'publisher' | null;
   snapshot: string;
   /** JSON array of the offer's commission groups ({id, code, name, description}). */
   commission_groups: string;
@@ -172,7 +174,7 @@ export function claimDeliveryStatements(
         `SELECT d.id, d.status, d.attempts, d.message_id, d.endpoint_id, e.status AS endpoint_status,
            e.url, e.method, e.format, e.form_field, e.preset, e.body_template, e.include_products,
            e.include_click_data, e.signing_secret, e.previous_signing_secret, e.previous_secret_expires_at,
-           ev.snapshot, (${COMMISSION_GROUPS_OF_SNAPSHOT}) AS commission_groups
+           e.saved_by, ev.snapshot, (${COMMISSION_GROUPS_OF_SNAPSHOT}) AS commission_groups
          FROM deliveries d
          JOIN endpoints e ON e.id = d.endpoint_id
          JOIN conversion_events ev ON ev.id = d.event_id

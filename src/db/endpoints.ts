@@ -23,13 +23,15 @@ export interface EndpointRow {
   previous_secret_expires_at: string | null;
   status: 'active' | 'disabled';
   disabled_reason: string | null;
+  /** Who last saved the delivery settings; null (unknown) renders like a publisher's (src/auth/money-view.ts). */
+  saved_by: 'operator' | 'publisher' | null;
   created_at: string;
   updated_at: string;
 }
 
-/** A row to insert; preset and body_template default to null. */
-export type EndpointValues = Omit<EndpointRow, 'id' | 'preset' | 'body_template'> &
-  Partial<Pick<EndpointRow, 'preset' | 'body_template'>>;
+/** A row to insert; preset, body_template and saved_by default to null. */
+export type EndpointValues = Omit<EndpointRow, 'id' | 'preset' | 'body_template' | 'saved_by'> &
+  Partial<Pick<EndpointRow, 'preset' | 'body_template' | 'saved_by'>>;
 
 const ENDPOINT_COLUMNS = [
   'publisher_id',
@@ -48,6 +50,7 @@ const ENDPOINT_COLUMNS = [
   'previous_secret_expires_at',
   'status',
   'disabled_reason',
+  'saved_by',
   'created_at',
   'updated_at',
 ] as const satisfies readonly (keyof EndpointValues)[];

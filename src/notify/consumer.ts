@@ -4,6 +4,7 @@
 // delivered concurrently. Nothing is acknowledged before its outcome is in D1: if recording
 // fails, the message is retried (the publisher may see the same webhook-id twice, never zero).
 
+import { endpointAudience, snapshotFor } from '../auth/money-view';
 import type { ConversionSnapshot } from '../conversions/snapshot';
 import {
   claimDelivery,
@@ -119,7 +120,8 @@ async function attempt(
   try {
     request = await buildRequest(
       endpoint,
-      JSON.parse(work.snapshot) as ConversionSnapshot,
+      // The snapshot as the endpoint's audience may see it: a publisher's endpoint never renders revenue.
+      snapshotFor(endpointAudience(work.saved_by), JSON.parse(work.snapshot) as ConversionSnapshot),
       {
         webhookId: work.id,
         timestamp: Math.floor(now.getTime() / 1000),

@@ -135,6 +135,19 @@ export function unknownMacros(template: string): string[] {
 }
 
 /**
+ * The canonical macros of a template whose snapshot field `withheld` names, as written (e.g.
+ * `{revenue}` for a publisher: src/auth/money-view.ts). A canonical macro is named after the
+ * field it reads.
+ */
+export function withheldMacros(template: string, withheld: (field: string) => boolean): string[] {
+  const found = new Set<string>();
+  for (const [whole, canonical] of template.matchAll(MACRO)) {
+    if (canonical !== undefined && has(CANONICAL_MACROS, canonical) && withheld(canonical)) found.add(whole);
+  }
+  return [...found];
+}
+
+/**
  * True when a macro sits in the scheme or authority (host, port) of a URL template. Refused at
  * save time: sub IDs come from click URLs anyone can craft, so they must never pick the host.
  */

@@ -1,6 +1,7 @@
 // POST /api/v1/endpoints/:id/test: a synthetic, clearly marked event sent straight to the
 // endpoint (not through the Queue, not logged as a delivery), with the request made and the
 // answer received returned to the operator.
+import { endpointAudience, snapshotFor } from '../auth/money-view';
 import type { ConversionSnapshot, ProductLine } from '../conversions/snapshot';
 import type { ConversionEventType } from '../conversions/status';
 import type { EndpointRow } from '../db/endpoints';
@@ -111,7 +112,7 @@ export async function sendTestNotification(
       include_products: endpoint.include_products === 1,
       include_click_data: endpoint.include_click_data === 1,
     },
-    sampleSnapshot(endpoint, event, now),
+    snapshotFor(endpointAudience(endpoint.saved_by), sampleSnapshot(endpoint, event, now)),
     {
       webhookId: randomId('dlv_test_', 12),
       timestamp: Math.floor(now.getTime() / 1000),

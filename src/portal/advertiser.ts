@@ -1,6 +1,7 @@
 // An advertiser's integration page (its postback URLs per profile, how to keep the click ID, a
 // test conversion sent through the real postback route) and its postback log.
 import type { Context } from 'hono';
+import { visibleTo } from '../auth/money-view';
 import { html } from '../dashboard/html';
 import { type OfferSummaryRow, offerSummariesStatement } from '../db/portal';
 import { listPostbackLog } from '../db/postback-log';
@@ -49,6 +50,16 @@ export async function integrationPage(
   return c.html(page(viewer, '/portal/integration', 'Integration', content), message?.kind === 'error' ? 400 : 200);
 }
 
+/** The postback's JSON answer as an advertiser may see it (src/auth/money-view.ts): no payout. */
+function answerShown(text: string): string {
+  try {
+    const body: unknown = JSON.parse(text);
+    return body && typeof body === 'object' ? JSON.stringify(visibleTo('advertiser', body)) : text;
+  } catch {
+    return text;
+  }
+}
+
 /** Sends the form as a canonical postback through the app itself, and shows the answer. */
 export async function sendTestConversion(c: Context<PortalEnv>, advertiserId: number): Promise<Response> {
   const form = await c.req.parseBody();
@@ -64,7 +75,7 @@ export async function sendTestConversion(c: Context<PortalEnv>, advertiserId: nu
   });
   const { app } = await import('../app');
   const response = await app.fetch(request, c.env, c.executionCtx);
-  const answer = await response.text();
+  const answer = answerShown(await response.text());
   const ok = response.status < 300;
   return integrationPage(c, advertiserId, {
     text: ok ? `Test conversion accepted (${response.status}).` : `Test conversion refused (${response.status}).`,

@@ -2,6 +2,7 @@
 // as a page and as CSV. Advertisers and operators decide on them here: approve, reject or
 // reverse go through POST /api/v1/conversions/:id/status as the signed-in person.
 import type { Context } from 'hono';
+import { moneyShown } from '../auth/money-view';
 import { partyFilter } from '../auth/scope';
 import { CONVERSION_STATUSES, type ConversionStatus } from '../conversions/status';
 import { html, type SafeHtml } from '../dashboard/html';
@@ -13,7 +14,7 @@ import { csvDocument, csvResponse } from './csv';
 import type { PortalEnv } from './env';
 import { dayRange, field, instants } from './format';
 import { csrfField, notice, page } from './layout';
-import { moneyShown, rangeForm } from './reports';
+import { rangeForm } from './reports';
 import { conversionHead, conversionRows } from './rows';
 
 export const PAGE_LIMIT = 200;

@@ -1,7 +1,9 @@
 // Reports from the daily rollups, scoped to the viewer's party: by day, offer or publisher over
 // a range of UTC days, as a page and as CSV. Two rollup reads in one batch. A publisher may also
-// group by sub1..sub6 (src/portal/sub-id-reports.ts): one range of its own conversions.
+// group by sub1..sub6 (src/portal/sub-id-reports.ts): one range of its own conversions. Money
+// columns are the viewer's (src/auth/money-view.ts): payout for a publisher, cost for an advertiser.
 import type { Context } from 'hono';
+import { moneyShown } from '../auth/money-view';
 import type { Role } from '../auth/principal';
 import { partyFilter } from '../auth/scope';
 import { html, type SafeHtml } from '../dashboard/html';
@@ -61,12 +63,6 @@ export function rangeForm(action: string, range: DayRange, extra: SafeHtml | nul
 <label>To<input type="date" name="to" value="${range.to}" required></label>${extra}
 <button type="submit">Show</button></form>`;
 }
-
-/**
- * Which money a role sees: a publisher its payout, an advertiser what it pays (the revenue),
- * the operator both.
- */
-export const moneyShown = (role: Role) => ({ payout: role !== 'advertiser', revenue: role !== 'publisher' });
 
 export function breakdownTable(
   id: string,

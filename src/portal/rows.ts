@@ -1,10 +1,10 @@
 // Table rows the portal's pages share: conversions (with the click's dispute view) and
 // notification deliveries.
+import { moneyShown } from '../auth/money-view';
 import type { Role } from '../auth/principal';
 import { html, type SafeHtml } from '../dashboard/html';
 import type { PortalConversionRow, PortalDeliveryRow } from '../db/portal';
 import { money, utcTime } from './format';
-import { moneyShown } from './reports';
 
 export function conversionRows(
   rows: PortalConversionRow[],

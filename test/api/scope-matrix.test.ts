@@ -3,14 +3,16 @@
 // another party's. The operator reaches everything; a role without a rule for the operation
 // gets 403 forbidden; a role with one reaches its own resources and gets 404 for another
 // party's, as if they did not exist. A new operation must take a position in src/admin/access.ts
-// (or its declaration's `access`), or the first test fails.
+// (or its declaration's `access`), or the first test fails. Every GET a publisher or advertiser
+// may call is also read for the other side's money (DESIGN.md "What each party may see"): a
+// publisher's answers never hold revenue, an advertiser's never payout.
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminRouters } from '../../src/admin';
 import { ACCESS } from '../../src/admin/access';
 import { conversionRow, goalIdOf, seedCreatedConversion, seedEndpoint } from '../fixtures';
 import { adminOk, createFixture, type Fixture, worker } from '../helpers';
-import { mintClick } from '../postback-helpers';
+import { getPostback, mintClick, mintLandedClick } from '../postback-helpers';
 
 type Role = 'operator' | 'publisher' | 'advertiser';
 const ROLES: Role[] = ['operator', 'publisher', 'advertiser'];
@@ -33,10 +35,21 @@ const operations = adminRouters.flatMap((router) =>
 
 async function party(name: string): Promise<Party> {
   const fixture = await createFixture({ name: `${name} offer` });
+  // A sale through the real postback path (before any endpoint exists, so nothing is delivered):
+  // its conversion, event snapshot, rollups and postback log row all carry revenue and payout.
+  const clickId = await mintLandedClick(fixture);
+  const sale = await getPostback('/postback', {
+    click_id: clickId,
+    event: 'sale',
+    order_id: `${name}-1`,
+    amount: '100.00',
+    descrMerchant: 'internal note',
+    key: fixture.postbackKey,
+  });
+  if (sale.status !== 200) throw new Error(`postback answered ${sale.status}`);
   const endpoint = await seedEndpoint({ publisher_id: fixture.publisherId, url: 'https://hooks.example/x' });
-  const clickId = await mintClick(fixture);
   const seeded = await seedCreatedConversion(
-    conversionRow(fixture, await goalIdOf(fixture.offerId), { click_id: clickId }),
+    conversionRow(fixture, await goalIdOf(fixture.offerId), { click_id: await mintClick(fixture) }),
   );
   const keys = {} as Party['keys'];
   const spare = {} as Party['spare'];
@@ -61,7 +74,7 @@ async function party(name: string): Promise<Party> {
     fixture,
     endpointId: endpoint.id,
     clickId,
-    conversionId: seeded.conversion.id,
+    conversionId: sale.body.conversion_id as string,
     deliveryId: (seeded.deliveries[0] as { id: string }).id,
     keys,
     spare,
@@ -135,6 +148,29 @@ function bodyFor(id: string, example: Record<string, unknown> | undefined, p: Pa
   return example;
 }
 
+/**
+ * Field names that carry the other side's money, by the role that must never read them: the
+ * contract's list, written out here rather than read from src/auth/money-view.ts.
+ */
+const OTHER_SIDES_MONEY: Record<'publisher' | 'advertiser', string[]> = {
+  publisher: ['revenue', 'revenue_approved', 'revenue_percent', 'margin', 'postbacks', 'descrMerchant'],
+  advertiser: ['payout', 'payout_approved', 'payout_percent', 'payout_rule', 'tiers', 'commission', 'margin'],
+};
+const OWN_MONEY: Record<'publisher' | 'advertiser', string> = { publisher: 'payout', advertiser: 'revenue' };
+
+/** Every path in `value` at which a key of `names` occurs. */
+function keysAt(value: unknown, names: readonly string[], path = '$'): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => keysAt(item, names, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => [
+    ...(names.includes(key) ? [`${path}.${key}`] : []),
+    ...keysAt(inner, names, `${path}.${key}`),
+  ]);
+}
+
+/** Operations whose answer showed a role its own money (the money check above read something). */
+const ownMoneySeen: Record<'publisher' | 'advertiser', Set<string>> = { publisher: new Set(), advertiser: new Set() };
+
 async function call(key: string, method: string, path: string, body?: unknown): Promise<Response> {
   return worker(`/api/v1${path}`, {
     method: method.toUpperCase(),
@@ -189,6 +225,11 @@ describe('scope of every /api/v1 operation', () => {
           return;
         }
         expect([401, 403, 404, 500], `${own.status} ${ownText}`).not.toContain(own.status);
+        if (op.method === 'get' && own.status === 200) {
+          const answer: unknown = JSON.parse(ownText);
+          expect(keysAt(answer, OTHER_SIDES_MONEY[role]), `${op.id} as ${role}`).toEqual([]);
+          if (keysAt(answer, [OWN_MONEY[role]]).length > 0) ownMoneySeen[role].add(op.id);
+        }
         const hasPathId = op.path.includes('{');
         const otherProbe = hasPathId
           ? pathFor(op.path, theirs, role)
@@ -213,6 +254,24 @@ describe('scope of every /api/v1 operation', () => {
       });
     }
   }
+});
+
+describe('money each party reads', () => {
+  it('the money check read real money: each role saw its own side in conversions, clicks and reports', () => {
+    const both = ['listConversions', 'getConversion', 'getClick', 'getReport'];
+    expect([...ownMoneySeen.publisher].sort()).toEqual(expect.arrayContaining(both));
+    expect([...ownMoneySeen.advertiser].sort()).toEqual(expect.arrayContaining([...both, 'listOffers', 'getOffer']));
+  });
+
+  it('the operator reads both sides, in the conversion, its snapshots and the click’s postback rows', async () => {
+    const conversion = await (await call(mine.keys.operator.key, 'get', `/conversions/${mine.conversionId}`)).json();
+    expect(keysAt(conversion, ['revenue']).length).toBeGreaterThan(1);
+    expect(keysAt(conversion, ['payout']).length).toBeGreaterThan(1);
+    const click = (await (await call(mine.keys.operator.key, 'get', `/clicks/${mine.clickId}`)).json()) as {
+      postbacks: { params: Record<string, string> }[];
+    };
+    expect(click.postbacks[0]?.params.descrMerchant).toBe('internal note');
+  });
 });
 
 describe('lists show only the caller’s rows', () => {
