@@ -18,7 +18,7 @@ import { ApiError, badRequest, type FieldErrors, notFound } from '../lib/errors'
 import { parseAmount, percentToBasisPoints } from '../lib/money';
 import { nowIso } from '../lib/time';
 import { ApiRoutes } from '../openapi/operation';
-import { goalRuleFields, goalRulesStatements, offerRuleFields, offerRulesStatement } from './offer-rules';
+import { goalRuleFields, goalRulesStatements, keptTiers, offerRuleFields, offerRulesStatement } from './offer-rules';
 import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
 import { promotableOffer, promotableOfferPage, publisherOfferShapes } from './publisher-offers';
@@ -403,7 +403,13 @@ offerRoutes.route(
       ),
       ...upsertGoalsStatements(c.env.DB, { id }, plans, now),
       ...[offerRulesStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
-      ...goalRulesStatements(c.env.DB, { id }, body.goals ?? [], existing.currency),
+      ...goalRulesStatements(
+        c.env.DB,
+        { id },
+        body.goals ?? [],
+        existing.currency,
+        await keptTiers(c.env.DB, id, body.goals),
+      ),
     ]);
     await publishOfferConfigs(c.env, [id]);
     return { status: 200, body: await loadOffer(c.env.DB, id, originOf(c.req.url)) };
