@@ -29,10 +29,13 @@ import { errorFields, log } from '../lib/log';
 import { utcDay } from '../lib/time';
 import { deliveryStatements, sendDeliveryMessages } from '../notify/fanout';
 import {
+  adjustCapsCountStatement,
+  adjustmentRefusedByCap,
   type CapScope,
   capCountStatement,
   isCapExceededError,
   metACap,
+  movedACap,
   publishCapReached,
   refusalByCap,
 } from '../terms/cap-guard';
@@ -202,8 +205,11 @@ export async function applyStatusChange(
 
 /**
  * Writes an adjustment: the conversion.modified event (with the previous values) first, as the
- * guard, then its deliveries, the new amounts and the rollup difference, in one batch. Null when
- * the conversion changed since the plan was made (nothing written).
+ * guard, then its deliveries, the new amounts, the rollup difference and the move of the payout
+ * and revenue caps that counted the conversion, in one batch. Null when the conversion changed
+ * since the plan was made, or a cap that refused it was deleted meanwhile (nothing written: plan
+ * again). A raise that would pass a cap is a 409 naming it, nothing written
+ * (adjustmentRefusedByCap), as a cap refuses a new conversion in the same transaction.
  */
 export async function applyAdjustment(
   db: D1Database,
@@ -212,6 +218,8 @@ export async function applyAdjustment(
   context: SnapshotContext,
   actor: Actor,
   reason: string | null,
+  /** The cap periods the conversion was counted in (those of its creation); null: no caps. */
+  caps: CapScope | null = null,
 ): Promise<Committed | null> {
   const now = plan.after.updated_at;
   const event = buildEvent(
@@ -225,16 +233,25 @@ export async function applyAdjustment(
     previousValues(cv),
   );
   const deliveries = fanout(db, event, plan.after, now);
+  const capStatement = caps && adjustCapsCountStatement(db, cv, plan.after, caps);
+  const statements = [
+    insertGuardedModifiedEventStatement(db, event, cv.updated_at),
+    ...deliveries,
+    updateConversionAmountsStatement(db, cv.id, plan.after, now),
+    ...rollupStatements(db, cv, plan.stats),
+  ];
+  const capIndex = capStatement ? statements.push(capStatement) - 1 : -1;
   let results: D1Result[];
   try {
-    results = await db.batch([
-      insertGuardedModifiedEventStatement(db, event, cv.updated_at),
-      ...deliveries,
-      updateConversionAmountsStatement(db, cv.id, plan.after, now),
-      ...rollupStatements(db, cv, plan.stats),
-    ]);
+    results = await db.batch(statements);
   } catch (error) {
     if (isStaleStatusError(error)) return null;
+    if (caps && isCapExceededError(error)) {
+      const field = plan.after.products !== cv.products ? 'products' : 'amount';
+      const refusal = await adjustmentRefusedByCap(db, cv, plan.after, caps, field, actor);
+      if (refusal) throw refusal;
+      return null;
+    }
     throw error;
   }
   return {
@@ -243,6 +260,8 @@ export async function applyAdjustment(
       results,
       deliveries.map((_, i) => i + 1),
     ),
+    // A cap met or freed by the adjustment opens or closes the offer's clicks: republish.
+    ...(movedACap(results[capIndex]) ? { capReached: cv.offer_id } : {}),
   };
 }
 
