@@ -6,7 +6,6 @@
 import { scheduleSettle } from '../clicks/completion';
 import { snapshotClickOf } from '../db/clicks';
 import {
-  addConversionStatsStatement,
   type ConversionEventRow,
   type ConversionRow,
   type ConversionWithGoal,
@@ -17,16 +16,12 @@ import {
   insertGuardedModifiedEventStatement,
   insertGuardedStatusEventStatement,
   isStaleStatusError,
-  type StatsColumn,
-  type StatsKey,
   updateConversionAmountsStatement,
   updateConversionStatusStatement,
 } from '../db/conversions';
 import { getOfferName } from '../db/offers';
-import { addQuarterConversionStatsStatement, quarterOf } from '../db/quarter-stats';
 import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
-import { utcDay } from '../lib/time';
 import { deliveryStatements, sendDeliveryMessages } from '../notify/fanout';
 import {
   adjustCapsCountStatement,
@@ -48,27 +43,9 @@ import {
   statsMove,
   statusEventType,
 } from './lifecycle';
+import { rollupStatements } from './rollup-moves';
 import { buildEvent, previousValues, type SnapshotContext } from './snapshot';
 import type { ConversionActor as Actor, ConversionStatus } from './status';
-
-const statsKey = (cv: ConversionRow): StatsKey => ({
-  day: utcDay(cv.created_at),
-  offer_id: cv.offer_id,
-  publisher_id: cv.publisher_id,
-  currency: cv.payout_currency,
-});
-
-/**
- * The conversion's daily and quarter-hour rollup rows (zoned reports) moved by `delta`, both
- * in the caller's batch and both only if the conversion exists.
- */
-const rollupStatements = (db: D1Database, cv: ConversionRow, delta: Partial<Record<StatsColumn, number>>) => {
-  const key = statsKey(cv);
-  return [
-    addConversionStatsStatement(db, key, delta, cv.id),
-    addQuarterConversionStatsStatement(db, { ...key, quarter: quarterOf(Date.parse(cv.created_at)) }, delta, cv.id),
-  ];
-};
 
 function fanout(db: D1Database, event: ConversionEventRow, cv: ConversionRow, now: string) {
   return deliveryStatements(
