@@ -20,6 +20,7 @@ import {
   updateConversionStatusStatement,
 } from '../db/conversions';
 import { getOfferName } from '../db/offers';
+import { isMoneyOverflowError } from '../db/rollups';
 import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
 import { deliveryStatements, sendDeliveryMessages } from '../notify/fanout';
@@ -46,6 +47,17 @@ import {
 import { rollupStatements } from './rollup-moves';
 import { buildEvent, previousValues, type SnapshotContext } from './snapshot';
 import type { ConversionActor as Actor, ConversionStatus } from './status';
+
+/** A write refused because a rollup money cell would overflow (src/db/rollups.ts): a 422. */
+function refuseOverflow(error: unknown): void {
+  if (!isMoneyOverflowError(error)) return;
+  throw new ApiError(
+    422,
+    'amount_too_large',
+    'The amounts would take the conversion rollups past 2^63 - 1 minor units; nothing was written',
+    { amount: 'is too large for the totals it adds to' },
+  );
+}
 
 function fanout(db: D1Database, event: ConversionEventRow, cv: ConversionRow, now: string) {
   return deliveryStatements(
@@ -121,6 +133,7 @@ export async function insertConversion(
   try {
     results = await db.batch(statements);
   } catch (error) {
+    refuseOverflow(error);
     if (!caps || !isCapExceededError(error) || attempt >= 3) throw error;
     const refused = await refusalByCap(db, row, caps);
     // A cap counts only a conversion that was inserted: the condition held; go on as usual.
@@ -169,6 +182,7 @@ export async function applyStatusChange(
     ]);
   } catch (error) {
     if (isStaleStatusError(error)) return null;
+    refuseOverflow(error);
     throw error;
   }
   return {
@@ -223,6 +237,7 @@ export async function applyAdjustment(
     results = await db.batch(statements);
   } catch (error) {
     if (isStaleStatusError(error)) return null;
+    refuseOverflow(error);
     if (caps && isCapExceededError(error)) {
       const field = plan.after.products !== cv.products ? 'products' : 'amount';
       const refusal = await adjustmentRefusedByCap(db, cv, plan.after, caps, field, actor);
