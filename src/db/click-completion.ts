@@ -130,7 +130,9 @@ export function completeStatements(
  * A conversion created approved that its landed click's flags put on hold (an offer with
  * hold_flagged): it becomes pending as if it had been created so, in a batch of its own. The
  * first statement aborts the batch (isHoldStaleError) unless the conversion is still approved,
- * waiting and unchanged since its creation, so the rest needs no guard of its own. Then the
+ * waiting and unchanged since its creation, with none of its deliveries attempted (the
+ * reconciliation's stuck rule sends parked ones after 15 minutes: an approval already sent
+ * stands), so the rest needs no guard of its own. Then the
  * approval that was never delivered goes: its parked deliveries, its event, and the status in
  * the conversion.created snapshot. The caller adds the rollup move and the completion.
  */
@@ -140,11 +142,12 @@ export function holdStatements(db: D1Database, id: string): D1PreparedStatement[
     db
       .prepare(
         `UPDATE conversions SET status = CASE
-           WHEN status = 'approved' AND click_data = 'pending' AND updated_at = created_at THEN 'pending' END
+           WHEN status = 'approved' AND click_data = 'pending' AND updated_at = created_at
+             AND NOT EXISTS (SELECT 1 FROM deliveries WHERE conversion_id = ?1 AND attempts > 0) THEN 'pending' END
          WHERE id = ?1`,
       )
       .bind(id),
-    db.prepare(`DELETE FROM deliveries WHERE event_id IN (${approved}) AND attempts = 0`).bind(id),
+    db.prepare(`DELETE FROM deliveries WHERE event_id IN (${approved})`).bind(id),
     db.prepare(`DELETE FROM conversion_events WHERE id IN (${approved})`).bind(id),
     db
       .prepare(

@@ -202,4 +202,18 @@ describe('a conversion posted approved before its bot click lands', () => {
     await consume(message);
     expect(await conversion(id)).toMatchObject({ status: 'approved', flags: '["bot_click"]', click_data: null });
   });
+
+  it('an approval already sent while the click was overdue stands: the hold aborts, the flag is added', async () => {
+    const s = await scene({ hold_flagged: true });
+    const { clickId, message } = await heldBackClick(s.f, BOT_AGENT);
+    const id = await approvedAtOnce(s, clickId, 'BOT-4');
+    // As if the reconciliation's stuck rule had sent the parked deliveries (15 minutes on).
+    await env.DB.prepare("UPDATE deliveries SET attempts = 1, status = 'delivered' WHERE conversion_id = ?")
+      .bind(id)
+      .run();
+    await consume(message);
+    expect(await conversion(id)).toMatchObject({ status: 'approved', flags: '["bot_click"]', click_data: null });
+    expect((await eventsOf(id)).map((e) => e.type)).toEqual(['conversion.created', 'conversion.approved']);
+    expect(await statsOf(s.f.offerId)).toEqual([expect.objectContaining({ approved: 1, pending: 0 })]);
+  });
 });
