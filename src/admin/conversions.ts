@@ -168,7 +168,10 @@ conversionRoutes.route(
         description: 'The conversion after the adjustment',
         schema: () => conversionShapes().ConversionAdjustResult,
       },
-      409: { description: 'not_adjustable (rejected or reversed), or conflict (a concurrent change; retry)' },
+      409: {
+        description:
+          'not_adjustable (rejected or reversed), cap_reached (a raise would pass a payout or revenue cap that counted the conversion; nothing changed), or conflict (a concurrent change; retry)',
+      },
     },
   },
   async (c, { params: { id }, body }) => {
@@ -177,7 +180,7 @@ conversionRoutes.route(
     const role = c.get('principal').role;
     const actor = role === 'advertiser' ? 'advertiser' : 'admin';
     const result = await adjustConversion(
-      c.env.DB,
+      c.env,
       cv,
       { amount: body.amount, products: body.products },
       actor,

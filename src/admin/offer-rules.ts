@@ -2,7 +2,8 @@
 // click-to-conversion time rule and fraud hold, a goal's volume tiers and validation period.
 // Input fields, the statements that store them in the offer's own batch, and how they read back.
 import * as z from 'zod';
-import { parseTiers, type Tier, tierErrors } from '../conversions/tiers';
+import { type BasePayout, parseTiers, type Tier, tierBelow, tierErrors } from '../conversions/tiers';
+import { goalsWithRules } from '../db/offers';
 import {
   type GoalTermsChanges,
   type OfferTermsChanges,
@@ -64,7 +65,9 @@ export const goalRuleFields = {
 };
 
 type OfferRuleInput = { [K in keyof typeof offerRuleFields]?: z.output<(typeof offerRuleFields)[K]> };
-type GoalRuleInput = { key: string } & { [K in keyof typeof goalRuleFields]?: z.output<(typeof goalRuleFields)[K]> };
+type GoalRuleInput = { key: string; payout?: string; payout_percent?: number } & {
+  [K in keyof typeof goalRuleFields]?: z.output<(typeof goalRuleFields)[K]>;
+};
 
 export function offerRulesStatement(db: D1Database, offer: { id: number } | 'inserted', input: OfferRuleInput) {
   const min = input.min_seconds_to_convert;
@@ -83,15 +86,21 @@ export function offerRulesStatement(db: D1Database, offer: { id: number } | 'ins
   return updateOfferRulesStatement(db, offer, changes);
 }
 
-/** The statements storing each goal's tiers and validation period; a 400 names bad tiers. */
+/**
+ * The statements storing each goal's tiers and validation period; a 400 names bad tiers. A goal
+ * in the request has its base payout replaced by the request's (absent: 0.00), so its tiers,
+ * sent or kept (`storedTiers`, by goal key, for an offer being changed), must not pay less.
+ */
 export function goalRulesStatements(
   db: D1Database,
   offer: { id: number } | 'inserted',
   goals: readonly GoalRuleInput[],
   offerCurrency: string,
+  storedTiers: ReadonlyMap<string, string | null | undefined> = new Map(),
 ): D1PreparedStatement[] {
   const errors: FieldErrors = {};
   const statements = goals.flatMap((goal, i) => {
+    const base = basePayoutOf(goal, offerCurrency);
     let tiers: string | null | undefined;
     if (goal.tiers === null) tiers = null;
     else if (goal.tiers !== undefined) {
@@ -105,8 +114,20 @@ export function goalRulesStatements(
           payout_percent_bp: percentToBasisPoints(tier.payout_percent ?? 0) ?? 0,
         };
       });
-      for (const [field, message] of Object.entries(tierErrors(parsed))) errors[`goals.${i}.${field}`] = message;
+      for (const [field, message] of Object.entries(tierErrors(parsed, base))) {
+        errors[`goals.${i}.${field}`] ??= message;
+      }
       tiers = parsed.length > 0 ? JSON.stringify(parsed) : null;
+    } else {
+      const below = tierBelow(parseTiers(storedTiers.get(goal.key)), base);
+      if (below) {
+        const pays =
+          below.field === 'payout'
+            ? formatAmount(below.tier.payout_fixed, offerCurrency)
+            : `${below.tier.payout_percent_bp / 100}%`;
+        errors[`goals.${i}.${below.field}`] =
+          `must not be above the goal's tier from ${below.tier.min_conversions} conversions (${pays}): change the tiers in the same request`;
+      }
     }
     const changes: GoalTermsChanges = {
       tiers,
@@ -118,6 +139,29 @@ export function goalRulesStatements(
   });
   if (Object.keys(errors).length > 0) throw badRequest(`Invalid ${Object.keys(errors).join(', ')}`, errors);
   return statements;
+}
+
+/**
+ * The stored tiers of an offer's goals, by key, when a change replaces the base payout of a goal
+ * without sending its tiers (empty otherwise: nothing to read).
+ */
+export async function keptTiers(
+  db: D1Database,
+  offerId: number,
+  goals: readonly GoalRuleInput[] | undefined,
+): Promise<Map<string, string | null | undefined>> {
+  if (!goals?.some((goal) => goal.tiers === undefined)) return new Map();
+  const stored = (await goalsWithRules(db, [offerId])).get(offerId) ?? [];
+  return new Map(stored.map(({ goal }) => [goal.key, (goal as TermedGoal).tiers]));
+}
+
+/** The base payout a goal of the request gets (its amounts were checked by the offer's rules). */
+function basePayoutOf(goal: GoalRuleInput, offerCurrency: string): BasePayout {
+  const money = goal.payout === undefined ? null : parseAmount(goal.payout, offerCurrency);
+  return {
+    payout_fixed: money?.ok ? money.minor : 0,
+    payout_percent_bp: percentToBasisPoints(goal.payout_percent ?? 0) ?? 0,
+  };
 }
 
 export const offerRuleShape = {

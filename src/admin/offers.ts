@@ -25,7 +25,7 @@ import { parseAmount, percentToBasisPoints } from '../lib/money';
 import { nowIso } from '../lib/time';
 import { ApiRoutes } from '../openapi/operation';
 import { collectGroups, commissionGroupFields, groupCode } from './commission-groups';
-import { goalRuleFields, goalRulesStatements, offerRuleFields, offerRulesStatement } from './offer-rules';
+import { goalRuleFields, goalRulesStatements, keptTiers, offerRuleFields, offerRulesStatement } from './offer-rules';
 import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
 import {
@@ -429,7 +429,13 @@ offerRoutes.route(
       ...upsertGoalsStatements(c.env.DB, { id }, plans, now),
       ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, { id }, group, now)),
       ...[offerRulesStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
-      ...goalRulesStatements(c.env.DB, { id }, body.goals ?? [], existing.currency),
+      ...goalRulesStatements(
+        c.env.DB,
+        { id },
+        body.goals ?? [],
+        existing.currency,
+        await keptTiers(c.env.DB, id, body.goals),
+      ),
     ]);
     await publishOfferConfigs(c.env, [id]);
     return { status: 200, body: await loadOffer(c.env.DB, id, originOf(c.req.url)) };

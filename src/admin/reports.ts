@@ -16,7 +16,7 @@ import {
 } from '../db/rollups';
 import { isSubKey, type SubKey } from '../db/sub-id-reports';
 import { badRequest } from '../lib/errors';
-import { formatAmount } from '../lib/money';
+import { divideRounded, formatAmount } from '../lib/money';
 import { DAY_MS, utcDay } from '../lib/time';
 import { isTimeZone, operatorTimeZone, zonedDay } from '../lib/timezone';
 import { ApiRoutes, component, lazy } from '../openapi/operation';
@@ -131,10 +131,11 @@ const ratio = (numerator: number, denominator: number) =>
  */
 function reportRow(role: Role, keys: Grouped<object>, totals: ClickTotals, conv: ConversionTotals | null): ReportRow {
   const counted = (conv?.pending ?? 0) + (conv?.approved ?? 0);
-  const payout = (conv?.payout_pending ?? 0) + (conv?.payout_approved ?? 0);
-  const revenue = (conv?.revenue_pending ?? 0) + (conv?.revenue_approved ?? 0);
+  // Money sums are bigints (src/db/rollups.ts): exact past 2^53 minor units.
+  const payout = (conv?.payout_pending ?? 0n) + (conv?.payout_approved ?? 0n);
+  const revenue = (conv?.revenue_pending ?? 0n) + (conv?.revenue_approved ?? 0n);
   const earned = epcBasis(role) === 'payout' ? payout : revenue;
-  const money = (minor: number) => (conv ? formatAmount(minor, conv.currency) : '0');
+  const money = (minor: bigint) => (conv ? formatAmount(minor, conv.currency) : '0');
   return visibleTo(role, {
     ...keys,
     currency: conv?.currency ?? null,
@@ -146,11 +147,11 @@ function reportRow(role: Role, keys: Grouped<object>, totals: ClickTotals, conv:
       reversed: conv?.reversed ?? 0,
     },
     revenue: money(revenue),
-    revenue_approved: money(conv?.revenue_approved ?? 0),
+    revenue_approved: money(conv?.revenue_approved ?? 0n),
     payout: money(payout),
-    payout_approved: money(conv?.payout_approved ?? 0),
+    payout_approved: money(conv?.payout_approved ?? 0n),
     conversion_rate: ratio(counted, totals.clicks),
-    epc: conv ? formatAmount(totals.clicks === 0 ? 0 : Math.round(earned / totals.clicks), conv.currency) : '0',
+    epc: money(totals.clicks === 0 ? 0n : divideRounded(earned, BigInt(totals.clicks))),
   });
 }
 

@@ -4,11 +4,20 @@
 // and source data go into the row and its event snapshots), or the bounded wait running out
 // (a delayed message on the clicks Queue, or the cron as a backstop), which completes it if the
 // click has landed meanwhile and otherwise delivers it marked click_data "missing", with a log
-// line. Either way the held deliveries are then handed to the notifications Queue.
+// line. Either way the held deliveries are then handed to the notifications Queue. A click that
+// lands brings the facts the fraud rules need (bot_click, datacenter_asn): the conversion is
+// judged by them before any of its deliveries leaves, and a held offer's conversion created
+// approved becomes pending, its approval never delivered.
+import { parseFlags } from '../conversions/fraud';
+import { statsMove } from '../conversions/lifecycle';
+import { rollupStatements } from '../conversions/rollup-moves';
+import { decideOnLandedClick } from '../conversions/rules';
 import {
   type ClickData,
   completeStatements,
   heldDeliveries,
+  holdStatements,
+  isHoldStaleError,
   markMissingStatements,
   type WaitingConversion,
   waitingByIds,
@@ -40,19 +49,77 @@ export function clickData(click: ClickRecord): ClickData {
   };
 }
 
+interface Settling {
+  wait: WaitingConversion;
+  click: ClickRecord | null;
+}
+
 /**
- * Settles each conversion with its click (complete) or without (missing) in one D1 batch, then
- * sends the deliveries of those this call settled. Returns how many it settled.
+ * What the rules decide now that the click is known (src/conversions/rules.ts): the full flags,
+ * and whether a conversion created approved is held pending instead. Only its creation is
+ * reconsidered: once a party changed it (updated_at moved), its decision stands and only the
+ * flags are added.
  */
-async function settle(env: Env, items: { wait: WaitingConversion; click: ClickRecord | null }[]): Promise<number> {
+function judge(wait: WaitingConversion, click: ClickRecord): { flags: string | null; hold: boolean } {
+  if (!wait.click_time) return { flags: wait.flags ?? null, hold: false };
+  const verdict = decideOnLandedClick({
+    offer: wait,
+    status: wait.status,
+    createdAt: wait.created_at,
+    clickTime: wait.click_time,
+    click,
+  });
+  const flags = [...new Set([...verdict.flags, ...parseFlags(wait.flags)])];
+  return {
+    flags: flags.length > 0 ? JSON.stringify(flags) : null,
+    hold: wait.status === 'approved' && verdict.status === 'pending' && wait.updated_at === wait.created_at,
+  };
+}
+
+/** The statements settling one conversion; the last one RETURNs its id if this call settled it. */
+function settleStatements(env: Env, { wait, click }: Settling, hold: boolean): D1PreparedStatement[] {
+  if (!click) return markMissingStatements(env.DB, wait.id);
+  const { flags } = judge(wait, click);
+  const complete = completeStatements(env.DB, wait.id, clickData(click), flags);
+  if (!hold) return complete;
+  return [
+    ...holdStatements(env.DB, wait.id),
+    ...rollupStatements(env.DB, wait, statsMove('approved', 'pending', wait)),
+    ...complete,
+  ];
+}
+
+const settledIds = (result: D1Result | undefined) => ((result?.results ?? []) as { id: string }[]).map((r) => r.id);
+
+/**
+ * Settles each conversion with its click (complete, judged by the rules that needed it) or
+ * without (missing), then sends the deliveries of those this call settled. The plain ones go in
+ * one D1 batch; a conversion put on hold takes a batch of its own, which a change made to it
+ * meanwhile aborts (it is then completed plainly). Returns how many it settled.
+ */
+async function settle(env: Env, items: Settling[]): Promise<number> {
   if (items.length === 0) return 0;
-  const statements = items.flatMap(({ wait, click }) =>
-    click ? completeStatements(env.DB, wait.id, clickData(click)) : markMissingStatements(env.DB, wait.id),
-  );
-  const results = await env.DB.batch(statements);
-  const settled = new Set(
-    results.flatMap((result, i) => (i % 2 === 1 ? ((result.results ?? []) as { id: string }[]).map((r) => r.id) : [])),
-  );
+  const holds = items.filter((item) => item.click !== null && judge(item.wait, item.click).hold);
+  const plain = items.filter((item) => !holds.includes(item));
+  const settled = new Set<string>();
+  for (const item of holds) {
+    const statements = settleStatements(env, item, true);
+    try {
+      const results = await env.DB.batch(statements);
+      for (const id of settledIds(results[statements.length - 1])) settled.add(id);
+      log('info', 'conversion.held_on_click', { conversion_id: item.wait.id, click_id: item.wait.click_id });
+    } catch (error) {
+      if (!isHoldStaleError(error)) throw error;
+      plain.push(item);
+    }
+  }
+  const lists = plain.map((item) => settleStatements(env, item, false));
+  const results = lists.length > 0 ? await env.DB.batch(lists.flat()) : [];
+  let next = 0;
+  for (const list of lists) {
+    next += list.length;
+    for (const id of settledIds(results[next - 1])) settled.add(id);
+  }
   for (const { wait, click } of items) {
     if (!click && settled.has(wait.id)) {
       log('warn', 'conversion.click_data_missing', {

@@ -1,10 +1,11 @@
 // Adjusting a stored conversion (admin API, later the advertiser's portal): plan it under the
-// conversion's frozen terms (adjust.ts), write it in one batch (record.ts), and meet a
-// concurrent change by re-reading and planning again.
+// conversion's frozen terms (adjust.ts), write it in one batch with the move of the caps that
+// counted it (record.ts), and meet a concurrent change by re-reading and planning again.
 import { type ConversionWithGoal, getConversion } from '../db/conversions';
 import { goalsWithRules } from '../db/offers';
 import type { RuleRow } from '../db/payout-rules';
 import { ApiError } from '../lib/errors';
+import { capScopeAt } from '../terms/cap-guard';
 import { type AdjustmentInput, planAdjustment } from './adjust';
 import { applyAdjustment, type Committed, loadSnapshotContext } from './record';
 import type { ConversionActor } from './status';
@@ -31,17 +32,21 @@ async function termsOf(db: D1Database, cv: ConversionWithGoal): Promise<PricingT
 }
 
 export async function adjustConversion(
-  db: D1Database,
+  env: Pick<Env, 'DB' | 'TIMEZONE'>,
   initial: ConversionWithGoal,
   input: AdjustmentInput,
   actor: ConversionActor,
   reason: string | null,
   now: () => string,
 ): Promise<AdjustmentResult> {
+  const db = env.DB;
   let cv: ConversionWithGoal | null = initial;
   for (let attempt = 0; attempt < MAX_ATTEMPTS && cv; attempt++) {
     const plan = planAdjustment(cv, input, await termsOf(db, cv), laterThan(now(), cv.updated_at));
-    const committed = await applyAdjustment(db, cv, plan, await loadSnapshotContext(db, cv), actor, reason);
+    // Caps count a conversion in the periods of its creation; an adjustment moves those.
+    const caps = capScopeAt(env, cv.created_at);
+    const context = await loadSnapshotContext(db, cv);
+    const committed = await applyAdjustment(db, cv, plan, context, actor, reason, caps);
     if (committed) return { conversion: { ...cv, ...plan.after }, previous: cv, committed };
     cv = await getConversion(db, cv.id);
   }

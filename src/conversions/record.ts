@@ -6,7 +6,6 @@
 import { scheduleSettle } from '../clicks/completion';
 import { snapshotClickOf } from '../db/clicks';
 import {
-  addConversionStatsStatement,
   type ConversionEventRow,
   type ConversionRow,
   type ConversionWithGoal,
@@ -17,22 +16,22 @@ import {
   insertGuardedModifiedEventStatement,
   insertGuardedStatusEventStatement,
   isStaleStatusError,
-  type StatsColumn,
-  type StatsKey,
   updateConversionAmountsStatement,
   updateConversionStatusStatement,
 } from '../db/conversions';
 import { getOfferName } from '../db/offers';
-import { addQuarterConversionStatsStatement, quarterOf } from '../db/quarter-stats';
+import { isMoneyOverflowError } from '../db/rollups';
 import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
-import { utcDay } from '../lib/time';
 import { deliveryStatements, sendDeliveryMessages } from '../notify/fanout';
 import {
+  adjustCapsCountStatement,
+  adjustmentRefusedByCap,
   type CapScope,
   capCountStatement,
   isCapExceededError,
   metACap,
+  movedACap,
   publishCapReached,
   refusalByCap,
 } from '../terms/cap-guard';
@@ -45,27 +44,20 @@ import {
   statsMove,
   statusEventType,
 } from './lifecycle';
+import { rollupStatements } from './rollup-moves';
 import { buildEvent, previousValues, type SnapshotContext } from './snapshot';
 import type { ConversionActor as Actor, ConversionStatus } from './status';
 
-const statsKey = (cv: ConversionRow): StatsKey => ({
-  day: utcDay(cv.created_at),
-  offer_id: cv.offer_id,
-  publisher_id: cv.publisher_id,
-  currency: cv.payout_currency,
-});
-
-/**
- * The conversion's daily and quarter-hour rollup rows (zoned reports) moved by `delta`, both
- * in the caller's batch and both only if the conversion exists.
- */
-const rollupStatements = (db: D1Database, cv: ConversionRow, delta: Partial<Record<StatsColumn, number>>) => {
-  const key = statsKey(cv);
-  return [
-    addConversionStatsStatement(db, key, delta, cv.id),
-    addQuarterConversionStatsStatement(db, { ...key, quarter: quarterOf(Date.parse(cv.created_at)) }, delta, cv.id),
-  ];
-};
+/** A write refused because a rollup money cell would overflow (src/db/rollups.ts): a 422. */
+function refuseOverflow(error: unknown): void {
+  if (!isMoneyOverflowError(error)) return;
+  throw new ApiError(
+    422,
+    'amount_too_large',
+    'The amounts would take the conversion rollups past 2^63 - 1 minor units; nothing was written',
+    { amount: 'is too large for the totals it adds to' },
+  );
+}
 
 function fanout(db: D1Database, event: ConversionEventRow, cv: ConversionRow, now: string) {
   return deliveryStatements(
@@ -141,6 +133,7 @@ export async function insertConversion(
   try {
     results = await db.batch(statements);
   } catch (error) {
+    refuseOverflow(error);
     if (!caps || !isCapExceededError(error) || attempt >= 3) throw error;
     const refused = await refusalByCap(db, row, caps);
     // A cap counts only a conversion that was inserted: the condition held; go on as usual.
@@ -189,6 +182,7 @@ export async function applyStatusChange(
     ]);
   } catch (error) {
     if (isStaleStatusError(error)) return null;
+    refuseOverflow(error);
     throw error;
   }
   return {
@@ -202,8 +196,11 @@ export async function applyStatusChange(
 
 /**
  * Writes an adjustment: the conversion.modified event (with the previous values) first, as the
- * guard, then its deliveries, the new amounts and the rollup difference, in one batch. Null when
- * the conversion changed since the plan was made (nothing written).
+ * guard, then its deliveries, the new amounts, the rollup difference and the move of the payout
+ * and revenue caps that counted the conversion, in one batch. Null when the conversion changed
+ * since the plan was made, or a cap that refused it was deleted meanwhile (nothing written: plan
+ * again). A raise that would pass a cap is a 409 naming it, nothing written
+ * (adjustmentRefusedByCap), as a cap refuses a new conversion in the same transaction.
  */
 export async function applyAdjustment(
   db: D1Database,
@@ -212,6 +209,8 @@ export async function applyAdjustment(
   context: SnapshotContext,
   actor: Actor,
   reason: string | null,
+  /** The cap periods the conversion was counted in (those of its creation); null: no caps. */
+  caps: CapScope | null = null,
 ): Promise<Committed | null> {
   const now = plan.after.updated_at;
   const event = buildEvent(
@@ -225,16 +224,26 @@ export async function applyAdjustment(
     previousValues(cv),
   );
   const deliveries = fanout(db, event, plan.after, now);
+  const capStatement = caps && adjustCapsCountStatement(db, cv, plan.after, caps);
+  const statements = [
+    insertGuardedModifiedEventStatement(db, event, cv.updated_at),
+    ...deliveries,
+    updateConversionAmountsStatement(db, cv.id, plan.after, now),
+    ...rollupStatements(db, cv, plan.stats),
+  ];
+  const capIndex = capStatement ? statements.push(capStatement) - 1 : -1;
   let results: D1Result[];
   try {
-    results = await db.batch([
-      insertGuardedModifiedEventStatement(db, event, cv.updated_at),
-      ...deliveries,
-      updateConversionAmountsStatement(db, cv.id, plan.after, now),
-      ...rollupStatements(db, cv, plan.stats),
-    ]);
+    results = await db.batch(statements);
   } catch (error) {
     if (isStaleStatusError(error)) return null;
+    refuseOverflow(error);
+    if (caps && isCapExceededError(error)) {
+      const field = plan.after.products !== cv.products ? 'products' : 'amount';
+      const refusal = await adjustmentRefusedByCap(db, cv, plan.after, caps, field, actor);
+      if (refusal) throw refusal;
+      return null;
+    }
     throw error;
   }
   return {
@@ -243,6 +252,8 @@ export async function applyAdjustment(
       results,
       deliveries.map((_, i) => i + 1),
     ),
+    // A cap met or freed by the adjustment opens or closes the offer's clicks: republish.
+    ...(movedACap(results[capIndex]) ? { capReached: cv.offer_id } : {}),
   };
 }
 

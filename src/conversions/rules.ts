@@ -1,7 +1,7 @@
 // The rules that decide how a new conversion starts, beyond what its sender asked for: the
-// click-to-conversion time rule, fraud flags and the hold of flagged conversions. Pure; this is
-// the one place a new rule adds its verdict (caps will add theirs here, with the statements that
-// guard them in the write batch).
+// click-to-conversion time rule, fraud flags and the hold of flagged conversions, at creation
+// and again when a click that the conversion beat lands. Pure; this is the one place a new rule
+// adds its verdict (caps add theirs in the write batch, src/terms/cap-guard.ts).
 import type { ClickRow } from '../db/clicks';
 import type { TermedOffer } from '../db/payout-rules';
 import { type ConversionFlag, conversionFlags, isHeld } from './fraud';
@@ -32,4 +32,30 @@ export function decideNewConversion(input: RuleInput): RuleVerdict {
     return { status: 'pending', reason: null, flags };
   }
   return { status: input.status, reason: null, flags };
+}
+
+export interface LandedClickInput {
+  offer: RuleInput['offer'];
+  /** The conversion as it was created before its click landed. */
+  status: ConversionStatus;
+  /** When it was created and the signed click time (both ISO). */
+  createdAt: string;
+  clickTime: string;
+  click: Pick<ClickRow, 'is_bot' | 'asn'>;
+}
+
+/**
+ * The verdict on a conversion that was created before its click row landed, now that it has:
+ * the same rules, run as if the click had been there at its creation. Its flags gain the
+ * click's (bot_click, datacenter_asn); a held offer keeps a now flagged conversion created
+ * approved pending. The time rule reads the signed click time, known at creation, so its flag
+ * and any rejection were decided then and come out the same here.
+ */
+export function decideOnLandedClick(input: LandedClickInput): RuleVerdict {
+  return decideNewConversion({
+    offer: input.offer,
+    status: input.status,
+    click: { clickedAt: Date.parse(input.clickTime), row: input.click },
+    now: Date.parse(input.createdAt),
+  });
 }

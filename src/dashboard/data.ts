@@ -16,8 +16,10 @@ import {
   type ClickTotals,
   CONVERSION_COUNTS_BY_DAY_SQL,
   type ConversionTotals,
+  type ConversionTotalsRow,
   clickTotalsStatement,
   conversionCountsByDayStatement,
+  conversionTotalsOf,
   conversionTotalsStatement,
   type DayConversionCounts,
   type Grouped,
@@ -38,8 +40,8 @@ export interface CurrencyTotals {
   currency: string;
   /** Pending + approved conversions in this currency. */
   conversions: number;
-  revenue: number;
-  payout: number;
+  revenue: bigint;
+  payout: bigint;
 }
 
 export interface DayTotals {
@@ -97,7 +99,7 @@ export async function loadDashboard(db: D1Database, nowMs: number): Promise<Dash
 
   const clickRows = (clickResult?.results ?? []) as Grouped<ClickTotals>[];
   const countRows = (countResult?.results ?? []) as DayConversionCounts[];
-  const todayRows = (todayResult?.results ?? []) as ConversionTotals[];
+  const todayRows = conversionTotalsOf((todayResult?.results ?? []) as ConversionTotalsRow[]);
 
   const clicksByDay = new Map(clickRows.map((row) => [row.day, row]));
   const conversionsByDay = new Map(countRows.map((row) => [row.day, row.pending + row.approved]));

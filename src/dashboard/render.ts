@@ -2,7 +2,7 @@
 // inline stylesheet (allowed by its hash in the Content-Security-Policy, see index.ts). Every
 // value goes through the escaping `html` tag: offer and publisher names are operator input and
 // order IDs come from advertisers.
-import { formatAmount } from '../lib/money';
+import { formatAmount, type Minor } from '../lib/money';
 import { cappedSection } from './capped-conversions';
 import { renderChart, shortDay } from './chart';
 import type { DashboardData, DeliveryCounts, RecentConversion } from './data';
@@ -63,7 +63,7 @@ export function groupDigits(decimal: string): string {
 }
 
 /** "1,234.56 EUR": exact minor units, never rounded through floating point. */
-export function money(minor: number, currency: string): string {
+export function money(minor: Minor, currency: string): string {
   return `${groupDigits(formatAmount(minor, currency))} ${currency}`;
 }
 

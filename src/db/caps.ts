@@ -125,6 +125,78 @@ export async function exceededCap(
 }
 
 /**
+ * What an adjustment moves on caps: the conversion's offer, publisher, goal and creation time
+ * (which caps counted it, in which period) and how much its payout and revenue change.
+ */
+export interface AdjustedConversion {
+  offer_id: number;
+  publisher_id: number;
+  goal_id: number;
+  created_at: string;
+  payout_delta: number;
+  revenue_delta: number;
+}
+
+// The money caps that counted the conversion: those it falls under that existed when it was
+// created (a cap created later never counted it, so an adjustment does not move it either).
+const MONEY_CAPS_OF_CONVERSION = `FROM caps c
+  WHERE c.offer_id = ?1 AND c.metric IN ('payout', 'revenue')
+    AND (c.publisher_id IS NULL OR c.publisher_id = ?2) AND (c.goal_id IS NULL OR c.goal_id = ?3)
+    AND c.created_at <= ?9`;
+const MOVES = `CASE c.metric WHEN 'payout' THEN ?7 ELSE ?8 END`;
+const adjustedBinds = (cv: AdjustedConversion, keys: PeriodKeys) =>
+  [
+    cv.offer_id,
+    cv.publisher_id,
+    cv.goal_id,
+    keys.day,
+    keys.week,
+    keys.month,
+    cv.payout_delta,
+    cv.revenue_delta,
+    cv.created_at,
+  ] as const;
+
+/**
+ * Moves the payout and revenue caps that counted an adjusted conversion by its differences, in
+ * the period it was counted in (`keys`: those of its creation), in the adjustment's own batch.
+ * A raise that would take a cap past its limit fails the counter's CHECK and aborts the batch,
+ * exactly as a new conversion's count does; a cut gives the capacity back (never below zero).
+ * RETURNING names the counters it moved.
+ */
+export function adjustCapsStatement(db: D1Database, cv: AdjustedConversion, keys: PeriodKeys): D1PreparedStatement {
+  const periodKey = PERIOD_KEY_SQL('?4', '?5', '?6');
+  return db
+    .prepare(
+      `INSERT INTO cap_counters (cap_id, period_key, value, cap_limit)
+       SELECT c.id, ${periodKey}, ${MOVES}, c.cap_limit
+       ${MONEY_CAPS_OF_CONVERSION} AND ${MOVES} <> 0
+         AND (${MOVES} > 0 OR EXISTS (SELECT 1 FROM cap_counters WHERE cap_id = c.id AND period_key = ${periodKey}))
+       ON CONFLICT (cap_id, period_key) DO UPDATE SET value = MAX(0, value + excluded.value), cap_limit = excluded.cap_limit
+       RETURNING cap_id, value, cap_limit`,
+    )
+    .bind(...adjustedBinds(cv, keys));
+}
+
+/** The first cap (by id) an adjustment would take past its limit now, with its terms and use; or null. */
+export async function capExceededByAdjustment(
+  db: D1Database,
+  cv: AdjustedConversion,
+  keys: PeriodKeys,
+): Promise<(CapRow & { period_key: string; used: number }) | null> {
+  const periodKey = PERIOD_KEY_SQL('?4', '?5', '?6');
+  const used = `COALESCE((SELECT value FROM cap_counters WHERE cap_id = c.id AND period_key = ${periodKey}), 0)`;
+  return db
+    .prepare(
+      `SELECT c.*, ${periodKey} AS period_key, ${used} AS used
+       ${MONEY_CAPS_OF_CONVERSION} AND ${MOVES} > 0 AND ${used} + ${MOVES} > c.cap_limit
+       ORDER BY c.id LIMIT 1`,
+    )
+    .bind(...adjustedBinds(cv, keys))
+    .first<CapRow & { period_key: string; used: number }>();
+}
+
+/**
  * For a conversion stored rejected by cap `capId` in the same batch: names the cap on the
  * conversion, and counts the refusal and marks the period reached on the cap's counter.
  */

@@ -5,6 +5,7 @@
 import type { PartyFilter } from '../auth/scope';
 import type { ConversionStatus } from '../conversions/status';
 import type { DeliveryRow } from './deliveries';
+import { exactSumSql, minorOf } from './rollups';
 
 export type ReportGroup = 'day' | 'offer' | 'publisher';
 
@@ -20,7 +21,8 @@ export function scopedRollupSql(table: 'daily_click_stats' | 'daily_conversion_s
     table === 'daily_click_stats'
       ? 'SUM(clicks) AS clicks, SUM(unique_clicks) AS unique_clicks, SUM(bot_clicks) AS bot_clicks'
       : `currency, SUM(pending) AS pending, SUM(approved) AS approved, SUM(rejected) AS rejected, SUM(reversed) AS reversed,
-         SUM(revenue_pending + revenue_approved) AS revenue, SUM(payout_pending + payout_approved) AS payout`;
+         ${exactSumSql(['revenue_pending', 'revenue_approved'], 'revenue')},
+         ${exactSumSql(['payout_pending', 'payout_approved'], 'payout')}`;
   const groupBy = table === 'daily_conversion_stats' ? `${key}, currency` : key;
   return `SELECT ${key} AS key, ${sums} FROM ${table}
     WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR publisher_id = ?3)
@@ -42,10 +44,20 @@ export interface ConversionGroupRow {
   approved: number;
   rejected: number;
   reversed: number;
-  /** Pending + approved, minor units of `currency`. */
-  revenue: number;
-  payout: number;
+  /** Pending + approved, minor units of `currency`: exact sums (src/db/rollups.ts). */
+  revenue: bigint;
+  payout: bigint;
 }
+
+type ConversionGroupText = Omit<ConversionGroupRow, 'revenue' | 'payout'> & { revenue: string; payout: string };
+
+/** The conversion rows of scopedRollupStatements, their money sums read as bigints. */
+export const conversionGroupRows = (result: D1Result | undefined): ConversionGroupRow[] =>
+  ((result?.results ?? []) as ConversionGroupText[]).map((row) => ({
+    ...row,
+    revenue: minorOf(row.revenue),
+    payout: minorOf(row.payout),
+  }));
 
 export const scopedRollupStatements = (
   db: D1Database,

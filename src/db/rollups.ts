@@ -4,9 +4,15 @@
 // and pair); elsewhere the quarter-hour tables of migration 0012, each quarter given to the local
 // day its instant falls on. Shared by the reports API and the dashboard; its cost depends on
 // days (or quarters) x offers x publishers (x currencies), never on raw click counts.
+//
+// Money sums are exact at any size. A rollup cell is an SQLite integer (64 bits), but a sum of
+// cells can pass 2^53, where a JavaScript number starts losing cents, and 2^63, where SQLite's
+// SUM fails. So each money column is summed in two parts, value / 2^32 and value % 2^32, each of
+// which stays far inside 64 bits for any number of rows a report reads, and the parts come back
+// as text ('high:low') that minorOf joins into a bigint.
 import { DAY_MS, utcDay } from '../lib/time';
 import { fromWallTime, zoneOffset } from '../lib/timezone';
-import { STATS_COLUMNS } from './conversions';
+import type { StatsColumn } from './conversions';
 import { QUARTER_MS } from './quarter-stats';
 
 export type RollupGroup = 'day' | 'offer_id' | 'publisher_id';
@@ -35,20 +41,67 @@ export interface ConversionTotals {
   approved: number;
   rejected: number;
   reversed: number;
-  revenue_pending: number;
-  revenue_approved: number;
-  payout_pending: number;
-  payout_approved: number;
+  /** Exact sums, minor units of `currency`. */
+  revenue_pending: bigint;
+  revenue_approved: bigint;
+  payout_pending: bigint;
+  payout_approved: bigint;
+}
+
+const MONEY_COLUMNS = ['revenue_pending', 'revenue_approved', 'payout_pending', 'payout_approved'] as const;
+type MoneyColumn = (typeof MONEY_COLUMNS)[number];
+const COUNT_COLUMNS = ['pending', 'approved', 'rejected', 'reversed'] as const satisfies readonly StatsColumn[];
+
+/** A conversion totals row as D1 answers it: each money sum as 'high:low' text (exactSumSql). */
+export type ConversionTotalsRow<T extends ConversionTotals = ConversionTotals> = Omit<T, MoneyColumn> &
+  Record<MoneyColumn, string>;
+
+const PART = 4_294_967_296; // 2^32
+const PART_BIG = 4_294_967_296n;
+
+/**
+ * SQL for the exact sum of one or more money columns or expressions (added up per row) as
+ * 'high:low' text:
+ * SUM(value / 2^32) and SUM(value % 2^32). SQLite divides integers toward zero and gives the
+ * remainder the value's sign, so value = high * 2^32 + low row by row and for the sums.
+ */
+export function exactSumSql(columns: string | readonly string[], alias: string): string {
+  const list = typeof columns === 'string' ? [columns] : columns;
+  const high = list.map((c) => `(${c}) / ${PART}`).join(' + ');
+  const low = list.map((c) => `(${c}) % ${PART}`).join(' + ');
+  return `SUM(${high}) || ':' || SUM(${low}) AS ${alias}`;
+}
+
+/** An exact sum read back from exactSumSql's text (null: no rows, 0). */
+export function minorOf(text: string | null | undefined): bigint {
+  if (text === null || text === undefined) return 0n;
+  const [high = '0', low = '0'] = text.split(':');
+  return BigInt(high) * PART_BIG + BigInt(low);
+}
+
+/**
+ * The abort of a write that would take a rollup money cell past 2^63 - 1 minor units, where
+ * SQLite would turn it into a float (migration 0018's triggers): nothing was written.
+ */
+export function isMoneyOverflowError(error: unknown): boolean {
+  return error instanceof Error && /money_overflow/.test(error.message);
+}
+
+/** Conversion totals rows as D1 answered them, with their money sums as bigints. */
+export function conversionTotalsOf<T extends ConversionTotals>(rows: readonly ConversionTotalsRow<T>[]): T[] {
+  return rows.map((row) => {
+    const money = Object.fromEntries(MONEY_COLUMNS.map((c) => [c, minorOf(row[c])]));
+    return { ...row, ...money } as unknown as T;
+  });
 }
 
 /** A row of a grouped read: the totals and the group's keys. */
 export type Grouped<T> = T & Partial<{ day: string; offer_id: number; publisher_id: number }>;
 
 const CLICK_COLUMNS = ['clicks', 'unique_clicks', 'bot_clicks'] as const;
-const CONVERSION_COLUMNS = STATS_COLUMNS;
 const sumsOf = (columns: readonly string[]) => columns.map((c) => `SUM(${c}) AS ${c}`).join(', ');
 const CLICK_SUMS = sumsOf(CLICK_COLUMNS);
-const CONVERSION_SUMS = `currency, ${sumsOf(CONVERSION_COLUMNS)}`;
+const CONVERSION_SUMS = `currency, ${sumsOf(COUNT_COLUMNS)}, ${MONEY_COLUMNS.map((c) => exactSumSql(c, c)).join(', ')}`;
 
 type Filter = 'offer_id' | 'publisher_id' | 'advertiser_id';
 
@@ -103,8 +156,17 @@ export type BreakdownRow<T> = T & { grouped_by: BreakdownKey; key: number };
 export function breakdownSql(table: 'daily_click_stats' | 'daily_conversion_stats'): string {
   const conversions = table === 'daily_conversion_stats';
   const currency = conversions ? ', currency' : '';
-  const sums = conversions ? CONVERSION_SUMS : CLICK_SUMS;
-  const resums = `${conversions ? 'currency, ' : ''}${sumsOf(conversions ? CONVERSION_COLUMNS : CLICK_COLUMNS)}`;
+  // The pairs keep each money sum in its two parts (exactSumSql), summed again per key.
+  const sums = conversions
+    ? `currency, ${sumsOf(COUNT_COLUMNS)}, ${MONEY_COLUMNS.map(
+        (c) => `SUM(${c} / ${PART}) AS ${c}_high, SUM(${c} % ${PART}) AS ${c}_low`,
+      ).join(', ')}`
+    : CLICK_SUMS;
+  const resums = conversions
+    ? `currency, ${sumsOf(COUNT_COLUMNS)}, ${MONEY_COLUMNS.map(
+        (c) => `SUM(${c}_high) || ':' || SUM(${c}_low) AS ${c}`,
+      ).join(', ')}`
+    : sumsOf(CLICK_COLUMNS);
   return `WITH pairs AS MATERIALIZED (
       SELECT offer_id, publisher_id, ${sums} FROM ${table} WHERE day BETWEEN ?1 AND ?2
       GROUP BY offer_id, publisher_id${currency})
@@ -230,7 +292,10 @@ export const clickTotalsStatement = (
   plan?: RollupPlan,
 ) => rollupStatement(db, 'click', range, groups, plan);
 
-/** Conversion totals are always grouped by currency as well: money never adds across currencies. */
+/**
+ * Conversion totals are always grouped by currency as well: money never adds across currencies.
+ * Its rows hold the money sums as text: read them with conversionTotalsOf.
+ */
 export const conversionTotalsStatement = (
   db: D1Database,
   range: RollupRange,
@@ -245,7 +310,7 @@ export const conversionCountsByDayStatement = (db: D1Database, range: { from: st
 export const clickBreakdownStatement = (db: D1Database, range: { from: string; to: string }) =>
   db.prepare(breakdownSql(DAILY.click)).bind(range.from, range.to);
 
-/** Conversion totals by offer and by publisher, per currency, over a range of UTC days. */
+/** Conversion totals by offer and by publisher, per currency, over a range of UTC days (rows: conversionTotalsOf). */
 export const conversionBreakdownStatement = (db: D1Database, range: { from: string; to: string }) =>
   db.prepare(breakdownSql(DAILY.conversion)).bind(range.from, range.to);
 
@@ -266,6 +331,10 @@ export async function readRollups(
   return {
     // SUM over no rows is NULL: an ungrouped read of an empty range answers one row of NULLs.
     clicks: ((clicks?.results ?? []) as Grouped<ClickTotals>[]).filter((row) => row.clicks !== null),
-    conversions: ((conversions?.results ?? []) as Grouped<ConversionTotals>[]).filter((row) => row.currency !== null),
+    conversions: conversionTotalsOf(
+      ((conversions?.results ?? []) as ConversionTotalsRow<Grouped<ConversionTotals>>[]).filter(
+        (row) => row.currency !== null,
+      ),
+    ),
   };
 }

@@ -3,6 +3,8 @@
 // rows count conversions only, and revenue is never read: the report is the publisher's view.
 // One range of conversions_publisher_time (publisher, created_at), grouped; its cost grows with
 // the publisher's conversions in the range, never with clicks or with other parties' rows.
+// Payout sums are exact at any size (exactSumSql, read back as bigints).
+import { exactSumSql, minorOf } from './rollups';
 
 export const SUB_KEYS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5', 'sub6'] as const;
 export type SubKey = (typeof SUB_KEYS)[number];
@@ -22,8 +24,8 @@ export interface SubIdRow {
   rejected: number;
   reversed: number;
   /** Pending + approved payout, minor units of `currency`. */
-  payout: number;
-  payout_approved: number;
+  payout: bigint;
+  payout_approved: bigint;
 }
 
 /**
@@ -35,8 +37,8 @@ export function subIdReportSql(sub: SubKey, byOffer: boolean): string {
   return `SELECT ${sub} AS value, ${offer}payout_currency AS currency,
       SUM(status = 'pending') AS pending, SUM(status = 'approved') AS approved,
       SUM(status = 'rejected') AS rejected, SUM(status = 'reversed') AS reversed,
-      SUM(CASE WHEN status IN ('pending', 'approved') THEN payout ELSE 0 END) AS payout,
-      SUM(CASE WHEN status = 'approved' THEN payout ELSE 0 END) AS payout_approved
+      ${exactSumSql("CASE WHEN status IN ('pending', 'approved') THEN payout ELSE 0 END", 'payout')},
+      ${exactSumSql("CASE WHEN status = 'approved' THEN payout ELSE 0 END", 'payout_approved')}
     FROM conversions
     WHERE publisher_id = ?1 AND created_at >= ?2 AND created_at < ?3 AND (?4 IS NULL OR offer_id = ?4)
     GROUP BY ${sub}, ${offer}payout_currency ORDER BY ${sub}, ${offer}payout_currency LIMIT ?5`;
@@ -50,6 +52,16 @@ export const subIdReportStatement = (
     .prepare(subIdReportSql(query.sub, query.byOffer))
     .bind(query.publisherId, query.from, query.to, query.offerId ?? null, SUB_REPORT_LIMIT);
 
-export async function subIdReport(db: D1Database, query: Parameters<typeof subIdReportStatement>[1]) {
-  return (await subIdReportStatement(db, query).all<SubIdRow>()).results;
+type SubIdText = Omit<SubIdRow, 'payout' | 'payout_approved'> & { payout: string; payout_approved: string };
+
+export async function subIdReport(
+  db: D1Database,
+  query: Parameters<typeof subIdReportStatement>[1],
+): Promise<SubIdRow[]> {
+  const { results } = await subIdReportStatement(db, query).all<SubIdText>();
+  return results.map((row) => ({
+    ...row,
+    payout: minorOf(row.payout),
+    payout_approved: minorOf(row.payout_approved),
+  }));
 }

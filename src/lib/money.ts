@@ -1,5 +1,6 @@
 // Money is integer minor units of an ISO 4217 currency. Decimal strings are parsed exactly
-// (never through floating point) and percentages are basis points with half-up rounding.
+// (never through floating point) and percentages are basis points with half-up rounding. One
+// amount is a safe integer (parseAmount refuses more); sums of amounts are bigints.
 
 /** ISO 4217 active currencies whose minor unit is not 2 decimals. */
 const EXPONENT_EXCEPTIONS: Record<string, number> = {
@@ -78,15 +79,30 @@ export function parseAmount(text: string, currency: string): ParsedAmount {
   return { ok: true, minor: Number(minor) };
 }
 
+/**
+ * Minor units: a stored amount (a safe integer, see parseAmount) or a sum of them, which can pass
+ * 2^53 and is then only exact as a bigint (report totals, src/db/rollups.ts).
+ */
+export type Minor = number | bigint;
+
 /** Minor units back to a decimal string with exactly the currency's decimals ("26.09"). */
-export function formatAmount(minor: number, currency: string): string {
+export function formatAmount(minor: Minor, currency: string): string {
   const exponent = currencyExponent(currency);
-  const negative = minor < 0;
-  const digits = Math.abs(minor)
-    .toString()
-    .padStart(exponent + 1, '0');
+  const value = BigInt(minor);
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(exponent + 1, '0');
   const text = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
   return negative ? `-${text}` : text;
+}
+
+/** numerator / denominator rounded half away from zero, exactly (EPC: payout per click). */
+export function divideRounded(numerator: bigint, denominator: bigint): bigint {
+  if (denominator === 0n) throw new RangeError('division by zero');
+  const negative = numerator < 0n !== denominator < 0n;
+  const n = numerator < 0n ? -numerator : numerator;
+  const d = denominator < 0n ? -denominator : denominator;
+  const quotient = (2n * n + d) / (2n * d);
+  return negative ? -quotient : quotient;
 }
 
 /**

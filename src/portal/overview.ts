@@ -24,8 +24,10 @@ import {
   breakdownSql,
   type ClickTotals,
   type ConversionTotals,
+  type ConversionTotalsRow,
   clickBreakdownStatement,
   conversionBreakdownStatement,
+  conversionTotalsOf,
 } from '../db/rollups';
 import { count, type DayRange, instants } from './format';
 import { breakdownTable, rangeForm } from './reports';
@@ -64,7 +66,7 @@ export async function loadOverview(db: D1Database, range: DayRange, nowMs = Date
   ]);
   const rows = <T>(i: number) => (results[i]?.results ?? []) as T[];
   const clicks = rows<BreakdownRow<ClickTotals>>(0);
-  const conversions = rows<BreakdownRow<ConversionTotals>>(1);
+  const conversions = conversionTotalsOf(rows<ConversionTotalsRow<BreakdownRow<ConversionTotals>>>(1));
   return {
     range,
     byOffer: breakdown(clicks, conversions, 'offer_id'),

@@ -7,7 +7,13 @@ import { moneyShown } from '../auth/money-view';
 import type { Role } from '../auth/principal';
 import { partyFilter } from '../auth/scope';
 import { html, type SafeHtml } from '../dashboard/html';
-import { type ClickGroupRow, type ConversionGroupRow, type ReportGroup, scopedRollupStatements } from '../db/portal';
+import {
+  type ClickGroupRow,
+  type ConversionGroupRow,
+  conversionGroupRows,
+  type ReportGroup,
+  scopedRollupStatements,
+} from '../db/portal';
 import { ApiError } from '../lib/errors';
 import { formatAmount } from '../lib/money';
 import { csvDocument, csvResponse } from './csv';
@@ -25,8 +31,8 @@ export interface ReportLine {
   approved: number;
   rejected: number;
   reversed: number;
-  revenue: number;
-  payout: number;
+  revenue: bigint;
+  payout: bigint;
 }
 
 /** Click rows and conversion rows (one per currency) joined into lines by key. */
@@ -50,8 +56,8 @@ export function reportLines(clicks: ClickGroupRow[], conversions: ConversionGrou
       approved: 0,
       rejected: 0,
       reversed: 0,
-      revenue: 0,
-      payout: 0,
+      revenue: 0n,
+      payout: 0n,
     });
   }
   return lines.sort((a, b) => String(a.key).localeCompare(String(b.key), 'en', { numeric: true }));
@@ -73,7 +79,7 @@ export function breakdownTable(
 ): SafeHtml {
   const lines = reportLines(clicks, conversions);
   const shown = moneyShown(role);
-  const cell = (l: ReportLine, minor: number) =>
+  const cell = (l: ReportLine, minor: bigint) =>
     html`<td class="num">${l.currency ? money(minor, l.currency) : '—'}</td>`;
   const body = lines.map(
     (l) => html`<tr data-key="${l.key}"><td>${keyLabel === 'Day' ? l.key : `${keyLabel.toLowerCase()} ${l.key}`}</td>
@@ -109,7 +115,7 @@ async function readReport(c: Context<PortalEnv>) {
     range,
     group,
     clicks: (clicks?.results ?? []) as ClickGroupRow[],
-    conversions: (conversions?.results ?? []) as ConversionGroupRow[],
+    conversions: conversionGroupRows(conversions),
   };
 }
 
@@ -156,7 +162,7 @@ export async function reportsCsv(c: Context<PortalEnv>): Promise<Response> {
   }
   const { range, group, clicks, conversions } = await readReport(c);
   const shown = moneyShown(c.get('principal').role);
-  const amount = (l: ReportLine, minor: number) => (l.currency ? formatAmount(minor, l.currency) : null);
+  const amount = (l: ReportLine, minor: bigint) => (l.currency ? formatAmount(minor, l.currency) : null);
   const rows = reportLines(clicks, conversions).map((l) => [
     l.key,
     l.clicks,

@@ -4,9 +4,19 @@
 // as a rejected conversion with reason cap_reached naming the cap. D1 runs batches one at a
 // time, so 50 concurrent postbacks against a cap of 10 count exactly 10.
 import { publishOfferConfigs } from '../click/config';
-import { countConversionStatement, exceededCap, type PeriodKeys, refusedByCapStatements } from '../db/caps';
+import {
+  type AdjustedConversion,
+  adjustCapsStatement,
+  capExceededByAdjustment,
+  countConversionStatement,
+  exceededCap,
+  type PeriodKeys,
+  refusedByCapStatements,
+} from '../db/caps';
 import type { ConversionRow } from '../db/conversions';
+import { ApiError } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
+import { formatAmount } from '../lib/money';
 import { operatorTimeZone } from '../lib/timezone';
 import { periodKeys } from './periods';
 
@@ -48,6 +58,65 @@ export async function refusalByCap(
     row: { ...row, status: 'rejected', reason: CAP_REACHED },
     statements: refusedByCapStatements(db, row.id, cap, row.created_at),
   };
+}
+
+type Money = Pick<ConversionRow, 'offer_id' | 'publisher_id' | 'goal_id' | 'created_at' | 'payout' | 'revenue'>;
+
+const adjusted = (before: Money, after: Pick<Money, 'payout' | 'revenue'>): AdjustedConversion => ({
+  offer_id: before.offer_id,
+  publisher_id: before.publisher_id,
+  goal_id: before.goal_id,
+  created_at: before.created_at,
+  payout_delta: after.payout - before.payout,
+  revenue_delta: after.revenue - before.revenue,
+});
+
+/**
+ * The statement that moves the payout and revenue caps which counted a conversion by what its
+ * adjustment changes, in the adjustment's batch; null when neither moves. `scope` is that of
+ * the conversion's creation: the period it was counted in.
+ */
+export function adjustCapsCountStatement(
+  db: D1Database,
+  before: Money,
+  after: Pick<Money, 'payout' | 'revenue'>,
+  scope: CapScope,
+): D1PreparedStatement | null {
+  const cv = adjusted(before, after);
+  if (cv.payout_delta === 0 && cv.revenue_delta === 0) return null;
+  return adjustCapsStatement(db, cv, scope.keys);
+}
+
+/** True when the adjustment's cap statement moved any counter (the offer's edge config may change). */
+export const movedACap = (result: D1Result | undefined): boolean => (result?.results ?? []).length > 0;
+
+/**
+ * After an adjustment's batch aborted by a cap: the 409 naming the cap it would pass (nothing
+ * was written), or null when no cap refuses it any more (deleted meanwhile: plan it again). An
+ * advertiser is not told a payout cap's amounts: what publishers earn is not its to see.
+ */
+export async function adjustmentRefusedByCap(
+  db: D1Database,
+  before: Money & Pick<ConversionRow, 'payout_currency'>,
+  after: Pick<Money, 'payout' | 'revenue'>,
+  scope: CapScope,
+  field: 'amount' | 'products',
+  actor: string,
+): Promise<ApiError | null> {
+  const cv = adjusted(before, after);
+  const cap = await capExceededByAdjustment(db, cv, scope.keys);
+  if (!cap) return null;
+  const per = cap.period === 'lifetime' ? 'lifetime' : `per ${cap.period}`;
+  const currency = before.payout_currency;
+  const money = (minor: number) => `${formatAmount(minor, currency)} ${currency}`;
+  const added = cap.metric === 'payout' ? cv.payout_delta : cv.revenue_delta;
+  const detail =
+    actor === 'advertiser' && cap.metric === 'payout'
+      ? `cap ${cap.id} (${cap.metric}, ${per})`
+      : `cap ${cap.id} (${cap.metric} ≤ ${money(cap.cap_limit)} ${per}; ${money(cap.used)} used in ${cap.period_key}, the adjustment adds ${money(added)})`;
+  return new ApiError(409, CAP_REACHED, `The adjustment would pass ${detail}; nothing was changed`, {
+    [field]: `would pass cap ${cap.id}`,
+  });
 }
 
 /** A reached cap closes the offer to clicks: republish its edge config after the response. */

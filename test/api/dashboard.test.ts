@@ -479,7 +479,7 @@ describe('rendering', () => {
   it('shows pending and dead deliveries and groups large numbers exactly', async () => {
     const data = empty();
     data.clicks = { clicks: 1_234_567, unique_clicks: 1_000, bot_clicks: 2 };
-    data.money = [{ currency: 'BHD', conversions: 1, revenue: 1_234_567_891, payout: 5 }];
+    data.money = [{ currency: 'BHD', conversions: 1, revenue: 1_234_567_891n, payout: 5n }];
     data.recent = [
       {
         id: 'cv_x',

@@ -6,7 +6,12 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STATS_COLUMNS } from '../../src/db/conversions';
 import { FAILING_DELIVERIES_SQL } from '../../src/db/deliveries';
-import { type ClickGroupRow, type ConversionGroupRow, scopedRollupStatements } from '../../src/db/portal';
+import {
+  type ClickGroupRow,
+  type ConversionGroupRow,
+  conversionGroupRows,
+  scopedRollupStatements,
+} from '../../src/db/portal';
 import type { ClickTotals, ConversionTotals } from '../../src/db/rollups';
 import type { DayRange } from '../../src/portal/format';
 import { loadOverview, OVERVIEW_LIMIT } from '../../src/portal/overview';
@@ -25,7 +30,9 @@ const pick = (n: number, ...parts: number[]) => {
 
 type Keys = { day: string; offer_id: number; publisher_id: number };
 type ClickCell = Keys & ClickTotals;
-type ConversionCell = Keys & ConversionTotals;
+type Money = 'revenue_pending' | 'revenue_approved' | 'payout_pending' | 'payout_approved';
+/** A rollup row as stored: money cells are integers; their sums are read back as bigints. */
+type ConversionCell = Keys & Omit<ConversionTotals, Money> & Record<Money, number>;
 
 /** Rollup rows as the JSON arrays an INSERT ... SELECT FROM json_each(?) reads, one statement per table. */
 async function insertRollups(clicks: ClickCell[], conversions: ConversionCell[]): Promise<void> {
@@ -97,10 +104,7 @@ describe('breakdowns by offer and by publisher', () => {
     const [clicks, conversions] = await env.DB.batch(scopedRollupStatements(env.DB, {}, range, group));
     const byKeyAndCurrency = (a: ConversionGroupRow, b: ConversionGroupRow) =>
       Number(a.key) - Number(b.key) || a.currency.localeCompare(b.currency);
-    return [
-      (clicks?.results ?? []) as ClickGroupRow[],
-      ((conversions?.results ?? []) as ConversionGroupRow[]).sort(byKeyAndCurrency),
-    ];
+    return [(clicks?.results ?? []) as ClickGroupRow[], conversionGroupRows(conversions).sort(byKeyAndCurrency)];
   }
 
   for (const range of [
@@ -115,7 +119,7 @@ describe('breakdowns by offer and by publisher', () => {
       expect(overview.byOffer[0]).toHaveLength(7);
       expect(overview.byPublisher[0]).toHaveLength(11);
       for (const line of [...overview.byOffer[1], ...overview.byPublisher[1]]) {
-        expect(Number.isSafeInteger(line.revenue) && Number.isSafeInteger(line.payout)).toBe(true);
+        expect([typeof line.revenue, typeof line.payout]).toEqual(['bigint', 'bigint']);
       }
     });
   }

@@ -110,6 +110,26 @@ describe('tiers', () => {
     });
   });
 
+  it('accepted against a base payout never pay less than the goal for any sale', () => {
+    const base = fc.record({ payout_fixed: fc.nat(600), payout_percent_bp: fc.nat(400) });
+    fc.assert(
+      fc.property(tierList, base, fc.nat(1_000_000), fc.nat(400), (tiers, goal, amount, before) => {
+        const tier = tierFor(tiers, before);
+        const pays = (p: typeof goal) => p.payout_fixed + Math.round((amount * p.payout_percent_bp) / 10_000);
+        if (Object.keys(tierErrors(tiers, goal)).length === 0 && tier) {
+          expect(pays(tier)).toBeGreaterThanOrEqual(pays(goal));
+        }
+        // Tiers that reach the base in both parts are never refused for it.
+        const lifted = tiers.map((t) => ({
+          ...t,
+          payout_fixed: t.payout_fixed + goal.payout_fixed,
+          payout_percent_bp: t.payout_percent_bp + goal.payout_percent_bp,
+        }));
+        expect(tierErrors(lifted, goal)).toEqual({});
+      }),
+    );
+  });
+
   it('count from the start of the month in the operator time zone', () => {
     const now = Date.parse('2026-12-01T03:00:00.000Z');
     expect(tierPeriodStart(now, 'UTC')).toBe('2026-12-01T00:00:00.000Z');

@@ -1,8 +1,11 @@
-// Money in integer minor units: exact decimal parsing per ISO 4217 exponent, formatting, percentages.
+// Money in integer minor units: exact decimal parsing per ISO 4217 exponent, formatting, percentages,
+// and sums past 2^53 (bigints) formatted and divided exactly.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { minorOf } from '../../src/db/rollups';
 import {
   currencyExponent,
+  divideRounded,
   formatAmount,
   isCurrency,
   parseAmount,
@@ -165,5 +168,39 @@ describe('percentToBasisPoints', () => {
 
   it.each([0.001, 33.333, 1.005])('refuses %d%% (finer than 0.01%%)', (percent) => {
     expect(percentToBasisPoints(percent)).toBeNull();
+  });
+});
+
+describe('sums past 2^53', () => {
+  it('format exactly, where a number would lose the last cent', () => {
+    expect(formatAmount(2n ** 53n + 1n, 'EUR')).toBe('90071992547409.93');
+    expect(formatAmount(Number(2n ** 53n + 1n), 'EUR')).toBe('90071992547409.92');
+    expect(formatAmount(-(2n ** 64n), 'JPY')).toBe('-18446744073709551616');
+    expect(formatAmount(5n, 'BHD')).toBe('0.005');
+  });
+
+  it('read back from the two parts the SQL sums return, for any sum', () => {
+    const part = 2n ** 32n;
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }), (sum) => {
+        // SQLite divides toward zero and gives the remainder the dividend's sign, as BigInt does.
+        expect(minorOf(`${sum / part}:${sum % part}`)).toBe(sum);
+      }),
+    );
+    expect(minorOf(null)).toBe(0n);
+  });
+
+  it('divide rounding half away from zero', () => {
+    expect(divideRounded(5n, 2n)).toBe(3n);
+    expect(divideRounded(-5n, 2n)).toBe(-3n);
+    expect(divideRounded(4n, 3n)).toBe(1n);
+    expect(divideRounded(2n ** 53n + 1n, 6n)).toBe(1_501_199_875_790_166n);
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 70n }), fc.bigInt({ min: 1n, max: 2n ** 40n }), (n, d) => {
+        const q = divideRounded(n, d);
+        // |n - q d| <= d / 2, a tie going up (away from zero).
+        expect(2n * (n - q * d) < d && 2n * (q * d - n) <= d).toBe(true);
+      }),
+    );
   });
 });
