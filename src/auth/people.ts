@@ -20,7 +20,7 @@ import { hashPassword, verifyNothing, verifyPassword } from './password';
 import type { Principal } from './principal';
 import { hashSecret, newSecret } from './secrets';
 import { type NewSession, newSession, storeSessionStatement } from './sessions';
-import { clearFailuresStatement, openGate, recordFailure } from './throttle';
+import { clearFailuresStatements, openGate } from './throttle';
 
 export const INVITATION_TTL_MS = 7 * DAY_MS;
 
@@ -126,8 +126,9 @@ export type SignInResult =
   | { outcome: 'wrong' };
 
 /**
- * Checks an email and password. A throttled subject is refused before any check; an unknown
- * email costs the same hashing time as a wrong password and counts as a failure too.
+ * Checks an email and password. The attempt is counted first (throttle.ts): a throttled subject
+ * is refused before any check; an unknown email costs the same hashing time as a wrong password
+ * and counts as a failure too.
  */
 export async function signIn(
   db: D1Database,
@@ -143,18 +144,21 @@ export async function signIn(
     user?.status === 'active' && user.password_hash
       ? await verifyPassword(password, user.password_hash)
       : await verifyNothing(password);
-  if (!ok || !user) {
-    await recordFailure(db, gate, nowMs);
-    return { outcome: 'wrong' };
-  }
+  if (!ok || !user) return { outcome: 'wrong' };
   const session = await newSession(user.id, nowMs);
-  await db.batch([storeSessionStatement(db, session), clearFailuresStatement(db, gate)]);
+  await db.batch([storeSessionStatement(db, session), ...clearFailuresStatements(db, gate)]);
   return { outcome: 'signed_in', user, session };
 }
 
+export type PasswordChangeResult =
+  | { outcome: 'changed' }
+  | { outcome: 'wrong' }
+  | { outcome: 'throttled'; retryAt: string };
+
 /**
- * Changes a signed-in user's password after checking the current one; other sessions of the
- * user end (a stolen session does not survive the owner's change). False for a wrong current password.
+ * Changes a signed-in user's password after checking the current one, throttled as sign-in is
+ * (a stolen session must not become a way to guess the password); other sessions of the user
+ * end (a stolen session does not survive the owner's change).
  */
 export async function changePassword(
   db: D1Database,
@@ -163,14 +167,18 @@ export async function changePassword(
   currentSessionHash: string,
   current: string,
   next: string,
+  ip: string | null,
   nowMs: number,
-): Promise<boolean> {
-  if (!user.password_hash || !(await verifyPassword(current, user.password_hash))) return false;
+): Promise<PasswordChangeResult> {
+  const gate = await openGate(db, user.email, ip, nowMs);
+  if (gate.retryAt) return { outcome: 'throttled', retryAt: gate.retryAt };
+  if (!user.password_hash || !(await verifyPassword(current, user.password_hash))) return { outcome: 'wrong' };
   const now = iso(nowMs);
   await db.batch([
     setPasswordStatement(db, user.id, await hashPassword(next), now),
     deleteOtherSessionsStatement(db, user.id, currentSessionHash),
     auditStatement(db, who, { action: 'password', resource: 'user', resourceId: user.id }, now),
+    ...clearFailuresStatements(db, gate),
   ]);
-  return true;
+  return { outcome: 'changed' };
 }
