@@ -23,6 +23,8 @@ import { type NewSession, newSession, storeSessionStatement } from './sessions';
 import { clearFailuresStatements, openGate } from './throttle';
 
 export const INVITATION_TTL_MS = 7 * DAY_MS;
+/** Invitation tokens carry a prefix so that one pasted anywhere is recognised and redacted (lib/redact.ts). */
+export const INVITATION_TOKEN_PREFIX = 'chi_';
 
 /** What the API shows of a user: never the password hash. */
 export function presentUser(user: UserRow) {
@@ -56,7 +58,7 @@ export async function inviteUser(
   nowMs: number,
 ): Promise<Invitation> {
   const now = iso(nowMs);
-  const token = newSecret();
+  const token = newSecret(INVITATION_TOKEN_PREFIX);
   const expiresAt = iso(nowMs + INVITATION_TTL_MS);
   const tokenHash = await hashSecret(token);
   const [inserted] = await db.batch<UserRow>([
@@ -80,7 +82,7 @@ export async function inviteUser(
 
 /** A new invitation for an existing user (the old link keeps working until it expires). */
 export async function reinviteUser(db: D1Database, user: UserRow, nowMs: number): Promise<Invitation> {
-  const token = newSecret();
+  const token = newSecret(INVITATION_TOKEN_PREFIX);
   const expiresAt = iso(nowMs + INVITATION_TTL_MS);
   await insertInvitationStatement(db, {
     token_hash: await hashSecret(token),

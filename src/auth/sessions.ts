@@ -16,6 +16,8 @@ import { type Actor, type Principal, principalOf } from './principal';
 import { hashSecret, newSecret } from './secrets';
 
 export const SESSION_COOKIE = 'clickhop_session';
+/** Session ids carry a prefix so that one pasted anywhere is recognised and redacted (lib/redact.ts). */
+export const SESSION_ID_PREFIX = 'chs_';
 export const SESSION_TTL_MS = 12 * 3600_000;
 
 export interface NewSession {
@@ -25,7 +27,7 @@ export interface NewSession {
 }
 
 export async function newSession(userId: number, nowMs: number): Promise<NewSession> {
-  const id = newSecret();
+  const id = newSecret(SESSION_ID_PREFIX);
   return {
     id,
     row: {
