@@ -1,5 +1,10 @@
 // endpoints table: a publisher's notification endpoints, read and written by the admin API and
-// disabled by the notifications consumer when a receiver answers 410 Gone.
+// disabled by the notifications consumer when a receiver answers 410 Gone. How many a publisher
+// may have (ENDPOINT_LIMITS) is enforced by the statements that add or activate one, in the
+// same write, so concurrent requests cannot pass a count together.
+
+/** Per publisher: endpoints that receive notifications, and endpoints in all (disabled included). */
+export const ENDPOINT_LIMITS = { active: 10, total: 50 } as const;
 
 export interface EndpointRow {
   id: number;
@@ -52,20 +57,47 @@ const ENDPOINT_COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof EndpointValues)[];
 
+/** Inserts the endpoint unless the publisher has ENDPOINT_LIMITS' worth already; no row then. */
 export function insertEndpointStatement(db: D1Database, row: EndpointValues): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO endpoints (${ENDPOINT_COLUMNS.join(', ')})
-       VALUES (${ENDPOINT_COLUMNS.map(() => '?').join(', ')}) RETURNING *`,
+       SELECT ${ENDPOINT_COLUMNS.map(() => '?').join(', ')}
+       WHERE (SELECT count(*) FROM endpoints WHERE publisher_id = ?) < ?
+         AND (? != 'active' OR (SELECT count(*) FROM endpoints WHERE publisher_id = ? AND status = 'active') < ?)
+       RETURNING *`,
     )
-    .bind(...ENDPOINT_COLUMNS.map((column) => row[column] ?? null));
+    .bind(
+      ...ENDPOINT_COLUMNS.map((column) => row[column] ?? null),
+      row.publisher_id,
+      ENDPOINT_LIMITS.total,
+      row.status,
+      row.publisher_id,
+      ENDPOINT_LIMITS.active,
+    );
 }
 
+/** The inserted endpoint; throws when a limit refused it (fixtures; the API answers 409 instead). */
 export async function insertEndpoint(db: D1Database, row: EndpointValues): Promise<EndpointRow> {
   const inserted = await insertEndpointStatement(db, row).first<EndpointRow>();
-  if (!inserted) throw new Error('endpoint insert returned no row');
+  if (!inserted) throw new Error('endpoint insert returned no row (a limit refused it)');
   return inserted;
 }
+
+export interface EndpointCounts {
+  active: number;
+  total: number;
+}
+
+export const endpointCountsStatement = (db: D1Database, publisherId: number): D1PreparedStatement =>
+  db
+    .prepare(
+      `SELECT count(*) AS total, coalesce(sum(status = 'active'), 0) AS active FROM endpoints WHERE publisher_id = ?`,
+    )
+    .bind(publisherId);
+
+export const countEndpoints = async (db: D1Database, publisherId: number): Promise<EndpointCounts> =>
+  (await endpointCountsStatement(db, publisherId).first<EndpointCounts>()) ?? { active: 0, total: 0 };
 
 export const selectEndpointStatement = (db: D1Database, id: number): D1PreparedStatement =>
   db.prepare('SELECT * FROM endpoints WHERE id = ?').bind(id);
@@ -93,6 +125,10 @@ export async function listEndpoints(
   return (await listEndpointsStatement(db, filters, after, limit).all<EndpointRow>()).results;
 }
 
+/**
+ * Changes an endpoint; no row when there is none or when the change activates it and its
+ * publisher already has ENDPOINT_LIMITS.active active ones (counted in the same statement).
+ */
 export function updateEndpointStatement(
   db: D1Database,
   id: number,
@@ -101,9 +137,13 @@ export function updateEndpointStatement(
 ): D1PreparedStatement {
   const entries = Object.entries(changes).filter(([key, v]) => v !== undefined && key !== 'updated_at');
   const sets = [...entries.map(([k]) => `${k} = ?`), 'updated_at = ?'].join(', ');
+  const activates = changes.status === 'active';
+  const guard = activates
+    ? ` AND (status = 'active' OR (SELECT count(*) FROM endpoints e WHERE e.publisher_id = endpoints.publisher_id AND e.status = 'active') < ?)`
+    : '';
   return db
-    .prepare(`UPDATE endpoints SET ${sets} WHERE id = ? RETURNING *`)
-    .bind(...entries.map(([, v]) => v), updatedAt, id);
+    .prepare(`UPDATE endpoints SET ${sets} WHERE id = ?${guard} RETURNING *`)
+    .bind(...entries.map(([, v]) => v), updatedAt, id, ...(activates ? [ENDPOINT_LIMITS.active] : []));
 }
 
 export const updateEndpoint = (
