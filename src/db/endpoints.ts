@@ -3,8 +3,10 @@
 // may have (ENDPOINT_LIMITS) is enforced by the statements that add or activate one, in the
 // same write, so concurrent requests cannot pass a count together.
 
+export type EndpointLimits = { readonly active: number; readonly total: number };
+
 /** Per publisher: endpoints that receive notifications, and endpoints in all (disabled included). */
-export const ENDPOINT_LIMITS = { active: 10, total: 50 } as const;
+export const ENDPOINT_LIMITS: EndpointLimits = { active: 10, total: 50 };
 
 export interface EndpointRow {
   id: number;
@@ -57,29 +59,41 @@ const ENDPOINT_COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof EndpointValues)[];
 
-/** Inserts the endpoint unless the publisher has ENDPOINT_LIMITS' worth already; no row then. */
-export function insertEndpointStatement(db: D1Database, row: EndpointValues): D1PreparedStatement {
+/**
+ * Inserts the endpoint unless its publisher already has `limits`' worth (counted in the same
+ * statement); no row then. `null` inserts without counting: test fixtures seeding data from
+ * before the limits.
+ */
+export function insertEndpointStatement(
+  db: D1Database,
+  row: EndpointValues,
+  limits: EndpointLimits | null = ENDPOINT_LIMITS,
+): D1PreparedStatement {
+  const values = ENDPOINT_COLUMNS.map((column) => row[column] ?? null);
+  const placeholders = ENDPOINT_COLUMNS.map(() => '?').join(', ');
+  if (!limits) {
+    return db
+      .prepare(`INSERT INTO endpoints (${ENDPOINT_COLUMNS.join(', ')}) VALUES (${placeholders}) RETURNING *`)
+      .bind(...values);
+  }
   return db
     .prepare(
       `INSERT INTO endpoints (${ENDPOINT_COLUMNS.join(', ')})
-       SELECT ${ENDPOINT_COLUMNS.map(() => '?').join(', ')}
+       SELECT ${placeholders}
        WHERE (SELECT count(*) FROM endpoints WHERE publisher_id = ?) < ?
          AND (? != 'active' OR (SELECT count(*) FROM endpoints WHERE publisher_id = ? AND status = 'active') < ?)
        RETURNING *`,
     )
-    .bind(
-      ...ENDPOINT_COLUMNS.map((column) => row[column] ?? null),
-      row.publisher_id,
-      ENDPOINT_LIMITS.total,
-      row.status,
-      row.publisher_id,
-      ENDPOINT_LIMITS.active,
-    );
+    .bind(...values, row.publisher_id, limits.total, row.status, row.publisher_id, limits.active);
 }
 
 /** The inserted endpoint; throws when a limit refused it (fixtures; the API answers 409 instead). */
-export async function insertEndpoint(db: D1Database, row: EndpointValues): Promise<EndpointRow> {
-  const inserted = await insertEndpointStatement(db, row).first<EndpointRow>();
+export async function insertEndpoint(
+  db: D1Database,
+  row: EndpointValues,
+  limits: EndpointLimits | null = ENDPOINT_LIMITS,
+): Promise<EndpointRow> {
+  const inserted = await insertEndpointStatement(db, row, limits).first<EndpointRow>();
   if (!inserted) throw new Error('endpoint insert returned no row (a limit refused it)');
   return inserted;
 }
