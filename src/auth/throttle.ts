@@ -29,7 +29,9 @@ export const ACCOUNT_POLICY: ThrottlePolicy = { free: 5, firstWaitMs: 30_000 };
 export const ADDRESS_POLICY: ThrottlePolicy = { free: 20, firstWaitMs: 30_000 };
 export const MAX_WAIT_MS = 15 * 60_000;
 
-export const accountSubject = (email: string) => `account:${email.trim().toLowerCase()}`;
+// Cut at 255 characters: no account's address is longer than 254, so a longer one (any text a
+// form can carry) is one subject, never stored at its full length.
+export const accountSubject = (email: string) => `account:${email.trim().toLowerCase().slice(0, 255)}`;
 export const addressSubject = (ip: string | null | undefined) => `address:${ipPrefix(ip) ?? 'unknown'}`;
 
 /** The window the `attempts`-th counted attempt opens, 0 while they are free. */

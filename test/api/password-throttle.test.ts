@@ -179,3 +179,14 @@ describe('password change', () => {
     expect(account).toBeNull();
   });
 });
+
+describe('what a throttle row holds', () => {
+  it('never an address longer than an account can have', async () => {
+    const email = `${'x'.repeat(60_000)}@long.example`;
+    expect((await new PortalClient('198.18.46.5').signIn(email, 'guess')).status).toBe(401);
+    const longest = await env.DB.prepare('SELECT max(length(subject)) AS n FROM sign_in_attempts').first<{
+      n: number;
+    }>();
+    expect(longest?.n).toBeLessThanOrEqual('account:'.length + 255);
+  });
+});
