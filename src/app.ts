@@ -30,6 +30,6 @@ app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} 
 
 // c.json keeps headers a handler set before throwing (WWW-Authenticate on a 401).
 app.onError((error, c) => {
-  const { body, status } = errorAnswer(error, c.req.raw);
+  const { body, status } = errorAnswer(error, c.req.raw, c.env);
   return c.json(body, status);
 });

@@ -21,7 +21,7 @@ export default {
     try {
       return await handleClick(request, env, ctx, click[0], click[1]);
     } catch (error) {
-      return errorResponse(error, request);
+      return errorResponse(error, request, env);
     }
   },
 

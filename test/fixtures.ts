@@ -244,7 +244,7 @@ export async function seedEndpoint(
   values: Pick<EndpointValues, 'publisher_id' | 'url'> & Partial<EndpointValues>,
 ): Promise<EndpointRow> {
   const now = new Date().toISOString();
-  return insertEndpoint(env.DB, {
+  const row: EndpointValues = {
     method: 'POST',
     format: 'json',
     form_field: null,
@@ -260,7 +260,9 @@ export async function seedEndpoint(
     created_at: now,
     updated_at: now,
     ...values,
-  });
+  };
+  // Seeded as data from before the limits may be: the overview's planner test has 20 active.
+  return insertEndpoint(env.DB, row, null);
 }
 
 type DeliveryState = Partial<Omit<DeliveryRow, 'id' | 'event_id' | 'conversion_id' | 'endpoint_id'>>;

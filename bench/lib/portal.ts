@@ -316,7 +316,7 @@ async function signInAsOperator(origin: string, admin: AdminClient): Promise<str
   });
   expectStep('setting the password', accepted, 303);
   expectStep('signing out', await browser.request('/portal/logout', {}), 200);
-  if (browser.cookie('clickhop_session')) throw new Error('signing out left the session cookie in place');
+  if (browser.cookie('__Host-clickhop_session')) throw new Error('signing out left the session cookie in place');
   const form = await browser.request('/portal/login');
   expectStep('the sign-in page', form, 200);
   const signedIn = await browser.request('/portal/login', {
@@ -325,10 +325,10 @@ async function signInAsOperator(origin: string, admin: AdminClient): Promise<str
     password: OPERATOR_PASSWORD,
   });
   expectStep('the sign-in form', signedIn, 303);
-  const session = browser.cookie('clickhop_session');
+  const session = browser.cookie('__Host-clickhop_session');
   if (!session || !signedIn.location.endsWith('/portal'))
     throw new Error(`signing in answered no session cookie (Location ${signedIn.location})`);
-  return `clickhop_session=${session}`;
+  return `__Host-clickhop_session=${session}`;
 }
 
 // --- The page --------------------------------------------------------------------------------

@@ -2,14 +2,19 @@
 // creation and rotation. Every save re-validates the whole endpoint: macros, method/format,
 // destination safety, publisher and offer filter (endpoint-settings.ts); shapes in endpoint-shapes.ts.
 import type { ConversionEventType } from '../conversions/status';
-import { type EndpointRow, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../db/endpoints';
+import { type EndpointRow, getEndpoint, listEndpoints, updateEndpoint } from '../db/endpoints';
 import { getPublisher } from '../db/publishers';
 import { ApiError, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { sendTestNotification } from '../notify/sample';
 import { newSigningSecret } from '../notify/signing';
 import { ApiRoutes } from '../openapi/operation';
-import { checkEndpointLimit } from './endpoint-limit';
+import {
+  insertEndpointWithinLimits,
+  MAX_ACTIVE_ENDPOINTS,
+  MAX_ENDPOINTS,
+  updateEndpointWithinLimits,
+} from './endpoint-limit';
 import {
   defaultEvents,
   type EndpointSettings,
@@ -66,7 +71,9 @@ endpointRoutes.route(
     },
     responses: {
       201: { description: 'Created, with its signing secret', schema: withSecret },
-      409: { description: 'endpoint_limit_reached: the publisher already has 10 active endpoints' },
+      409: {
+        description: `endpoint_limit_reached: the publisher already has ${MAX_ACTIVE_ENDPOINTS} active endpoints, or ${MAX_ENDPOINTS} in all`,
+      },
     },
   },
   async (c, { body }) => {
@@ -84,10 +91,9 @@ endpointRoutes.route(
     if (!(await getPublisher(c.env.DB, body.publisher_id))) {
       throw new ApiError(400, 'invalid_request', 'Unknown publisher_id', { publisher_id: 'no such publisher' });
     }
-    if (body.status === 'active') await checkEndpointLimit(c.env.DB, body.publisher_id);
     const signingSecret = newSigningSecret();
     const now = nowIso();
-    const row = await insertEndpoint(c.env.DB, {
+    const row = await insertEndpointWithinLimits(c.env.DB, {
       publisher_id: body.publisher_id,
       url: settings.url,
       method: settings.method,
@@ -155,7 +161,9 @@ endpointRoutes.route(
     body: { schema: endpointUpdate, required: true, example: { status: 'disabled' } },
     responses: {
       200: { description: 'The changed endpoint', schema: () => endpointShapes().Endpoint },
-      409: { description: 'endpoint_limit_reached: activating it would exceed 10 active endpoints' },
+      409: {
+        description: `endpoint_limit_reached: activating it would exceed ${MAX_ACTIVE_ENDPOINTS} active endpoints`,
+      },
     },
   },
   async (c, { params: { id }, body }) => {
@@ -189,16 +197,13 @@ endpointRoutes.route(
     const savedBy = c.get('principal').role;
     const validated = !onlyHarmless || body.status === 'active';
     if (validated) await validateSettings(c.env, settings, savedBy);
-    if (body.status === 'active' && current.status !== 'active') {
-      await checkEndpointLimit(c.env.DB, current.publisher_id);
-    }
     const statusChange =
       body.status === undefined || body.status === current.status
         ? {}
         : { status: body.status, disabled_reason: body.status === 'disabled' ? 'disabled by operator' : null };
-    const row = await updateEndpoint(
+    const row = await updateEndpointWithinLimits(
       c.env.DB,
-      id,
+      current,
       {
         url: settings.url,
         method: settings.method,
@@ -215,7 +220,6 @@ endpointRoutes.route(
       },
       nowIso(),
     );
-    if (!row) throw notFound('Endpoint');
     return { status: 200, body: presentEndpoint(row) };
   },
 );

@@ -20,6 +20,7 @@ const email = z
   .string()
   .trim()
   .toLowerCase()
+  .max(254, 'must be at most 254 characters')
   .pipe(z.email())
   .describe('Where the person receives mail; signs in with it');
 

@@ -21,7 +21,7 @@ import {
 import { DAY_MS, iso } from '../lib/time';
 import { auditValues } from './audit';
 import { hashPassword } from './password';
-import { presentUser } from './people';
+import { INVITATION_TOKEN_PREFIX, presentUser } from './people';
 import type { Principal } from './principal';
 import { hashSecret, newSecret } from './secrets';
 
@@ -101,7 +101,8 @@ export async function createResetLink(
   nowMs: number,
 ): Promise<ResetLink> {
   const now = iso(nowMs);
-  const token = newSecret();
+  // Reset links are invitation rows: the same prefix, so a pasted one is redacted (lib/redact.ts).
+  const token = newSecret(INVITATION_TOKEN_PREFIX);
   const expiresAt = iso(nowMs + RESET_TTL_MS);
   const audit = auditValues(
     who,

@@ -22,9 +22,11 @@ import type { Principal } from './principal';
 import { type NewChallenge, newChallenge, secondStepOf, storeChallengeStatement } from './second-factor';
 import { hashSecret, newSecret } from './secrets';
 import { type NewSession, newSession, storeSessionStatement } from './sessions';
-import { clearFailuresStatement, openGate, recordFailure } from './throttle';
+import { clearFailuresStatements, openGate } from './throttle';
 
 export const INVITATION_TTL_MS = 7 * DAY_MS;
+/** Invitation tokens carry a prefix so that one pasted anywhere is recognised and redacted (lib/redact.ts). */
+export const INVITATION_TOKEN_PREFIX = 'chi_';
 
 /** What the API shows of a user: never the password hash. */
 export function presentUser(user: UserRow) {
@@ -59,7 +61,7 @@ export async function inviteUser(
   nowMs: number,
 ): Promise<Invitation> {
   const now = iso(nowMs);
-  const token = newSecret();
+  const token = newSecret(INVITATION_TOKEN_PREFIX);
   const expiresAt = iso(nowMs + INVITATION_TTL_MS);
   const tokenHash = await hashSecret(token);
   const [inserted] = await db.batch<UserRow>([
@@ -83,7 +85,7 @@ export async function inviteUser(
 
 /** A new invitation for an existing user (the old link keeps working until it expires). */
 export async function reinviteUser(db: D1Database, user: UserRow, nowMs: number): Promise<Invitation> {
-  const token = newSecret();
+  const token = newSecret(INVITATION_TOKEN_PREFIX);
   const expiresAt = iso(nowMs + INVITATION_TTL_MS);
   await insertInvitationStatement(db, {
     token_hash: await hashSecret(token),
@@ -136,8 +138,9 @@ export type SignInResult =
   | { outcome: 'wrong' };
 
 /**
- * Checks an email and password. A throttled subject is refused before any check; an unknown
- * email costs the same hashing time as a wrong password and counts as a failure too.
+ * Checks an email and password. The attempt is counted first (throttle.ts): a throttled subject
+ * is refused before any check; an unknown email costs the same hashing time as a wrong password
+ * and counts as a failure too.
  */
 export async function signIn(
   db: D1Database,
@@ -153,10 +156,7 @@ export async function signIn(
     user?.status === 'active' && user.password_hash
       ? await verifyPassword(password, user.password_hash)
       : await verifyNothing(password);
-  if (!ok || !user) {
-    await recordFailure(db, gate, nowMs);
-    return { outcome: 'wrong' };
-  }
+  if (!ok || !user) return { outcome: 'wrong' };
   // A second factor (or its enrolment) comes first; failures are cleared only once it passes.
   const step = await secondStepOf(db, user);
   if (step) {
@@ -165,13 +165,19 @@ export async function signIn(
     return { outcome: 'second_step', user, challenge };
   }
   const session = await newSession(user.id, nowMs);
-  await db.batch([storeSessionStatement(db, session), clearFailuresStatement(db, gate)]);
+  await db.batch([storeSessionStatement(db, session), ...clearFailuresStatements(db, gate)]);
   return { outcome: 'signed_in', user, session };
 }
 
+export type PasswordChangeResult =
+  | { outcome: 'changed' }
+  | { outcome: 'wrong' }
+  | { outcome: 'throttled'; retryAt: string };
+
 /**
- * Changes a signed-in user's password after checking the current one; other sessions of the
- * user end (a stolen session does not survive the owner's change). False for a wrong current password.
+ * Changes a signed-in user's password after checking the current one, throttled as sign-in is
+ * (a stolen session must not become a way to guess the password); other sessions of the user
+ * end (a stolen session does not survive the owner's change).
  */
 export async function changePassword(
   db: D1Database,
@@ -180,14 +186,18 @@ export async function changePassword(
   currentSessionHash: string,
   current: string,
   next: string,
+  ip: string | null,
   nowMs: number,
-): Promise<boolean> {
-  if (!user.password_hash || !(await verifyPassword(current, user.password_hash))) return false;
+): Promise<PasswordChangeResult> {
+  const gate = await openGate(db, user.email, ip, nowMs);
+  if (gate.retryAt) return { outcome: 'throttled', retryAt: gate.retryAt };
+  if (!user.password_hash || !(await verifyPassword(current, user.password_hash))) return { outcome: 'wrong' };
   const now = iso(nowMs);
   await db.batch([
     setPasswordStatement(db, user.id, await hashPassword(next), now),
     deleteOtherSessionsStatement(db, user.id, currentSessionHash),
     auditStatement(db, who, { action: 'password', resource: 'user', resourceId: user.id }, now),
+    ...clearFailuresStatements(db, gate),
   ]);
-  return true;
+  return { outcome: 'changed' };
 }

@@ -30,8 +30,8 @@ import { auditValues } from './audit';
 import type { Principal } from './principal';
 import { openTotpSecret, sealTotpSecret } from './secret-box';
 import { hashSecret, newSecret } from './secrets';
-import { type NewSession, newSession } from './sessions';
-import { clearFailuresStatement, openGate, recordFailure } from './throttle';
+import { type NewSession, newSession, SESSION_ID_PREFIX } from './sessions';
+import { clearFailuresStatements, openGate } from './throttle';
 import {
   matchTotp,
   newRecoveryCode,
@@ -54,7 +54,9 @@ export interface NewChallenge {
 }
 
 export async function newChallenge(userId: number, purpose: ChallengePurpose, nowMs: number): Promise<NewChallenge> {
-  const id = newSecret();
+  // A challenge cookie opens a session once its code is right: prefixed like a session id, so
+  // one pasted anywhere is redacted (lib/redact.ts).
+  const id = newSecret(SESSION_ID_PREFIX);
   return {
     id,
     row: {
@@ -155,10 +157,10 @@ export async function passTotpChallenge(
       ])
     : [];
   if ((results[2]?.meta.changes ?? 0) !== 1) {
-    await recordFailure(db, gate, nowMs);
+    // openGate counted this attempt already.
     return { outcome: 'wrong' };
   }
-  await clearFailuresStatement(db, gate).run();
+  await db.batch(clearFailuresStatements(db, gate));
   return { outcome: 'passed', session };
 }
 
@@ -201,7 +203,7 @@ export async function confirmEnrolment(
   const code = normalTotpCode(typed);
   const step = opened && code ? matchTotp(opened.secret, code, nowMs, null) : null;
   if (step === null || !columns?.totp_secret) {
-    await recordFailure(db, gate, nowMs);
+    // openGate counted this attempt already.
     return { outcome: 'wrong' };
   }
   const now = iso(nowMs);
@@ -226,7 +228,7 @@ export async function confirmEnrolment(
   // Another tab restarted the enrolment (the secret changed) or spent the challenge: try again.
   if ((results[1]?.meta.changes ?? 0) !== 1) return { outcome: 'wrong' };
   if (session && (results[5]?.meta.changes ?? 0) !== 1) return { outcome: 'wrong' };
-  await clearFailuresStatement(db, gate).run();
+  await db.batch(clearFailuresStatements(db, gate));
   return { outcome: 'enabled', recoveryCodes, session };
 }
 
@@ -257,9 +259,9 @@ export async function turnOffTotp(
       ])
     : [];
   if ((results[1]?.meta.changes ?? 0) !== 1) {
-    await recordFailure(db, gate, nowMs);
+    // openGate counted this attempt already.
     return 'wrong';
   }
-  await clearFailuresStatement(db, gate).run();
+  await db.batch(clearFailuresStatements(db, gate));
   return 'off';
 }

@@ -1,6 +1,8 @@
 // Portal sessions: a random id in an HttpOnly, Secure, SameSite=Lax cookie; D1 keeps only its
 // hash, the user and the CSRF secret every form of the session carries. Expiry is absolute:
-// a session ends SESSION_TTL_MS after sign-in, and sign-out deletes it at once.
+// a session ends SESSION_TTL_MS after sign-in, and sign-out deletes it at once. The cookie's
+// `__Host-` prefix makes browsers refuse it unless it is Secure, for Path=/ and without Domain,
+// so a sibling subdomain (another Worker on the zone) can neither set nor overwrite it.
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import {
@@ -15,7 +17,9 @@ import { iso } from '../lib/time';
 import { type Actor, type Principal, principalOf } from './principal';
 import { hashSecret, newSecret } from './secrets';
 
-export const SESSION_COOKIE = 'clickhop_session';
+export const SESSION_COOKIE = '__Host-clickhop_session';
+/** Session ids carry a prefix so that one pasted anywhere is recognised and redacted (lib/redact.ts). */
+export const SESSION_ID_PREFIX = 'chs_';
 export const SESSION_TTL_MS = 12 * 3600_000;
 
 export interface NewSession {
@@ -25,7 +29,7 @@ export interface NewSession {
 }
 
 export async function newSession(userId: number, nowMs: number): Promise<NewSession> {
-  const id = newSecret();
+  const id = newSecret(SESSION_ID_PREFIX);
   return {
     id,
     row: {

@@ -1,19 +1,24 @@
-// Sign-in throttling, per account and per network address. A few failures are free; each
-// further one opens a waiting window twice as long as the last, capped at MAX_WAIT_MS, during
-// which that subject's sign-ins are refused unchecked. A guesser gets a handful of tries an
-// hour; the owner is never locked out for good (at worst one window, then a try), and a
-// success clears the account's count. Failures older than a day are forgotten.
+// Password throttling (sign-in and password change), per account and per network address. Each
+// attempt is counted BEFORE its password is checked, in one conditional write for both subjects
+// (db/sessions.ts): an attempt that finds either inside a window is refused unchecked and
+// counted nowhere. A few attempts are free; each further one opens a window twice as long as
+// the last, capped at MAX_WAIT_MS. Counting first is what bounds concurrent guesses: 60 sent at
+// once are counted one after another, and only those counted before a window opened reach the
+// password hash. A guesser gets a handful of tries an hour; the owner is never locked out for
+// good (at worst one window, then a try). A success forgets the account's count and takes its
+// own attempt back from the address's; counts older than a day are forgotten.
 import {
   clearSignInAttemptsStatement,
+  countSignInAttempt,
   getSignInAttempts,
-  putSignInAttemptStatement,
   type SignInAttemptRow,
+  uncountSignInAttemptStatement,
 } from '../db/sessions';
 import { ipPrefix } from '../lib/ip';
 import { DAY_MS, iso } from '../lib/time';
 
 export interface ThrottlePolicy {
-  /** Failures allowed before the first window. */
+  /** Attempts allowed before the first window. */
   free: number;
   firstWaitMs: number;
 }
@@ -24,57 +29,76 @@ export const ACCOUNT_POLICY: ThrottlePolicy = { free: 5, firstWaitMs: 30_000 };
 export const ADDRESS_POLICY: ThrottlePolicy = { free: 20, firstWaitMs: 30_000 };
 export const MAX_WAIT_MS = 15 * 60_000;
 
-export const accountSubject = (email: string) => `account:${email.trim().toLowerCase()}`;
+// Cut at 255 characters: no account's address is longer than 254, so a longer one (any text a
+// form can carry) is one subject, never stored at its full length.
+export const accountSubject = (email: string) => `account:${email.trim().toLowerCase().slice(0, 255)}`;
 export const addressSubject = (ip: string | null | undefined) => `address:${ipPrefix(ip) ?? 'unknown'}`;
 
-/** The waiting window after `failures` failures, 0 while they are free. */
-export function waitAfter(failures: number, policy: ThrottlePolicy): number {
-  const over = failures - policy.free;
+/** The window the `attempts`-th counted attempt opens, 0 while they are free. */
+export function waitAfter(attempts: number, policy: ThrottlePolicy): number {
+  const over = attempts - policy.free;
   if (over <= 0) return 0;
   return Math.min(policy.firstWaitMs * 2 ** Math.min(over - 1, 30), MAX_WAIT_MS);
 }
 
-/** The row after one more failure at `nowMs`; a count older than a day starts again. */
-export function nextFailure(
-  previous: SignInAttemptRow | undefined,
-  subject: string,
-  policy: ThrottlePolicy,
-  nowMs: number,
-): SignInAttemptRow {
-  const stale = !previous || Date.parse(previous.last_failure_at) < nowMs - DAY_MS;
-  const failures = stale ? 1 : previous.failures + 1;
-  const wait = waitAfter(failures, policy);
-  return { subject, failures, last_failure_at: iso(nowMs), blocked_until: wait > 0 ? iso(nowMs + wait) : null };
+/**
+ * The end of the window each count opens when counted at `nowMs` (index = count), up to the
+ * first capped one, which holds for every count beyond: the table the counting write reads.
+ */
+export function windowsAt(policy: ThrottlePolicy, nowMs: number): (string | null)[] {
+  const windows: (string | null)[] = [];
+  for (let attempts = 0; ; attempts++) {
+    const wait = waitAfter(attempts, policy);
+    windows.push(wait > 0 ? iso(nowMs + wait) : null);
+    if (wait >= MAX_WAIT_MS) return windows;
+  }
 }
 
 export interface SignInGate {
-  /** When the subjects may try again; null when a sign-in may be checked now. */
+  /** When the subjects may try again; null when this attempt was counted and may be checked. */
   retryAt: string | null;
-  rows: Map<string, SignInAttemptRow>;
   account: string;
   address: string;
+  /** The window this attempt opened on the address (taken back with the attempt after a success). */
+  addressWindow: string | null;
 }
 
-/** Reads both subjects' state in one query and says whether a sign-in may be checked. */
+/** Counts one attempt for `email` from `ip`, or says until when they must wait (nothing counted). */
 export async function openGate(db: D1Database, email: string, ip: string | null, nowMs: number): Promise<SignInGate> {
   const account = accountSubject(email);
   const address = addressSubject(ip);
-  const rows = new Map((await getSignInAttempts(db, [account, address])).map((row) => [row.subject, row]));
   const now = iso(nowMs);
-  const blocks = [...rows.values()]
-    .map((row) => row.blocked_until)
-    .filter((until): until is string => until !== null && until > now);
-  return { retryAt: blocks.length > 0 ? (blocks.sort().at(-1) as string) : null, rows, account, address };
+  const counted = await countSignInAttempt(
+    db,
+    [
+      { subject: account, windows: windowsAt(ACCOUNT_POLICY, nowMs) },
+      { subject: address, windows: windowsAt(ADDRESS_POLICY, nowMs) },
+    ],
+    now,
+    iso(nowMs - DAY_MS),
+  );
+  if (counted.length > 0) {
+    const addressWindow = counted.find((row) => row.subject === address)?.blocked_until ?? null;
+    return { retryAt: null, account, address, addressWindow };
+  }
+  return { retryAt: await latestWindow(db, [account, address], nowMs), account, address, addressWindow: null };
 }
 
-/** Counts a failed sign-in against both subjects. */
-export async function recordFailure(db: D1Database, gate: SignInGate, nowMs: number): Promise<void> {
-  await db.batch([
-    putSignInAttemptStatement(db, nextFailure(gate.rows.get(gate.account), gate.account, ACCOUNT_POLICY, nowMs)),
-    putSignInAttemptStatement(db, nextFailure(gate.rows.get(gate.address), gate.address, ADDRESS_POLICY, nowMs)),
-  ]);
+/** The end of the latest open window of `subjects` (a second from now if it just closed). */
+async function latestWindow(db: D1Database, subjects: string[], nowMs: number): Promise<string> {
+  const now = iso(nowMs);
+  const ends = (await getSignInAttempts(db, subjects))
+    .map((row: SignInAttemptRow) => row.blocked_until)
+    .filter((until): until is string => until !== null && until > now)
+    .sort();
+  return ends.at(-1) ?? iso(nowMs + 1000);
 }
 
-/** A success forgets the account's failures (the address keeps its count: it may be a guesser's). */
-export const clearFailuresStatement = (db: D1Database, gate: SignInGate): D1PreparedStatement =>
-  clearSignInAttemptsStatement(db, gate.account);
+/**
+ * A success: the account's count is forgotten, and the address takes this attempt back (it may
+ * be an office's, where others sign in too; a guesser's failures there stay counted).
+ */
+export const clearFailuresStatements = (db: D1Database, gate: SignInGate): D1PreparedStatement[] => [
+  clearSignInAttemptsStatement(db, gate.account),
+  uncountSignInAttemptStatement(db, gate.address, gate.addressWindow),
+];

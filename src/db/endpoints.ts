@@ -1,5 +1,12 @@
 // endpoints table: a publisher's notification endpoints, read and written by the admin API and
-// disabled by the notifications consumer when a receiver answers 410 Gone.
+// disabled by the notifications consumer when a receiver answers 410 Gone. How many a publisher
+// may have (ENDPOINT_LIMITS) is enforced by the statements that add or activate one, in the
+// same write, so concurrent requests cannot pass a count together.
+
+export type EndpointLimits = { readonly active: number; readonly total: number };
+
+/** Per publisher: endpoints that receive notifications, and endpoints in all (disabled included). */
+export const ENDPOINT_LIMITS: EndpointLimits = { active: 10, total: 50 };
 
 export interface EndpointRow {
   id: number;
@@ -55,20 +62,59 @@ const ENDPOINT_COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof EndpointValues)[];
 
-export function insertEndpointStatement(db: D1Database, row: EndpointValues): D1PreparedStatement {
+/**
+ * Inserts the endpoint unless its publisher already has `limits`' worth (counted in the same
+ * statement); no row then. `null` inserts without counting: test fixtures seeding data from
+ * before the limits.
+ */
+export function insertEndpointStatement(
+  db: D1Database,
+  row: EndpointValues,
+  limits: EndpointLimits | null = ENDPOINT_LIMITS,
+): D1PreparedStatement {
+  const values = ENDPOINT_COLUMNS.map((column) => row[column] ?? null);
+  const placeholders = ENDPOINT_COLUMNS.map(() => '?').join(', ');
+  if (!limits) {
+    return db
+      .prepare(`INSERT INTO endpoints (${ENDPOINT_COLUMNS.join(', ')}) VALUES (${placeholders}) RETURNING *`)
+      .bind(...values);
+  }
   return db
     .prepare(
       `INSERT INTO endpoints (${ENDPOINT_COLUMNS.join(', ')})
-       VALUES (${ENDPOINT_COLUMNS.map(() => '?').join(', ')}) RETURNING *`,
+       SELECT ${placeholders}
+       WHERE (SELECT count(*) FROM endpoints WHERE publisher_id = ?) < ?
+         AND (? != 'active' OR (SELECT count(*) FROM endpoints WHERE publisher_id = ? AND status = 'active') < ?)
+       RETURNING *`,
     )
-    .bind(...ENDPOINT_COLUMNS.map((column) => row[column] ?? null));
+    .bind(...values, row.publisher_id, limits.total, row.status, row.publisher_id, limits.active);
 }
 
-export async function insertEndpoint(db: D1Database, row: EndpointValues): Promise<EndpointRow> {
-  const inserted = await insertEndpointStatement(db, row).first<EndpointRow>();
-  if (!inserted) throw new Error('endpoint insert returned no row');
+/** The inserted endpoint; throws when a limit refused it (fixtures; the API answers 409 instead). */
+export async function insertEndpoint(
+  db: D1Database,
+  row: EndpointValues,
+  limits: EndpointLimits | null = ENDPOINT_LIMITS,
+): Promise<EndpointRow> {
+  const inserted = await insertEndpointStatement(db, row, limits).first<EndpointRow>();
+  if (!inserted) throw new Error('endpoint insert returned no row (a limit refused it)');
   return inserted;
 }
+
+export interface EndpointCounts {
+  active: number;
+  total: number;
+}
+
+export const endpointCountsStatement = (db: D1Database, publisherId: number): D1PreparedStatement =>
+  db
+    .prepare(
+      `SELECT count(*) AS total, coalesce(sum(status = 'active'), 0) AS active FROM endpoints WHERE publisher_id = ?`,
+    )
+    .bind(publisherId);
+
+export const countEndpoints = async (db: D1Database, publisherId: number): Promise<EndpointCounts> =>
+  (await endpointCountsStatement(db, publisherId).first<EndpointCounts>()) ?? { active: 0, total: 0 };
 
 export const selectEndpointStatement = (db: D1Database, id: number): D1PreparedStatement =>
   db.prepare('SELECT * FROM endpoints WHERE id = ?').bind(id);
@@ -96,6 +142,10 @@ export async function listEndpoints(
   return (await listEndpointsStatement(db, filters, after, limit).all<EndpointRow>()).results;
 }
 
+/**
+ * Changes an endpoint; no row when there is none or when the change activates it and its
+ * publisher already has ENDPOINT_LIMITS.active active ones (counted in the same statement).
+ */
 export function updateEndpointStatement(
   db: D1Database,
   id: number,
@@ -104,9 +154,13 @@ export function updateEndpointStatement(
 ): D1PreparedStatement {
   const entries = Object.entries(changes).filter(([key, v]) => v !== undefined && key !== 'updated_at');
   const sets = [...entries.map(([k]) => `${k} = ?`), 'updated_at = ?'].join(', ');
+  const activates = changes.status === 'active';
+  const guard = activates
+    ? ` AND (status = 'active' OR (SELECT count(*) FROM endpoints e WHERE e.publisher_id = endpoints.publisher_id AND e.status = 'active') < ?)`
+    : '';
   return db
-    .prepare(`UPDATE endpoints SET ${sets} WHERE id = ? RETURNING *`)
-    .bind(...entries.map(([, v]) => v), updatedAt, id);
+    .prepare(`UPDATE endpoints SET ${sets} WHERE id = ?${guard} RETURNING *`)
+    .bind(...entries.map(([, v]) => v), updatedAt, id, ...(activates ? [ENDPOINT_LIMITS.active] : []));
 }
 
 export const updateEndpoint = (

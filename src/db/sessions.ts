@@ -58,7 +58,9 @@ export const deleteExpiredSessionsStatement = (db: D1Database, now: string): D1P
 
 export interface SignInAttemptRow {
   subject: string;
+  /** Attempts counted within the day (a success takes its own back); the column keeps its first name. */
   failures: number;
+  /** When the last attempt was counted. */
   last_failure_at: string;
   blocked_until: string | null;
 }
@@ -72,16 +74,72 @@ export async function getSignInAttempts(db: D1Database, subjects: string[]): Pro
   return (await signInAttemptsStatement(db, subjects).all<SignInAttemptRow>()).results;
 }
 
-export const putSignInAttemptStatement = (db: D1Database, row: SignInAttemptRow): D1PreparedStatement =>
+export interface AttemptSubject {
+  subject: string;
+  /** Index n: the end of the window opened by the n-th attempt (null: none); the last entry holds beyond it. */
+  windows: (string | null)[];
+}
+
+/**
+ * Counts one attempt against every subject, in one statement, unless one of them is inside a
+ * window at `now`: then nothing is written and no row is returned. D1 runs a statement alone,
+ * so concurrent attempts are counted one after another and each sees the windows the earlier
+ * ones opened. A count whose last attempt is older than `forgetBefore` starts again at 1.
+ */
+export const countSignInAttemptStatement = (
+  db: D1Database,
+  subjects: AttemptSubject[],
+  now: string,
+  forgetBefore: string,
+): D1PreparedStatement =>
   db
     .prepare(
-      `INSERT INTO sign_in_attempts (subject, failures, last_failure_at, blocked_until) VALUES (?1, ?2, ?3, ?4)
-       ON CONFLICT (subject) DO UPDATE SET failures = ?2, last_failure_at = ?3, blocked_until = ?4`,
+      `INSERT INTO sign_in_attempts (subject, failures, last_failure_at, blocked_until)
+       SELECT subject, n, ?2, json_extract(windows, '$[' || min(n, json_array_length(windows) - 1) || ']')
+       FROM (
+         SELECT json_extract(s.value, '$.subject') AS subject, json_extract(s.value, '$.windows') AS windows,
+                CASE WHEN a.last_failure_at >= ?3 THEN a.failures + 1 ELSE 1 END AS n
+         FROM json_each(?1) s LEFT JOIN sign_in_attempts a ON a.subject = json_extract(s.value, '$.subject')
+       )
+       WHERE NOT EXISTS (
+         SELECT 1 FROM sign_in_attempts b
+         WHERE b.subject IN (SELECT json_extract(value, '$.subject') FROM json_each(?1)) AND b.blocked_until > ?2
+       )
+       ON CONFLICT (subject) DO UPDATE SET
+         failures = excluded.failures, last_failure_at = excluded.last_failure_at, blocked_until = excluded.blocked_until
+       RETURNING subject, failures, last_failure_at, blocked_until`,
     )
-    .bind(row.subject, row.failures, row.last_failure_at, row.blocked_until);
+    .bind(JSON.stringify(subjects), now, forgetBefore);
+
+export async function countSignInAttempt(
+  db: D1Database,
+  subjects: AttemptSubject[],
+  now: string,
+  forgetBefore: string,
+): Promise<SignInAttemptRow[]> {
+  return (await countSignInAttemptStatement(db, subjects, now, forgetBefore).all<SignInAttemptRow>()).results;
+}
 
 export const clearSignInAttemptsStatement = (db: D1Database, subject: string): D1PreparedStatement =>
   db.prepare('DELETE FROM sign_in_attempts WHERE subject = ?').bind(subject);
+
+/**
+ * Takes one counted attempt back from `subject` (it succeeded). The window it opened, if still
+ * the subject's (`opened`), closes with it: the attempt was let through, so no window was open
+ * before it.
+ */
+export const uncountSignInAttemptStatement = (
+  db: D1Database,
+  subject: string,
+  opened: string | null,
+): D1PreparedStatement =>
+  db
+    .prepare(
+      `UPDATE sign_in_attempts SET failures = max(failures - 1, 0),
+         blocked_until = CASE WHEN blocked_until = ?2 THEN NULL ELSE blocked_until END
+       WHERE subject = ?1`,
+    )
+    .bind(subject, opened);
 
 /** A session for a user whose password is `passwordHash`: written only once that password is set. */
 export const insertSessionForPasswordStatement = (

@@ -4,9 +4,14 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, type ErrorBody, errorBody } from './errors';
 import { errorFields, log } from './log';
+import { deploymentSecrets } from './redact';
 
-export function errorAnswer(error: unknown, request: Request): { body: ErrorBody; status: ContentfulStatusCode } {
-  if (error instanceof ApiError) return { body: error.toJSON(), status: error.status };
+export function errorAnswer(
+  error: unknown,
+  request: Request,
+  env: Partial<Pick<Env, 'ADMIN_TOKEN'>>,
+): { body: ErrorBody; status: ContentfulStatusCode } {
+  if (error instanceof ApiError) return { body: error.answerBody(deploymentSecrets(env)), status: error.status };
   if (error instanceof HTTPException) {
     return {
       body: errorBody('http_error', error.message || 'Request refused'),
@@ -19,8 +24,8 @@ export function errorAnswer(error: unknown, request: Request): { body: ErrorBody
 }
 
 /** errorAnswer as a Response, for requests answered outside the Hono app. */
-export function errorResponse(error: unknown, request: Request): Response {
-  const { body, status } = errorAnswer(error, request);
+export function errorResponse(error: unknown, request: Request, env: Partial<Pick<Env, 'ADMIN_TOKEN'>>): Response {
+  const { body, status } = errorAnswer(error, request, env);
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'Content-Type': 'application/json; charset=UTF-8' },

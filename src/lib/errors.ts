@@ -16,9 +16,10 @@ export function errorBody(code: string, message: string, fields?: FieldErrors): 
 }
 
 /**
- * Messages and field names often quote what the client sent; a postback key sent in the wrong
- * field must not come back in an answer or land in the postback log, so key-shaped text is
- * redacted here, where every error is made.
+ * Messages and field names often quote what the client sent; a credential sent in the wrong
+ * field must not come back in an answer or land in the postback log, so credential-shaped text
+ * is redacted here, where every error is made (the ADMIN_TOKEN, which has no shape, where the
+ * answer is made: answerBody).
  */
 export class ApiError extends Error {
   readonly fields?: FieldErrors;
@@ -40,6 +41,16 @@ export class ApiError extends Error {
 
   toJSON(): ErrorBody {
     return errorBody(this.code, this.message, this.fields);
+  }
+
+  /** The answer's body with the deployment's `secrets` (redact.ts) removed by value too. */
+  answerBody(secrets: readonly string[]): ErrorBody {
+    if (secrets.length === 0) return this.toJSON();
+    const fields: FieldErrors = {};
+    for (const [name, text] of Object.entries(this.fields ?? {})) {
+      setField(fields, redactKeys(name, secrets), redactKeys(text, secrets));
+    }
+    return errorBody(this.code, redactKeys(this.message, secrets), fields);
   }
 }
 

@@ -7,6 +7,7 @@
 // cannot load: https://…?token=…"), and an unexpected exception says whatever it says. So every
 // line passes through redactSecrets() before it is written, as a safety net, not as the policy.
 import { ipPrefix, parseIp } from './ip';
+import { CREDENTIAL_IN_LOG_LINE } from './redact';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -54,8 +55,6 @@ export function errorFields(error: unknown): { error: string } {
 // Stops at what ends a value in a URL, a header, a sentence or a JSON string (quote, escape).
 const VALUE = String.raw`[^\s"'\\&#,;<>()[\]{}]+`;
 const AUTH_SCHEME = new RegExp(String.raw`\b(Bearer|Basic|Digest)\s+${VALUE}`, 'gi');
-// Clickhop's own secret formats: postback keys and endpoint signing secrets.
-const OWN_SECRETS = /(?<![\w-])(pbk|whsec)_[A-Za-z0-9+/=_-]+/g;
 // The whole query of an absolute URL: a publisher's token can have any name (?t=…, ?h=…).
 const URL_QUERY = /(\bhttps?:\/\/[^\s"'\\?#<>]*)\?[^\s"'\\#<>]*/gi;
 // name=value pairs whose name says secret, wherever they appear (a bare query, a message).
@@ -68,9 +67,10 @@ const IPV6 =
   /(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::\d{1,3}(?:\.\d{1,3}){3})?)(?:\/(\d{1,3}))?(?![\w:.])/g;
 
 /**
- * Replaces secret-shaped values in a log line: Authorization credentials, `pbk_`/`whsec_`
- * secrets, URL queries, `key=`/`token=`-style pairs, and full IP addresses (cut to the /24 or
- * /48 network the rest of Clickhop keeps). Networks written as prefixes of at most /24 (IPv4)
+ * Replaces secret-shaped values in a log line: Authorization credentials, the credentials
+ * Clickhop issues (`chk_`, `pbk_`, `whsec_`, `chs_`, `chi_`: src/lib/redact.ts), URL queries,
+ * `key=`/`token=`-style pairs, and full IP addresses (cut to the /24 or /48 network the rest of
+ * Clickhop keeps). Networks written as prefixes of at most /24 (IPv4)
  * or /64 (IPv6) stay as they are. Only adds characters that are safe inside a JSON string.
  */
 export function redactSecrets(line: string): string {
@@ -78,7 +78,7 @@ export function redactSecrets(line: string): string {
     .replace(AUTH_SCHEME, (_match, scheme: string) => `${scheme} ${REDACTED}`)
     .replace(URL_QUERY, (_match, base: string) => `${base}?${REDACTED}`)
     .replace(SECRET_PAIR, (_match, name: string) => `${name}${REDACTED}`)
-    .replace(OWN_SECRETS, (_match, kind: string) => `${kind}_${REDACTED}`)
+    .replace(CREDENTIAL_IN_LOG_LINE, (_match, kind: string) => `${kind}_${REDACTED}`)
     .replace(IPV4, (match, address: string, bits?: string) => shortenAddress(match, address, bits, 24))
     .replace(IPV6, (match, address: string, bits?: string) => shortenAddress(match, address, bits, 64));
 }

@@ -14,6 +14,7 @@ import {
   signIn,
 } from '../auth';
 import { html } from '../dashboard/html';
+import { boundFormBody } from './form-body';
 import { notice, publicPage } from './layout';
 import { toSecondStep } from './totp';
 
@@ -54,6 +55,8 @@ export const signInRoutes = new Hono<{ Bindings: Env }>();
 signInRoutes.get('/login', (c) => signInPage(c));
 
 signInRoutes.post('/login', async (c) => {
+  const tooLarge = await boundFormBody(c);
+  if (tooLarge) return tooLarge;
   const form = await c.req.parseBody();
   const email = formText(form, 'email').trim();
   if (!(await formTokenMatches(c, form._csrf))) {
@@ -121,6 +124,8 @@ signInRoutes.get('/invite', async (c) => {
 });
 
 signInRoutes.post('/invite', async (c) => {
+  const tooLarge = await boundFormBody(c);
+  if (tooLarge) return tooLarge;
   const form = await c.req.parseBody();
   const token = formText(form, 'token');
   const nowMs = Date.now();

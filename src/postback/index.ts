@@ -116,7 +116,7 @@ async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promis
       message: error.message,
     });
     if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
-    return c.json(error.toJSON(), error.status);
+    return c.json(error.answerBody(entry.secrets), error.status);
   }
 }
 

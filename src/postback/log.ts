@@ -1,7 +1,8 @@
 // The postback log entry of one request, filled in as the request is understood and written
 // once at the end, whether the postback was accepted or refused. What is stored is bounded: a
 // refused request (anyone can send one) is kept compactly, with a note of how much was cut, and
-// key-shaped values are redacted in every column, not only in `params`.
+// credentials (every shape Clickhop issues, and the ADMIN_TOKEN by value) are redacted in every
+// column, not only in `params`: the advertiser reads these rows.
 import type { Context } from 'hono';
 import {
   insertPostbackLogIfConversionStatement,
@@ -11,7 +12,7 @@ import {
 } from '../db/postback-log';
 import { ipPrefix } from '../lib/ip';
 import { log } from '../lib/log';
-import { redactKeys, redactKeysOrNull } from '../lib/redact';
+import { deploymentSecrets, redactKeys, redactKeysOrNull } from '../lib/redact';
 import { nowIso } from '../lib/time';
 import { writeLogRow } from './log-writer';
 import { takeRefusalToken } from './refusal-throttle';
@@ -36,10 +37,13 @@ export type PostbackLogEntry = Omit<
   'id' | 'params' | 'outcome' | 'http_status' | 'error_code' | 'error_message' | 'truncated'
 > & {
   params: Record<string, string | string[]>;
+  /** The deployment's secrets, redacted by value from every column (never stored). */
+  secrets: readonly string[];
 };
 
-export function startLogEntry(c: Context, profile: string): PostbackLogEntry {
+export function startLogEntry(c: Context<{ Bindings: Env }>, profile: string): PostbackLogEntry {
   return {
+    secrets: deploymentSecrets(c.env),
     received_at: nowIso(),
     method: c.req.method,
     profile,
@@ -69,7 +73,11 @@ export interface CompactParams {
  * The parameters as stored: key-shaped text redacted (names too), each value clipped, and
  * fields kept in order while they fit the budget. Cut fields and cut bytes are counted.
  */
-export function compactParams(params: Record<string, string | string[]>, budget: ParamBudget): CompactParams {
+export function compactParams(
+  params: Record<string, string | string[]>,
+  budget: ParamBudget,
+  secrets: readonly string[] = [],
+): CompactParams {
   const out: Record<string, string | string[]> = {};
   let used = 2; // "{}"
   let kept = 0;
@@ -81,8 +89,10 @@ export function compactParams(params: Record<string, string | string[]>, budget:
     return `${value.slice(0, budget.value)}…[truncated]`;
   };
   for (const [rawName, value] of Object.entries(params)) {
-    const name = redactKeys(rawName).slice(0, budget.value);
-    const shown = Array.isArray(value) ? value.map((v) => clip(redactKeys(v))) : clip(redactKeys(value));
+    const name = redactKeys(rawName, secrets).slice(0, budget.value);
+    const shown = Array.isArray(value)
+      ? value.map((v) => clip(redactKeys(v, secrets)))
+      : clip(redactKeys(value, secrets));
     const size = utf8Length(JSON.stringify({ [name]: shown })) - 1; // its "name":value and a comma
     if (kept >= budget.fields || used + size > budget.bytes || Object.hasOwn(out, name)) {
       cutFields++;
@@ -103,17 +113,19 @@ function logValues(
   httpStatus: number,
   error?: { code: string; message: string },
 ): PostbackLogValues {
-  const { params, truncated } = compactParams(entry.params, outcome === 'refused' ? REFUSED_BUDGET : ACCEPTED_BUDGET);
+  const { secrets, ...columns } = entry;
+  const budget = outcome === 'refused' ? REFUSED_BUDGET : ACCEPTED_BUDGET;
+  const { params, truncated } = compactParams(entry.params, budget, secrets);
   return {
-    ...entry,
-    click_id: redactKeysOrNull(entry.click_id),
-    order_id: redactKeysOrNull(entry.order_id),
+    ...columns,
+    click_id: redactKeysOrNull(entry.click_id, secrets),
+    order_id: redactKeysOrNull(entry.order_id, secrets),
     params: JSON.stringify(params),
     truncated: truncated ? JSON.stringify(truncated) : null,
     outcome,
     http_status: httpStatus,
     error_code: error?.code ?? null,
-    error_message: error ? redactKeys(error.message).slice(0, MAX_ERROR_LENGTH) : null,
+    error_message: error ? redactKeys(error.message, secrets).slice(0, MAX_ERROR_LENGTH) : null,
   };
 }
 

@@ -3,6 +3,7 @@
 // Canonical names are accepted by every profile too; an alias and its canonical name (or two
 // aliases) carrying different values are refused, naming both.
 import { badRequest, type FieldErrors } from '../lib/errors';
+import { REDACTED, redactKeys } from '../lib/redact';
 import type { RawParams } from './params';
 
 export const CANONICAL_FIELDS = [
@@ -151,23 +152,21 @@ export function mapParams(profile: Profile, raw: RawParams): MappedParams {
   return { params, names };
 }
 
-const REDACTED = '[redacted]';
 // Names compared in lower case, so a mistyped `Key=` is not stored in clear either.
 // Every profile's secret names too: a HasOffers security_token sent to /postback is still a key.
 const ALWAYS_SECRET = ['key', 'api_key', 'apikey', 'token', 'secret', 'password', 'authorization', 'security_token'];
 
-// Anything shaped like a postback key, wherever it appears (a multipart body sent as a form
-// turns into one parameter whose name and value hold the key).
-const KEY_SHAPED = /pbk_[A-Za-z0-9_-]{8,}/g;
-const withoutKeys = (text: string) => text.replace(KEY_SHAPED, REDACTED);
-
-/** The request's parameters as logged: every value, secrets replaced, one value or a list. */
+/**
+ * The request's parameters as logged: every value, secrets replaced, one value or a list.
+ * Credential-shaped text goes wherever it appears (a multipart body sent as a form turns into
+ * one parameter whose name and value hold the key).
+ */
 export function loggableParams(profile: Profile, raw: Pick<RawParams, 'values' | 'hasAuthorization'>) {
   const secrets = new Set([...ALWAYS_SECRET, ...profile.secrets.map((s) => s.toLowerCase())]);
   const out: Record<string, string | string[]> = {};
   for (const [name, list] of raw.values) {
-    const shown = secrets.has(name.toLowerCase()) ? list.map(() => REDACTED) : list.map(withoutKeys);
-    out[withoutKeys(name)] = shown.length === 1 ? (shown[0] as string) : shown;
+    const shown = secrets.has(name.toLowerCase()) ? list.map(() => REDACTED) : list.map((value) => redactKeys(value));
+    out[redactKeys(name)] = shown.length === 1 ? (shown[0] as string) : shown;
   }
   if (raw.hasAuthorization) out.Authorization = REDACTED;
   return out;

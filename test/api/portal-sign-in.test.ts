@@ -68,7 +68,7 @@ describe('invitations', () => {
     const accepted = await acceptAs(browser, token, 'a long enough password');
     expect(accepted.status).toBe(303);
     expect(accepted.headers.get('location')).toBe('/portal');
-    const cookie = accepted.headers.getSetCookie().find((c) => c.startsWith('clickhop_session='));
+    const cookie = accepted.headers.getSetCookie().find((c) => c.startsWith('__Host-clickhop_session='));
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/Secure/);
     expect(cookie).toMatch(/SameSite=Lax/);
@@ -106,12 +106,12 @@ describe('sessions', () => {
     const response = await signIn(browser, 'PAT@blog.example', 'a long enough password');
     expect(response.status).toBe(303);
     expect((await browser.fetch('/portal')).status).toBe(200);
-    const session = browser.cookies.get('clickhop_session') as string;
+    const session = browser.cookies.get('__Host-clickhop_session') as string;
     const page = await (await browser.fetch('/portal/account')).text();
     const out = await browser.post('/portal/logout', { _csrf: hidden(page, '_csrf') });
     expect(out.status).toBe(200);
     expect(await out.text()).toContain('You are signed out');
-    const replay = await worker('/portal', { headers: { cookie: `clickhop_session=${session}` } });
+    const replay = await worker('/portal', { headers: { cookie: `__Host-clickhop_session=${session}` } });
     expect(replay.status).toBe(401);
     expect(await replay.text()).toContain('Please sign in');
   });

@@ -1,7 +1,7 @@
 // Pure parts of partner access: password hashing, sign-in throttle windows, CSV neutralising.
 import { describe, expect, it } from 'vitest';
 import { hashPassword, passwordProblem, verifyPassword } from '../../src/auth/password';
-import { ACCOUNT_POLICY, ADDRESS_POLICY, MAX_WAIT_MS, nextFailure, waitAfter } from '../../src/auth/throttle';
+import { ACCOUNT_POLICY, ADDRESS_POLICY, MAX_WAIT_MS, waitAfter, windowsAt } from '../../src/auth/throttle';
 import { csvCell, csvDocument } from '../../src/portal/csv';
 
 describe('passwords', () => {
@@ -36,18 +36,14 @@ describe('sign-in throttling', () => {
     expect(waitAfter(ADDRESS_POLICY.free, ADDRESS_POLICY)).toBe(0);
   });
 
-  it('never blocks for good: every window ends, and a day-old count starts again', () => {
+  it('never blocks for good: the window table ends with the capped window, which holds beyond it', () => {
     const now = Date.parse('2026-12-01T10:00:00Z');
-    const heavy = {
-      subject: 's',
-      failures: 10_000,
-      last_failure_at: new Date(now - 60_000).toISOString(),
-      blocked_until: null,
-    };
-    const next = nextFailure(heavy, 's', ACCOUNT_POLICY, now);
-    expect(Date.parse(next.blocked_until as string) - now).toBe(MAX_WAIT_MS);
-    const old = { ...heavy, last_failure_at: new Date(now - 25 * 3600_000).toISOString() };
-    expect(nextFailure(old, 's', ACCOUNT_POLICY, now)).toMatchObject({ failures: 1, blocked_until: null });
+    const windows = windowsAt(ACCOUNT_POLICY, now);
+    const waits = windows.map((end) => (end === null ? 0 : Date.parse(end) - now));
+    expect(waits).toEqual([0, 0, 0, 0, 0, 0, 30_000, 60_000, 120_000, 240_000, 480_000, MAX_WAIT_MS]);
+    const address = windowsAt(ADDRESS_POLICY, now);
+    expect(address.slice(0, ADDRESS_POLICY.free + 1)).toEqual(new Array(ADDRESS_POLICY.free + 1).fill(null));
+    expect(address.at(-1)).toBe(new Date(now + MAX_WAIT_MS).toISOString());
   });
 });
 
