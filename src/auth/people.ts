@@ -22,7 +22,7 @@ import type { Principal } from './principal';
 import { type NewChallenge, newChallenge, secondStepOf, storeChallengeStatement } from './second-factor';
 import { hashSecret, newSecret } from './secrets';
 import { type NewSession, newSession, storeSessionStatement } from './sessions';
-import { clearFailuresStatements, openGate } from './throttle';
+import { clearFailuresStatements, openGate, takeBackAttemptStatements } from './throttle';
 
 export const INVITATION_TTL_MS = 7 * DAY_MS;
 /** Invitation tokens carry a prefix so that one pasted anywhere is recognised and redacted (lib/redact.ts). */
@@ -161,7 +161,7 @@ export async function signIn(
   const step = await secondStepOf(db, user);
   if (step) {
     const challenge = await newChallenge(user.id, step, nowMs);
-    await storeChallengeStatement(db, challenge).run();
+    await db.batch([storeChallengeStatement(db, challenge), ...takeBackAttemptStatements(db, gate)]);
     return { outcome: 'second_step', user, challenge };
   }
   const session = await newSession(user.id, nowMs);

@@ -61,6 +61,8 @@ export interface SignInGate {
   address: string;
   /** The window this attempt opened on the address (taken back with the attempt after a success). */
   addressWindow: string | null;
+  /** The window this attempt opened on the account (taken back when a second step follows). */
+  accountWindow: string | null;
 }
 
 /** Counts one attempt for `email` from `ip`, or says until when they must wait (nothing counted). */
@@ -79,9 +81,11 @@ export async function openGate(db: D1Database, email: string, ip: string | null,
   );
   if (counted.length > 0) {
     const addressWindow = counted.find((row) => row.subject === address)?.blocked_until ?? null;
-    return { retryAt: null, account, address, addressWindow };
+    const accountWindow = counted.find((row) => row.subject === account)?.blocked_until ?? null;
+    return { retryAt: null, account, address, addressWindow, accountWindow };
   }
-  return { retryAt: await latestWindow(db, [account, address], nowMs), account, address, addressWindow: null };
+  const retryAt = await latestWindow(db, [account, address], nowMs);
+  return { retryAt, account, address, addressWindow: null, accountWindow: null };
 }
 
 /** The end of the latest open window of `subjects` (a second from now if it just closed). */
@@ -98,6 +102,16 @@ async function latestWindow(db: D1Database, subjects: string[], nowMs: number): 
  * A success: the account's count is forgotten, and the address takes this attempt back (it may
  * be an office's, where others sign in too; a guesser's failures there stay counted).
  */
+/**
+ * A right password with a second step to come: the attempt is taken back on both subjects, so the
+ * person's budget is spent only by wrong passwords and wrong codes (each code is counted by its
+ * own gate), and the account's earlier failures stay: a right password buys no fresh guesses.
+ */
+export const takeBackAttemptStatements = (db: D1Database, gate: SignInGate): D1PreparedStatement[] => [
+  uncountSignInAttemptStatement(db, gate.account, gate.accountWindow),
+  uncountSignInAttemptStatement(db, gate.address, gate.addressWindow),
+];
+
 export const clearFailuresStatements = (db: D1Database, gate: SignInGate): D1PreparedStatement[] => [
   clearSignInAttemptsStatement(db, gate.account),
   uncountSignInAttemptStatement(db, gate.address, gate.addressWindow),
