@@ -2,6 +2,7 @@
 // consumer stored its click is held with click_data = 'pending' and its deliveries parked; these
 // statements hold it, find it again, and settle it with the click's data or as 'missing'.
 import type { ConversionSnapshot } from '../conversions/snapshot';
+import { jsonChunks } from '../lib/chunks';
 
 /** The click fields a conversion copies: its sub IDs, creative ids and the snapshot's click source object. */
 export interface ClickData {
@@ -29,16 +30,22 @@ export const holdForClickStatements = (db: D1Database, id: string, now: string):
   db.prepare('UPDATE deliveries SET enqueued_at = ? WHERE conversion_id = ? AND enqueued_at IS NULL').bind(now, id),
 ];
 
-/** Waiting conversions of these click IDs (one conversions_click lookup per ID). */
+/**
+ * Waiting conversions of these click IDs (one conversions_click lookup per ID); a consumer
+ * batch's 10,000 IDs are read in one batch of statements, each under the 2 MB string limit.
+ */
 export async function waitingForClicks(db: D1Database, clickIds: string[]): Promise<WaitingConversion[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT id, click_id, created_at FROM conversions
-       WHERE click_id IN (SELECT value FROM json_each(?)) AND click_data = 'pending'`,
-    )
-    .bind(JSON.stringify(clickIds))
-    .all<WaitingConversion>();
-  return results;
+  const statements = jsonChunks(clickIds).map((json) =>
+    db
+      .prepare(
+        `SELECT id, click_id, created_at FROM conversions
+         WHERE click_id IN (SELECT value FROM json_each(?)) AND click_data = 'pending'`,
+      )
+      .bind(json),
+  );
+  if (statements.length === 0) return [];
+  const results = await db.batch<WaitingConversion>(statements);
+  return results.flatMap((result) => result.results);
 }
 
 /** Waiting conversions by id (a delayed settle message names them). */
