@@ -182,23 +182,19 @@ export const resetKvWrites = () => kvWrites.clear();
 
 function installKv(kv: KVNamespace): void {
   const proto = Object.getPrototypeOf(kv) as KVNamespace;
-  for (const [method, verb] of [
-    ['put', 'PUT'],
-    ['delete', 'DELETE'],
-  ] as const) {
-    patch(proto, method, (original) =>
-      async function (this: KVNamespace, key: string, ...rest: never[]) {
-        const now = Date.now();
-        const last = kvWrites.get(key);
-        if (last !== undefined && now - last < PRODUCTION_LIMITS.kvKeyWriteIntervalMs) {
-          // The message production's binding throws for a second write within a second.
-          throw new Error(`KV ${verb} failed: 429 Too Many Requests`);
-        }
-        kvWrites.set(key, now);
-        return (original as (k: string, ...r: never[]) => Promise<unknown>).call(this, key, ...rest);
-      },
-    );
-  }
+  // Writes only: the limits page names no per-key limit for deletes.
+  patch(proto, 'put', (original) =>
+    async function (this: KVNamespace, key: string, ...rest: never[]) {
+      const now = Date.now();
+      const last = kvWrites.get(key);
+      if (last !== undefined && now - last < PRODUCTION_LIMITS.kvKeyWriteIntervalMs) {
+        // What production's binding throws for a second write of a key within a second.
+        throw new Error('KV PUT failed: 429 Too Many Requests');
+      }
+      kvWrites.set(key, now);
+      return (original as (k: string, ...r: never[]) => Promise<unknown>).call(this, key, ...rest);
+    },
+  );
 }
 
 /**

@@ -212,19 +212,22 @@ function publish(env: Env, key: string, load: () => Promise<unknown>): Promise<v
 }
 
 /**
- * A location's first read of a known entry writes it back to KV for the others: skipped when
- * this isolate wrote or is about to write the key within the interval (KV has it, or will).
+ * A location's first read of a known entry writes it back to KV for the others, at this key's
+ * next turn; skipped when a write of the key is under way or due (a concurrent miss, a publish).
  * Another isolate's concurrent fill may be refused; harmless, the next miss writes it again.
  */
 function fillKv(env: Env, ctx: WaitUntil, key: string, value: unknown): void {
-  const state = keyWrites.get(key);
+  const state = keyWrites.get(key) ?? { last: Number.NEGATIVE_INFINITY };
   const now = Date.now();
-  if (state && (state.queued || now < state.last + KV_KEY_WRITE_INTERVAL_MS)) return;
-  keyWrites.set(key, { last: now });
+  if (state.last >= now) return;
+  const turn = Math.max(now, state.last + KV_KEY_WRITE_INTERVAL_MS);
+  state.last = turn;
+  keyWrites.set(key, state);
   ctx.waitUntil(
-    env.CONFIG.put(KV_PREFIX + key, JSON.stringify(value)).catch((error: unknown) =>
-      log('warn', 'config.kv_write_failed', { key, ...errorFields(error) }),
-    ),
+    (async () => {
+      if (turn > now) await scheduler.wait(turn - now);
+      await env.CONFIG.put(KV_PREFIX + key, JSON.stringify(value));
+    })().catch((error: unknown) => log('warn', 'config.kv_write_failed', { key, ...errorFields(error) })),
   );
 }
 
