@@ -92,42 +92,54 @@ function d1Results(result: unknown): void {
 function installD1(db: D1Database): void {
   const statementProto = Object.getPrototypeOf(db.prepare('SELECT 1')) as D1PreparedStatement;
   for (const method of ['first', 'run', 'all', 'raw'] as const) {
-    patch(statementProto, method, (original) =>
-      async function (this: D1Statement, ...args: never[]) {
-        d1Check(this);
-        const result = await (original as (...a: never[]) => Promise<unknown>).apply(this, args);
-        if (method === 'all' || method === 'run') d1Results(result);
-        else if (method === 'first') d1Results({ results: [result] });
-        return result;
-      },
+    patch(
+      statementProto,
+      method,
+      (original) =>
+        async function (this: D1Statement, ...args: never[]) {
+          d1Check(this);
+          const result = await (original as (...a: never[]) => Promise<unknown>).apply(this, args);
+          if (method === 'all' || method === 'run') d1Results(result);
+          else if (method === 'first') d1Results({ results: [result] });
+          return result;
+        },
     );
   }
   const dbProto = Object.getPrototypeOf(db) as D1Database;
-  patch(dbProto, 'batch', (original) =>
-    async function (this: D1Database, statements: D1Statement[]) {
-      for (const statement of statements) d1Check(statement);
-      const results = await (original as (s: D1Statement[]) => Promise<unknown[]>).call(this, statements);
-      for (const result of results) d1Results(result);
-      return results;
-    },
+  patch(
+    dbProto,
+    'batch',
+    (original) =>
+      async function (this: D1Database, statements: D1Statement[]) {
+        for (const statement of statements) d1Check(statement);
+        const results = await (original as (s: D1Statement[]) => Promise<unknown[]>).call(this, statements);
+        for (const result of results) d1Results(result);
+        return results;
+      },
   );
-  patch(dbProto, 'exec', (original) =>
-    async function (this: D1Database, query: string) {
-      const refusal = sqlRefusal(query, []);
-      if (refusal) throw new Error(`D1_EXEC_ERROR: ${refusal}`);
-      return (original as (q: string) => Promise<unknown>).call(this, query);
-    },
+  patch(
+    dbProto,
+    'exec',
+    (original) =>
+      async function (this: D1Database, query: string) {
+        const refusal = sqlRefusal(query, []);
+        if (refusal) throw new Error(`D1_EXEC_ERROR: ${refusal}`);
+        return (original as (q: string) => Promise<unknown>).call(this, query);
+      },
   );
 }
 
 function installSqlStorage(sql: SqlStorage): void {
-  patch(Object.getPrototypeOf(sql) as SqlStorage, 'exec', (original) =>
-    function (this: SqlStorage, query: string, ...bindings: unknown[]) {
-      // Durable Object SQL errors read "<SQLite message>: <code>", as local ones do.
-      const refusal = sqlRefusal(query, bindings);
-      if (refusal) throw new Error(refusal);
-      return (original as (q: string, ...b: unknown[]) => unknown).call(this, query, ...bindings);
-    },
+  patch(
+    Object.getPrototypeOf(sql) as SqlStorage,
+    'exec',
+    (original) =>
+      function (this: SqlStorage, query: string, ...bindings: unknown[]) {
+        // Durable Object SQL errors read "<SQLite message>: <code>", as local ones do.
+        const refusal = sqlRefusal(query, bindings);
+        if (refusal) throw new Error(refusal);
+        return (original as (q: string, ...b: unknown[]) => unknown).call(this, query, ...bindings);
+      },
   );
 }
 
@@ -146,31 +158,37 @@ const queueError = (details: string, code: number) => new Error(`${details} (${c
 
 function installQueue(queue: Queue): void {
   const proto = Object.getPrototypeOf(queue) as Queue;
-  patch(proto, 'send', (original) =>
-    async function (this: Queue, body: unknown, options?: QueueSendOptions) {
-      if (queueMessageBytes(body, options?.contentType) > PRODUCTION_LIMITS.queueMessageBytes) {
-        throw queueError('Message size out of bounds', 10204);
-      }
-      return (original as (b: unknown, o?: QueueSendOptions) => Promise<void>).call(this, body, options);
-    },
+  patch(
+    proto,
+    'send',
+    (original) =>
+      async function (this: Queue, body: unknown, options?: QueueSendOptions) {
+        if (queueMessageBytes(body, options?.contentType) > PRODUCTION_LIMITS.queueMessageBytes) {
+          throw queueError('Message size out of bounds', 10204);
+        }
+        return (original as (b: unknown, o?: QueueSendOptions) => Promise<void>).call(this, body, options);
+      },
   );
-  patch(proto, 'sendBatch', (original) =>
-    async function (this: Queue, messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) {
-      const list = [...messages];
-      if (list.length > PRODUCTION_LIMITS.queueBatchMessages) throw queueError('Batch count out of bounds', 10206);
-      let total = 0;
-      for (const message of list) {
-        const bytes = queueMessageBytes(message.body, message.contentType);
-        if (bytes > PRODUCTION_LIMITS.queueMessageBytes) throw queueError('Message size out of bounds', 10204);
-        total += bytes;
-      }
-      if (total > PRODUCTION_LIMITS.queueBatchBytes) throw queueError('Batch size out of bounds', 10205);
-      return (original as (m: MessageSendRequest[], o?: QueueSendBatchOptions) => Promise<void>).call(
-        this,
-        list,
-        options,
-      );
-    },
+  patch(
+    proto,
+    'sendBatch',
+    (original) =>
+      async function (this: Queue, messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) {
+        const list = [...messages];
+        if (list.length > PRODUCTION_LIMITS.queueBatchMessages) throw queueError('Batch count out of bounds', 10206);
+        let total = 0;
+        for (const message of list) {
+          const bytes = queueMessageBytes(message.body, message.contentType);
+          if (bytes > PRODUCTION_LIMITS.queueMessageBytes) throw queueError('Message size out of bounds', 10204);
+          total += bytes;
+        }
+        if (total > PRODUCTION_LIMITS.queueBatchBytes) throw queueError('Batch size out of bounds', 10205);
+        return (original as (m: MessageSendRequest[], o?: QueueSendBatchOptions) => Promise<void>).call(
+          this,
+          list,
+          options,
+        );
+      },
   );
 }
 
@@ -183,17 +201,20 @@ export const resetKvWrites = () => kvWrites.clear();
 function installKv(kv: KVNamespace): void {
   const proto = Object.getPrototypeOf(kv) as KVNamespace;
   // Writes only: the limits page names no per-key limit for deletes.
-  patch(proto, 'put', (original) =>
-    async function (this: KVNamespace, key: string, ...rest: never[]) {
-      const now = Date.now();
-      const last = kvWrites.get(key);
-      if (last !== undefined && now - last < PRODUCTION_LIMITS.kvKeyWriteIntervalMs) {
-        // What production's binding throws for a second write of a key within a second.
-        throw new Error('KV PUT failed: 429 Too Many Requests');
-      }
-      kvWrites.set(key, now);
-      return (original as (k: string, ...r: never[]) => Promise<unknown>).call(this, key, ...rest);
-    },
+  patch(
+    proto,
+    'put',
+    (original) =>
+      async function (this: KVNamespace, key: string, ...rest: never[]) {
+        const now = Date.now();
+        const last = kvWrites.get(key);
+        if (last !== undefined && now - last < PRODUCTION_LIMITS.kvKeyWriteIntervalMs) {
+          // What production's binding throws for a second write of a key within a second.
+          throw new Error('KV PUT failed: 429 Too Many Requests');
+        }
+        kvWrites.set(key, now);
+        return (original as (k: string, ...r: never[]) => Promise<unknown>).call(this, key, ...rest);
+      },
   );
 }
 

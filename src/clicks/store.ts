@@ -7,8 +7,8 @@ import type { Demotion, PartitionClick, StoredFlags, VisitorClick } from '../db/
 import { visitorKey } from '../db/click-partition';
 import { type RollupDelta, registerPartitionsStatement, rollupOnceStatements } from '../db/click-partition-ledger';
 import type { ClickRecord } from '../db/clicks';
-import { chunkByBudget } from '../lib/chunks';
 import { quarterOf } from '../db/quarter-stats';
+import { chunkByBudget } from '../lib/chunks';
 import type { IngestResult } from './partition';
 import { DAY_MS, type PartitionKey, partitionName, periodOf, periodStart } from './partition-key';
 

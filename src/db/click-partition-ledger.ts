@@ -63,7 +63,9 @@ export function rollupOnceStatements(db: D1Database, messages: MessageRollup[]):
   ]);
   for (const json of jsonChunks(messages.map((m) => m.batchKey))) {
     statements.push(
-      db.prepare('INSERT OR IGNORE INTO click_ingests (batch_key, ingested_at) SELECT value, ? FROM json_each(?)').bind(now, json),
+      db
+        .prepare('INSERT OR IGNORE INTO click_ingests (batch_key, ingested_at) SELECT value, ? FROM json_each(?)')
+        .bind(now, json),
     );
   }
   return statements;

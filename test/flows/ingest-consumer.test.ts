@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClicksMessage } from '../../src/click/ingest';
 import { ingestRetryDelay } from '../../src/click/ingest';
 import { type ClickRecord, ingestStatements } from '../../src/db/clicks';
-import { jsonChunks, SQL_JSON_PARAM_BYTES } from '../../src/lib/chunks';
 import worker from '../../src/index';
+import { jsonChunks, SQL_JSON_PARAM_BYTES } from '../../src/lib/chunks';
 import { clickRecord } from '../fixtures';
 import { BASE, worker as call, clickRow, clicksOfOffer, createFixture, eventually, type Fixture } from '../helpers';
 

@@ -6,8 +6,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { PRODUCTION_LIMITS } from '../production-limits';
 
-const { sqlValueBytes, sqlStatementBytes, queueMessageBytes, queueMetadataBytes, queueBatchBytes } =
-  PRODUCTION_LIMITS;
+const { sqlValueBytes, sqlStatementBytes, queueMessageBytes, queueMetadataBytes, queueBatchBytes } = PRODUCTION_LIMITS;
 
 /** A JSON body whose serialised size is exactly `bytes`. */
 const bodyOf = (bytes: number) => ({ x: 'a'.repeat(bytes - '{"x":""}'.length) });

@@ -12,8 +12,8 @@ import { periodOf } from '../../src/clicks/partition-key';
 import { findClick } from '../../src/clicks/reads';
 import { partitionStub } from '../../src/clicks/store';
 import type { ClickRecord } from '../../src/db/clicks';
-import { jsonBytes } from '../../src/lib/chunks';
 import worker from '../../src/index';
+import { jsonBytes } from '../../src/lib/chunks';
 import { clickRecord } from '../fixtures';
 import { createFixture, type Fixture } from '../helpers';
 import { PRODUCTION_LIMITS } from '../production-limits';
@@ -186,6 +186,11 @@ describe('production limit: a full consumer batch to one shard', () => {
     expect(logLines(warn).filter((line) => line.includes('clicks.batch_failed'))).toEqual([]);
     // Every visitor comes back within 24 h of its previous click: only its first is unique.
     expect(await storedOfOffer(f)).toEqual({ n: 10_000, u: 200 });
-    expect(await partitionClicks(messages.flatMap((m) => m.clicks), COUNT_SHARD)).toBe(10_000);
+    expect(
+      await partitionClicks(
+        messages.flatMap((m) => m.clicks),
+        COUNT_SHARD,
+      ),
+    ).toBe(10_000);
   }, 120_000);
 });
