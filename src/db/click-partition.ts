@@ -6,7 +6,7 @@
 // Times are integer milliseconds, 6 bytes instead of a 24-character ISO string.
 import { clickIdPlacement } from '../click/click-id';
 import { jsonChunks, jsonGroups } from '../lib/chunks';
-import { CLICK_DATA_COLUMNS, type ClickFilters, type ClickRecord, type ClickRow } from './clicks';
+import { CLICK_DATA_COLUMNS, type ClickRecord, type ClickRow } from './clicks';
 
 const DAY_MS = 86_400_000;
 
@@ -318,10 +318,10 @@ export function latestVisits(
   return out;
 }
 
-type StoredRow = Omit<ClickRow, 'clicked_at' | 'ingest_batch'> & { clicked_at: number; batch: number };
+export type StoredRow = Omit<ClickRow, 'clicked_at' | 'ingest_batch'> & { clicked_at: number; batch: number };
 
 /** A stored click in the shape of the D1 clicks table (ISO time), as every reader expects it. */
-function toClickRow({ batch, clicked_at, ...row }: StoredRow): ClickRow {
+export function toClickRow({ batch, clicked_at, ...row }: StoredRow): ClickRow {
   return {
     ...row,
     // A partition not written since ADDED_COLUMNS came has no such columns: read as null.
@@ -351,56 +351,6 @@ export function findClicks(sql: SqlStorage, clickIds: string[]): ClickRow[] {
       .toArray()
       .map(toClickRow),
   );
-}
-
-/** A position in the newest-first list: the (time, ID) of the last click shown. */
-export interface ListPosition {
-  at: number;
-  clickId: string;
-}
-
-const SUB_FILTERS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5'] as const;
-
-/**
- * One page of this partition's clicks, newest first, after `before` (the key order, so the
- * walk reads along the primary key and stops at `limit` matches).
- */
-export function listClicks(
-  sql: SqlStorage,
-  filters: ClickFilters,
-  before: ListPosition | undefined,
-  limit: number,
-): ClickRow[] {
-  const where: string[] = [];
-  const binds: (string | number)[] = [];
-  const add = (clause: string, value: string | number) => {
-    where.push(clause);
-    binds.push(value);
-  };
-  if (filters.offer_id !== undefined) add('offer_id = ?', filters.offer_id);
-  if (filters.publisher_id !== undefined) add('publisher_id = ?', filters.publisher_id);
-  if (filters.from) add('clicked_at >= ?', Date.parse(filters.from));
-  if (filters.to) add('clicked_at < ?', Date.parse(filters.to));
-  if (filters.unique !== undefined) add('is_unique = ?', filters.unique ? 1 : 0);
-  if (filters.bot !== undefined) add('is_bot = ?', filters.bot ? 1 : 0);
-  if (filters.country) add('country = ?', filters.country);
-  for (const sub of SUB_FILTERS) {
-    const value = filters[sub];
-    if (value !== undefined) add(`${sub} = ?`, value);
-  }
-  if (before) {
-    where.push('(clicked_at, click_id) < (?, ?)');
-    binds.push(before.at, before.clickId);
-  }
-  return sql
-    .exec<StoredRow>(
-      `SELECT * FROM clicks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY clicked_at DESC, click_id DESC LIMIT ?`,
-      ...binds,
-      limit,
-    )
-    .toArray()
-    .map(toClickRow);
 }
 
 export interface PartitionStats {
