@@ -232,8 +232,9 @@ function fillKv(env: Env, ctx: WaitUntil, key: string, value: unknown): void {
 }
 
 /**
- * Most offers republished by one call, a group at a time: each costs two D1 queries and one KV
- * write, and an invocation may make at most 1,000 of each (D1 and KV limits pages).
+ * Offers republished at once; the next group starts when these are written. Each costs two D1
+ * queries and one KV write, and an invocation may make at most 1,000 of each (D1 and KV limits
+ * pages): about 330 offers fit one call (docs/capacity.md).
  */
 export const REPUBLISH_GROUP = 50;
 
