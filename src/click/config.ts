@@ -73,15 +73,7 @@ async function readThrough<T>(env: Env, ctx: WaitUntil, key: string, load: () =>
     result = await load();
     // A known id is published to KV for every location. An unknown one is remembered only in
     // this isolate (below): links with random ids must not turn into KV writes.
-    if (result) {
-      // KV allows about one write per second per key: the first clicks on a new offer in many
-      // places at once may be refused, which is harmless (the next miss writes it again).
-      ctx.waitUntil(
-        env.CONFIG.put(KV_PREFIX + key, JSON.stringify(result)).catch((error: unknown) =>
-          log('warn', 'config.kv_write_failed', { key, ...errorFields(error) }),
-        ),
-      );
-    }
+    if (result) fillKv(env, ctx, key, result);
   } else {
     result = 'missing' in stored ? null : (stored as T);
   }
@@ -162,26 +154,104 @@ async function loadPublisherConfig(db: D1Database, publisherId: number): Promise
   return row ? { id: row.id, active: row.status === 'active' } : null;
 }
 
-/** Re-reads offers from D1 and writes them to KV and this isolate's cache (admin writes). */
-export async function publishOfferConfigs(env: Env, offerIds: number[]): Promise<void> {
+/**
+ * KV refuses a second write to the same key within a second (429; KV limits page: "writes to
+ * same key: 1 per second"). Writes from this isolate keep this far apart; the margin covers the
+ * time between our clock and KV's.
+ */
+export const KV_KEY_WRITE_INTERVAL_MS = 1_100;
+/** A write another isolate's write refused is tried again this many times, a second apart. */
+const KV_WRITE_ATTEMPTS = 3;
+
+interface KeyWrites {
+  /** When this isolate last sent, or will next send, a write of the key. */
+  last: number;
+  /** A write waiting for the key's next turn: a caller now joins it. */
+  queued?: Promise<void>;
+}
+const keyWrites = new BoundedMap<string, KeyWrites>(ISOLATE_MAX_ENTRIES);
+
+const tooManyWrites = (error: unknown) => error instanceof Error && error.message.includes('429');
+
+/**
+ * Publishes `key` to KV (and this isolate's cache) with the value `load` reads from D1 at write
+ * time. Writes of one key are spaced by KV_KEY_WRITE_INTERVAL_MS: a publish asked for while an
+ * earlier one waits for its turn joins it, since the value is read only when the turn comes and
+ * so includes both changes. A refusal caused by another isolate's write is retried.
+ */
+function publish(env: Env, key: string, load: () => Promise<unknown>): Promise<void> {
+  const state = keyWrites.get(key) ?? { last: Number.NEGATIVE_INFINITY };
+  if (state.queued) return state.queued;
   const now = Date.now();
-  await Promise.all(
-    offerIds.map(async (id) => {
-      const value = await loadOfferConfig(env, id);
-      await env.CONFIG.put(`${KV_PREFIX}offer:${id}`, JSON.stringify(value ?? { missing: true }));
-      remember(`offer:${id}`, value, now);
-    }),
+  const turn = Math.max(now, state.last + KV_KEY_WRITE_INTERVAL_MS);
+  state.last = turn;
+  const write = async () => {
+    if (turn > now) {
+      await scheduler.wait(turn - now);
+      // From here a change may commit after the read below: its publish queues a new write.
+      state.queued = undefined;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const value = await load();
+      try {
+        await env.CONFIG.put(KV_PREFIX + key, JSON.stringify(value ?? { missing: true }));
+        remember(key, value, Date.now());
+        return;
+      } catch (error) {
+        if (!tooManyWrites(error) || attempt >= KV_WRITE_ATTEMPTS) throw error;
+        log('warn', 'config.kv_write_refused', { key, attempt, ...errorFields(error) });
+        state.last = Date.now() + KV_KEY_WRITE_INTERVAL_MS;
+        await scheduler.wait(KV_KEY_WRITE_INTERVAL_MS);
+      }
+    }
+  };
+  const pending = write();
+  if (turn > now) state.queued = pending;
+  keyWrites.set(key, state);
+  return pending;
+}
+
+/**
+ * A location's first read of a known entry writes it back to KV for the others, at this key's
+ * next turn; skipped when a write of the key is under way or due (a concurrent miss, a publish).
+ * Another isolate's concurrent fill may be refused; harmless, the next miss writes it again.
+ */
+function fillKv(env: Env, ctx: WaitUntil, key: string, value: unknown): void {
+  const state = keyWrites.get(key) ?? { last: Number.NEGATIVE_INFINITY };
+  const now = Date.now();
+  if (state.last >= now) return;
+  const turn = Math.max(now, state.last + KV_KEY_WRITE_INTERVAL_MS);
+  state.last = turn;
+  keyWrites.set(key, state);
+  ctx.waitUntil(
+    (async () => {
+      if (turn > now) await scheduler.wait(turn - now);
+      await env.CONFIG.put(KV_PREFIX + key, JSON.stringify(value));
+    })().catch((error: unknown) => log('warn', 'config.kv_write_failed', { key, ...errorFields(error) })),
   );
 }
 
-export async function publishPublisherConfig(env: Env, publisherId: number): Promise<void> {
-  const value = await loadPublisherConfig(env.DB, publisherId);
-  await env.CONFIG.put(`${KV_PREFIX}publisher:${publisherId}`, JSON.stringify(value ?? { missing: true }));
-  remember(`publisher:${publisherId}`, value, Date.now());
+/**
+ * Offers republished at once; the next group starts when these are written. Each costs two D1
+ * queries and one KV write, and an invocation may make at most 1,000 of each (D1 and KV limits
+ * pages): about 330 offers fit one call (docs/capacity.md).
+ */
+export const REPUBLISH_GROUP = 50;
+
+/** Re-reads offers from D1 and writes them to KV and this isolate's cache (admin writes). */
+export async function publishOfferConfigs(env: Env, offerIds: number[]): Promise<void> {
+  const ids = [...new Set(offerIds)];
+  for (let i = 0; i < ids.length; i += REPUBLISH_GROUP) {
+    await Promise.all(
+      ids.slice(i, i + REPUBLISH_GROUP).map((id) => publish(env, `offer:${id}`, () => loadOfferConfig(env, id))),
+    );
+  }
 }
 
-export async function publishSmartLinkConfig(env: Env, smartLinkId: number): Promise<void> {
-  const value = await loadSmartLinkConfig(env.DB, smartLinkId);
-  await env.CONFIG.put(`${KV_PREFIX}smartlink:${smartLinkId}`, JSON.stringify(value ?? { missing: true }));
-  remember(`smartlink:${smartLinkId}`, value, Date.now());
+export function publishPublisherConfig(env: Env, publisherId: number): Promise<void> {
+  return publish(env, `publisher:${publisherId}`, () => loadPublisherConfig(env.DB, publisherId));
+}
+
+export function publishSmartLinkConfig(env: Env, smartLinkId: number): Promise<void> {
+  return publish(env, `smartlink:${smartLinkId}`, () => loadSmartLinkConfig(env.DB, smartLinkId));
 }

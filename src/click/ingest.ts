@@ -105,15 +105,36 @@ function isClickRecord(value: unknown): value is ClickRecord {
 const isIdList = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((id) => typeof id === 'string');
 
+/** Why a message body is not a clicks message (null when it is one). */
+export function malformedReason(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return `not a JSON object (${body === null ? 'null' : Array.isArray(body) ? 'array' : typeof body})`;
+  }
+  const message = body as Partial<ClicksMessage>;
+  if (message.v !== 1) return `unknown message version ${JSON.stringify(message.v) ?? 'undefined'}`;
+  if (!Array.isArray(message.clicks)) return 'clicks is not a list';
+  if (message.settle !== undefined && !isIdList(message.settle)) return 'settle is not a list of ids';
+  return null;
+}
+
+/**
+ * Failure is bounded at every level: a message that cannot be decoded is acknowledged at once
+ * (retrying cannot make it readable); clicks that lack a field are dropped from their message;
+ * a batch whose one write fails is written again message by message, and a message that still
+ * fails is retried with backoff by the Queue at most max_retries times (wrangler.jsonc), then
+ * goes to the dead-letter queue. Writes are split under every platform limit before they are
+ * sent (docs/capacity.md), so a size limit is not among the failures a retry would repeat.
+ */
 export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env): Promise<void> {
   const valid: { message: Message<ClicksMessage>; clicks: ClickRecord[]; settle: string[] }[] = [];
   for (const message of batch.messages) {
-    const body = message.body as Partial<ClicksMessage> | null | undefined;
-    if (body?.v !== 1 || !Array.isArray(body.clicks) || (body.settle !== undefined && !isIdList(body.settle))) {
-      log('error', 'clicks.malformed_message', { message_id: message.id });
+    const reason = malformedReason(message.body);
+    if (reason !== null) {
+      log('error', 'clicks.malformed_message', { message_id: message.id, attempts: message.attempts, reason });
       message.ack();
       continue;
     }
+    const body = message.body;
     const clicks = body.clicks.filter(isClickRecord);
     if (clicks.length < body.clicks.length) {
       log('error', 'clicks.malformed_clicks', { message_id: message.id, dropped: body.clicks.length - clicks.length });

@@ -4,9 +4,11 @@
 // Queue refuses the message twice, the clicks are stored directly (partition or D1); a click is never
 // silently dropped (a failure of both is logged with the count).
 import type { ClickRecord } from '../db/clicks';
+import { chunkByBudget, jsonBytes } from '../lib/chunks';
 import { type HmacSigner, hmacSigner, randomId, toBase64Url } from '../lib/crypto';
 import { ipPrefix } from '../lib/ip';
 import { errorFields, log } from '../lib/log';
+import { QUEUE_MESSAGE_BYTES, QUEUE_METADATA_BYTES } from '../lib/queue-limits';
 import type { WaitUntil } from './config';
 import { type ClicksMessage, storeClicks } from './ingest';
 
@@ -20,9 +22,18 @@ export interface PendingClick extends Omit<ClickRecord, 'ip_prefix' | 'visitor_h
 }
 
 export const FLUSH_AFTER_MS = 25;
+/** The consumer's unit of work: a batch of 100 messages is at most 10,000 clicks. */
 const MAX_CLICKS_PER_MESSAGE = 100;
-// Queue messages may be 128 KB; stay well under it.
+/**
+ * Clicks gather in a message while this estimate of its size allows. The estimate is cheap and
+ * usually high; what is sent is measured exactly (below).
+ */
 const MAX_MESSAGE_BYTES = 96 * 1024;
+/**
+ * The exact JSON size a clicks message may have: a Queue message is at most 128,000 bytes with
+ * ~100 bytes of the Queue's metadata (src/lib/queue-limits.ts); a little more is kept back.
+ */
+export const CLICKS_MESSAGE_BYTES = QUEUE_MESSAGE_BYTES - QUEUE_METADATA_BYTES - 2_000;
 
 interface OpenBatch {
   clicks: PendingClick[];
@@ -76,9 +87,27 @@ export function toClickRecords(env: Env, clicks: PendingClick[]): ClickRecord[] 
   }));
 }
 
+/**
+ * The messages that carry `clicks`: one, unless its exact JSON exceeds CLICKS_MESSAGE_BYTES (a
+ * click's escaped characters can outgrow the estimate), then as many as needed.
+ */
+export function clickMessages(clicks: ClickRecord[]): ClicksMessage[] {
+  const whole: ClicksMessage = { v: 1, clicks };
+  if (jsonBytes(whole) <= CLICKS_MESSAGE_BYTES) return [whole];
+  const envelope = jsonBytes({ v: 1, clicks: [] });
+  return chunkByBudget(
+    clicks,
+    { maxBytes: CLICKS_MESSAGE_BYTES, maxCount: MAX_CLICKS_PER_MESSAGE, overhead: envelope },
+    (click) => jsonBytes(click) + 1,
+  ).map((group) => ({ v: 1, clicks: group }));
+}
+
 async function flush(env: Env, pending: PendingClick[]): Promise<void> {
-  const clicks = toClickRecords(env, pending);
-  const message: ClicksMessage = { v: 1, clicks };
+  for (const message of clickMessages(toClickRecords(env, pending))) await send(env, message);
+}
+
+async function send(env: Env, message: ClicksMessage): Promise<void> {
+  const { clicks } = message;
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
       await env.CLICKS_QUEUE.send(message, { contentType: 'json' });

@@ -25,6 +25,7 @@ import {
   waitingSince,
 } from '../db/click-completion';
 import type { ClickRecord } from '../db/clicks';
+import { jsonGroups } from '../lib/chunks';
 import { errorFields, log } from '../lib/log';
 import { iso } from '../lib/time';
 import { sendDeliveryMessages } from '../notify/fanout';
@@ -171,15 +172,20 @@ export async function settleDueConversions(
   return { settled: await settle(env, ready), notDue };
 }
 
+/** A settle message's ids stay far under a Queue message's 128,000 bytes (src/lib/queue-limits.ts). */
+const SETTLE_MESSAGE_BYTES = 64_000;
+
 /** Asks the clicks Queue to settle these conversions once their wait is over. */
 export async function scheduleSettle(env: Env, conversionIds: string[]): Promise<void> {
-  try {
-    await env.CLICKS_QUEUE.send(
-      { v: 1, clicks: [], settle: conversionIds },
-      { contentType: 'json', delaySeconds: CLICK_WAIT_MS / 1000 },
-    );
-  } catch (error) {
-    // The cron's sweep settles them instead (within its interval of the wait ending).
-    log('warn', 'conversion.settle_schedule_failed', { conversions: conversionIds.length, ...errorFields(error) });
+  for (const { items } of jsonGroups(conversionIds, SETTLE_MESSAGE_BYTES)) {
+    try {
+      await env.CLICKS_QUEUE.send(
+        { v: 1, clicks: [], settle: items },
+        { contentType: 'json', delaySeconds: CLICK_WAIT_MS / 1000 },
+      );
+    } catch (error) {
+      // The cron's sweep settles them instead (within its interval of the wait ending).
+      log('warn', 'conversion.settle_schedule_failed', { conversions: items.length, ...errorFields(error) });
+    }
   }
 }

@@ -5,8 +5,8 @@
 // "time|rowid" for a D1 click (the form this list handed out before partitions, still valid),
 // "time|clickId" for a partition click.
 import { CLICK_ID_LENGTH } from '../click/click-id';
-import type { ListPosition } from '../db/click-partition';
 import { partitionsBetween } from '../db/click-partition-ledger';
+import type { ListPosition } from '../db/click-partition-list';
 import { type ClickFilters, type ClickRow, listClicks } from '../db/clicks';
 import { type PartitionKey, periodOf } from './partition-key';
 import { partitionStub } from './store';

@@ -10,9 +10,7 @@ import {
   findClick,
   findClicks,
   insertClicks,
-  type ListPosition,
   latestVisits,
-  listClicks,
   PARTITION_SCHEMA,
   type PartitionClick,
   type PartitionStats,
@@ -22,6 +20,7 @@ import {
   upgradePartition,
   type VisitorClick,
 } from '../db/click-partition';
+import { type ListPosition, listClicks } from '../db/click-partition-list';
 import type { ClickFilters, ClickRow } from '../db/clicks';
 
 export interface IngestResult {

@@ -12,6 +12,13 @@ import { DAY_MS, iso } from '../lib/time';
 import { type PartitionKey, periodOf, periodStart } from './partition-key';
 import { partitionStub } from './store';
 
+/**
+ * Converted clicks copied per step: a week may hold many, and one step's rows (at most about
+ * 25 KB each) must stay far under an RPC call's 32 MiB and the Worker's 128 MB of memory
+ * (Workers RPC and Workers limits pages); the D1 copy splits them under its 2 MB string limit.
+ */
+const COPY_GROUP = 500;
+
 /** No clicks message is redelivered this late (Queue retries end within hours). */
 const INGEST_MARKER_DAYS = 7;
 
@@ -45,8 +52,8 @@ export async function dropExpiredPartitions(env: Env, now = Date.now()): Promise
     for (const key of keys) {
       const ids = converted.filter((id) => clickIdPlacement(id)?.shard === key.shard);
       const stub = partitionStub(env, key);
-      if (ids.length > 0) {
-        const rows = await stub.clicks(ids);
+      for (let i = 0; i < ids.length; i += COPY_GROUP) {
+        const rows = await stub.clicks(ids.slice(i, i + COPY_GROUP));
         if (rows.length > 0) await env.DB.batch(copyClicksStatements(env.DB, rows));
         kept += rows.length;
       }

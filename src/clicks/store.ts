@@ -8,6 +8,7 @@ import { visitorKey } from '../db/click-partition';
 import { type RollupDelta, registerPartitionsStatement, rollupOnceStatements } from '../db/click-partition-ledger';
 import type { ClickRecord } from '../db/clicks';
 import { quarterOf } from '../db/quarter-stats';
+import { chunkByBudget } from '../lib/chunks';
 import type { IngestResult } from './partition';
 import { DAY_MS, type PartitionKey, partitionName, periodOf, periodStart } from './partition-key';
 
@@ -70,9 +71,16 @@ export async function storePartitionedClicks(env: Env, groups: ClickGroup[]): Pr
       entry.clicks.push({ ...click, batch });
     }
   }
-  const results = await Promise.all(
-    [...byPartition.values()].map(({ key, clicks }) => writePartition(env, key, clicks)),
-  );
+  // Partitions in parallel; within one, its calls in time order, one after the other.
+  const results = (
+    await Promise.all(
+      [...byPartition.values()].map(async ({ key, clicks }) => {
+        const calls: IngestResult[] = [];
+        for (const group of partitionCalls(clicks)) calls.push(await writePartition(env, key, group));
+        return calls;
+      }),
+    )
+  ).flat();
   const stored = results.flatMap((r) => r.stored);
   const demoted = results.flatMap((r) => r.demoted);
   const statements = rollupOnceStatements(
@@ -88,7 +96,25 @@ export async function storePartitionedClicks(env: Env, groups: ClickGroup[]): Pr
   await env.DB.batch(statements);
 }
 
-/** Writes one partition's clicks, consulting its neighbours for the 24-hour unique rule. */
+/**
+ * Most clicks one partition call carries: bounds the Durable Object's CPU time and memory per
+ * request (30 s of CPU, 128 MB; Durable Objects and Workers limits pages). The bytes need no
+ * budget of their own: a consumer batch is at most 100 messages of 128 KB, far under the 32 MiB
+ * of one RPC call, and the partition splits its SQL under the 2 MB string limit itself.
+ */
+export const PARTITION_CALL_CLICKS = 1_000;
+
+/** A partition's clicks, oldest first, in groups of at most PARTITION_CALL_CLICKS. */
+function partitionCalls(clicks: PartitionClick[]): PartitionClick[][] {
+  const sorted = [...clicks].sort((a, b) => (a.clicked_at < b.clicked_at ? -1 : a.clicked_at > b.clicked_at ? 1 : 0));
+  return chunkByBudget(sorted, { maxCount: PARTITION_CALL_CLICKS, maxBytes: Number.POSITIVE_INFINITY }, () => 0);
+}
+
+/**
+ * Writes clicks of one partition, consulting its neighbours for the 24-hour unique rule. Each
+ * call is its own transaction: a batch cut short after some calls is completed by its
+ * redelivery (the writes are idempotent and report flags of whichever call stored a click).
+ */
 async function writePartition(env: Env, key: PartitionKey, clicks: PartitionClick[]): Promise<IngestResult> {
   const start = periodStart(key.period);
   const end = periodStart(key.period + 1);

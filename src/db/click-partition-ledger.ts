@@ -1,5 +1,6 @@
 // The D1 side of partitioned clicks: rollup deltas applied once per clicks Queue message
 // (guarded by click_ingests), and the register of partitions that hold clicks.
+import { jsonChunks } from '../lib/chunks';
 
 /** A change to one day's rollup of one offer and publisher. */
 export interface RollupDelta {
@@ -26,48 +27,47 @@ const ADD_CLICKS = `clicks = clicks + excluded.clicks,
 /**
  * Adds each message's rollup deltas unless that message was already counted, then marks them
  * all counted; all in the caller's batch (one transaction), so a redelivery adds nothing. Three
- * statements whatever the number of messages: D1 statements cost more than the rows they carry.
+ * statements for any usual batch (more only past 1 MB of deltas): D1 statements cost more than
+ * the rows they carry.
  * (The quarter rows are written here rather than by quarter-stats.ts's one-message statement.)
  */
 export function rollupOnceStatements(db: D1Database, messages: MessageRollup[]): D1PreparedStatement[] {
   const now = new Date().toISOString();
-  const deltas = JSON.stringify(
+  // Up to one delta per quarter, offer and publisher of each of a batch's 10,000 clicks: in
+  // chunks under the 2 MB string limit, all in the caller's one transaction.
+  const deltas = jsonChunks(
     messages.flatMap(({ batchKey, deltas }) => deltas.map((delta) => ({ ...delta, batch_key: batchKey }))),
   );
   // Each delta row is checked against click_ingests on its own: the markers below are written
-  // after both inserts, so a message is counted in full or not at all.
+  // after all the inserts, so a message is counted in full or not at all.
   const notCounted = "NOT EXISTS (SELECT 1 FROM click_ingests WHERE batch_key = j.value ->> 'batch_key')";
-  const statements: D1PreparedStatement[] = [];
-  if (messages.some((m) => m.deltas.length > 0)) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
-           SELECT j.value ->> 'day', j.value ->> 'offer_id', j.value ->> 'publisher_id',
-             j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
-           FROM json_each(?) j WHERE ${notCounted}
-           ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET ${ADD_CLICKS}`,
-        )
-        .bind(deltas),
-      db
-        .prepare(
-          `INSERT INTO quarter_click_stats (quarter, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
-           SELECT j.value ->> 'quarter', j.value ->> 'offer_id', j.value ->> 'publisher_id',
-             j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
-           FROM json_each(?) j WHERE ${notCounted}
-           ON CONFLICT (quarter, offer_id, publisher_id) DO UPDATE SET ${ADD_CLICKS}`,
-        )
-        .bind(deltas),
-    );
-  }
-  statements.push(
+  const statements = deltas.flatMap((json) => [
     db
       .prepare(
-        `INSERT OR IGNORE INTO click_ingests (batch_key, ingested_at)
-         SELECT value, ? FROM json_each(?)`,
+        `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+         SELECT j.value ->> 'day', j.value ->> 'offer_id', j.value ->> 'publisher_id',
+           j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
+         FROM json_each(?) j WHERE ${notCounted}
+         ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET ${ADD_CLICKS}`,
       )
-      .bind(now, JSON.stringify(messages.map((m) => m.batchKey))),
-  );
+      .bind(json),
+    db
+      .prepare(
+        `INSERT INTO quarter_click_stats (quarter, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
+         SELECT j.value ->> 'quarter', j.value ->> 'offer_id', j.value ->> 'publisher_id',
+           j.value ->> 'clicks', j.value ->> 'unique_clicks', j.value ->> 'bot_clicks'
+         FROM json_each(?) j WHERE ${notCounted}
+         ON CONFLICT (quarter, offer_id, publisher_id) DO UPDATE SET ${ADD_CLICKS}`,
+      )
+      .bind(json),
+  ]);
+  for (const json of jsonChunks(messages.map((m) => m.batchKey))) {
+    statements.push(
+      db
+        .prepare('INSERT OR IGNORE INTO click_ingests (batch_key, ingested_at) SELECT value, ? FROM json_each(?)')
+        .bind(now, json),
+    );
+  }
   return statements;
 }
 

@@ -5,7 +5,8 @@
 // the newest-first list, walked along the key, with no third row per click for a time index.
 // Times are integer milliseconds, 6 bytes instead of a 24-character ISO string.
 import { clickIdPlacement } from '../click/click-id';
-import { CLICK_DATA_COLUMNS, type ClickFilters, type ClickRecord, type ClickRow } from './clicks';
+import { jsonChunks, jsonGroups } from '../lib/chunks';
+import { CLICK_DATA_COLUMNS, type ClickRecord, type ClickRow } from './clicks';
 
 const DAY_MS = 86_400_000;
 
@@ -146,15 +147,33 @@ const demotingSql = (fresh: boolean) => `SELECT j.key AS i FROM json_each(?) j
 
 type DemotingClick = VisitorClick & { click_id?: string };
 
-/** The clicks (in the given order) that would demote a stored click; see demotingSql. */
+/**
+ * The clicks (in the given order) that would demote a stored click; see demotingSql. One
+ * statement per chunk of the list (under the 2 MB string limit); j.key counts within its chunk.
+ */
 function demotingClicks<T extends DemotingClick>(sql: SqlStorage, clicks: T[], fresh: boolean): T[] {
-  if (clicks.length === 0) return [];
-  const json = JSON.stringify(clicks.map((c) => [c.offer_id, c.publisher_id, c.visitor_hash, c.at, c.click_id ?? '']));
-  return sql
-    .exec<{ i: number }>(demotingSql(fresh), json)
-    .toArray()
-    .map(({ i }) => clicks[i] as T);
+  let start = 0;
+  const keys = clicks.map((c) => [c.offer_id, c.publisher_id, c.visitor_hash, c.at, c.click_id ?? '']);
+  return jsonGroups(keys).flatMap((group) => {
+    const offset = start;
+    start += group.items.length;
+    return sql
+      .exec<{ i: number }>(demotingSql(fresh), group.json)
+      .toArray()
+      .map(({ i }) => clicks[offset + i] as T);
+  });
 }
+
+type InsertedClick = {
+  click_id: string;
+  clicked_at: number;
+  offer_id: number;
+  publisher_id: number;
+  visitor_hash: string;
+  is_bot: number;
+  is_unique: number;
+  batch: number;
+};
 
 /**
  * Stores a batch's clicks. `prior` holds, per visitor key, the latest non-bot click the previous
@@ -187,18 +206,14 @@ export function insertClicks(sql: SqlStorage, clicks: PartitionClick[], prior: R
   // sorts first, as in the insert), so they demote in the same order and for the same batch.
   const humans = rows.filter((c) => c.is_bot === 0).map((c) => ({ ...c, at: c.clicked_at }));
   let written = demoteEach(sql, demotingClicks(sql, humans, true));
-  const cursor = sql.exec<{
-    click_id: string;
-    clicked_at: number;
-    offer_id: number;
-    publisher_id: number;
-    visitor_hash: string;
-    is_bot: number;
-    is_unique: number;
-    batch: number;
-  }>(INSERT_SQL, JSON.stringify(rows.map((row) => [...COLUMNS.map((c) => row[c] ?? null), row.first])));
-  const inserted = cursor.toArray();
-  written += cursor.rowsWritten;
+  // In chunks under the 2 MB string limit, oldest first: a later chunk's rule sees the rows of
+  // an earlier one, which its `first` flags already agree with.
+  const inserted: InsertedClick[] = [];
+  for (const json of jsonChunks(rows.map((row) => [...COLUMNS.map((c) => row[c] ?? null), row.first]))) {
+    const cursor = sql.exec<InsertedClick>(INSERT_SQL, json);
+    inserted.push(...cursor.toArray());
+    written += cursor.rowsWritten;
+  }
   const uniqueAt = new Set(inserted.filter((c) => c.is_unique === 1).map((c) => `${visitorKey(c)}@${c.clicked_at}`));
   if (uniqueAt.size > 0) {
     const boundary = inserted
@@ -242,9 +257,9 @@ function demoteEach(sql: SqlStorage, clicks: VisitorClick[]): number {
   return written;
 }
 
-/** [click time, click ID] of each v2 ID, as JSON: the table's key. */
+/** [click time, click ID] of each v2 ID, as JSON arrays (the table's key) under the string limit. */
 const keyPairs = (clickIds: string[]) =>
-  JSON.stringify(
+  jsonChunks(
     clickIds.flatMap((id) => {
       const at = clickIdPlacement(id)?.clickedAt;
       return at === undefined ? [] : [[at, id]];
@@ -253,27 +268,31 @@ const keyPairs = (clickIds: string[]) =>
 
 /** The stored flags of the given clicks (whichever batch stored them). */
 export function storedFlags(sql: SqlStorage, clickIds: string[]): StoredFlags[] {
-  return sql
-    .exec<StoredFlags>(
-      `SELECT c.click_id, c.clicked_at, c.offer_id, c.publisher_id, c.batch, c.is_bot,
-         (c.is_unique = 1 OR d.click_id IS NOT NULL) AS was_unique
-       FROM json_each(?) j JOIN clicks c ON c.clicked_at = j.value ->> 0 AND c.click_id = j.value ->> 1
-       LEFT JOIN demotions d ON d.click_id = c.click_id`,
-      keyPairs(clickIds),
-    )
-    .toArray();
+  return keyPairs(clickIds).flatMap((json) =>
+    sql
+      .exec<StoredFlags>(
+        `SELECT c.click_id, c.clicked_at, c.offer_id, c.publisher_id, c.batch, c.is_bot,
+           (c.is_unique = 1 OR d.click_id IS NOT NULL) AS was_unique
+         FROM json_each(?) j JOIN clicks c ON c.clicked_at = j.value ->> 0 AND c.click_id = j.value ->> 1
+         LEFT JOIN demotions d ON d.click_id = c.click_id`,
+        json,
+      )
+      .toArray(),
+  );
 }
 
 /** Demotions recorded for the given batches (rare rows: the scan stays small). */
 export function demotionsBy(sql: SqlStorage, batches: number[]): Demotion[] {
-  return sql
-    .exec<Demotion>(
-      `SELECT d.click_id, d.batch, c.clicked_at, c.offer_id, c.publisher_id
-       FROM demotions d JOIN clicks c ON c.clicked_at = d.clicked_at AND c.click_id = d.click_id
-       WHERE d.batch IN (SELECT value FROM json_each(?))`,
-      JSON.stringify(batches),
-    )
-    .toArray();
+  return jsonChunks(batches).flatMap((json) =>
+    sql
+      .exec<Demotion>(
+        `SELECT d.click_id, d.batch, c.clicked_at, c.offer_id, c.publisher_id
+         FROM demotions d JOIN clicks c ON c.clicked_at = d.clicked_at AND c.click_id = d.click_id
+         WHERE d.batch IN (SELECT value FROM json_each(?))`,
+        json,
+      )
+      .toArray(),
+  );
 }
 
 /** Per visitor key, the latest non-bot click at or after `since`. */
@@ -299,10 +318,10 @@ export function latestVisits(
   return out;
 }
 
-type StoredRow = Omit<ClickRow, 'clicked_at' | 'ingest_batch'> & { clicked_at: number; batch: number };
+export type StoredRow = Omit<ClickRow, 'clicked_at' | 'ingest_batch'> & { clicked_at: number; batch: number };
 
 /** A stored click in the shape of the D1 clicks table (ISO time), as every reader expects it. */
-function toClickRow({ batch, clicked_at, ...row }: StoredRow): ClickRow {
+export function toClickRow({ batch, clicked_at, ...row }: StoredRow): ClickRow {
   return {
     ...row,
     // A partition not written since ADDED_COLUMNS came has no such columns: read as null.
@@ -323,63 +342,15 @@ export function findClick(sql: SqlStorage, clickId: string): ClickRow | null {
 
 /** The stored clicks among `clickIds` (retention copies the converted ones out). */
 export function findClicks(sql: SqlStorage, clickIds: string[]): ClickRow[] {
-  return sql
-    .exec<StoredRow>(
-      'SELECT c.* FROM json_each(?) j JOIN clicks c ON c.clicked_at = j.value ->> 0 AND c.click_id = j.value ->> 1',
-      keyPairs(clickIds),
-    )
-    .toArray()
-    .map(toClickRow);
-}
-
-/** A position in the newest-first list: the (time, ID) of the last click shown. */
-export interface ListPosition {
-  at: number;
-  clickId: string;
-}
-
-const SUB_FILTERS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5'] as const;
-
-/**
- * One page of this partition's clicks, newest first, after `before` (the key order, so the
- * walk reads along the primary key and stops at `limit` matches).
- */
-export function listClicks(
-  sql: SqlStorage,
-  filters: ClickFilters,
-  before: ListPosition | undefined,
-  limit: number,
-): ClickRow[] {
-  const where: string[] = [];
-  const binds: (string | number)[] = [];
-  const add = (clause: string, value: string | number) => {
-    where.push(clause);
-    binds.push(value);
-  };
-  if (filters.offer_id !== undefined) add('offer_id = ?', filters.offer_id);
-  if (filters.publisher_id !== undefined) add('publisher_id = ?', filters.publisher_id);
-  if (filters.from) add('clicked_at >= ?', Date.parse(filters.from));
-  if (filters.to) add('clicked_at < ?', Date.parse(filters.to));
-  if (filters.unique !== undefined) add('is_unique = ?', filters.unique ? 1 : 0);
-  if (filters.bot !== undefined) add('is_bot = ?', filters.bot ? 1 : 0);
-  if (filters.country) add('country = ?', filters.country);
-  for (const sub of SUB_FILTERS) {
-    const value = filters[sub];
-    if (value !== undefined) add(`${sub} = ?`, value);
-  }
-  if (before) {
-    where.push('(clicked_at, click_id) < (?, ?)');
-    binds.push(before.at, before.clickId);
-  }
-  return sql
-    .exec<StoredRow>(
-      `SELECT * FROM clicks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY clicked_at DESC, click_id DESC LIMIT ?`,
-      ...binds,
-      limit,
-    )
-    .toArray()
-    .map(toClickRow);
+  return keyPairs(clickIds).flatMap((json) =>
+    sql
+      .exec<StoredRow>(
+        'SELECT c.* FROM json_each(?) j JOIN clicks c ON c.clicked_at = j.value ->> 0 AND c.click_id = j.value ->> 1',
+        json,
+      )
+      .toArray()
+      .map(toClickRow),
+  );
 }
 
 export interface PartitionStats {

@@ -1,5 +1,6 @@
 // clicks and daily_click_stats tables: the batch insert used by the clicks consumer (and the
 // direct-write fallback), plus reads used by attribution and the admin API.
+import { jsonChunks } from '../lib/chunks';
 import { quarterClicksOfBatchStatement, quarterUnrollDemotedStatement } from './quarter-stats';
 
 /** A click as it travels through the clicks Queue: ready to insert, no raw IP. */
@@ -74,51 +75,14 @@ const FIELDS = [
 ] as const;
 
 /**
- * D1 refuses a bound string over 1,000,000 bytes (its limits page); a full consumer batch of
- * clicks is several megabytes of JSON, so it travels in chunks below this size.
- */
-export const MAX_JSON_PARAM_BYTES = 900_000;
-
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0xd800 && code <= 0xdbff) {
-      bytes += 2; // a surrogate pair: two UTF-16 units, four UTF-8 bytes
-      i++;
-    } else if (code >= 0x800) bytes += 2;
-    else if (code >= 0x80) bytes += 1;
-  }
-  return bytes;
-}
-
-/** JSON arrays of `items`, each at most `maxBytes` of UTF-8 (an item is never split). */
-export function jsonChunks(items: unknown[], maxBytes: number): string[] {
-  const chunks: string[] = [];
-  let parts: string[] = [];
-  let size = 2;
-  for (const item of items) {
-    const json = JSON.stringify(item);
-    const bytes = utf8Length(json) + 1;
-    if (parts.length > 0 && size + bytes > maxBytes) {
-      chunks.push(`[${parts.join(',')}]`);
-      parts = [];
-      size = 2;
-    }
-    parts.push(json);
-    size += bytes;
-  }
-  if (parts.length > 0) chunks.push(`[${parts.join(',')}]`);
-  return chunks;
-}
-
-/**
  * One INSERT per chunk of the batch (D1 binds at most 100 parameters, so the rows travel as a
- * JSON parameter; see MAX_JSON_PARAM_BYTES), then one rollup of exactly the rows this statement inserted, in one
- * transaction. A click is unique when it is not a bot and no non-bot click of the same visitor
- * reached the same offer and publisher in the 24 hours before it (a click exactly 24 h later is
- * unique again; of two in the same millisecond, the one stored first is); `first_in_batch` carries
- * that decision for clicks that arrive together, since they cannot see each other's rows. Last,
+ * JSON parameter, split under SQL_JSON_PARAM_BYTES since D1 refuses a string over 2 MB), then
+ * one rollup of exactly the rows these statements inserted, in one transaction. A click is
+ * unique when it is not a bot and no non-bot click of the same visitor reached the same offer and
+ * publisher in the 24 hours before it (a click exactly 24 h later is unique again; of two in the
+ * same millisecond, the one stored first is); `first_in_batch` carries that decision for clicks
+ * of one statement, which cannot see each other's rows (a later chunk sees an earlier one's rows,
+ * which `first_in_batch` already agrees with). Last,
  * clicks stored earlier that this batch's clicks precede within 24 hours stop being unique.
  */
 export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_in_batch: 0 | 1 })[], batchId: string) {
@@ -135,7 +99,7 @@ export function ingestStatements(db: D1Database, clicks: (ClickRecord & { first_
          ) THEN 1 ELSE 0 END,
          ?2
        FROM json_each(?1) j`;
-  const inserts = jsonChunks(clicks, MAX_JSON_PARAM_BYTES).map((json) => db.prepare(insertSql).bind(json, batchId));
+  const inserts = jsonChunks(clicks).map((json) => db.prepare(insertSql).bind(json, batchId));
   const rollup = db
     .prepare(
       `INSERT INTO daily_click_stats (day, offer_id, publisher_id, clicks, unique_clicks, bot_clicks)
@@ -189,7 +153,7 @@ export function copyClicksStatements(db: D1Database, rows: ClickRow[]): D1Prepar
   const columns = [...FIELDS, 'is_unique', 'ingest_batch'];
   const sql = `INSERT OR IGNORE INTO clicks (${columns.join(', ')})
      SELECT ${columns.map((f) => `j.value ->> '${f}'`).join(', ')} FROM json_each(?) j`;
-  return jsonChunks(rows, MAX_JSON_PARAM_BYTES).map((json) => db.prepare(sql).bind(json));
+  return jsonChunks(rows).map((json) => db.prepare(sql).bind(json));
 }
 
 /** IDs of clicks from [from, to) that led to a conversion (conversions_click_time). */

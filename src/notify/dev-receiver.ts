@@ -5,7 +5,12 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { privateDestinationsAllowed } from './destination';
 
-const LOG_KEY = 'dev:receiver:log';
+// One key per notification (KV takes one write a second per key: a shared log key would refuse
+// a burst), named so that KV's key order is newest first.
+const LOG_PREFIX = 'dev:receiver:log:';
+let received = 0;
+const logKey = () =>
+  `${LOG_PREFIX}${String(9_999_999_999_999 - Date.now()).padStart(13, '0')}:${String(999_999_999 - (received++ % 999_999_999)).padStart(9, '0')}`;
 export const DEV_RECEIVER_KEEP = 50;
 const TTL_SECONDS = 86_400;
 const BODY_MAX_CHARS = 8_192;
@@ -34,7 +39,9 @@ const devOnly = createMiddleware<{ Bindings: Env }>(async (c, next) => {
 });
 
 async function readLog(kv: KVNamespace): Promise<ReceivedNotification[]> {
-  return (await kv.get<ReceivedNotification[]>(LOG_KEY, 'json')) ?? [];
+  const { keys } = await kv.list({ prefix: LOG_PREFIX, limit: DEV_RECEIVER_KEEP });
+  const entries = await Promise.all(keys.map((key) => kv.get<ReceivedNotification>(key.name, 'json')));
+  return entries.filter((entry): entry is ReceivedNotification => entry !== null);
 }
 
 export const devReceiverRoutes = new Hono<{ Bindings: Env }>();
@@ -57,9 +64,8 @@ devReceiverRoutes.on(['GET', 'POST'], '/receiver', async (c) => {
     headers,
     body: c.req.method === 'POST' ? (await c.req.text()).slice(0, BODY_MAX_CHARS) : '',
   };
-  // Read-modify-write is fine for a single developer's demo; newest first, at most 50 kept.
-  const log = [entry, ...(await readLog(c.env.CONFIG))].slice(0, DEV_RECEIVER_KEEP);
-  await c.env.CONFIG.put(LOG_KEY, JSON.stringify(log), { expirationTtl: TTL_SECONDS });
+  // The log shows the newest 50; older entries expire with their TTL.
+  await c.env.CONFIG.put(logKey(), JSON.stringify(entry), { expirationTtl: TTL_SECONDS });
   // ?status=500 (or 410, 429...) lets a developer watch retries and endpoint disabling.
   const status = Number(c.req.query('status') ?? 200);
   const answer =

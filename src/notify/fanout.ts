@@ -5,6 +5,7 @@
 import { insertDeliveriesForEventStatement, markEnqueued, unenqueuedDeliveriesOfEvents } from '../db/deliveries';
 import { randomId } from '../lib/crypto';
 import { errorFields, log } from '../lib/log';
+import { sendBatches } from '../lib/queue-limits';
 
 export interface NotificationMessage {
   v: 1;
@@ -30,19 +31,20 @@ export async function enqueueDeliveries(env: Env, eventIds: string[]): Promise<n
   return sendDeliveryMessages(env, await unenqueuedDeliveriesOfEvents(env.DB, eventIds));
 }
 
-/** Hands deliveries to the notifications Queue (batches of 100) and records when. */
+/**
+ * Hands deliveries to the notifications Queue and records when, one sendBatch per group within
+ * the Queue's limits (100 messages, 256 KB; src/lib/queue-limits.ts) and its markEnqueued.
+ */
 export async function sendDeliveryMessages(env: Env, deliveryIds: string[], delaySeconds = 0): Promise<number> {
   let sent = 0;
-  for (let i = 0; i < deliveryIds.length; i += 100) {
-    const ids = deliveryIds.slice(i, i + 100);
+  const messages = deliveryIds.map((id) => ({
+    body: { v: 1, delivery_id: id } satisfies NotificationMessage,
+    contentType: 'json' as const,
+  }));
+  for (const group of sendBatches(messages)) {
+    const ids = group.map((message) => message.body.delivery_id);
     try {
-      await env.NOTIFICATIONS_QUEUE.sendBatch(
-        ids.map((id) => ({
-          body: { v: 1, delivery_id: id } satisfies NotificationMessage,
-          contentType: 'json' as const,
-        })),
-        delaySeconds > 0 ? { delaySeconds } : undefined,
-      );
+      await env.NOTIFICATIONS_QUEUE.sendBatch(group, delaySeconds > 0 ? { delaySeconds } : undefined);
       await markEnqueued(env.DB, ids, new Date().toISOString());
       sent += ids.length;
     } catch (error) {

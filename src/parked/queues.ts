@@ -3,6 +3,8 @@
 // decode at all. The names and budgets mirror wrangler.jsonc (test/node/parked-config.test.ts
 // checks them against it).
 
+import { malformedReason } from '../click/ingest';
+
 export const CLICKS_QUEUE = 'clickhop-clicks';
 export const NOTIFICATIONS_QUEUE = 'clickhop-notifications';
 export type SourceQueue = typeof CLICKS_QUEUE | typeof NOTIFICATIONS_QUEUE;
@@ -31,19 +33,11 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * stricter check here would park good messages, a looser one lets the consumer drop bad ones.
  */
 export function undecodableReason(queue: SourceQueue, body: unknown): string | null {
+  // The clicks consumer's own check, so the two can never disagree.
+  if (queue === CLICKS_QUEUE) return malformedReason(body);
   if (!isObject(body))
     return `not a JSON object (${body === null ? 'null' : Array.isArray(body) ? 'array' : typeof body})`;
   if (body.v !== 1) return `unknown message version ${JSON.stringify(body.v) ?? 'undefined'}`;
-  if (queue === CLICKS_QUEUE) {
-    if (!Array.isArray(body.clicks)) return 'clicks is not an array';
-    if (
-      body.settle !== undefined &&
-      !(Array.isArray(body.settle) && body.settle.every((id) => typeof id === 'string'))
-    ) {
-      return 'settle is not a list of conversion ids';
-    }
-    return null;
-  }
   if (typeof body.delivery_id !== 'string' || body.delivery_id.length === 0) return 'delivery_id is not a string';
   return null;
 }

@@ -7,8 +7,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClicksMessage } from '../../src/click/ingest';
 import { ingestRetryDelay } from '../../src/click/ingest';
-import { type ClickRecord, ingestStatements, jsonChunks, MAX_JSON_PARAM_BYTES } from '../../src/db/clicks';
+import { type ClickRecord, ingestStatements } from '../../src/db/clicks';
 import worker from '../../src/index';
+import { jsonChunks, SQL_JSON_PARAM_BYTES } from '../../src/lib/chunks';
 import { clickRecord } from '../fixtures';
 import { BASE, worker as call, clickRow, clicksOfOffer, createFixture, eventually, type Fixture } from '../helpers';
 
@@ -181,7 +182,7 @@ describe('clicks consumer', () => {
     expect(await rollups(f)).toEqual([{ day: '2026-01-10', clicks: 3, unique_clicks: 3, bot_clicks: 0 }]);
   });
 
-  it('sends a full batch (several MB of JSON) to D1 in chunks under its 1 MB parameter limit, in one transaction', async () => {
+  it('production limit: a full batch (several MB of JSON) reaches D1 in chunks under its 2 MB string limit, in one transaction', async () => {
     const f = await createFixture();
     // 100 messages x 30 clicks with long referrers and unicode sub IDs: about 3.5 MB of JSON.
     const messages = Array.from({ length: 100 }, (_, m) =>
@@ -210,10 +211,10 @@ describe('clicks consumer', () => {
       'ib_size',
     );
     expect(statements.length).toBeGreaterThan(4); // several inserts, then one rollup
-    for (const chunk of jsonChunks(all, MAX_JSON_PARAM_BYTES)) {
-      expect(new TextEncoder().encode(chunk).length).toBeLessThanOrEqual(MAX_JSON_PARAM_BYTES);
+    for (const chunk of jsonChunks(all, SQL_JSON_PARAM_BYTES)) {
+      expect(new TextEncoder().encode(chunk).length).toBeLessThanOrEqual(SQL_JSON_PARAM_BYTES);
     }
-    const chunked = jsonChunks(all, MAX_JSON_PARAM_BYTES).flatMap((chunk) => JSON.parse(chunk) as ClickRecord[]);
+    const chunked = jsonChunks(all, SQL_JSON_PARAM_BYTES).flatMap((chunk) => JSON.parse(chunk) as ClickRecord[]);
     expect(chunked).toEqual(all);
 
     const result = await consume(messages);

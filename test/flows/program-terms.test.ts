@@ -3,7 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clickIdKeys, verifyClickId } from '../../src/click/click-id';
-import { clearIsolateCache, ISOLATE_TTL_MS, KV_CACHE_TTL_S } from '../../src/click/config';
+import { clearIsolateCache, ISOLATE_TTL_MS, KV_CACHE_TTL_S, KV_KEY_WRITE_INTERVAL_MS } from '../../src/click/config';
 import { checkClickCaps } from '../../src/terms/click-caps';
 import { clickRecord, insertClicks } from '../fixtures';
 import { admin, adminOk, createFixture, eventually, expectError, type Fixture, worker } from '../helpers';
@@ -99,9 +99,12 @@ describe('propagation to the redirect', () => {
     expect(JSON.parse(published ?? '{}')).toMatchObject({ terms: { approved: [f.publisherId] } });
 
     // Play an isolate that still holds the old copy: no storage read until its TTL runs out.
+    // (KV takes one write a second per key, these included: each waits for the key's turn.)
     clearIsolateCache();
+    await scheduler.wait(KV_KEY_WRITE_INTERVAL_MS);
     await env.CONFIG.put(`cfg:v1:offer:${f.offerId}`, stale ?? '');
     expect((await clickOf(f)).status).toBe(404);
+    await scheduler.wait(KV_KEY_WRITE_INTERVAL_MS);
     await env.CONFIG.put(`cfg:v1:offer:${f.offerId}`, published ?? '');
     expect((await clickOf(f)).status).toBe(404);
     const later = Date.now() + ISOLATE_TTL_MS + 1;
