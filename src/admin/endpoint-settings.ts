@@ -7,6 +7,7 @@ import { badRequest, type FieldErrors } from '../lib/errors';
 import { AWIN_FORM_FIELD } from '../notify/awin';
 import { bodyTemplateProblem } from '../notify/body-template';
 import { checkDestination } from '../notify/destination';
+import { type EndpointEventType, isConversionEvent } from '../notify/events';
 import { hasMacroInAuthority, unknownMacros, withSampleValues } from '../notify/macros';
 
 export type EndpointMethod = 'GET' | 'POST';
@@ -34,7 +35,7 @@ export interface EndpointSettings {
   form_field: string | null;
   preset: EndpointPreset | null;
   body_template: string | null;
-  events: ConversionEventType[];
+  events: EndpointEventType[];
   offer_ids: number[] | null;
 }
 
@@ -49,6 +50,7 @@ export async function validateSettings(env: Env, settings: EndpointSettings): Pr
   }
   if (settings.form_field !== null && settings.format !== 'form') errors.form_field = 'only for format form';
   checkPayloadChoice(settings, errors);
+  checkStatementEvents(settings, errors);
   const unknown = unknownMacros(settings.url);
   if (unknown.length > 0) errors.url = `unknown macros: ${unknown.join(', ')}`;
   else if (hasMacroInAuthority(settings.url))
@@ -66,6 +68,15 @@ export async function validateSettings(env: Env, settings: EndpointSettings): Pr
     const message =
       unknown.length > 0 ? `Unknown macros in url: ${unknown.join(', ')}` : `Invalid ${Object.keys(errors).join(', ')}`;
     throw badRequest(message, errors);
+  }
+}
+
+/** Statement events are sent as Clickhop's own signed POST body: they need one to send it in. */
+function checkStatementEvents(settings: EndpointSettings, errors: FieldErrors): void {
+  if (settings.events.every(isConversionEvent)) return;
+  if (settings.format === 'query' || settings.preset !== null || settings.body_template !== null) {
+    errors.events =
+      'statement.issued and statement.paid are sent as a signed POST (json, form or xml) without a preset or body_template';
   }
 }
 

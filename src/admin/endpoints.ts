@@ -1,11 +1,11 @@
 // /api/v1/endpoints: a publisher's notification endpoints. The signing secret is shown only at
 // creation and rotation. Every save re-validates the whole endpoint: macros, method/format,
 // destination safety, publisher and offer filter (endpoint-settings.ts); shapes in endpoint-shapes.ts.
-import type { ConversionEventType } from '../conversions/status';
 import { type EndpointRow, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from '../db/endpoints';
 import { getPublisher } from '../db/publishers';
 import { ApiError, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
+import { type EndpointEventType, isConversionEvent } from '../notify/events';
 import { sendTestNotification } from '../notify/sample';
 import { newSigningSecret } from '../notify/signing';
 import { ApiRoutes } from '../openapi/operation';
@@ -168,7 +168,7 @@ endpointRoutes.route(
       // A GET endpoint has no body: leaving a POST format drops the template.
       body_template:
         body.body_template !== undefined ? body.body_template : shape.method === 'POST' ? current.body_template : null,
-      events: body.events ? unique(body.events) : (JSON.parse(current.events) as ConversionEventType[]),
+      events: body.events ? unique(body.events) : (JSON.parse(current.events) as EndpointEventType[]),
       offer_ids:
         body.offer_ids !== undefined
           ? body.offer_ids && unique(body.offer_ids)
@@ -262,8 +262,8 @@ endpointRoutes.route(
   },
   async (c, { params: { id }, body }) => {
     const endpoint = await loadEndpoint(c.env.DB, id);
-    const events = JSON.parse(endpoint.events) as ConversionEventType[];
-    const event = body.event ?? events[0] ?? 'conversion.created';
+    const events = JSON.parse(endpoint.events) as EndpointEventType[];
+    const event = body.event ?? events.find(isConversionEvent) ?? 'conversion.created';
     return { status: 200, body: await sendTestNotification(c.env, endpoint, event) };
   },
 );
