@@ -6,15 +6,10 @@ import { documentDeliveries } from '../db/document-deliveries';
 import { type DocumentLineRow, type DocumentRow, documentLines, getDocument, listDocuments } from '../db/statements';
 import { notFound } from '../lib/errors';
 import { ApiRoutes, type RawInput, wantsCsv } from '../openapi/operation';
-import { errorShape as errorSchema } from '../openapi/shapes';import { DOCUMENT_STATUSES, type DocumentKind, KINDS, type KindSpec } from '../statements/kinds';
+import { errorShape as errorSchema } from '../openapi/shapes';
+import { DOCUMENT_STATUSES, type DocumentKind, KINDS, type KindSpec } from '../statements/kinds';
 import { issueDocument, payDocument, runPeriod } from '../statements/lifecycle';
-import {
-  documentShapes,
-  linesCsv,
-  presentDocument,
-  presentDocumentDelivery,
-  presentLine,
-} from '../statements/shapes';
+import { documentShapes, linesCsv, presentDocument, presentDocumentDelivery, presentLine } from '../statements/shapes';
 import { ownedResource, ownFilter } from './access';
 import { cursorAfterId, cursorId, encodeCursor, page, pageQuery } from './pagination';
 import { idParam, idPath } from './schemas';
@@ -126,7 +121,15 @@ function buildRoutes(spec: KindSpec): ApiRoutes {
         cursorId(query.cursor) ?? Number.MAX_SAFE_INTEGER,
         query.limit + 1,
       );
-      return { status: 200, body: page(rows, query.limit, (r) => r.id, (r) => presentDocument(spec, r)) as never };
+      return {
+        status: 200,
+        body: page(
+          rows,
+          query.limit,
+          (r) => r.id,
+          (r) => presentDocument(spec, r),
+        ) as never,
+      };
     },
   );
 
@@ -158,7 +161,9 @@ function buildRoutes(spec: KindSpec): ApiRoutes {
       // CSV carries every line (read in pages); JSON a page of them.
       const csv = wantsCsv(c);
       const after = cursorAfterId(query.lines_cursor);
-      const lines = csv ? await allLines(c.env.DB, row.id) : await documentLines(c.env.DB, row.id, after, LINES_PAGE + 1);
+      const lines = csv
+        ? await allLines(c.env.DB, row.id)
+        : await documentLines(c.env.DB, row.id, after, LINES_PAGE + 1);
       const kept = csv ? lines : lines.slice(0, LINES_PAGE);
       const last = kept[kept.length - 1];
       const deliveries =

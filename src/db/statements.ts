@@ -125,7 +125,8 @@ export function runStatements(db: D1Database, spec: KindSpec, window: RunWindow)
            cand.offer_id, cand.order_id, cand.conversion_time, d.status = 'draft'
          FROM (${candidates}) cand
          JOIN documents d ON d.kind = ?1 AND d.period = ?2 AND d.party_id = cand.party_id AND d.currency = cand.currency
-         WHERE d.status IN ('draft', 'carried')`,
+         WHERE d.status IN ('draft', 'carried')
+         ORDER BY cand.conversion_time, cand.conversion_id`,
       )
       .bind(binds[0], binds[1], binds[2]),
     db

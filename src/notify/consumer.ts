@@ -50,7 +50,8 @@ export async function consumeNotifications(
     batch.messages.map(async (message) => {
       // statement.issued / statement.paid have their own outbox (src/statements/delivery.ts).
       const id = message.body?.delivery_id;
-      if (typeof id === 'string' && isDocumentDelivery(id)) return consumeDocumentMessage(message, env, options.timeoutMs);
+      if (typeof id === 'string' && isDocumentDelivery(id))
+        return consumeDocumentMessage(message, env, options.timeoutMs);
       let action: Action;
       try {
         action = await deliverMessage(message, env, options);

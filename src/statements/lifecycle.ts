@@ -16,7 +16,7 @@ import { ApiError, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
 import { operatorTimeZone } from '../lib/timezone';
 import { enqueueDocumentDeliveries, statementEnvelope } from './delivery';
-import { type DocumentStatus, type KindSpec, type StatementEventType } from './kinds';
+import type { DocumentStatus, KindSpec, StatementEventType } from './kinds';
 import { closablePeriod } from './period';
 
 export interface RunResult {
@@ -32,12 +32,7 @@ export interface RunResult {
  * Builds (or rebuilds) the period's drafts in one batch: running it again changes nothing
  * unless conversions changed meanwhile, and then the drafts (same ids) say what they are now.
  */
-export async function runPeriod(
-  env: Env,
-  spec: KindSpec,
-  periodText: string,
-  nowMs = Date.now(),
-): Promise<RunResult> {
+export async function runPeriod(env: Env, spec: KindSpec, periodText: string, nowMs = Date.now()): Promise<RunResult> {
   const bounds = closablePeriod(periodText, operatorTimeZone(env), nowMs);
   await env.DB.batch(runStatements(env.DB, spec, { ...bounds, now: new Date(nowMs).toISOString() }));
   const counts: Record<DocumentStatus, number> = { draft: 0, carried: 0, issued: 0, paid: 0 };
@@ -101,7 +96,10 @@ async function transition(
     ...(wanted === 'issued' ? { issued_at: now } : { paid_at: now }),
     ...patch,
   };
-  const results = await env.DB.batch([change(doc, now), ...eventStatements(env.DB, spec, `statement.${wanted}`, after, now)]);
+  const results = await env.DB.batch([
+    change(doc, now),
+    ...eventStatements(env.DB, spec, `statement.${wanted}`, after, now),
+  ]);
   const changed = results[0]?.results[0] as DocumentRow | undefined;
   if (!changed) {
     // A run rebuilt the draft, or another call changed it first: say what it is now.
@@ -112,7 +110,11 @@ async function transition(
     throw illegal(spec, current, wanted);
   }
   const deliveries = (results[1]?.results ?? []) as { id: string }[];
-  if (deliveries.length > 0) await enqueueDocumentDeliveries(env, deliveries.map((d) => d.id));
+  if (deliveries.length > 0)
+    await enqueueDocumentDeliveries(
+      env,
+      deliveries.map((d) => d.id),
+    );
   return changed;
 }
 

@@ -168,7 +168,14 @@ const AMOUNT = /^-?\d+(\.\d+)?$/;
 export function linesCsv(spec: KindSpec, body: DetailAnswer): string {
   const value = `conversion_${spec.value}`;
   const columns = ['id', 'type', 'conversion_id', 'offer_id', 'order_id', 'conversion_time', 'conversion_status'];
-  const header = [`${spec.kind}_id`, 'period', 'currency', ...columns.map((c) => (c === 'id' ? 'line_id' : c)), value, 'amount'];
+  const header = [
+    `${spec.kind}_id`,
+    'period',
+    'currency',
+    ...columns.map((c) => (c === 'id' ? 'line_id' : c)),
+    value,
+    'amount',
+  ];
   const money = (text: unknown) => {
     if (typeof text !== 'string' || !AMOUNT.test(text)) throw new Error(`not an amount: ${String(text)}`);
     return text;
