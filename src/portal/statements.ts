@@ -126,7 +126,7 @@ export async function documentPage(
 <article class="document" id="document" data-status="${d.status}">
 <div class="document-head"><div><h2 id="document-title">${spec.title} ${d.id}</h2>
 <p>${party} · ${spec.party} ${partyOf(spec, d)}</p>
-<p>Period ${d.period} (${d.period_start.slice(0, 10)} to ${d.period_end.slice(0, 10)}, ${operatorTimeZone(c.env)})</p></div>
+<p>Period ${d.period} (a month in ${operatorTimeZone(c.env)}) · amounts in ${d.currency}</p></div>
 <dl class="facts"><dt>Status</dt><dd>${statusBadge(d.status)}</dd>${dates}${d.minimum_payout ? html`<dt>Minimum payout</dt><dd>${d.minimum_payout} ${d.currency}</dd>` : null}</dl></div>
 <table id="lines"><thead><tr><th scope="col">Conversion time (UTC)</th><th scope="col">Conversion</th><th scope="col">Offer</th><th scope="col">Order</th><th scope="col">Status</th><th scope="col">Line</th><th scope="col" class="num">${spec.kind === 'statement' ? 'Payout' : 'Revenue'}</th><th scope="col" class="num">Amount</th></tr></thead>
 <tbody>${lines}</tbody>
