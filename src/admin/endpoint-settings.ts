@@ -9,6 +9,7 @@ import { badRequest, type FieldErrors } from '../lib/errors';
 import { AWIN_FORM_FIELD } from '../notify/awin';
 import { bodyTemplateProblem } from '../notify/body-template';
 import { checkDestination } from '../notify/destination';
+import { type EndpointEventType, isConversionEvent } from '../notify/events';
 import { hasMacroInAuthority, unknownMacros, withheldMacros, withSampleValues } from '../notify/macros';
 
 export type EndpointMethod = 'GET' | 'POST';
@@ -36,7 +37,7 @@ export interface EndpointSettings {
   form_field: string | null;
   preset: EndpointPreset | null;
   body_template: string | null;
-  events: ConversionEventType[];
+  events: EndpointEventType[];
   offer_ids: number[] | null;
 }
 
@@ -54,6 +55,7 @@ export async function validateSettings(env: Env, settings: EndpointSettings, sav
   }
   if (settings.form_field !== null && settings.format !== 'form') errors.form_field = 'only for format form';
   checkPayloadChoice(settings, errors);
+  checkStatementEvents(settings, errors);
   const unknown = unknownMacros(settings.url);
   if (unknown.length > 0) errors.url = `unknown macros: ${unknown.join(', ')}`;
   else if (hasMacroInAuthority(settings.url))
@@ -93,6 +95,15 @@ function checkWithheldMacros(settings: EndpointSettings, savedBy: Role, errors: 
     for (const macro of macros) refused.add(macro);
   }
   return [...refused];
+}
+
+/** Statement events are sent as Clickhop's own signed POST body: they need one to send it in. */
+function checkStatementEvents(settings: EndpointSettings, errors: FieldErrors): void {
+  if (settings.events.every(isConversionEvent)) return;
+  if (settings.format === 'query' || settings.preset !== null || settings.body_template !== null) {
+    errors.events =
+      'statement.issued and statement.paid are sent as a signed POST (json, form or xml) without a preset or body_template';
+  }
 }
 
 /** A preset or a body template, each only where it can be sent, and not both. */

@@ -1,13 +1,14 @@
 // The shapes of /api/v1/endpoints: what a request may send (create, update, rotate, test) and
 // how an endpoint is answered (never its signing secret, except once at creation and rotation).
 import * as z from 'zod';
-import { CONVERSION_EVENT_TYPES, type ConversionEventType } from '../conversions/status';
+import { CONVERSION_EVENT_TYPES } from '../conversions/status';
 import type { EndpointRow } from '../db/endpoints';
 import { MAX_BODY_TEMPLATE } from '../notify/body-template';
+import { ENDPOINT_EVENT_TYPES, type EndpointEventType } from '../notify/events';
 import { component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
 
-const eventType = z.enum(CONVERSION_EVENT_TYPES);
+const eventType = z.enum(ENDPOINT_EVENT_TYPES);
 
 const endpointFields = {
   url: z
@@ -47,8 +48,10 @@ const endpointFields = {
   events: z
     .array(eventType)
     .min(1, 'must name at least one event')
-    .max(CONVERSION_EVENT_TYPES.length * 2)
-    .describe('Conversion events to send (default: all five; for preset awin only conversion.created)'),
+    .max(ENDPOINT_EVENT_TYPES.length * 2)
+    .describe(
+      'Events to send (default: the five conversion events; for preset awin only conversion.created). statement.issued and statement.paid are opt-in, for json, form and xml endpoints without a preset or body_template',
+    ),
   offer_ids: z
     .array(z.number().int().positive())
     .min(1)
@@ -101,7 +104,10 @@ export const rotateSecretInput = z.strictObject({
 });
 
 export const testInput = z.strictObject({
-  event: eventType.optional().describe("Event to simulate (default: the endpoint's first event)"),
+  event: z
+    .enum(CONVERSION_EVENT_TYPES)
+    .optional()
+    .describe("Conversion event to simulate (default: the endpoint's first conversion event)"),
 });
 
 export const endpointShapes = lazy(() => {
@@ -173,7 +179,7 @@ export function presentEndpoint(row: EndpointRow): Endpoint {
     form_field: row.form_field,
     preset: row.preset,
     body_template: row.body_template,
-    events: JSON.parse(row.events) as ConversionEventType[],
+    events: JSON.parse(row.events) as EndpointEventType[],
     offer_ids: row.offer_ids ? (JSON.parse(row.offer_ids) as number[]) : null,
     include_products: row.include_products === 1,
     include_click_data: row.include_click_data === 1,

@@ -6,6 +6,7 @@ import { type EndpointRow, getEndpoint, listEndpoints, updateEndpoint } from '..
 import { getPublisher } from '../db/publishers';
 import { ApiError, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
+import { type EndpointEventType, isConversionEvent } from '../notify/events';
 import { sendTestNotification } from '../notify/sample';
 import { newSigningSecret } from '../notify/signing';
 import { ApiRoutes } from '../openapi/operation';
@@ -178,7 +179,7 @@ endpointRoutes.route(
       // A GET endpoint has no body: leaving a POST format drops the template.
       body_template:
         body.body_template !== undefined ? body.body_template : shape.method === 'POST' ? current.body_template : null,
-      events: body.events ? unique(body.events) : (JSON.parse(current.events) as ConversionEventType[]),
+      events: body.events ? unique(body.events) : (JSON.parse(current.events) as EndpointEventType[]),
       offer_ids:
         body.offer_ids !== undefined
           ? body.offer_ids && unique(body.offer_ids)
@@ -274,8 +275,8 @@ endpointRoutes.route(
   },
   async (c, { params: { id }, body }) => {
     const endpoint = await loadEndpoint(c.env.DB, id);
-    const events = JSON.parse(endpoint.events) as ConversionEventType[];
-    const event = body.event ?? events[0] ?? 'conversion.created';
+    const events = JSON.parse(endpoint.events) as EndpointEventType[];
+    const event = body.event ?? events.find(isConversionEvent) ?? 'conversion.created';
     return { status: 200, body: await sendTestNotification(c.env, endpoint, event) };
   },
 );

@@ -10,10 +10,12 @@ import { auditRoutes } from './audit';
 import './access';
 import './audit-trail';
 import { requireAdmin } from './auth';
+import { balanceRoutes } from './balances';
 import { capRoutes } from './caps';
 import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
 import { deliveryRoutes } from './deliveries';
+import { documentRoutes } from './documents';
 import { endpointRoutes } from './endpoints';
 import { exchangeRateRoutes } from './exchange-rates';
 import { offerRoutes } from './offers';
@@ -45,6 +47,9 @@ export const adminRouters: readonly ApiRoutes[] = [
   clickRoutes,
   postbackLogRoutes,
   reportRoutes,
+  balanceRoutes,
+  documentRoutes.statement,
+  documentRoutes.invoice,
   apiKeyRoutes,
   userRoutes,
   settingsRoutes,

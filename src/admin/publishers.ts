@@ -3,17 +3,21 @@ import * as z from 'zod';
 import { publishPublisherConfig } from '../click/config';
 import { getPublisher, insertPublisher, listPublishers, type PublisherRow, updatePublisher } from '../db/publishers';
 import { notFound } from '../lib/errors';
+import { formatAmount } from '../lib/money';
 import { nowIso } from '../lib/time';
 import { ApiRoutes, component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
 import { idPath, name } from './schemas';
+import { minimumPayout, storedMinimumPayout } from './statement-settings';
 
 const status = z.enum(['active', 'paused']).describe('paused: its tracking links answer 404 (or the fallback URL)');
 
 export const publisherCreate = z.strictObject({ name, status: status.default('active') });
 
-export const publisherUpdate = z.object({ name: name.optional(), status: status.optional() }).strict();
+export const publisherUpdate = z
+  .object({ name: name.optional(), status: status.optional(), minimum_payout: minimumPayout.optional() })
+  .strict();
 
 export const publisherShapes = lazy(() => {
   const { rowId, timestamp } = shapes();
@@ -23,6 +27,9 @@ export const publisherShapes = lazy(() => {
       id: rowId,
       name: z.string(),
       status: z.enum(['active', 'paused']),
+      minimum_payout: z
+        .record(z.string(), z.string())
+        .describe('Per currency: a statement total below it is carried to the next period ({} for none)'),
       created_at: timestamp,
       updated_at: timestamp,
     }),
@@ -36,6 +43,12 @@ export const presentPublisher = (row: PublisherRow): Publisher => ({
   id: row.id,
   name: row.name,
   status: row.status,
+  minimum_payout: Object.fromEntries(
+    Object.entries(JSON.parse(row.minimum_payout ?? '{}') as Record<string, number>).map(([cur, minor]) => [
+      cur,
+      formatAmount(minor, cur),
+    ]),
+  ),
   created_at: row.created_at,
   updated_at: row.updated_at,
 });
@@ -106,14 +119,17 @@ publisherRoutes.route(
     path: '/{id}',
     operationId: 'updatePublisher',
     summary: 'Change a publisher',
-    description: 'A paused publisher’s tracking links answer 404 (or the offer’s fallback URL).',
+    description:
+      'A paused publisher’s tracking links answer 404 (or the offer’s fallback URL). minimum_payout replaces the publisher’s minimums per currency ({"EUR": "50.00"}; {} or null clears them).',
     auth: 'admin',
     params: { id: publisherId },
     body: { schema: publisherUpdate, required: true, example: { status: 'paused' } },
     responses: { 200: { ...publisherAnswer, description: 'The changed publisher' } },
   },
   async (c, { params: { id }, body }) => {
-    const row = await updatePublisher(c.env.DB, id, body, nowIso());
+    const { minimum_payout, ...changes } = body;
+    const stored = minimum_payout === undefined ? {} : { minimum_payout: storedMinimumPayout(minimum_payout) };
+    const row = await updatePublisher(c.env.DB, id, { ...changes, ...stored }, nowIso());
     if (!row) throw notFound('Publisher');
     await publishPublisherConfig(c.env, id);
     return { status: 200, body: presentPublisher(row) };

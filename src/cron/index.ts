@@ -6,6 +6,7 @@ import { maxAttributionWindowDays } from '../db/offers';
 import { errorFields, log } from '../lib/log';
 import { DAY_MS, iso } from '../lib/time';
 import { reconcileDeliveries } from '../notify/reconcile';
+import { reconcileDocumentDeliveries } from '../statements/delivery';
 import { checkClickCaps } from '../terms/click-caps';
 import { deleteInBatches, purgeExpiredLogs } from './log-retention';
 import { approveValidatedConversions } from './validation';
@@ -47,6 +48,8 @@ export async function runScheduled(env: Env): Promise<void> {
     ['click_caps', () => checkClickCaps(env, null)],
     // Notifications whose queue message never arrived (see src/notify/reconcile.ts).
     ['reconcile_deliveries', () => reconcileDeliveries(env)],
+    // statement.issued / statement.paid deliveries, likewise (src/statements/delivery.ts).
+    ['reconcile_document_deliveries', () => reconcileDocumentDeliveries(env)],
     // The postback log and delivery attempts, kept for a bounded window (src/cron/log-retention.ts).
     ['purge_logs', () => purgeExpiredLogs(env)],
   ];

@@ -4,6 +4,8 @@ export interface PublisherRow {
   id: number;
   name: string;
   status: 'active' | 'paused';
+  /** Migration 0027: minimum payout per currency, JSON {"EUR": 5000} in minor units; NULL = none. */
+  minimum_payout?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -34,7 +36,7 @@ export async function insertPublisher(db: D1Database, row: Omit<PublisherRow, 'i
 export async function updatePublisher(
   db: D1Database,
   id: number,
-  changes: Partial<Pick<PublisherRow, 'name' | 'status'>>,
+  changes: Partial<Pick<PublisherRow, 'name' | 'status' | 'minimum_payout'>>,
   updatedAt: string,
 ): Promise<PublisherRow | null> {
   const entries = Object.entries(changes).filter(([, v]) => v !== undefined);

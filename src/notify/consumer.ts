@@ -17,6 +17,7 @@ import {
 import { type AttemptRecord, insertAttemptStatement } from '../db/delivery-attempts';
 import { disableEndpointStatement } from '../db/endpoints';
 import { errorFields, log } from '../lib/log';
+import { consumeDocumentMessage, isDocumentDelivery } from '../statements/delivery';
 import { checkDestination } from './destination';
 import type { NotificationMessage } from './fanout';
 import { buildRequest } from './payload';
@@ -48,6 +49,10 @@ export async function consumeNotifications(
 ): Promise<void> {
   await Promise.all(
     batch.messages.map(async (message) => {
+      // statement.issued / statement.paid have their own outbox (src/statements/delivery.ts).
+      const id = message.body?.delivery_id;
+      if (typeof id === 'string' && isDocumentDelivery(id))
+        return consumeDocumentMessage(message, env, options.timeoutMs);
       let action: Action;
       try {
         action = await deliverMessage(message, env, options);

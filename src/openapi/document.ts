@@ -111,6 +111,7 @@ function responseObject(spec: ResponseSpec): ResponseObject {
   if (spec.schema) content['application/json'] = { schema: responseSchema(spec.schema(), spec.description) };
   if (spec.json) content['application/json'] = { schema: spec.json };
   if (spec.html) content['text/html'] = { schema: { type: 'string' } };
+  if (spec.csv) content['text/csv'] = { schema: { type: 'string' } };
   return {
     description: spec.description,
     ...(spec.headers ? { headers: spec.headers } : {}),

@@ -93,7 +93,12 @@ export interface ResponseSpec<S extends z.ZodType = z.ZodType> {
   html?: 'also' | 'only';
   /** A JSON answer that is not a named shape (the document itself). */
   json?: JsonSchema;
+  /** text/csv as well, for a request whose Accept names it: the JSON answer written as CSV. */
+  csv?: (body: never) => string;
 }
+
+/** Whether a request asks for CSV rather than JSON (Accept: text/csv). */
+export const wantsCsv = (c: Context) => /(^|,)\s*text\/csv\b/i.test(c.req.header('accept') ?? '');
 
 export interface OperationSpec {
   method: HttpMethod;
@@ -263,6 +268,13 @@ export class ApiRoutes {
       const trail = audit && auditWriter ? auditWriter(c, audit, spec, raw.params, before) : undefined;
       const { status, body } = await handler(c, input);
       await trail?.finish(body);
+      const csv = (spec.responses[status] as ResponseSpec | undefined)?.csv;
+      if (csv && wantsCsv(c)) {
+        return c.body((csv as (body: unknown) => string)(body), status, {
+          'content-type': 'text/csv; charset=utf-8',
+          'x-content-type-options': 'nosniff',
+        });
+      }
       return c.json(body, status);
     });
   }

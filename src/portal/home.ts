@@ -10,6 +10,7 @@ import { dayRange } from './format';
 import { page } from './layout';
 import { publisherOffersPage } from './offers';
 import { loadOverview, overviewSections } from './overview';
+import { balancesSection } from './statements';
 
 async function advertiserHome(c: Context<PortalEnv>, advertiserId: number): Promise<string> {
   const rows = (await offerSummariesStatement(c.env.DB, advertiserId, 500).all<OfferSummaryRow>()).results;
@@ -35,6 +36,7 @@ async function operatorHome(c: Context<PortalEnv>): Promise<string> {
     notice: c.req.query('parked'),
   };
   const content = html`${overviewSections(data, '/portal', undefined, retry)}
+${await balancesSection(c.env.DB)}
 <p class="muted">The operator dashboard, with today's numbers and the last 30 days, is at <a href="/dashboard">/dashboard</a>.</p>`;
   return page(c.get('viewer'), '/portal', 'Overview', content);
 }

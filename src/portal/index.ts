@@ -36,6 +36,7 @@ import { invitePerson, peoplePage, personAction, personPage, revokePersonKey, sa
 import { reportsCsv, reportsPage } from './reports';
 import { resetRoutes } from './reset';
 import { signInRoutes } from './sign-in';
+import { changeAction, documentListPage, documentPage, runAction } from './statements';
 import { confirmTotpAction, secondFactorRoutes, totpPage, turnOffTotpAction } from './totp';
 
 let styleSource: string | undefined;
@@ -126,6 +127,18 @@ portalRoutes.post('/deliveries/:id/resend', only('publisher', 'operator'), resen
 portalRoutes.get('/integration', advertiserOnly, (c) => integrationPage(c, advertiserId(c)));
 portalRoutes.post('/integration/test', advertiserOnly, (c) => sendTestConversion(c, advertiserId(c)));
 portalRoutes.get('/postbacks', advertiserOnly, (c) => postbacksPage(c, advertiserId(c)));
+
+for (const [kind, party] of [
+  ['statement', 'publisher'],
+  ['invoice', 'advertiser'],
+] as const) {
+  const open = only(party, 'operator');
+  portalRoutes.get(`/${kind}s`, open, (c) => documentListPage(c, kind));
+  portalRoutes.get(`/${kind}s/:id`, open, (c) => documentPage(c, kind));
+  portalRoutes.post(`/${kind}s`, operatorOnly, (c) => runAction(c, kind));
+  portalRoutes.post(`/${kind}s/:id/issue`, operatorOnly, (c) => changeAction(c, kind, 'issue'));
+  portalRoutes.post(`/${kind}s/:id/paid`, operatorOnly, (c) => changeAction(c, kind, 'paid'));
+}
 
 portalRoutes.get('/keys', (c) => keysPage(c));
 portalRoutes.post('/keys', createKey);

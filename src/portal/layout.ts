@@ -28,6 +28,13 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break
 .who{margin-left:auto;display:flex;gap:10px;align-items:baseline;color:var(--muted)}
 main.narrow{max-width:460px}
 .page-title{margin:16px 0 0;font-size:18px}
+.document-head{display:flex;flex-wrap:wrap;justify-content:space-between;gap:8px 24px;margin-bottom:12px}
+dl.facts{display:grid;grid-template-columns:auto auto;gap:2px 12px;margin:0}
+dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
+@media print{header,nav.portal,footer,form,.no-print,.notice,.page-title{display:none!important}
+:root{--bg:#fff;--fg:#000;--card:#fff;--muted:#333;--line:#999}
+body{font-size:11px}main{max-width:none;padding:0}section,article{border:0;padding:0;margin:0}
+thead{display:table-header-group}tr{break-inside:avoid}a{color:inherit;text-decoration:none}}
 `;
 
 /** The one stylesheet of every portal page (its hash goes into the Content-Security-Policy). */
@@ -45,6 +52,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: '/portal/conversions', label: 'Conversions' },
     { href: '/portal/endpoints', label: 'Notifications' },
     { href: '/portal/deliveries', label: 'Delivery log' },
+    { href: '/portal/statements', label: 'Statements' },
     { href: '/portal/keys', label: 'API keys' },
     { href: '/portal/account', label: 'Account' },
   ],
@@ -54,6 +62,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: '/portal/reports', label: 'Reports' },
     { href: '/portal/conversions', label: 'Conversions' },
     { href: '/portal/postbacks', label: 'Postback log' },
+    { href: '/portal/invoices', label: 'Invoices' },
     { href: '/portal/keys', label: 'API keys' },
     { href: '/portal/account', label: 'Account' },
   ],
@@ -63,6 +72,8 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: '/portal/conversions', label: 'Conversions' },
     { href: '/portal/deliveries', label: 'Deliveries' },
     { href: '/portal/applications', label: 'Applications' },
+    { href: '/portal/statements', label: 'Statements' },
+    { href: '/portal/invoices', label: 'Invoices' },
     { href: '/portal/people', label: 'People' },
     { href: '/portal/keys', label: 'API keys' },
     { href: '/portal/audit', label: 'Audit log' },

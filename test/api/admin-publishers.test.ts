@@ -24,6 +24,7 @@ describe('publishers', () => {
       id: expect.any(Number),
       name: 'Deal Blog',
       status: 'active',
+      minimum_payout: {},
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });

@@ -23,6 +23,8 @@ interface Party {
   clickId: string;
   conversionId: string;
   deliveryId: string;
+  statementId: number;
+  invoiceId: number;
   keys: Record<Role, { key: string; id: number }>;
   /** Keys the revocation test may revoke (the others keep calling). */
   spare: Record<Role, { key: string; id: number }>;
@@ -51,6 +53,15 @@ async function party(name: string): Promise<Party> {
   const seeded = await seedCreatedConversion(
     conversionRow(fixture, await goalIdOf(fixture.offerId), { click_id: await mintClick(fixture) }),
   );
+  // A draft statement and invoice of the party (no lines), in a month no test runs.
+  const document = async (kind: string, partyId: number) =>
+    (await env.DB.prepare(
+      `INSERT INTO documents (kind, period, period_start, period_end, party_id, currency, status, total, line_count,
+         created_at, updated_at) VALUES (?, '2026-01', '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', ?, 'EUR',
+         'draft', 0, 0, '2026-02-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z') RETURNING id`,
+    )
+      .bind(kind, partyId)
+      .first<number>('id')) as number;
   const keys = {} as Party['keys'];
   const spare = {} as Party['spare'];
   for (const role of ROLES) {
@@ -76,6 +87,8 @@ async function party(name: string): Promise<Party> {
     clickId,
     conversionId: sale.body.conversion_id as string,
     deliveryId: (seeded.deliveries[0] as { id: string }).id,
+    statementId: await document('statement', fixture.publisherId),
+    invoiceId: await document('invoice', fixture.advertiserId),
     keys,
     spare,
   };
@@ -93,6 +106,8 @@ function pathFor(path: string, p: Party, keyRole: Role): string {
     conversions: p.conversionId,
     clicks: p.clickId,
     'api-keys': p.spare[keyRole].id,
+    statements: p.statementId,
+    invoices: p.invoiceId,
   };
   return path.replace(/\{[^}]+\}/g, () => String(ids[resource ?? ''] ?? 1)).replace(/^\/api\/v1/, '');
 }
@@ -124,6 +139,8 @@ function otherFilter(id: string, role: Role, other: Party): string | null {
     },
     listClicks: { publisher: `publisher_id=${other.fixture.publisherId}` },
     listPostbackLog: { advertiser: `advertiser_id=${other.fixture.advertiserId}` },
+    listStatements: { publisher: `publisher_id=${other.fixture.publisherId}` },
+    listInvoices: { advertiser: `advertiser_id=${other.fixture.advertiserId}` },
     listApiKeys: {
       publisher: `publisher_id=${other.fixture.publisherId}`,
       advertiser: `advertiser_id=${other.fixture.advertiserId}`,
