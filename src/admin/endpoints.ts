@@ -1,7 +1,6 @@
 // /api/v1/endpoints: a publisher's notification endpoints. The signing secret is shown only at
 // creation and rotation. Every save re-validates the whole endpoint: macros, method/format,
 // destination safety, publisher and offer filter (endpoint-settings.ts); shapes in endpoint-shapes.ts.
-import type { ConversionEventType } from '../conversions/status';
 import { type EndpointRow, getEndpoint, listEndpoints, updateEndpoint } from '../db/endpoints';
 import { getPublisher } from '../db/publishers';
 import { ApiError, notFound } from '../lib/errors';
