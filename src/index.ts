@@ -9,6 +9,7 @@ export { ClickPartition } from './clicks/partition';
 
 import { errorResponse } from './lib/error-response';
 import { log } from './lib/log';
+import { consumeValidations, VALIDATIONS_QUEUE_NAME, type ValidationMessage } from './month/validations';
 import { consumeNotifications, NOTIFICATIONS_QUEUE_NAME, type NotificationMessage } from './notify';
 
 // Queue names as in wrangler.jsonc (the entry module may export only handlers: workerd refuses others).
@@ -31,6 +32,8 @@ export default {
     if (batch.queue === NOTIFICATIONS_QUEUE_NAME) {
       return consumeNotifications(batch as MessageBatch<NotificationMessage>, env);
     }
+    if (batch.queue === VALIDATIONS_QUEUE_NAME)
+      return consumeValidations(batch as MessageBatch<ValidationMessage>, env);
     log('error', 'queue.unknown', { queue: batch.queue, messages: batch.messages.length });
     batch.retryAll({ delaySeconds: 300 });
   },

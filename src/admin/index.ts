@@ -23,6 +23,7 @@ import { publisherRoutes } from './publishers';
 import { reportRoutes } from './reports';
 import { smartLinkRoutes } from './smart-links';
 import { userRoutes } from './users';
+import { validationRoutes } from './validations';
 
 export const ADMIN_PREFIX = '/api/v1';
 
@@ -38,6 +39,8 @@ export const adminRouters: readonly ApiRoutes[] = [
   publisherRoutes,
   endpointRoutes,
   deliveryRoutes,
+  // Before conversions: its paths sit under /conversions/validations.
+  validationRoutes,
   conversionRoutes,
   clickRoutes,
   postbackLogRoutes,
