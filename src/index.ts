@@ -9,7 +9,8 @@ export { ClickPartition } from './clicks/partition';
 
 import { errorResponse } from './lib/error-response';
 import { log } from './lib/log';
-import { consumeValidations, VALIDATIONS_QUEUE_NAME, type ValidationMessage } from './month/validations';
+import { consumeValidations } from './month/validation-apply';
+import { VALIDATIONS_QUEUE_NAME, type ValidationMessage } from './month/validations';
 import { consumeNotifications, NOTIFICATIONS_QUEUE_NAME, type NotificationMessage } from './notify';
 
 // Queue names as in wrangler.jsonc (the entry module may export only handlers: workerd refuses others).

@@ -1,6 +1,6 @@
 // /api/v1/conversions/validations: bulk validation of conversions (src/month/validations.ts).
 // POST plans a CSV or JSON file against the conversions as they are; with ?dry_run=true that
-// plan is the answer. Otherwise the file becomes a job: a small one (up to 50 rows to change)
+// plan is the answer. Otherwise the file becomes a job: a small one (one chunk: up to 100 status changes, fewer with amended amounts)
 // is applied before the answer (200), a larger one chunk by chunk through the validations
 // Queue (202), its progress at GET /api/v1/conversions/validations/{id}.
 import * as z from 'zod';
@@ -9,8 +9,9 @@ import { getValidation } from '../db/validations';
 import { notFound } from '../lib/errors';
 import { errorFields, log } from '../lib/log';
 import { MAX_FILE_BYTES, MAX_ROWS, readUpload, validationBody } from '../month/upload';
+import { applyChunk } from '../month/validation-apply';
 import { OUTCOMES, readValidation } from '../month/validation-read';
-import { applyChunk, count, enqueueChunks, planUpload, storeValidation } from '../month/validations';
+import { count, enqueueChunks, planUpload, storeValidation } from '../month/validations';
 import { ApiRoutes, component, lazy, pathParam } from '../openapi/operation';
 import { shapes } from '../openapi/shapes';
 

@@ -1,44 +1,27 @@
-// Bulk validation: a file of rows, each naming a conversion (by id, or by order ID with the
-// offer when order IDs repeat) and the status (and amended amount) the advertiser decided.
-// The whole file is read and every row planned against the conversion's current state first;
-// a dry run answers that plan. A real run stores it as a job in chunks and applies each row
-// exactly as the single-conversion API would, through the same domain functions
-// (adjustConversion, changeConversionStatus: events, rollups, notifications, caps), with an
-// audit entry per change carrying the job's id. One row costs about five D1 queries plus a
-// Queue send; a chunk of 50 rows stays well inside the 1,000 queries of one invocation, so a
-// small file is applied in the request and a large one by one Queue message per chunk.
-import { presentConversion } from '../admin/conversion-shapes';
-import { auditValues } from '../auth/audit';
-import { auditingDatabase } from '../auth/audit-batch';
 import type { Principal } from '../auth/principal';
-import { afterCommit, changeConversionStatus } from '../conversions';
-import { adjustConversion } from '../conversions/adjustments';
-import { completeAuditStatement } from '../db/audit';
-import type { ConversionWithGoal } from '../db/conversions';
 import {
   type ConversionStateRow,
-  closeIfDoneStatement,
   conversionStatesByIdStatement,
   conversionStatesByOrderStatement,
-  conversionsChangedBy,
   deleteValidationStatements,
-  finishChunk,
-  fullConversionsStatement,
   insertChunkStatement,
   insertValidationStatement,
-  startChunk,
   type ValidationRow,
 } from '../db/validations';
 import { randomId } from '../lib/crypto';
-import { ApiError } from '../lib/errors';
-import { errorFields, log } from '../lib/log';
-import { formatAmount } from '../lib/money';
 import { nowIso } from '../lib/time';
 import type { Upload, UploadRow } from './upload';
-import { type ConversionState, failed, type Outcome, planRow, type RowPlan } from './validation-plan';
+import { failed, type Outcome, planRow, type RowPlan } from './validation-plan';
 
-/** Rows applied by one invocation (request or Queue message): about 5 queries each, up to 11. */
-export const CHUNK_ROWS = 50;
+/**
+ * What one invocation may spend applying a chunk, in D1 queries and Queue sends, well inside
+ * the 1,000 queries of a Worker invocation. A status change costs one D1 batch and one send
+ * of its deliveries; an amended amount (adjustConversion: snapshot reads, its batch, the audit
+ * answer) about seven more. test/flows/validations-bulk.test.ts measures both.
+ */
+export const CHUNK_BUDGET = 400;
+export const MAX_CHUNK_ROWS = 100;
+const rowCost = (row: RowOutcome) => 2 + (row.amount === null ? 0 : 7);
 /** Bytes of JSON per stored chunk: far below D1's 2 MB per row and 100 KB per statement. */
 const CHUNK_BYTES = 60_000;
 /** Rows already decided at acceptance are stored in larger chunks (nothing to apply). */
@@ -80,19 +63,6 @@ const outcomeOf = (row: UploadRow, plan: RowPlan, cv?: { id: string; offer_id: n
   outcome: plan.outcome,
   code: plan.code,
   message: plan.message,
-});
-
-/** A stored row read back as the upload row it was (its outcome fields aside). */
-const uploadRowOf = (r: RowOutcome): UploadRow => ({
-  row: r.row,
-  line: r.line,
-  order_id: r.order_id,
-  conversion_id: r.conversion_id,
-  offer_id: r.offer_id,
-  status: r.status as UploadRow['status'],
-  amount: r.amount,
-  reason: r.reason,
-  error: null,
 });
 
 const where = (row: { row: number; line: number | null }) =>
@@ -209,20 +179,26 @@ export function count(rows: RowOutcome[]): Omit<Totals, 'rows_total' | 'rows_don
   return { changed: n('changed'), unchanged: n('unchanged'), failed: n('failed') };
 }
 
-/** Rows in chunks of at most `rows` rows and CHUNK_BYTES of JSON. */
-function chunked(rows: RowOutcome[], size: number): RowOutcome[][] {
+const utf8 = new TextEncoder();
+
+/** Rows in chunks of at most `size` rows, CHUNK_BYTES of JSON and (to apply) CHUNK_BUDGET. */
+function chunked(rows: RowOutcome[], size: number, cost: (row: RowOutcome) => number): RowOutcome[][] {
   const chunks: RowOutcome[][] = [];
   let current: RowOutcome[] = [];
   let bytes = 2;
+  let spent = 0;
   for (const row of rows) {
-    const rowBytes = JSON.stringify(row).length * 3 + 1;
-    if (current.length > 0 && (current.length >= size || bytes + rowBytes > CHUNK_BYTES)) {
+    const rowBytes = utf8.encode(JSON.stringify(row)).length + 1;
+    const full = current.length >= size || bytes + rowBytes > CHUNK_BYTES || spent + cost(row) > CHUNK_BUDGET;
+    if (current.length > 0 && full) {
       chunks.push(current);
       current = [];
       bytes = 2;
+      spent = 0;
     }
     current.push(row);
     bytes += rowBytes;
+    spent += cost(row);
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
@@ -248,7 +224,8 @@ export async function storeValidation(
   const now = nowIso();
   const work = chunked(
     planned.filter((r) => r.outcome === 'changed'),
-    CHUNK_ROWS,
+    MAX_CHUNK_ROWS,
+    rowCost,
   ).map((rows) => ({
     rows: rows.map((r) => ({ ...r, outcome: 'pending' as const })),
     done: false,
@@ -256,6 +233,7 @@ export async function storeValidation(
   const final = chunked(
     planned.filter((r) => r.outcome !== 'changed'),
     FINAL_CHUNK_ROWS,
+    () => 0,
   ).map((rows) => ({
     rows,
     done: true,
@@ -304,171 +282,5 @@ export async function storeValidation(
 export async function enqueueChunks(env: Env, id: string, pending: number[]): Promise<void> {
   for (const part of slices(pending, 100)) {
     await env.VALIDATIONS_QUEUE.sendBatch(part.map((seq) => ({ body: { validation_id: id, seq } })));
-  }
-}
-
-type Waiter = { waitUntil(promise: Promise<unknown>): void };
-
-const stateOf = (cv: ConversionWithGoal): ConversionState => ({
-  id: cv.id,
-  offer_id: cv.offer_id,
-  order_id: cv.order_id,
-  goal_key: cv.goal_key,
-  status: cv.status,
-  currency: cv.currency,
-  amount: cv.amount,
-  has_products: cv.products === null ? 0 : 1,
-});
-
-/**
- * A database whose first write of a change carries its audit entry (as for the single API's
- * changes, src/admin/audit-trail.ts), and a way to complete the entry with the answer.
- */
-function audited(env: Env, principal: Principal, action: string, cv: ConversionWithGoal, job: string, row: number) {
-  const change = (after: unknown) => ({ action, resource: 'conversion', resourceId: cv.id, before: cv, after });
-  const mark = { validation_id: job, row };
-  const auditing = auditingDatabase(env.DB, () => auditValues(principal, change(mark), nowIso()));
-  return {
-    db: auditing.db,
-    complete: async (answer: object) => {
-      const id = auditing.entryId();
-      if (id === null) return;
-      const values = auditValues(principal, change({ ...answer, ...mark }), nowIso());
-      await completeAuditStatement(env.DB, id, values.after, null).run();
-    },
-  };
-}
-
-/** Applies one row's plan as the single-conversion API would; an ApiError fails the row only. */
-async function applyRow(
-  env: Env,
-  ctx: Waiter,
-  job: ValidationRow,
-  principal: Principal,
-  row: RowOutcome,
-  initial: ConversionWithGoal,
-  plan: RowPlan,
-): Promise<RowPlan> {
-  const actor = principal.role === 'advertiser' ? 'advertiser' : 'admin';
-  let cv = initial;
-  let amended = false;
-  try {
-    if (plan.adjustTo !== null) {
-      const audit = audited(env, principal, 'adjustConversion', cv, job.id, row.row);
-      const result = await adjustConversion(
-        audit.db,
-        cv,
-        { amount: formatAmount(plan.adjustTo, cv.currency) },
-        actor,
-        row.reason,
-        nowIso,
-      );
-      await audit.complete({ ...presentConversion(result.conversion), previous: presentConversion(result.previous) });
-      afterCommit(env, ctx, result.committed);
-      cv = result.conversion;
-      amended = true;
-    }
-    if (plan.statusTo !== null) {
-      const audit = audited(env, principal, 'changeConversionStatus', cv, job.id, row.row);
-      const result = await changeConversionStatus(audit.db, cv, plan.statusTo, actor, row.reason, nowIso);
-      await audit.complete({
-        ...presentConversion(result.conversion),
-        changed: result.committed !== null,
-        previous_status: result.previousStatus,
-      });
-      afterCommit(env, ctx, result.committed);
-    }
-    return plan;
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    return failed(
-      error.code,
-      amended ? `the amount was amended, but the status change failed: ${error.message}` : error.message,
-    );
-  }
-}
-
-/**
- * Applies one pending chunk (a Queue message, or the request for a small file); a chunk that
- * is already done is left alone, so a redelivered message changes nothing. With `giveUp` (the
- * last attempt failed) nothing is applied: rows the job already changed are named changed,
- * the others failed as not applied.
- */
-export async function applyChunk(
-  env: Env,
-  ctx: Waiter,
-  id: string,
-  seq: number,
-  giveUp: string | null = null,
-): Promise<void> {
-  const db = env.DB;
-  const { job, chunk } = await startChunk(db, id, seq, nowIso());
-  if (!job || !chunk) return;
-  const principal = JSON.parse(job.principal) as Principal;
-  const rows = JSON.parse(chunk.rows) as RowOutcome[];
-  const ids = rows.flatMap((r) => (r.conversion_id ? [r.conversion_id] : []));
-  const fresh = new Map(
-    (await fullConversionsStatement(db, ids).all<ConversionWithGoal>()).results.map((cv) => [cv.id, cv]),
-  );
-  // A retried chunk may have applied some rows before it failed: their audit entries say so.
-  const earlier = chunk.attempts > 1 || giveUp ? await conversionsChangedBy(db, id, ids) : new Set<string>();
-  const results: RowOutcome[] = [];
-  for (const row of rows) {
-    const cv = row.conversion_id ? fresh.get(row.conversion_id) : undefined;
-    let plan = cv
-      ? planRow(uploadRowOf(row), stateOf(cv))
-      : failed('unknown_conversion', `no conversion ${row.conversion_id}`);
-    if (cv && plan.outcome === 'unchanged' && earlier.has(cv.id)) {
-      plan = { ...plan, outcome: 'changed', message: `${plan.message} (applied by this job)` };
-    } else if (cv && plan.outcome === 'changed') {
-      plan = giveUp
-        ? failed('not_applied', `not applied: ${giveUp}`)
-        : await applyRow(env, ctx, job, principal, row, cv, plan);
-    }
-    results.push({ ...row, outcome: plan.outcome, code: plan.code, message: plan.message });
-  }
-  await finishChunk(db, id, seq, { results: JSON.stringify(results), ...count(results) }, results.length, nowIso());
-}
-
-/** Closes a job whose chunks are all done (the last chunk normally does it). */
-export const closeIfDone = (db: D1Database, id: string) => closeIfDoneStatement(db, id, nowIso()).run();
-
-/** After this many deliveries of a chunk's message, its remaining rows are failed as not applied. */
-export const MAX_CHUNK_ATTEMPTS = 5;
-
-export async function consumeValidations(batch: MessageBatch<ValidationMessage>, env: Env): Promise<void> {
-  for (const message of batch.messages) {
-    const { validation_id: id, seq } = message.body;
-    const sends: Promise<unknown>[] = [];
-    const ctx = { waitUntil: (p: Promise<unknown>) => void sends.push(p) };
-    try {
-      await applyChunk(env, ctx, id, seq);
-      await Promise.allSettled(sends);
-      message.ack();
-    } catch (error) {
-      await Promise.allSettled(sends);
-      log('error', 'validation.chunk_failed', {
-        validation_id: id,
-        seq,
-        attempts: message.attempts,
-        ...errorFields(error),
-      });
-      if (message.attempts < MAX_CHUNK_ATTEMPTS) {
-        message.retry({ delaySeconds: 10 * message.attempts });
-        continue;
-      }
-      try {
-        await applyChunk(
-          env,
-          ctx,
-          id,
-          seq,
-          `processing failed ${message.attempts} times (${errorFields(error).error})`,
-        );
-        message.ack();
-      } catch {
-        message.retry({ delaySeconds: 60 });
-      }
-    }
   }
 }
