@@ -11,6 +11,7 @@ import './access';
 import './audit-trail';
 import { requireAdmin } from './auth';
 import { capRoutes } from './caps';
+import { claimRoutes } from './claims';
 import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
 import { deliveryRoutes } from './deliveries';
@@ -42,6 +43,7 @@ export const adminRouters: readonly ApiRoutes[] = [
   // Before conversions: its paths sit under /conversions/validations.
   validationRoutes,
   conversionRoutes,
+  claimRoutes,
   clickRoutes,
   postbackLogRoutes,
   reportRoutes,
