@@ -126,28 +126,36 @@ describe('the OpenAPI document', () => {
  * operationId: a new operation with a required or closed body joins this list knowingly.
  */
 const BODIES_WITH_REQUIRED_FIELDS = [
+  'addClaimMessage',
   'adjustConversion',
   'changeConversionStatus',
   'createAdvertiser',
   'createCap',
+  'createClaim',
   'createEndpoint',
   'createOffer',
   'createPublisher',
   'createSmartLink',
   'putExchangeRate',
+  'rejectClaim',
+  'validateConversions',
 ];
 const CLOSED_BODIES = [
+  'acceptClaim',
+  'addClaimMessage',
   'adjustConversion',
   'applyToOffer',
   'changeConversionStatus',
   'createAdvertiser',
   'createCap',
+  'createClaim',
   'createEndpoint',
   'createOffer',
   'createPublisher',
   'createSmartLink',
   'putExchangeRate',
   'putPublisherPayout',
+  'rejectClaim',
   'rotateEndpointSecret',
   'testEndpoint',
   'updateAdvertiser',
@@ -155,6 +163,7 @@ const CLOSED_BODIES = [
   'updateOffer',
   'updatePublisher',
   'updateSmartLink',
+  'validateConversions',
 ];
 
 describe('request schemas match what the handlers accept', () => {
