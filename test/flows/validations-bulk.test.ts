@@ -12,7 +12,7 @@ import { uploadFromCsv } from '../../src/month/upload';
 import { applyChunk, MAX_CHUNK_ATTEMPTS } from '../../src/month/validation-apply';
 import { CHUNK_BUDGET, MAX_CHUNK_ROWS, planUpload, storeValidation } from '../../src/month/validations';
 import { conversionRow, goalIdOf } from '../fixtures';
-import { ADMIN, worker as call, createFixture, eventually, type Fixture, scalar } from '../helpers';
+import { ADMIN, worker as call, createFixture, type Fixture, scalar } from '../helpers';
 import { mintClick } from '../postback-helpers';
 
 const operator: Principal = { role: 'operator', actor: { kind: 'token', id: null, label: 'admin token' } };
