@@ -36,6 +36,7 @@ export default defineConfig(async () => {
                 queueConsumers: {
                   'clickhop-clicks': { maxBatchTimeout: 0.05 },
                   'clickhop-notifications': { maxBatchTimeout: 0.05 },
+                  'clickhop-validations': { maxBatchTimeout: 0.05 },
                 },
               },
             })),

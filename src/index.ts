@@ -10,6 +10,8 @@ export { ClickPartition } from './clicks/partition';
 
 import { errorResponse } from './lib/error-response';
 import { log } from './lib/log';
+import { consumeValidations } from './month/validation-apply';
+import { VALIDATIONS_QUEUE_NAME, type ValidationMessage } from './month/validations';
 import { consumeNotifications, type NotificationMessage } from './notify';
 import { CLICKS_QUEUE, consumeDeadLetters, DEAD_LETTER_SOURCES, NOTIFICATIONS_QUEUE, parkPoison } from './parked';
 
@@ -35,6 +37,8 @@ export default {
       return consumeNotifications(kept, env);
     }
     if (Object.hasOwn(DEAD_LETTER_SOURCES, batch.queue)) return consumeDeadLetters(batch, env);
+    if (batch.queue === VALIDATIONS_QUEUE_NAME)
+      return consumeValidations(batch as MessageBatch<ValidationMessage>, env);
     log('error', 'queue.unknown', { queue: batch.queue, messages: batch.messages.length });
     batch.retryAll({ delaySeconds: 300 });
   },

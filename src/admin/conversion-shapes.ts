@@ -46,7 +46,9 @@ export const conversionShapes = lazy(() => {
     products: z.array(ProductLine),
     ...subIds,
     ...creativeIds,
-    source: z.enum(['canonical', 'hasoffers', 'tradetracker', 'admin']).describe('How the conversion was recorded'),
+    source: z
+      .enum(['canonical', 'hasoffers', 'tradetracker', 'admin', 'claim'])
+      .describe('How the conversion was recorded: a postback profile, or claim (an accepted claim)'),
     flags: z.array(z.string()).describe('Fraud and time-rule signals: bot_click, datacenter_asn, too_fast, too_slow'),
     reason: z.string().nullable().describe('Why a rule set the status (too_fast, too_slow, cap_reached), else null'),
     cap_id: rowId.nullable().describe('The cap that refused the conversion (reason cap_reached), else null'),

@@ -12,6 +12,7 @@ import './audit-trail';
 import { requireAdmin } from './auth';
 import { balanceRoutes } from './balances';
 import { capRoutes } from './caps';
+import { claimRoutes } from './claims';
 import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
 import { deliveryRoutes } from './deliveries';
@@ -27,6 +28,7 @@ import { reportRoutes } from './reports';
 import { settingsRoutes } from './settings';
 import { smartLinkRoutes } from './smart-links';
 import { userRoutes } from './users';
+import { validationRoutes } from './validations';
 
 export const ADMIN_PREFIX = '/api/v1';
 
@@ -43,7 +45,10 @@ export const adminRouters: readonly ApiRoutes[] = [
   endpointRoutes,
   deliveryRoutes,
   parkedRoutes,
+  // Before conversions: its paths sit under /conversions/validations.
+  validationRoutes,
   conversionRoutes,
+  claimRoutes,
   clickRoutes,
   postbackLogRoutes,
   reportRoutes,

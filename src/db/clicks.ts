@@ -255,6 +255,10 @@ const SNAPSHOT_CLICK_FIELDS = ['referrer', 'search_engine', 'search_phrase', 'co
  * data, so a status change needs no partition read and works after the click is gone.
  */
 export const snapshotClickOf = (db: D1Database, cv: { id: string; click_id: string }) =>
+  snapshotClickStatement(db, cv).first<Pick<ClickRow, (typeof SNAPSHOT_CLICK_FIELDS)[number]>>();
+
+/** snapshotClickOf's read, for a caller's own batch (bulk validation reads a chunk's at once). */
+export const snapshotClickStatement = (db: D1Database, cv: { id: string; click_id: string }) =>
   db
     .prepare(
       `SELECT ${SNAPSHOT_CLICK_FIELDS.join(', ')} FROM clicks WHERE click_id = ?1
@@ -266,8 +270,7 @@ export const snapshotClickOf = (db: D1Database, cv: { id: string; click_id: stri
          ORDER BY created_at DESC, rowid DESC LIMIT 1)
        LIMIT 1`,
     )
-    .bind(cv.click_id, cv.id)
-    .first<Pick<ClickRow, (typeof SNAPSHOT_CLICK_FIELDS)[number]>>();
+    .bind(cv.click_id, cv.id);
 
 /** The click row by id, for a caller's own read batch (getClick runs the same read alone). */
 export const selectClickStatement = (db: D1Database, clickId: string): D1PreparedStatement =>

@@ -87,7 +87,14 @@ function requestBody(body: BodySpec, shared: Record<string, JsonSchema>): Reques
           'application/json': { schema, ...example },
           'multipart/form-data': { schema },
         }
-      : { 'application/json': { schema, ...example } };
+      : body.media === 'csv'
+        ? {
+            'text/csv': {
+              schema: { type: 'string', description: 'The same rows as a CSV file with a header line' },
+            },
+            'application/json': { schema, ...example },
+          }
+        : { 'application/json': { schema, ...example } };
   return { required: body.required, ...(body.description ? { description: body.description } : {}), content };
 }
 

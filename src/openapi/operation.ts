@@ -78,8 +78,13 @@ export interface BodySpec<S extends z.ZodType = z.ZodType> {
   required: boolean;
   example?: Record<string, unknown>;
   description?: string;
-  /** Postbacks take form and multipart bodies as well as JSON. */
-  media?: 'json' | 'postback';
+  /** Postbacks take form and multipart bodies as well as JSON; a file upload, CSV as well. */
+  media?: 'json' | 'postback' | 'csv';
+  /**
+   * Reads and checks the body itself (a large file, CSV or JSON), instead of a JSON body of at
+   * most 64 KiB checked by `schema`; `schema` still documents the JSON form.
+   */
+  read?: (request: Request) => Promise<unknown>;
   /** Puts the request schema under components.schemas with this name. */
   component?: string;
 }
@@ -137,7 +142,11 @@ type ParamValues<P> = { [K in keyof P]: P[K] extends PathParam<infer T> ? T : ne
 export interface Input<S extends OperationSpec> {
   params: S['params'] extends Record<string, PathParam<unknown>> ? ParamValues<S['params']> : Record<string, never>;
   query: S['query'] extends z.ZodType ? z.output<S['query']> : undefined;
-  body: S['body'] extends BodySpec<infer B> ? z.output<B> : undefined;
+  body: S['body'] extends { read: (request: Request) => Promise<infer R> }
+    ? R
+    : S['body'] extends BodySpec<infer B>
+      ? z.output<B>
+      : undefined;
 }
 
 /** What a handler answers: a documented success status with a body of that status's shape. */
@@ -224,6 +233,7 @@ async function readInput(c: Context<ApiEnv>, spec: OperationSpec, rule: ScopeRul
   const params: Record<string, unknown> = {};
   for (const [name, param] of Object.entries(spec.params ?? {})) params[name] = param.parse(c.req.param(name) ?? '');
   const query = spec.query ? parseWith(spec.query, c.req.query()) : undefined;
+  if (spec.body?.read) return { params, query, body: await spec.body.read(c.req.raw) };
   let raw: unknown;
   if (spec.body) {
     raw = spec.body.required ? await jsonBody(c) : await optionalJsonBody(c);

@@ -32,11 +32,13 @@ export async function callApi<T = Record<string, unknown>>(
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
+  /** Sends `body` (text) as it is with this type instead of as JSON (a CSV file). */
+  contentType?: string,
 ): Promise<ApiAnswer<T & ApiProblem>> {
   const request = new Request(new URL(`/api/v1${path}`, c.req.url), {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined ? {} : { 'content-type': contentType ?? 'application/json' },
+    body: body === undefined ? undefined : contentType ? String(body) : JSON.stringify(body),
   });
   asPrincipal(request, c.get('principal'));
   const response = await appFetch(request, c.env, executionContext(c));

@@ -15,6 +15,7 @@ import { errorFields, log } from '../lib/log';
 import { accountPage, changePasswordAction } from './account';
 import { integrationPage, postbacksPage, sendTestConversion } from './advertiser';
 import { applicationsPage, decideApplicationAction } from './applications';
+import { claimAction, claimPage, claimsPage, fileClaimAction } from './claims';
 import { conversionsCsv, conversionsPage, decideConversion } from './conversions';
 import type { PortalEnv } from './env';
 import { requireSignedIn } from './guard';
@@ -38,6 +39,7 @@ import { resetRoutes } from './reset';
 import { signInRoutes } from './sign-in';
 import { changeAction, documentListPage, documentPage, runAction } from './statements';
 import { confirmTotpAction, secondFactorRoutes, totpPage, turnOffTotpAction } from './totp';
+import { applyValidation, previewValidation, validationCsv, validationPage, validationsPage } from './validations';
 
 let styleSource: string | undefined;
 const stylesheetSource = () => {
@@ -115,6 +117,19 @@ portalRoutes.get('/reports.csv', reportsCsv);
 portalRoutes.get('/conversions', (c) => conversionsPage(c));
 portalRoutes.get('/conversions.csv', conversionsCsv);
 portalRoutes.post('/conversions/:id/status', only('advertiser', 'operator'), decideConversion);
+
+const validators = only('advertiser', 'operator');
+portalRoutes.get('/validations', validators, (c) => validationsPage(c));
+portalRoutes.post('/validations/preview', validators, previewValidation);
+portalRoutes.post('/validations', validators, applyValidation);
+portalRoutes.get('/validations/:id', validators, validationPage);
+portalRoutes.get('/validations/:id/results.csv', validators, validationCsv);
+portalRoutes.get('/claims', (c) => claimsPage(c));
+portalRoutes.post('/claims', publisherOnly, fileClaimAction);
+portalRoutes.get('/claims/:id', (c) => claimPage(c));
+portalRoutes.post('/claims/:id/messages', (c) => claimAction(c, 'messages'));
+portalRoutes.post('/claims/:id/accept', validators, (c) => claimAction(c, 'accept'));
+portalRoutes.post('/claims/:id/reject', validators, (c) => claimAction(c, 'reject'));
 
 portalRoutes.get('/endpoints', publisherOnly, (c) => endpointsPage(c));
 portalRoutes.post('/endpoints', publisherOnly, createEndpoint);

@@ -126,10 +126,12 @@ describe('the OpenAPI document', () => {
  * operationId: a new operation with a required or closed body joins this list knowingly.
  */
 const BODIES_WITH_REQUIRED_FIELDS = [
+  'addClaimMessage',
   'adjustConversion',
   'changeConversionStatus',
   'createAdvertiser',
   'createCap',
+  'createClaim',
   'createEndpoint',
   'createInvoices',
   'createOffer',
@@ -140,13 +142,18 @@ const BODIES_WITH_REQUIRED_FIELDS = [
   'payStatement',
   'putExchangeRate',
   'putTotpSettings',
+  'rejectClaim',
+  'validateConversions',
 ];
 const CLOSED_BODIES = [
+  'acceptClaim',
+  'addClaimMessage',
   'adjustConversion',
   'applyToOffer',
   'changeConversionStatus',
   'createAdvertiser',
   'createCap',
+  'createClaim',
   'createEndpoint',
   'createInvoices',
   'createOffer',
@@ -158,6 +165,7 @@ const CLOSED_BODIES = [
   'putExchangeRate',
   'putPublisherPayout',
   'putTotpSettings',
+  'rejectClaim',
   'resetUserPassword',
   'rotateEndpointSecret',
   'testEndpoint',
@@ -167,6 +175,7 @@ const CLOSED_BODIES = [
   'updatePublisher',
   'updateSmartLink',
   'updateUser',
+  'validateConversions',
 ];
 
 describe('request schemas match what the handlers accept', () => {

@@ -10,6 +10,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminRouters } from '../../src/admin';
 import { ACCESS } from '../../src/admin/access';
+import { insertClaim } from '../../src/db/claims';
 import { conversionRow, goalIdOf, seedCreatedConversion, seedEndpoint } from '../fixtures';
 import { adminOk, createFixture, type Fixture, worker } from '../helpers';
 import { getPostback, mintClick, mintLandedClick } from '../postback-helpers';
@@ -25,6 +26,8 @@ interface Party {
   deliveryId: string;
   statementId: number;
   invoiceId: number;
+  claimId: number;
+  validationId: string;
   keys: Record<Role, { key: string; id: number }>;
   /** Keys the revocation test may revoke (the others keep calling). */
   spare: Record<Role, { key: string; id: number }>;
@@ -81,8 +84,23 @@ async function party(name: string): Promise<Party> {
       name: `${name} ${role} spare`,
     });
   }
+  const claim = await insertClaim(env.DB, {
+    offer_id: fixture.offerId,
+    advertiser_id: fixture.advertiserId,
+    publisher_id: fixture.publisherId,
+    order_id: `${name}-claim`,
+    amount: 1000,
+    currency: 'EUR',
+    transaction_date: new Date().toISOString(),
+    click_id: null,
+    note: null,
+    created_at: new Date().toISOString(),
+  });
+  const validation = await call(keys.advertiser.key, 'post', '/conversions/validations', { rows: [] });
   return {
     fixture,
+    claimId: claim?.id ?? 0,
+    validationId: ((await validation.json()) as { id: string }).id,
     endpointId: endpoint.id,
     clickId,
     conversionId: sale.body.conversion_id as string,
@@ -96,7 +114,8 @@ async function party(name: string): Promise<Party> {
 
 /** The path with its parameters naming `p`'s resources. */
 function pathFor(path: string, p: Party, keyRole: Role): string {
-  const resource = path.split('/')[3];
+  // /api/v1/conversions/validations/{id} names a validation job, not a conversion.
+  const resource = path.split('/')[4] === 'validations' ? 'validations' : path.split('/')[3];
   const ids: Record<string, string | number> = {
     advertisers: p.fixture.advertiserId,
     publishers: p.fixture.publisherId,
@@ -105,6 +124,8 @@ function pathFor(path: string, p: Party, keyRole: Role): string {
     deliveries: p.deliveryId,
     conversions: p.conversionId,
     clicks: p.clickId,
+    claims: p.claimId,
+    validations: p.validationId,
     'api-keys': p.spare[keyRole].id,
     statements: p.statementId,
     invoices: p.invoiceId,
