@@ -30,7 +30,8 @@ export interface ConversionRow {
   sub3: string | null;
   sub4: string | null;
   sub5: string | null;
-  source: string;
+  /** The postback profile (or integration) that recorded it: 'canonical', 'stripe', ... */
+  profile: string;
   flags: string | null;
   created_at: string;
   updated_at: string;
@@ -48,6 +49,11 @@ export interface ConversionRow {
   sub6?: string | null;
   creative_id?: number | null;
   creative_group_id?: number | null;
+  /** Migration 0029: 'server' | 'browser' | 'claim' (the contract's source). */
+  source?: string;
+  /** 'click' | 'affiliate' | 'coupon' | 'view_through', and the claim that lost a conflict. */
+  attribution?: string | null;
+  attribution_note?: string | null;
 }
 
 export interface ConversionEventRow {
@@ -129,7 +135,10 @@ const CONVERSION_COLUMNS = [
   'sub6',
   'creative_id',
   'creative_group_id',
+  'profile',
   'source',
+  'attribution',
+  'attribution_note',
   'flags',
   'created_at',
   'updated_at',

@@ -97,6 +97,18 @@ export const postbackResult = lazy(() => {
       revenue: money,
       payout: money,
       payout_currency: currencyCode,
+      source: z.enum(['server', 'browser', 'claim']).describe('Where the conversion came from'),
+      attribution: z
+        .enum(['click', 'affiliate', 'coupon', 'view_through'])
+        .describe('How the publisher was chosen (docs/coupons.md)'),
+      attribution_note: z
+        .string()
+        .optional()
+        .describe('The claim that lost a click-vs-coupon conflict, when there was one'),
+      reason: z
+        .string()
+        .optional()
+        .describe('Why a rule set the status (other_channel, cap_reached, too_fast, ...), when one did'),
       created_at: timestamp,
     }),
   );
