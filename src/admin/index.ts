@@ -13,9 +13,11 @@ import { requireAdmin } from './auth';
 import { capRoutes } from './caps';
 import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
+import { couponRoutes } from './coupons';
 import { deliveryRoutes } from './deliveries';
 import { endpointRoutes } from './endpoints';
 import { exchangeRateRoutes } from './exchange-rates';
+import { integrationRoutes } from './integrations';
 import { offerRoutes } from './offers';
 import { parkedRoutes } from './parked';
 import { payoutRoutes } from './payouts';
@@ -31,12 +33,14 @@ export const ADMIN_PREFIX = '/api/v1';
 /** The admin resources, in the order the docs show them. */
 export const adminRouters: readonly ApiRoutes[] = [
   advertiserRoutes,
+  integrationRoutes,
   offerRoutes,
   payoutRoutes,
   exchangeRateRoutes,
   capRoutes,
   applicationRoutes,
   smartLinkRoutes,
+  couponRoutes,
   publisherRoutes,
   endpointRoutes,
   deliveryRoutes,

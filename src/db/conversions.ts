@@ -159,8 +159,12 @@ export function insertConversionStatement(db: D1Database, row: ConversionRow): D
        VALUES (${CONVERSION_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
     )
-    .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null));
+    .bind(...CONVERSION_COLUMNS.map((column) => columnValue(row, column)));
 }
+
+/** A row that names no source is a server's (the column's default, which a bound NULL would defeat). */
+const columnValue = (row: ConversionRow, column: (typeof CONVERSION_COLUMNS)[number]) =>
+  column === 'source' ? (row.source ?? 'server') : (row[column] ?? null);
 
 /**
  * The insert of a conversion priced from an isolate's memory (src/postback/config-cache.ts):
@@ -186,7 +190,7 @@ export function insertConversionIfCurrentStatement(
            AND dedupe_key IN (SELECT value FROM json_each(?${n + 2})))
        ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
     )
-    .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null), epoch, JSON.stringify(anyGoalKeys));
+    .bind(...CONVERSION_COLUMNS.map((column) => columnValue(row, column)), epoch, JSON.stringify(anyGoalKeys));
 }
 
 /** Sets a new status only if the conversion still has the status the change was decided on. */

@@ -81,7 +81,10 @@ function pathFor(path: string, p: Party, keyRole: Role): string {
     clicks: p.clickId,
     'api-keys': p.spare[keyRole].id,
   };
-  return path.replace(/\{[^}]+\}/g, () => String(ids[resource ?? ''] ?? 1)).replace(/^\/api\/v1/, '');
+  return path
+    .replace('{provider}', 'stripe')
+    .replace(/\{[^}]+\}/g, () => String(ids[resource ?? ''] ?? 1))
+    .replace(/^\/api\/v1/, '');
 }
 
 /** Filters a list needs: its party (when the role has one) and the ones a rule requires. */
@@ -111,6 +114,10 @@ function otherFilter(id: string, role: Role, other: Party): string | null {
     },
     listClicks: { publisher: `publisher_id=${other.fixture.publisherId}` },
     listPostbackLog: { advertiser: `advertiser_id=${other.fixture.advertiserId}` },
+    listCoupons: {
+      publisher: `publisher_id=${other.fixture.publisherId}`,
+      advertiser: `offer_id=${other.fixture.offerId}`,
+    },
     listApiKeys: {
       publisher: `publisher_id=${other.fixture.publisherId}`,
       advertiser: `advertiser_id=${other.fixture.advertiserId}`,
