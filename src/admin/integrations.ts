@@ -12,6 +12,7 @@ import {
   PROVIDERS,
   type Provider,
   putIntegration,
+  secretBinding,
 } from '../db/integrations';
 import { badRequest, notFound } from '../lib/errors';
 import { nowIso } from '../lib/time';
@@ -19,9 +20,6 @@ import { ApiRoutes, component, lazy, pathParam } from '../openapi/operation';
 import { shapes } from '../openapi/shapes';
 import { ownedResource } from './access';
 import { idPath } from './schemas';
-
-/** What the sealed secret is bound to: a copy on another advertiser's row does not open. */
-export const secretBinding = (advertiserId: number, provider: Provider) => `integration:${advertiserId}:${provider}`;
 
 export const integrationSecret = z.strictObject({
   secret: z

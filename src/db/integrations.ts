@@ -5,6 +5,9 @@
 export const PROVIDERS = ['stripe', 'shopify'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
+/** What a sealed secret is bound to: a copy on another advertiser's row does not open. */
+export const secretBinding = (advertiserId: number, provider: Provider) => `integration:${advertiserId}:${provider}`;
+
 export interface IntegrationRow {
   advertiser_id: number;
   provider: Provider;
@@ -86,25 +89,28 @@ export const findOrder = (db: D1Database, provider: Provider, advertiserId: numb
     .first<IntegrationOrderRow>();
 
 /**
- * Counts a refund once and answers the order's refunded total after it (every refund of the
- * order, this one included, whichever order they came in).
+ * Records a refund (or, for Stripe, a charge's refunded total so far, which only grows) whether
+ * or not its sale is known yet: a sale that arrives later applies it. Counted once per id.
  */
-export async function addRefund(
+export const recordRefundStatement = (
   db: D1Database,
   row: { provider: Provider; advertiser_id: number; refund_id: string; ref: string; amount: number; now: string },
-): Promise<number> {
-  const [, total] = await db.batch([
-    db
-      .prepare(
-        `INSERT INTO integration_refunds (provider, advertiser_id, refund_id, ref, amount, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      )
-      .bind(row.provider, row.advertiser_id, row.refund_id, row.ref, row.amount, row.now),
-    db
-      .prepare(
-        'SELECT COALESCE(SUM(amount), 0) AS total FROM integration_refunds WHERE provider = ? AND advertiser_id = ? AND ref = ?',
-      )
-      .bind(row.provider, row.advertiser_id, row.ref),
-  ]);
-  return Number((total?.results[0] as { total: number } | undefined)?.total ?? 0);
+) =>
+  db
+    .prepare(
+      `INSERT INTO integration_refunds (provider, advertiser_id, refund_id, ref, amount, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (provider, advertiser_id, refund_id) DO UPDATE SET amount = MAX(amount, excluded.amount)`,
+    )
+    .bind(row.provider, row.advertiser_id, row.refund_id, row.ref, row.amount, row.now);
+
+/** Everything refunded of a sale so far, in its minor units. */
+export async function refundedTotal(db: D1Database, provider: Provider, advertiserId: number, ref: string) {
+  const row = await db
+    .prepare(
+      'SELECT COALESCE(SUM(amount), 0) AS total FROM integration_refunds WHERE provider = ? AND advertiser_id = ? AND ref = ?',
+    )
+    .bind(provider, advertiserId, ref)
+    .first<{ total: number }>();
+  return Number(row?.total ?? 0);
 }

@@ -33,7 +33,7 @@ export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
 export type ProfileName = 'canonical' | 'hasoffers' | 'tradetracker';
 
 /** Aliases every profile accepts: coupon codes under the names shops' tools use (docs/coupons.md). */
-const COMMON_ALIASES: Partial<Record<CanonicalField, string[]>> = { voucher: ['coupon', 'coupon_code'] };
+export const COMMON_ALIASES: Partial<Record<CanonicalField, string[]>> = { voucher: ['coupon', 'coupon_code'] };
 
 export interface Profile {
   name: ProfileName;
