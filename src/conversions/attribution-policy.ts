@@ -5,6 +5,9 @@
 export const COUPON_POLICIES = ['click_wins', 'coupon_wins'] as const;
 export type CouponPolicy = (typeof COUPON_POLICIES)[number];
 
+/** The reason of a sale another channel won: stored rejected, unpaid, unbilled, never notified, never capped. */
+export const OTHER_CHANNEL = 'other_channel';
+
 export const DEFAULT_AFFILIATE_CHANNELS: readonly string[] = ['affiliate', 'aff'];
 
 export interface CouponClaim {

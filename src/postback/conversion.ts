@@ -14,7 +14,7 @@ import {
   priceSale,
   type WriteCondition,
 } from '../conversions';
-import { parseAffiliateChannels, wonByOtherChannel } from '../conversions/attribution-policy';
+import { OTHER_CHANNEL, parseAffiliateChannels, wonByOtherChannel } from '../conversions/attribution-policy';
 import type { RuleFacts } from '../conversions/facts';
 import { decideNewConversion } from '../conversions/rules';
 import { parseTiers } from '../conversions/tiers';
@@ -131,7 +131,7 @@ export async function recordPostback(
       context,
       'postback',
       also,
-      capScopeAt(reads.env, row.created_at),
+      row.reason === OTHER_CHANNEL ? null : capScopeAt(reads.env, row.created_at),
       0,
       condition,
     );
@@ -281,7 +281,7 @@ function buildPostbackConversion(
     dedupeKey: key,
     // Another channel won the sale: kept for the advertiser, neither billed nor paid (docs/coupons.md).
     status: otherChannel ? 'rejected' : verdict.status,
-    reason: otherChannel ? 'other_channel' : verdict.reason,
+    reason: otherChannel ? OTHER_CHANNEL : verdict.reason,
     flags: verdict.flags,
     sale: otherChannel ? { ...sale, revenue: 0, payout: 0 } : sale,
     voucher: input.voucher ?? null,
