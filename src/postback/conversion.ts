@@ -131,7 +131,7 @@ export async function recordPostback(
       context,
       'postback',
       also,
-      row.reason === OTHER_CHANNEL ? null : capScopeAt(reads.env, row.created_at),
+      capScopeAt(reads.env, row.created_at),
       0,
       condition,
     );
