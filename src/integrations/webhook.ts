@@ -74,14 +74,15 @@ export async function handleWebhook(
   const entry = startLogEntry(c, provider);
   for (const [name, value] of Object.entries(logged)) if (value !== undefined) entry.params[name] = value;
   try {
-    const raw = await readBodyBytes(c.req.raw, MAX_WEBHOOK_BYTES);
     const advertiserId = numericId(c.req.param('advertiserId'));
     const [advertiser, integration] =
       advertiserId === null
         ? [null, null]
         : await Promise.all([getAdvertiser(c.env.DB, advertiserId), getIntegration(c.env.DB, advertiserId, provider)]);
+    // The advertiser sees refusals of its own endpoint (a wrong secret, an oversized event) in its log.
+    if (advertiser && integration) entry.advertiser_id = advertiser.id;
+    const raw = await readBodyBytes(c.req.raw, MAX_WEBHOOK_BYTES);
     if (!advertiser || !integration) throw unsigned(`no ${provider} secret is set for this advertiser`);
-    entry.advertiser_id = advertiser.id;
     const secret = await openIntegrationSecret(
       c.env,
       secretBinding(advertiser.id, provider),
