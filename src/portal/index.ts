@@ -16,6 +16,7 @@ import { accountPage, changePasswordAction } from './account';
 import { integrationPage, postbacksPage, sendTestConversion } from './advertiser';
 import { applicationsPage, decideApplicationAction } from './applications';
 import { conversionsCsv, conversionsPage, decideConversion } from './conversions';
+import { couponsCsv, couponsPage } from './coupons';
 import type { PortalEnv } from './env';
 import { requireSignedIn } from './guard';
 import { homePage } from './home';
@@ -36,6 +37,7 @@ import { invitePerson, peoplePage, personAction, personPage, revokePersonKey, sa
 import { reportsCsv, reportsPage } from './reports';
 import { resetRoutes } from './reset';
 import { signInRoutes } from './sign-in';
+import { saveIntegrationSecret } from './store-setup';
 import { confirmTotpAction, secondFactorRoutes, totpPage, turnOffTotpAction } from './totp';
 
 let styleSource: string | undefined;
@@ -126,6 +128,11 @@ portalRoutes.post('/deliveries/:id/resend', only('publisher', 'operator'), resen
 portalRoutes.get('/integration', advertiserOnly, (c) => integrationPage(c, advertiserId(c)));
 portalRoutes.post('/integration/test', advertiserOnly, (c) => sendTestConversion(c, advertiserId(c)));
 portalRoutes.get('/postbacks', advertiserOnly, (c) => postbacksPage(c, advertiserId(c)));
+portalRoutes.post('/integration/secret', advertiserOnly, async (c) =>
+  integrationPage(c, advertiserId(c), await saveIntegrationSecret(c, advertiserId(c))),
+);
+portalRoutes.get('/coupons', publisherOnly, (c) => couponsPage(c, publisherId(c)));
+portalRoutes.get('/coupons.csv', publisherOnly, (c) => couponsCsv(c, publisherId(c)));
 
 portalRoutes.get('/keys', (c) => keysPage(c));
 portalRoutes.post('/keys', createKey);

@@ -43,6 +43,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: '/portal', label: 'Offers' },
     { href: '/portal/reports', label: 'Reports' },
     { href: '/portal/conversions', label: 'Conversions' },
+    { href: '/portal/coupons', label: 'Coupons' },
     { href: '/portal/endpoints', label: 'Notifications' },
     { href: '/portal/deliveries', label: 'Delivery log' },
     { href: '/portal/keys', label: 'API keys' },
