@@ -67,7 +67,7 @@ export async function storeSections(c: Context<PortalEnv>, advertiserId: number)
   const now = new Date().toISOString();
   return html`<section aria-labelledby="stripe-title"><h2 id="stripe-title">Stripe</h2>
 <ol>
-<li>In Stripe, Developers → Webhooks → Add endpoint, enter this URL: <input id="stripe-webhook-url" readonly size="60" value="${url('stripe')}"></li>
+<li>In Stripe, Developers → Webhooks → Add endpoint, enter this URL:<pre id="stripe-webhook-url">${url('stripe')}</pre></li>
 <li>Select the events ${codes(STRIPE_EVENTS)}.</li>
 <li>When you create a Checkout Session, put the click ID in <code>client_reference_id</code> (or <code>metadata.click_id</code>); with a Payment Link, add <code>?client_reference_id=</code> and the click ID to the link.
 <pre id="stripe-snippet">${STRIPE_CHECKOUT}</pre></li>
@@ -77,7 +77,7 @@ export async function storeSections(c: Context<PortalEnv>, advertiserId: number)
 ${secretForm(csrf, 'stripe', since('stripe'))}</section>
 <section aria-labelledby="shopify-title"><h2 id="shopify-title">Shopify</h2>
 <ol>
-<li>In Shopify admin, Settings → Notifications → Webhooks (or your app's webhook subscriptions), create webhooks in JSON format for ${codes(SHOPIFY_TOPICS)} to this URL: <input id="shopify-webhook-url" readonly size="60" value="${url('shopify')}"></li>
+<li>In Shopify admin, Settings → Notifications → Webhooks (or your app's webhook subscriptions), create webhooks in JSON format for ${codes(SHOPIFY_TOPICS)} to this URL:<pre id="shopify-webhook-url">${url('shopify')}</pre></li>
 <li>Keep the click ID on the cart, so it reaches the order as the note attribute <code>click_id</code> (an order whose landing page URL holds <code>click_id</code> works too):
 <pre id="shopify-snippet">${SHOPIFY_THEME}</pre></li>
 <li>Save the secret the webhooks are signed with (shown under the webhooks list, or your app's client secret) here.</li>

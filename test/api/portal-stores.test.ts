@@ -42,8 +42,12 @@ describe('advertiser integration page', () => {
   it('shows its own Stripe and Shopify webhook URLs, the events, where the click ID goes', async () => {
     const page = await advertiser.page('/portal/integration');
     expect(page.status).toBe(200);
-    expect(page.text).toContain(`value="https://clickhop.test/integrations/stripe/${f.advertiserId}"`);
-    expect(page.text).toContain(`value="https://clickhop.test/integrations/shopify/${f.advertiserId}"`);
+    expect(textOf(elementById(page.text, 'stripe-webhook-url'))).toBe(
+      `https://clickhop.test/integrations/stripe/${f.advertiserId}`,
+    );
+    expect(textOf(elementById(page.text, 'shopify-webhook-url'))).toBe(
+      `https://clickhop.test/integrations/shopify/${f.advertiserId}`,
+    );
     const text = textOf(page.text);
     expect(text).toContain('checkout.session.completed and charge.refunded');
     expect(text).toContain('orders/create and refunds/create');
