@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { adminApi } from './admin';
 import { clickRoutes } from './click/route';
 import { dashboardRoutes } from './dashboard';
+import { integrationWebhooks } from './integrations';
 import { errorAnswer } from './lib/error-response';
 import { errorBody } from './lib/errors';
 import { devReceiverRoutes } from './notify/dev-receiver';
@@ -15,6 +16,7 @@ export const app = new Hono<{ Bindings: Env }>();
 
 app.route('/', clickRoutes);
 app.route('/', postbackRoutes);
+app.route('/', integrationWebhooks);
 app.route('/api/v1', adminApi);
 // The OpenAPI document (/api/openapi.json) and its HTML rendering (/api/docs); public.
 app.route('/api', apiDocsRoutes);

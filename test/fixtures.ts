@@ -150,7 +150,7 @@ export function conversionRow(
     sub3: null,
     sub4: null,
     sub5: null,
-    source: 'canonical',
+    profile: 'canonical',
     flags: null,
     created_at: now,
     updated_at: now,

@@ -47,8 +47,22 @@ export const conversionShapes = lazy(() => {
     ...subIds,
     ...creativeIds,
     source: z
-      .enum(['canonical', 'hasoffers', 'tradetracker', 'admin', 'claim'])
-      .describe('How the conversion was recorded: a postback profile, or claim (an accepted claim)'),
+      .enum(['server', 'browser', 'claim'])
+      .describe('Where it came from: server (postbacks and store integrations), browser, claim'),
+    profile: z
+      .enum(['canonical', 'hasoffers', 'tradetracker', 'admin', 'claim', 'stripe', 'shopify'])
+      .describe('The postback profile or store integration that recorded it'),
+    integration: z
+      .enum(['stripe', 'shopify'])
+      .nullable()
+      .describe('The store integration (webhook) that reported it, else null'),
+    attribution: z
+      .enum(['click', 'affiliate', 'coupon', 'view_through'])
+      .describe('How the publisher was chosen: click ID, offer_id + publisher_id, coupon code, or a view'),
+    attribution_note: z
+      .string()
+      .nullable()
+      .describe('The claim that lost a click-vs-coupon conflict and the coupon_policy that decided, else null'),
     flags: z.array(z.string()).describe('Fraud and time-rule signals: bot_click, datacenter_asn, too_fast, too_slow'),
     reason: z.string().nullable().describe('Why a rule set the status (too_fast, too_slow, cap_reached), else null'),
     cap_id: rowId.nullable().describe('The cap that refused the conversion (reason cap_reached), else null'),
@@ -198,8 +212,12 @@ export function presentConversion(cv: ConversionWithGoal): Conversion {
     sub6: cv.sub6 ?? null,
     creative_id: cv.creative_id ?? null,
     creative_group_id: cv.creative_group_id ?? null,
-    // The column holds only what the write paths put there.
-    source: cv.source as Conversion['source'],
+    // The columns hold only what the write paths put there.
+    source: (cv.source ?? 'server') as Conversion['source'],
+    profile: cv.profile as Conversion['profile'],
+    integration: cv.profile === 'stripe' || cv.profile === 'shopify' ? cv.profile : null,
+    attribution: (cv.attribution ?? (cv.click_id ? 'click' : 'affiliate')) as Conversion['attribution'],
+    attribution_note: cv.attribution_note ?? null,
     flags: cv.flags ? (JSON.parse(cv.flags) as string[]) : [],
     reason: cv.reason ?? null,
     cap_id: cv.cap_id ?? null,

@@ -15,10 +15,12 @@ import { capRoutes } from './caps';
 import { claimRoutes } from './claims';
 import { clickRoutes } from './clicks';
 import { conversionRoutes } from './conversions';
+import { couponRoutes } from './coupons';
 import { deliveryRoutes } from './deliveries';
 import { documentRoutes } from './documents';
 import { endpointRoutes } from './endpoints';
 import { exchangeRateRoutes } from './exchange-rates';
+import { integrationRoutes } from './integrations';
 import { offerRoutes } from './offers';
 import { parkedRoutes } from './parked';
 import { payoutRoutes } from './payouts';
@@ -35,12 +37,14 @@ export const ADMIN_PREFIX = '/api/v1';
 /** The admin resources, in the order the docs show them. */
 export const adminRouters: readonly ApiRoutes[] = [
   advertiserRoutes,
+  integrationRoutes,
   offerRoutes,
   payoutRoutes,
   exchangeRateRoutes,
   capRoutes,
   applicationRoutes,
   smartLinkRoutes,
+  couponRoutes,
   publisherRoutes,
   endpointRoutes,
   deliveryRoutes,

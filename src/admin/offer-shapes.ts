@@ -6,6 +6,7 @@ import type { GoalWithRules, OfferRow, PayoutRuleRow } from '../db/offers';
 import { formatAmount } from '../lib/money';
 import { component, lazy } from '../openapi/operation';
 import { pageOf, shapes } from '../openapi/shapes';
+import { offerAttributionShape, presentOfferAttribution } from './offer-attribution';
 import { goalRuleShape, offerRuleShape, presentGoalRules, presentOfferRules } from './offer-rules';
 
 export const offerShapes = lazy(() => {
@@ -71,6 +72,7 @@ export const offerShapes = lazy(() => {
       tracking_link: z.string().describe('The tracking link; replace {publisher_id} with a publisher id'),
       goals: z.array(Goal),
       ...offerRuleShape,
+      ...offerAttributionShape,
       created_at: timestamp,
       updated_at: timestamp,
     }),
@@ -140,6 +142,7 @@ export function presentOffer(
       };
     }),
     ...presentOfferRules(row),
+    ...presentOfferAttribution(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

@@ -25,6 +25,7 @@ import { parseAmount, percentToBasisPoints } from '../lib/money';
 import { nowIso } from '../lib/time';
 import { ApiRoutes } from '../openapi/operation';
 import { collectGroups, commissionGroupFields, groupCode } from './commission-groups';
+import { offerAttributionFields, offerAttributionStatement } from './offer-attribution';
 import { goalRuleFields, goalRulesStatements, keptTiers, offerRuleFields, offerRulesStatement } from './offer-rules';
 import { offerShapes, presentOffer } from './offer-shapes';
 import { cursorAfterId, page, pageQuery } from './pagination';
@@ -116,6 +117,7 @@ const offerFields = {
     .enum(['active', 'paused', 'archived'])
     .describe('active, paused (clicks get the fallback or a 404) or archived'),
   ...offerRuleFields,
+  ...offerAttributionFields,
 };
 
 export const offerCreate = z.strictObject({
@@ -300,6 +302,7 @@ offerRoutes.route(
       ...upsertGoalsStatements(c.env.DB, 'inserted', plans, now),
       ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, 'inserted', group, now)),
       ...[offerRulesStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
+      ...[offerAttributionStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
       ...goalRulesStatements(c.env.DB, 'inserted', body.goals, body.currency),
     ]);
     const id = (inserted?.results[0] as { id: number } | undefined)?.id;
@@ -429,6 +432,7 @@ offerRoutes.route(
       ...upsertGoalsStatements(c.env.DB, { id }, plans, now),
       ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, { id }, group, now)),
       ...[offerRulesStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
+      ...[offerAttributionStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
       ...goalRulesStatements(
         c.env.DB,
         { id },

@@ -31,10 +31,10 @@ function secretsByKeyId(env: BoxEnv): { current: number; secrets: Map<number, st
   return { current, secrets };
 }
 
-async function boxKey(secret: string): Promise<CryptoKey> {
+async function boxKey(secret: string, info: Uint8Array = INFO): Promise<CryptoKey> {
   const base = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: INFO },
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info },
     base,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -76,6 +76,45 @@ export async function openTotpSecret(
       bytes.subarray(IV_BYTES),
     );
     return { secret: new Uint8Array(plain), stale: Number(kidText) !== current };
+  } catch {
+    return null;
+  }
+}
+
+// Store integrations' webhook secrets (src/db/integrations.ts) are sealed the same way under
+// their own derived key, bound to the advertiser and provider.
+const INTEGRATION_INFO = encoder.encode('clickhop integration secret v1');
+
+export async function sealIntegrationSecret(env: BoxEnv, binding: string, plain: string): Promise<string> {
+  const { current, secrets } = secretsByKeyId(env);
+  const iv = randomBytes(IV_BYTES);
+  const key = await boxKey(secrets.get(current) as string, INTEGRATION_INFO);
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: encoder.encode(binding) },
+      key,
+      encoder.encode(plain),
+    ),
+  );
+  const out = new Uint8Array(iv.length + sealed.length);
+  out.set(iv);
+  out.set(sealed, iv.length);
+  return `v1:${current}:${toBase64Url(out)}`;
+}
+
+export async function openIntegrationSecret(env: BoxEnv, binding: string, stored: string): Promise<string | null> {
+  const [version, kidText, body] = stored.split(':');
+  const secret = secretsByKeyId(env).secrets.get(Number(kidText));
+  if (version !== 'v1' || !secret || !body) return null;
+  const bytes = fromBase64UrlLoose(body);
+  if (!bytes || bytes.length <= IV_BYTES) return null;
+  try {
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: bytes.subarray(0, IV_BYTES), additionalData: encoder.encode(binding) },
+      await boxKey(secret, INTEGRATION_INFO),
+      bytes.subarray(IV_BYTES),
+    );
+    return new TextDecoder().decode(plain);
   } catch {
     return null;
   }

@@ -24,8 +24,13 @@ export interface NewConversion {
   subs: readonly (string | null | undefined)[];
   /** The attributed click's creative ids (Awin's bannerId and groupId), when it had any. */
   creative?: { id: number | null | undefined; groupId: number | null | undefined };
-  /** Who reported it: a postback profile name, for instance. */
-  source: string;
+  /** Who reported it: a postback profile name, or an integration ('stripe', 'shopify'). */
+  profile: string;
+  /** Where it came from: 'server' (default), 'browser', 'claim'. */
+  source?: string;
+  /** How the publisher was chosen (attribution-policy.ts) and the claim that lost, if any. */
+  attribution?: string;
+  attributionNote?: string | null;
   now: string;
   /** Fraud and time-rule flags (rules.ts), and why a rule set the status. */
   flags?: readonly string[];
@@ -65,7 +70,10 @@ export function buildConversion(input: NewConversion): ConversionRow {
     sub6: subs[5] ?? null,
     creative_id: input.creative?.id ?? null,
     creative_group_id: input.creative?.groupId ?? null,
-    source: input.source,
+    profile: input.profile,
+    source: input.source ?? 'server',
+    attribution: input.attribution ?? (input.click ? 'click' : 'affiliate'),
+    attribution_note: input.attributionNote ?? null,
     flags: input.flags && input.flags.length > 0 ? JSON.stringify(input.flags) : null,
     reason: input.reason ?? null,
     created_at: input.now,

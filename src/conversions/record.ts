@@ -36,6 +36,7 @@ import {
   refusalByCap,
 } from '../terms/cap-guard';
 import type { AdjustmentPlan } from './adjust';
+import { OTHER_CHANNEL } from './attribution-policy';
 import {
   canChangeStatus,
   creationEventTypes,
@@ -124,6 +125,8 @@ export async function insertConversion(
   const fanoutIndexes: number[] = [];
   for (const event of events) {
     statements.push(insertEventIfConversionStatement(db, event));
+    // A sale another channel won is the advertiser's record only: its publisher hears nothing.
+    if (row.reason === OTHER_CHANNEL) continue;
     for (const statement of fanout(db, event, row, now)) fanoutIndexes.push(statements.push(statement) - 1);
   }
   statements.push(...rollupStatements(db, row, statsContribution(row.status, row)), ...alsoIfCreated);

@@ -30,7 +30,8 @@ export interface ConversionRow {
   sub3: string | null;
   sub4: string | null;
   sub5: string | null;
-  source: string;
+  /** The postback profile (or integration) that recorded it: 'canonical', 'stripe', ... */
+  profile: string;
   flags: string | null;
   created_at: string;
   updated_at: string;
@@ -48,6 +49,11 @@ export interface ConversionRow {
   sub6?: string | null;
   creative_id?: number | null;
   creative_group_id?: number | null;
+  /** Migration 0029: 'server' | 'browser' | 'claim' (the contract's source). */
+  source?: string;
+  /** 'click' | 'affiliate' | 'coupon' | 'view_through', and the claim that lost a conflict. */
+  attribution?: string | null;
+  attribution_note?: string | null;
 }
 
 export interface ConversionEventRow {
@@ -129,7 +135,10 @@ const CONVERSION_COLUMNS = [
   'sub6',
   'creative_id',
   'creative_group_id',
+  'profile',
   'source',
+  'attribution',
+  'attribution_note',
   'flags',
   'created_at',
   'updated_at',
@@ -150,8 +159,12 @@ export function insertConversionStatement(db: D1Database, row: ConversionRow): D
        VALUES (${CONVERSION_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
     )
-    .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null));
+    .bind(...CONVERSION_COLUMNS.map((column) => columnValue(row, column)));
 }
+
+/** A row that names no source is a server's (the column's default, which a bound NULL would defeat). */
+const columnValue = (row: ConversionRow, column: (typeof CONVERSION_COLUMNS)[number]) =>
+  column === 'source' ? (row.source ?? 'server') : (row[column] ?? null);
 
 /**
  * The insert of a conversion priced from an isolate's memory (src/postback/config-cache.ts):
@@ -177,7 +190,7 @@ export function insertConversionIfCurrentStatement(
            AND dedupe_key IN (SELECT value FROM json_each(?${n + 2})))
        ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
     )
-    .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null), epoch, JSON.stringify(anyGoalKeys));
+    .bind(...CONVERSION_COLUMNS.map((column) => columnValue(row, column)), epoch, JSON.stringify(anyGoalKeys));
 }
 
 /** Sets a new status only if the conversion still has the status the change was decided on. */

@@ -15,6 +15,9 @@ export interface OfferRow {
   allow_publisher_postback: number;
   created_at: string;
   updated_at: string;
+  /** Migration 0029: click-less attribution settings (src/admin/offer-attribution.ts). */
+  coupon_policy?: 'click_wins' | 'coupon_wins';
+  affiliate_channels?: string | null;
 }
 
 export interface GoalRow {
@@ -159,6 +162,20 @@ export function updateOfferStatement(
   const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
   const sets = [...entries.map(([k]) => `${k} = ?`), 'updated_at = ?'].join(', ');
   return db.prepare(`UPDATE offers SET ${sets} WHERE id = ?`).bind(...entries.map(([, v]) => v), updatedAt, id);
+}
+
+/** Sets coupon_policy and affiliate_channels (undefined ones are left alone); null when none is given. */
+export function updateOfferAttributionStatement(
+  db: D1Database,
+  offer: { id: number } | 'inserted',
+  changes: Pick<OfferRow, 'coupon_policy' | 'affiliate_channels'>,
+): D1PreparedStatement | null {
+  const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return null;
+  const where = offer === 'inserted' ? 'id = (SELECT MAX(id) FROM offers)' : 'id = ?';
+  return db
+    .prepare(`UPDATE offers SET ${entries.map(([k]) => `${k} = ?`).join(', ')} WHERE ${where}`)
+    .bind(...entries.map(([, v]) => v), ...(offer === 'inserted' ? [] : [offer.id]));
 }
 
 export interface GoalWithRules {

@@ -200,6 +200,8 @@ export async function acceptClaim(
     description: null,
     subs: click ? [click.sub1, click.sub2, click.sub3, click.sub4, click.sub5, click.sub6] : [],
     creative: click ? { id: click.creative_id, groupId: click.creative_group_id } : undefined,
+    // Recorded through the API on the advertiser's or operator's word: profile and source say claim.
+    profile: 'claim',
     source: 'claim',
     now,
   });

@@ -4,6 +4,7 @@
 import * as z from 'zod';
 import { adminRouters } from '../admin';
 import { SESSION_COOKIE } from '../auth/sessions';
+import { INTEGRATIONS_TAG, integrationOperations } from './integration-routes';
 import {
   accessOf,
   type BodySpec,
@@ -30,11 +31,22 @@ import type {
 
 /** Every declared operation, in the order the docs page shows them. */
 export function declaredOperations(): DeclaredOperation[] {
-  return [...publicOperations(), ...adminRouters.flatMap((r) => r.operations), ...documentationOperations()];
+  return [
+    ...publicOperations(),
+    ...integrationOperations(),
+    ...adminRouters.flatMap((r) => r.operations),
+    ...documentationOperations(),
+  ];
 }
 
 function tags(): TagObject[] {
-  return [PUBLIC_TAGS.click, PUBLIC_TAGS.postback, ...adminRouters.map((r) => ({ ...r.tag })), PUBLIC_TAGS.docs];
+  return [
+    PUBLIC_TAGS.click,
+    PUBLIC_TAGS.postback,
+    INTEGRATIONS_TAG,
+    ...adminRouters.map((r) => ({ ...r.tag })),
+    PUBLIC_TAGS.docs,
+  ];
 }
 
 const SAFE_MIN = Number.MIN_SAFE_INTEGER;

@@ -3,7 +3,7 @@
 // exactly what src/postback/ reads.
 import * as z from 'zod';
 import { postbackInput } from '../postback/input';
-import { CANONICAL_FIELDS, type Profile } from '../postback/profiles';
+import { CANONICAL_FIELDS, COMMON_ALIASES, type Profile } from '../postback/profiles';
 import { component, type DeclaredOperation, lazy, type ResponseSpec } from './operation';
 import { errorShape, shapes } from './shapes';
 
@@ -22,7 +22,8 @@ const POSTBACK_FIELDS: Record<string, string> = {
   currency: "ISO 4217 code of amount and products; omitted = the offer's currency",
   status:
     "New conversion: pending, approved or rejected (default: the goal's). Sent again for a known conversion, changes its status (pending -> approved | rejected, approved -> reversed)",
-  voucher: 'Voucher or coupon code',
+  voucher:
+    "Voucher or coupon code (aliases coupon, coupon_code on every path). Without a click ID, a Clickhop coupon of the advertiser's offers credits its publisher; with another publisher's click, the offer's coupon_policy decides",
   description: 'Free text shown to the publisher',
   products: 'JSON array of {sku, name, unit_price, quantity, category, commission_group}',
   offer_id:
@@ -35,6 +36,8 @@ const POSTBACK_FIELDS: Record<string, string> = {
   sub5: 'Affiliate-ID protocol: publisher sub ID 5',
   sub6: 'Affiliate-ID protocol: publisher sub ID 6',
   reason: 'Note stored with a status change',
+  channel:
+    "Awin's de-duplication parameter: affiliate (or one of the offer's affiliate_channels) when an affiliate won the sale; any other value stores it rejected with reason other_channel, paying nothing",
 };
 
 const PROFILE_LABEL: Record<Profile['name'], string> = {
@@ -69,6 +72,9 @@ export function postbackParams(profile: Profile): z.ZodObject {
     if (field === 'key' || profile.fixed[field] !== undefined) continue;
     const meaning = POSTBACK_FIELDS[field] ?? field;
     shape[field] = postbackInput.shape[field].describe(meaning);
+    for (const alias of COMMON_ALIASES[field] ?? []) {
+      shape[alias] = postbackInput.shape[field].describe(`Alias of ${field}`);
+    }
     for (const alias of profile.aliases[field] ?? []) {
       shape[alias] = postbackInput.shape[field].describe(
         `${PROFILE_LABEL[profile.name]} name for ${field}: ${meaning}`,
@@ -97,6 +103,18 @@ export const postbackResult = lazy(() => {
       revenue: money,
       payout: money,
       payout_currency: currencyCode,
+      source: z.enum(['server', 'browser', 'claim']).describe('Where the conversion came from'),
+      attribution: z
+        .enum(['click', 'affiliate', 'coupon', 'view_through'])
+        .describe('How the publisher was chosen (docs/coupons.md)'),
+      attribution_note: z
+        .string()
+        .optional()
+        .describe('The claim that lost a click-vs-coupon conflict, when there was one'),
+      reason: z
+        .string()
+        .optional()
+        .describe('Why a rule set the status (other_channel, cap_reached, too_fast, ...), when one did'),
       created_at: timestamp,
     }),
   );

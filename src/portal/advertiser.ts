@@ -1,5 +1,6 @@
-// An advertiser's integration page (its postback URLs per profile, how to keep the click ID, a
-// test conversion sent through the real postback route) and its postback log.
+// An advertiser's integration page (its postback URLs per profile, how to keep the click ID, its
+// Stripe and Shopify setup and coupon codes (store-setup.ts), a test conversion sent through the
+// real postback route) and its postback log.
 import type { Context } from 'hono';
 import { visibleTo } from '../auth/money-view';
 import { html } from '../dashboard/html';
@@ -9,6 +10,7 @@ import type { PortalEnv } from './env';
 import { field, utcTime } from './format';
 import { csrfField, notice, page } from './layout';
 import type { PageMessage } from './notifications';
+import { storeSections } from './store-setup';
 
 const PROFILES = [
   { path: '/postback', use: "Clickhop's own parameter names (click_id, event, order_id, amount, currency)" },
@@ -37,6 +39,7 @@ export async function integrationPage(
 <p>Visitors arrive on your landing page with the click ID in the URL. Keep it with the visitor (session or a first-party cookie for the attribution window), copy it onto the order, and send it back in the postback from your server.</p>
 <div class="scroll"><table id="offer-params"><thead><tr><th scope="col">Offer</th><th scope="col">Click ID parameter</th><th scope="col">Goals</th></tr></thead>
 <tbody>${offers.map((o) => html`<tr><td>${o.name}<span class="id">offer ${o.id}</span></td><td><code>${o.click_param}</code></td><td>${o.goals ?? ''}</td></tr>`)}</tbody></table></div></section>
+${await storeSections(c, advertiserId)}
 <section aria-labelledby="test-title"><h2 id="test-title">Test conversion</h2>
 <p>Open one of your tracking links, copy the click ID from your landing page's address, and send a conversion for it here. It goes through the real postback URL and appears in your <a href="/portal/postbacks">postback log</a> and your conversions.</p>
 <form class="stack" method="post" action="/portal/integration/test">${csrfField(viewer.csrf)}

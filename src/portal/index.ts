@@ -17,6 +17,7 @@ import { integrationPage, postbacksPage, sendTestConversion } from './advertiser
 import { applicationsPage, decideApplicationAction } from './applications';
 import { claimAction, claimPage, claimsPage, fileClaimAction } from './claims';
 import { conversionsCsv, conversionsPage, decideConversion } from './conversions';
+import { couponsCsv, couponsPage } from './coupons';
 import type { PortalEnv } from './env';
 import { requireSignedIn } from './guard';
 import { homePage } from './home';
@@ -38,6 +39,7 @@ import { reportsCsv, reportsPage } from './reports';
 import { resetRoutes } from './reset';
 import { signInRoutes } from './sign-in';
 import { changeAction, documentListPage, documentPage, runAction } from './statements';
+import { saveIntegrationSecret } from './store-setup';
 import { confirmTotpAction, secondFactorRoutes, totpPage, turnOffTotpAction } from './totp';
 import { applyValidation, previewValidation, validationCsv, validationPage, validationsPage } from './validations';
 
@@ -142,6 +144,11 @@ portalRoutes.post('/deliveries/:id/resend', only('publisher', 'operator'), resen
 portalRoutes.get('/integration', advertiserOnly, (c) => integrationPage(c, advertiserId(c)));
 portalRoutes.post('/integration/test', advertiserOnly, (c) => sendTestConversion(c, advertiserId(c)));
 portalRoutes.get('/postbacks', advertiserOnly, (c) => postbacksPage(c, advertiserId(c)));
+portalRoutes.post('/integration/secret', advertiserOnly, async (c) =>
+  integrationPage(c, advertiserId(c), await saveIntegrationSecret(c, advertiserId(c))),
+);
+portalRoutes.get('/coupons', publisherOnly, (c) => couponsPage(c, publisherId(c)));
+portalRoutes.get('/coupons.csv', publisherOnly, (c) => couponsCsv(c, publisherId(c)));
 
 for (const [kind, party] of [
   ['statement', 'publisher'],

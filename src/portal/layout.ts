@@ -51,6 +51,7 @@ export const NAV: Record<Role, NavItem[]> = {
     { href: '/portal/reports', label: 'Reports' },
     { href: '/portal/conversions', label: 'Conversions' },
     { href: '/portal/claims', label: 'Claims' },
+    { href: '/portal/coupons', label: 'Coupons' },
     { href: '/portal/endpoints', label: 'Notifications' },
     { href: '/portal/deliveries', label: 'Delivery log' },
     { href: '/portal/statements', label: 'Statements' },

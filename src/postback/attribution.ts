@@ -8,13 +8,25 @@ import type { ClickRow } from '../db/clicks';
 import type { OfferRow } from '../db/offers';
 import { ApiError, badRequest } from '../lib/errors';
 import { DAY_MS } from '../lib/time';
+import { couponTarget, withCoupon } from './coupon-attribution';
 import type { PostbackInput } from './input';
 import type { MappedParams } from './profiles';
 import type { PostbackReads } from './reads';
 
 export type Target =
-  | { kind: 'click'; offer: OfferRow; publisherId: number; clickId: string; clickedAt: number; click: ClickRow | null }
+  | {
+      kind: 'click';
+      offer: OfferRow;
+      publisherId: number;
+      clickId: string;
+      clickedAt: number;
+      click: ClickRow | null;
+      /** A rival coupon that lost to the click (attribution-policy.ts). */
+      attributionNote?: string | null;
+    }
   | { kind: 'affiliate'; offer: OfferRow; publisherId: number }
+  /** Credited to the publisher of the coupon code the conversion carries (no click, or the click lost). */
+  | { kind: 'coupon'; offer: OfferRow; publisherId: number; code: string; attributionNote: string | null }
   /** offer_id + order_id only: a status update of a conversion that already exists. */
   | { kind: 'order'; offer: OfferRow; orderId: string };
 
@@ -70,7 +82,7 @@ export async function resolveTarget(
           : 'The click time is in the future';
       throw new ApiError(422, 'outside_attribution_window', message, { [name('click_id')]: message });
     }
-    return {
+    const target: Target = {
       kind: 'click',
       offer: owned,
       publisherId: parts.publisherId,
@@ -78,6 +90,13 @@ export async function resolveTarget(
       clickedAt: parts.clickedAt,
       click,
     };
+    return withCoupon(reads, target, input, now);
+  }
+
+  // No click ID: a coupon code (and no publisher_id) credits the code's publisher.
+  if (input.voucher !== undefined && input.publisher_id === undefined) {
+    const byCoupon = await couponTarget(reads, advertiser, { ...input, voucher: input.voucher }, names, now, seen);
+    if (byCoupon) return byCoupon;
   }
 
   if (input.offer_id === undefined) {
@@ -105,7 +124,7 @@ export async function resolveTarget(
   return { kind: 'affiliate', offer, publisherId: input.publisher_id };
 }
 
-function ownedOffer(offer: OfferRow | null, advertiser: AdvertiserRow): OfferRow {
+export function ownedOffer(offer: OfferRow | null, advertiser: AdvertiserRow): OfferRow {
   if (!offer) throw new ApiError(404, 'offer_not_found', 'Unknown offer');
   if (offer.advertiser_id !== advertiser.id) {
     throw new ApiError(403, 'offer_not_owned', "This click or offer belongs to another advertiser's offer");

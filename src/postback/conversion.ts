@@ -14,6 +14,7 @@ import {
   priceSale,
   type WriteCondition,
 } from '../conversions';
+import { OTHER_CHANNEL, parseAffiliateChannels, wonByOtherChannel } from '../conversions/attribution-policy';
 import type { RuleFacts } from '../conversions/facts';
 import { decideNewConversion } from '../conversions/rules';
 import { parseTiers } from '../conversions/tiers';
@@ -54,7 +55,8 @@ export async function recordPostback(
   target: Target,
   input: PostbackInput,
   names: Names,
-  source: ProfileName,
+  /** The profile or integration recording it ('canonical', 'stripe', ...). */
+  profile: ProfileName | 'stripe' | 'shopify',
   /** The postback log statement for a conversion this request creates (same batch). */
   createdLog?: (row: ConversionRow) => D1PreparedStatement,
 ): Promise<PostbackResult> {
@@ -106,7 +108,7 @@ export async function recordPostback(
       entry,
       input,
       names,
-      source,
+      profile,
       key,
       await reads.ruleFacts(target.offer.id, target.publisherId, input.currency),
     );
@@ -137,7 +139,7 @@ export async function recordPostback(
       // Priced from memory and not written: a changed config (StaleConfig), or a conversion
       // already there, which the reading path finds next.
       await reads.settleFromD1(target.offer.id, consultedKeys(key, input, explicitGoal));
-      return recordPostback(reads, target, input, names, source, createdLog);
+      return recordPostback(reads, target, input, names, profile, createdLog);
     }
     if (committed) {
       noteConversionKey(target.offer.id, key);
@@ -239,7 +241,7 @@ function buildPostbackConversion(
   entry: GoalEntry,
   input: PostbackInput,
   names: Names,
-  source: ProfileName,
+  profile: ProfileName | 'stripe' | 'shopify',
   key: string,
   facts: RuleFacts,
 ): ConversionRow {
@@ -263,6 +265,7 @@ function buildPostbackConversion(
     (field) => names[field] ?? field,
   );
   const click = target.kind === 'click' ? target.click : null;
+  const otherChannel = wonByOtherChannel(input.channel, parseAffiliateChannels(target.offer.affiliate_channels));
   const verdict = decideNewConversion({
     offer: target.offer as TermedOffer,
     status: requested,
@@ -276,18 +279,23 @@ function buildPostbackConversion(
     click: target.kind === 'click' ? { id: target.clickId, clickedAt: target.clickedAt } : null,
     orderId: input.order_id ?? null,
     dedupeKey: key,
-    status: verdict.status,
-    reason: verdict.reason,
+    // Another channel won the sale: kept for the advertiser, neither billed nor paid (docs/coupons.md).
+    status: otherChannel ? 'rejected' : verdict.status,
+    reason: otherChannel ? OTHER_CHANNEL : verdict.reason,
     flags: verdict.flags,
-    sale,
+    sale: otherChannel ? { ...sale, revenue: 0, payout: 0 } : sale,
     voucher: input.voucher ?? null,
     description: input.description ?? null,
     subs:
       target.kind === 'click'
         ? [click?.sub1, click?.sub2, click?.sub3, click?.sub4, click?.sub5, click?.sub6]
-        : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5, input.sub6],
+        : target.kind === 'coupon'
+          ? []
+          : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5, input.sub6],
     creative: click ? { id: click.creative_id, groupId: click.creative_group_id } : undefined,
-    source,
+    profile,
+    attribution: target.kind,
+    attributionNote: target.kind === 'affiliate' ? null : (target.attributionNote ?? null),
     now,
   });
 }

@@ -145,6 +145,10 @@ function presentResult(result: PostbackResult) {
     revenue: formatAmount(cv.revenue, cv.payout_currency),
     payout: formatAmount(cv.payout, cv.payout_currency),
     payout_currency: cv.payout_currency,
+    source: cv.source ?? 'server',
+    attribution: cv.attribution ?? (cv.click_id ? 'click' : 'affiliate'),
+    ...(cv.attribution_note ? { attribution_note: cv.attribution_note } : {}),
+    ...(cv.reason ? { reason: cv.reason } : {}),
     created_at: cv.created_at,
   };
 }

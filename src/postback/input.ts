@@ -92,6 +92,8 @@ export const postbackInput = z.object({
   sub5: identifier(255).optional(),
   sub6: identifier(255).optional(),
   reason: text(500).optional(),
+  /** Awin's de-duplication parameter: which channel won the sale (docs/coupons.md). */
+  channel: identifier(64).optional(),
 });
 
 export type PostbackInput = z.output<typeof postbackInput>;

@@ -26,11 +26,15 @@ export const CANONICAL_FIELDS = [
   'sub5',
   'sub6',
   'reason',
+  'channel',
 ] as const;
 
 export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
 
 export type ProfileName = 'canonical' | 'hasoffers' | 'tradetracker';
+
+/** Aliases every profile accepts: coupon codes under the names shops' tools use (docs/coupons.md). */
+export const COMMON_ALIASES: Partial<Record<CanonicalField, string[]>> = { voucher: ['coupon', 'coupon_code'] };
 
 export interface Profile {
   name: ProfileName;
@@ -124,7 +128,7 @@ export function mapParams(profile: Profile, raw: RawParams): MappedParams {
     }
     let value: string | undefined;
     let from: string | undefined;
-    for (const name of [field, ...(profile.aliases[field] ?? [])]) {
+    for (const name of [field, ...(profile.aliases[field] ?? []), ...(COMMON_ALIASES[field] ?? [])]) {
       for (const candidate of raw.values.get(name) ?? []) {
         if (value === undefined) {
           value = candidate;

@@ -403,7 +403,7 @@ describe('stored endpoints drive the fan-out', () => {
     const conversion = conversionRow(f, await goalIdOf(f.offerId), {
       id: 'cv_fanout',
       dedupe_key: 'r:1',
-      source: 'admin',
+      profile: 'admin',
       created_at: now,
       updated_at: now,
     });

@@ -130,7 +130,10 @@ function pathFor(path: string, p: Party, keyRole: Role): string {
     statements: p.statementId,
     invoices: p.invoiceId,
   };
-  return path.replace(/\{[^}]+\}/g, () => String(ids[resource ?? ''] ?? 1)).replace(/^\/api\/v1/, '');
+  return path
+    .replace('{provider}', 'stripe')
+    .replace(/\{[^}]+\}/g, () => String(ids[resource ?? ''] ?? 1))
+    .replace(/^\/api\/v1/, '');
 }
 
 /** Filters a list needs: its party (when the role has one) and the ones a rule requires. */
@@ -162,6 +165,10 @@ function otherFilter(id: string, role: Role, other: Party): string | null {
     listPostbackLog: { advertiser: `advertiser_id=${other.fixture.advertiserId}` },
     listStatements: { publisher: `publisher_id=${other.fixture.publisherId}` },
     listInvoices: { advertiser: `advertiser_id=${other.fixture.advertiserId}` },
+    listCoupons: {
+      publisher: `publisher_id=${other.fixture.publisherId}`,
+      advertiser: `offer_id=${other.fixture.offerId}`,
+    },
     listApiKeys: {
       publisher: `publisher_id=${other.fixture.publisherId}`,
       advertiser: `advertiser_id=${other.fixture.advertiserId}`,

@@ -55,7 +55,7 @@ async function seedEvent(f: Fixture, conversionId = `cv_${uniqueKey('log')}`) {
     dedupe_key: `o:${conversionId}`,
     revenue: 500,
     payout: 200,
-    source: 'admin',
+    profile: 'admin',
   });
   const snapshot = buildSnapshot({
     event: 'conversion.created',

@@ -53,7 +53,7 @@ describe('canonical postback', () => {
       status: 'pending',
       revenue: 500,
       payout: 200,
-      source: 'canonical',
+      profile: 'canonical',
     });
     expect(Date.parse(String(row?.click_time))).toBeLessThan(Date.parse(String(row?.created_at)));
   });

@@ -277,7 +277,7 @@ describe('money is never created or lost', () => {
     sub3: null,
     sub4: null,
     sub5: null,
-    source: 'admin',
+    profile: 'admin',
     flags: null,
     created_at: '2026-12-01T00:00:00.000Z',
     updated_at: '2026-12-01T00:00:00.000Z',
