@@ -41,7 +41,17 @@ export const conversionShapes = lazy(() => {
     products: z.array(ProductLine),
     ...subIds,
     ...creativeIds,
-    source: z.enum(['canonical', 'hasoffers', 'tradetracker', 'admin']).describe('How the conversion was recorded'),
+    source: z
+      .enum(['server', 'browser', 'claim'])
+      .describe("Where it came from: the advertiser's server (postback), the browser (tag or pixel), a claim"),
+    profile: z
+      .enum(['canonical', 'hasoffers', 'tradetracker', 'admin', 'browser', 'pixel', 'claim'])
+      .describe('Which entry recorded it: a postback profile, the tag (browser), the pixel, the admin API'),
+    attribution: z
+      .enum(['click', 'view_through'])
+      .describe(
+        'click: a click ID or offer_id + publisher_id; view_through: a click-less browser conversion after a view',
+      ),
     flags: z.array(z.string()).describe('Fraud and time-rule signals: bot_click, datacenter_asn, too_fast, too_slow'),
     reason: z.string().nullable().describe('Why a rule set the status (too_fast, too_slow, cap_reached), else null'),
     cap_id: rowId.nullable().describe('The cap that refused the conversion (reason cap_reached), else null'),
@@ -187,6 +197,8 @@ export function presentConversion(cv: ConversionWithGoal): Conversion {
     creative_group_id: cv.creative_group_id ?? null,
     // The column holds only what the write paths put there.
     source: cv.source as Conversion['source'],
+    profile: cv.profile as Conversion['profile'],
+    attribution: (cv.attribution ?? 'click') as Conversion['attribution'],
     flags: cv.flags ? (JSON.parse(cv.flags) as string[]) : [],
     reason: cv.reason ?? null,
     cap_id: cv.cap_id ?? null,

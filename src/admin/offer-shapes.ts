@@ -1,6 +1,7 @@
 // What the offers API answers: an offer with its goals and base payout rules, money as decimal
 // text in the offer currency and percentages as numbers.
 import * as z from 'zod';
+import { browserSettingShape, presentBrowserSettings } from '../browser/offer-settings';
 import type { CommissionGroupRow } from '../db/commission-groups';
 import type { GoalWithRules, OfferRow, PayoutRuleRow } from '../db/offers';
 import { formatAmount } from '../lib/money';
@@ -65,6 +66,7 @@ export const offerShapes = lazy(() => {
       tracking_link: z.string().describe('The tracking link; replace {publisher_id} with a publisher id'),
       goals: z.array(Goal),
       ...offerRuleShape,
+      ...browserSettingShape,
       created_at: timestamp,
       updated_at: timestamp,
     }),
@@ -134,6 +136,7 @@ export function presentOffer(
       };
     }),
     ...presentOfferRules(row),
+    ...presentBrowserSettings(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

@@ -1,6 +1,7 @@
 // /api/v1/offers: an offer with its goals and payout rules. Money in requests is decimal text
 // in the offer's currency; it is stored as integer minor units and percentages as basis points.
 import * as z from 'zod';
+import { browserSettingFields, browserSettingsStatement } from '../browser/offer-settings';
 import { publishOfferConfigs } from '../click/config';
 import { landingMacroInAuthority, unknownLandingMacros } from '../click/landing';
 import { getAdvertiser } from '../db/advertisers';
@@ -115,6 +116,7 @@ const offerFields = {
     .enum(['active', 'paused', 'archived'])
     .describe('active, paused (clicks get the fallback or a 404) or archived'),
   ...offerRuleFields,
+  ...browserSettingFields,
 };
 
 export const offerCreate = z.strictObject({
@@ -298,7 +300,9 @@ offerRoutes.route(
       }),
       ...upsertGoalsStatements(c.env.DB, 'inserted', plans, now),
       ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, 'inserted', group, now)),
-      ...[offerRulesStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
+      ...[offerRulesStatement(c.env.DB, 'inserted', body), browserSettingsStatement(c.env.DB, 'inserted', body)].filter(
+        (s) => s !== null,
+      ),
       ...goalRulesStatements(c.env.DB, 'inserted', body.goals, body.currency),
     ]);
     const id = (inserted?.results[0] as { id: number } | undefined)?.id;
@@ -424,7 +428,9 @@ offerRoutes.route(
       ),
       ...upsertGoalsStatements(c.env.DB, { id }, plans, now),
       ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, { id }, group, now)),
-      ...[offerRulesStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
+      ...[offerRulesStatement(c.env.DB, { id }, body), browserSettingsStatement(c.env.DB, { id }, body)].filter(
+        (s) => s !== null,
+      ),
       ...goalRulesStatements(c.env.DB, { id }, body.goals ?? [], existing.currency),
     ]);
     await publishOfferConfigs(c.env, [id]);

@@ -78,6 +78,7 @@ export const reportShapes = lazy(() => {
       clicks: z.int().min(0),
       unique_clicks: z.int().min(0),
       bot_clicks: z.int().min(0),
+      impressions: z.int().min(0).describe('Impressions counted by /i/ and /aff_i (bots not counted)'),
       conversions: z.strictObject({
         pending: z.int().min(0),
         approved: z.int().min(0),
@@ -130,6 +131,7 @@ function reportRow(keys: Grouped<object>, totals: ClickTotals, conv: ConversionT
     ...keys,
     currency: conv?.currency ?? null,
     ...totals,
+    impressions: totals.impressions ?? 0,
     conversions: {
       pending: conv?.pending ?? 0,
       approved: conv?.approved ?? 0,
@@ -217,6 +219,7 @@ reportRoutes.route(
         clicks: clickRow?.clicks ?? 0,
         unique_clicks: clickRow?.unique_clicks ?? 0,
         bot_clicks: clickRow?.bot_clicks ?? 0,
+        impressions: clickRow?.impressions ?? 0,
       };
       const source = clickRow ?? conversions.get(key)?.[0] ?? {};
       // Money is reported per currency; click counts repeat on each currency row of a group.

@@ -24,8 +24,12 @@ export interface NewConversion {
   subs: readonly (string | null | undefined)[];
   /** The attributed click's creative ids (Awin's bannerId and groupId), when it had any. */
   creative?: { id: number | null | undefined; groupId: number | null | undefined };
-  /** Who reported it: a postback profile name, for instance. */
+  /** Who reported it: a postback profile name, for instance (stored as `profile`). */
   source: string;
+  /** Where it came from (default 'server'); a browser conversion says 'browser'. */
+  origin?: 'server' | 'browser' | 'claim';
+  /** 'view_through' for a click-less browser conversion credited to a view (default 'click'). */
+  attribution?: 'click' | 'view_through';
   now: string;
   /** Fraud and time-rule flags (rules.ts), and why a rule set the status. */
   flags?: readonly string[];
@@ -65,7 +69,9 @@ export function buildConversion(input: NewConversion): ConversionRow {
     sub6: subs[5] ?? null,
     creative_id: input.creative?.id ?? null,
     creative_group_id: input.creative?.groupId ?? null,
-    source: input.source,
+    profile: input.source,
+    source: input.origin ?? 'server',
+    attribution: input.attribution ?? 'click',
     flags: input.flags && input.flags.length > 0 ? JSON.stringify(input.flags) : null,
     reason: input.reason ?? null,
     created_at: input.now,

@@ -94,6 +94,7 @@ function todaySection(data: DashboardData): SafeHtml {
 <dl class="kpis">
 ${kpi('today-clicks', 'Clicks', clicks.clicks, `${count.format(clicks.bot_clicks)} bot ${clicks.bot_clicks === 1 ? 'click' : 'clicks'} not counted`)}
 ${kpi('today-unique-clicks', 'Unique clicks', clicks.unique_clicks)}
+${kpi('today-impressions', 'Impressions', clicks.impressions ?? 0)}
 ${kpi('today-conversions', 'Conversions', counted, html`<span id="today-conversion-statuses">${count.format(conversions.pending)} pending · ${count.format(conversions.approved)} approved · ${count.format(conversions.rejected)} rejected · ${count.format(conversions.reversed)} reversed</span>`)}
 </dl>
 <table class="money" id="today-money">

@@ -15,6 +15,10 @@ export interface OfferRow {
   allow_publisher_postback: number;
   created_at: string;
   updated_at: string;
+  // Migration 0028 (browser tracking); optional so rows built before it still type-check.
+  browser_tracking?: number;
+  view_through_hours?: number;
+  hold_browser?: number;
 }
 
 export interface GoalRow {
@@ -69,13 +73,17 @@ export interface OfferClickRow {
   click_param: string;
   deep_link_hosts: string;
   fallback_url: string | null;
+  attribution_window_days: number;
+  browser_tracking: number;
+  view_through_hours: number;
 }
 
 export const offerClickStatement = (db: D1Database, id: number): D1PreparedStatement =>
   db
     .prepare(
       `SELECT o.id, o.advertiser_id, o.status, a.status AS advertiser_status, o.landing_url,
-              o.click_param, o.deep_link_hosts, o.fallback_url
+              o.click_param, o.deep_link_hosts, o.fallback_url, o.attribution_window_days,
+              o.browser_tracking, o.view_through_hours
        FROM offers o JOIN advertisers a ON a.id = o.advertiser_id WHERE o.id = ?`,
     )
     .bind(id);
@@ -159,6 +167,23 @@ export function updateOfferStatement(
   const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
   const sets = [...entries.map(([k]) => `${k} = ?`), 'updated_at = ?'].join(', ');
   return db.prepare(`UPDATE offers SET ${sets} WHERE id = ?`).bind(...entries.map(([, v]) => v), updatedAt, id);
+}
+
+/** An offer's browser-tracking columns (migration 0028). */
+export type BrowserSettings = Required<Pick<OfferRow, 'browser_tracking' | 'view_through_hours' | 'hold_browser'>>;
+
+/** Sets the given browser-tracking columns (undefined ones are left alone); null when none is given. */
+export function updateBrowserSettingsStatement(
+  db: D1Database,
+  offer: { id: number } | 'inserted',
+  changes: Partial<BrowserSettings>,
+): D1PreparedStatement | null {
+  const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return null;
+  const where = offer === 'inserted' ? 'id = (SELECT MAX(id) FROM offers)' : 'id = ?';
+  return db
+    .prepare(`UPDATE offers SET ${entries.map(([k]) => `${k} = ?`).join(', ')} WHERE ${where}`)
+    .bind(...entries.map(([, v]) => v), ...(offer === 'inserted' ? [] : [offer.id]));
 }
 
 export interface GoalWithRules {

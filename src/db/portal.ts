@@ -18,7 +18,7 @@ export function scopedRollupSql(table: 'daily_click_stats' | 'daily_conversion_s
   const key = GROUP_COLUMN[group];
   const sums =
     table === 'daily_click_stats'
-      ? 'SUM(clicks) AS clicks, SUM(unique_clicks) AS unique_clicks, SUM(bot_clicks) AS bot_clicks'
+      ? 'SUM(clicks) AS clicks, SUM(unique_clicks) AS unique_clicks, SUM(bot_clicks) AS bot_clicks, SUM(impressions) AS impressions'
       : `currency, SUM(pending) AS pending, SUM(approved) AS approved, SUM(rejected) AS rejected, SUM(reversed) AS reversed,
          SUM(revenue_pending + revenue_approved) AS revenue, SUM(payout_pending + payout_approved) AS payout`;
   const groupBy = table === 'daily_conversion_stats' ? `${key}, currency` : key;
@@ -33,6 +33,7 @@ export interface ClickGroupRow {
   clicks: number;
   unique_clicks: number;
   bot_clicks: number;
+  impressions?: number;
 }
 
 export interface ConversionGroupRow {

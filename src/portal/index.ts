@@ -31,8 +31,8 @@ import {
 } from './notifications';
 import { applyToOfferAction } from './offers';
 import { auditPage } from './operator';
-import { invitePerson, peoplePage, personAction, personPage, revokePersonKey, saveSecondFactorRule } from './people';
 import { retryParkedAction } from './parked';
+import { invitePerson, peoplePage, personAction, personPage, revokePersonKey, saveSecondFactorRule } from './people';
 import { reportsCsv, reportsPage } from './reports';
 import { resetRoutes } from './reset';
 import { signInRoutes } from './sign-in';

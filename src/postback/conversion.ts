@@ -47,6 +47,16 @@ type GoalEntry = GoalWithRules;
 
 type Names = MappedParams['names'];
 
+/** A conversion reported by a browser (src/browser/convert.ts) rather than the advertiser's server. */
+export interface BrowserOrigin {
+  attribution: 'click' | 'view_through';
+  /** The offer's hold_browser: the conversion never starts approved. */
+  hold: boolean;
+}
+
+/** Who reported a conversion: a postback profile, or the tag ('browser') or pixel ('pixel'). */
+export type ReporterName = ProfileName | 'browser' | 'pixel';
+
 const MAX_ATTEMPTS = 4;
 
 export async function recordPostback(
@@ -54,9 +64,10 @@ export async function recordPostback(
   target: Target,
   input: PostbackInput,
   names: Names,
-  source: ProfileName,
+  source: ReporterName,
   /** The postback log statement for a conversion this request creates (same batch). */
   createdLog?: (row: ConversionRow) => D1PreparedStatement,
+  browser?: BrowserOrigin,
 ): Promise<PostbackResult> {
   const db = reads.env.DB;
   const goals = await reads.goals(target.offer.id);
@@ -109,6 +120,7 @@ export async function recordPostback(
       source,
       key,
       await reads.ruleFacts(target.offer.id, target.publisherId, input.currency),
+      browser,
     );
     const context = {
       offerName: target.offer.name,
@@ -129,7 +141,8 @@ export async function recordPostback(
       context,
       'postback',
       also,
-      capScopeAt(reads.env, row.created_at),
+      // View-through conversions do not count towards caps (docs/browser-tracking.md).
+      browser?.attribution === 'view_through' ? null : capScopeAt(reads.env, row.created_at),
       0,
       condition,
     );
@@ -137,7 +150,7 @@ export async function recordPostback(
       // Priced from memory and not written: a changed config (StaleConfig), or a conversion
       // already there, which the reading path finds next.
       await reads.settleFromD1(target.offer.id, consultedKeys(key, input, explicitGoal));
-      return recordPostback(reads, target, input, names, source, createdLog);
+      return recordPostback(reads, target, input, names, source, createdLog, browser);
     }
     if (committed) {
       noteConversionKey(target.offer.id, key);
@@ -239,9 +252,10 @@ function buildPostbackConversion(
   entry: GoalEntry,
   input: PostbackInput,
   names: Names,
-  source: ProfileName,
+  source: ReporterName,
   key: string,
   facts: RuleFacts,
+  browser?: BrowserOrigin,
 ): ConversionRow {
   const requested = input.status ?? entry.goal.default_status;
   checkInitialStatus(requested, names.status ?? 'status');
@@ -276,7 +290,7 @@ function buildPostbackConversion(
     click: target.kind === 'click' ? { id: target.clickId, clickedAt: target.clickedAt } : null,
     orderId: input.order_id ?? null,
     dedupeKey: key,
-    status: verdict.status,
+    status: browser?.hold && verdict.status === 'approved' ? 'pending' : verdict.status,
     reason: verdict.reason,
     flags: verdict.flags,
     sale,
@@ -288,6 +302,7 @@ function buildPostbackConversion(
         : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5, input.sub6],
     creative: click ? { id: click.creative_id, groupId: click.creative_group_id } : undefined,
     source,
+    ...(browser ? { origin: 'browser' as const, attribution: browser.attribution } : {}),
     now,
   });
 }

@@ -403,7 +403,8 @@ describe('stored endpoints drive the fan-out', () => {
     const conversion = conversionRow(f, await goalIdOf(f.offerId), {
       id: 'cv_fanout',
       dedupe_key: 'r:1',
-      source: 'admin',
+      profile: 'admin',
+      source: 'server',
       created_at: now,
       updated_at: now,
     });

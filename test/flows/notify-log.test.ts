@@ -55,7 +55,8 @@ async function seedEvent(f: Fixture, conversionId = `cv_${uniqueKey('log')}`) {
     dedupe_key: `o:${conversionId}`,
     revenue: 500,
     payout: 200,
-    source: 'admin',
+    profile: 'admin',
+    source: 'server',
   });
   const snapshot = buildSnapshot({
     event: 'conversion.created',

@@ -53,7 +53,8 @@ describe('canonical postback', () => {
       status: 'pending',
       revenue: 500,
       payout: 200,
-      source: 'canonical',
+      profile: 'canonical',
+      source: 'server',
     });
     expect(Date.parse(String(row?.click_time))).toBeLessThan(Date.parse(String(row?.created_at)));
   });
