@@ -56,7 +56,10 @@ describe('impressions', () => {
     expect(await scalar('SELECT COUNT(*) AS n FROM daily_click_stats')).toBe(rowsBefore + 1);
     expect(await scalar('SELECT SUM(clicks) AS n FROM daily_click_stats WHERE offer_id = ?', f.offerId)).toBe(0);
     expect((await tables()).filter((t) => /impression/i.test(t.name))).toEqual([]);
-    const report = await adminOk<{ data: Record<string, unknown>[] }>('GET', `/reports?offer_id=${f.offerId}&group_by=offer`);
+    const report = await adminOk<{ data: Record<string, unknown>[] }>(
+      'GET',
+      `/reports?offer_id=${f.offerId}&group_by=offer`,
+    );
     expect(report.data[0]).toMatchObject({ offer_id: f.offerId, impressions: 6, clicks: 0 });
   });
 
@@ -102,7 +105,9 @@ describe('view-through attribution', () => {
     const viewed = await gif(`/i/${f.offerId}/${f.publisherId}`);
     const view = (viewed.headers.get('set-cookie') ?? '').split(';')[0] as string;
     for (const order of ['V-1', 'V-2']) {
-      expect((await beacon({ offer_id: String(f.offerId), goal: 'sale', order_id: order, amount: '30' }, view)).status).toBe(204);
+      expect(
+        (await beacon({ offer_id: String(f.offerId), goal: 'sale', order_id: order, amount: '30' }, view)).status,
+      ).toBe(204);
     }
     const rows = await conversionsOfOffer(f.offerId);
     expect(rows.map((r) => [r.order_id, r.attribution, r.source, r.status, r.click_id, r.publisher_id])).toEqual([
@@ -114,7 +119,11 @@ describe('view-through attribution', () => {
   it('refuses a forged, expired or other-offer view, and none at all', async () => {
     const f = await createFixture({ browser_tracking: true, view_through_hours: 2 });
     const other = await createFixture({ browser_tracking: true, view_through_hours: 2 });
-    const old = mintViewToken(env, { offerId: f.offerId, publisherId: f.publisherId, viewedAt: Date.now() - 3 * 3_600_000 });
+    const old = mintViewToken(env, {
+      offerId: f.offerId,
+      publisherId: f.publisherId,
+      viewedAt: Date.now() - 3 * 3_600_000,
+    });
     const fresh = mintViewToken(env, { offerId: f.offerId, publisherId: f.publisherId, viewedAt: Date.now() });
     const forged = fresh.replace(/\.(\d+)\./, (_, s) => `.${Number(s) + 1}.`);
     const theirs = mintViewToken(env, { offerId: other.offerId, publisherId: other.publisherId, viewedAt: Date.now() });
@@ -146,7 +155,9 @@ describe('GET /t.js', () => {
     const body = await response.text();
     expect(body).toContain("'/b/conversion'");
     expect(body).not.toMatch(/\bimport\b|\brequire\(/);
-    const gzipped = await new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+    const gzipped = await new Response(
+      new Blob([body]).stream().pipeThrough(new CompressionStream('gzip')),
+    ).arrayBuffer();
     expect(gzipped.byteLength).toBeLessThanOrEqual(3 * 1024);
     const again = await worker('/t.js', { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
