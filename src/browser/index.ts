@@ -34,9 +34,12 @@ const CORS = {
 };
 const noContent = () => new Response(null, { status: 204, headers: { ...CORS, 'Cache-Control': 'no-store' } });
 
-browserRoutes.on(['GET', 'HEAD'], '/t.js', (c) => serveTag(c.req.raw));
+browserRoutes.get('/t.js', (c) => serveTag(c.req.raw));
 
-browserRoutes.options('/b/conversion', () => noContent());
+/** The CORS preflight of a JSON fetch to the beacon (src/index.ts answers it before the app). */
+export const isBeaconPreflight = (request: Request) =>
+  request.method === 'OPTIONS' && new URL(request.url).pathname === '/b/conversion';
+export const beaconPreflight = () => noContent();
 
 browserRoutes.post('/b/conversion', async (c) => {
   const values = queryValues(c.req.url);
@@ -71,18 +74,18 @@ async function recordPixel(c: Context<BrowserEnv>, fields: FieldNames): Promise<
   });
 }
 
-browserRoutes.on(['GET', 'HEAD'], '/px', async (c) => {
+browserRoutes.get('/px', async (c) => {
   await recordPixel(c, BROWSER_FIELDS);
   return gifResponse();
 });
 
-browserRoutes.on(['GET', 'HEAD'], '/aff_l', async (c) => {
+browserRoutes.get('/aff_l', async (c) => {
   await recordPixel(c, TUNE_PIXEL_FIELDS);
   return gifResponse();
 });
 
 // The iframe form of the pixel: the same recording, an empty page.
-browserRoutes.on(['GET', 'HEAD'], '/px.html', async (c) => {
+browserRoutes.get('/px.html', async (c) => {
   await recordPixel(c, BROWSER_FIELDS);
   return new Response('<!doctype html><title></title>', {
     status: 200,
@@ -94,16 +97,16 @@ browserRoutes.on(['GET', 'HEAD'], '/px.html', async (c) => {
   });
 });
 
-browserRoutes.on(['GET', 'HEAD'], '/i/:offerId/:publisherId', (c) =>
+browserRoutes.get('/i/:offerId/:publisherId', (c) =>
   handleImpression(c.req.raw, c.env, c.executionCtx, c.req.param('offerId'), c.req.param('publisherId')),
 );
 
-browserRoutes.on(['GET', 'HEAD'], '/aff_i', (c) =>
+browserRoutes.get('/aff_i', (c) =>
   handleImpression(c.req.raw, c.env, c.executionCtx, c.req.query('offer_id') ?? null, c.req.query('aff_id') ?? null),
 );
 
 // TUNE's publisher link: /aff_c?offer_id=&aff_id=&aff_sub..aff_sub5=&url= answers as /c/.
-browserRoutes.on(['GET', 'HEAD'], '/aff_c', (c) =>
+browserRoutes.get('/aff_c', (c) =>
   handleClick(c.req.raw, c.env, c.executionCtx, c.req.query('offer_id') ?? '', c.req.query('aff_id') ?? ''),
 );
 

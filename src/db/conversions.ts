@@ -145,6 +145,15 @@ const CONVERSION_COLUMNS = [
   'exchange_rate',
 ] as const satisfies readonly (keyof ConversionRow)[];
 
+// Columns of migration 0028 that rows built before it leave out: their column defaults.
+const COLUMN_DEFAULTS: Partial<Record<(typeof CONVERSION_COLUMNS)[number], string>> = {
+  source: 'server',
+  attribution: 'click',
+};
+
+const conversionValues = (row: ConversionRow) =>
+  CONVERSION_COLUMNS.map((column) => row[column] ?? COLUMN_DEFAULTS[column] ?? null);
+
 /**
  * Inserts a conversion unless its (offer, goal, dedupe_key) is taken; the database, not a read
  * before the write, decides which of two concurrent postbacks creates it. Statements that
@@ -157,7 +166,7 @@ export function insertConversionStatement(db: D1Database, row: ConversionRow): D
        VALUES (${CONVERSION_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
     )
-    .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null));
+    .bind(...conversionValues(row));
 }
 
 /**
@@ -184,7 +193,7 @@ export function insertConversionIfCurrentStatement(
            AND dedupe_key IN (SELECT value FROM json_each(?${n + 2})))
        ON CONFLICT (offer_id, goal_id, dedupe_key) DO NOTHING`,
     )
-    .bind(...CONVERSION_COLUMNS.map((column) => row[column] ?? null), epoch, JSON.stringify(anyGoalKeys));
+    .bind(...conversionValues(row), epoch, JSON.stringify(anyGoalKeys));
 }
 
 /** Sets a new status only if the conversion still has the status the change was decided on. */

@@ -34,7 +34,13 @@ export function declaredOperations(): DeclaredOperation[] {
 }
 
 function tags(): TagObject[] {
-  return [PUBLIC_TAGS.click, PUBLIC_TAGS.postback, ...adminRouters.map((r) => ({ ...r.tag })), PUBLIC_TAGS.docs];
+  return [
+    PUBLIC_TAGS.click,
+    PUBLIC_TAGS.postback,
+    PUBLIC_TAGS.browser,
+    ...adminRouters.map((r) => ({ ...r.tag })),
+    PUBLIC_TAGS.docs,
+  ];
 }
 
 const SAFE_MIN = Number.MIN_SAFE_INTEGER;

@@ -77,7 +77,7 @@ describe('impressions', () => {
         { id: 'imp-message-1', timestamp: new Date(), attempts: delivery + 1, body },
       ]);
       const ctx = createExecutionContext();
-      await worker_.queue(batch, env, ctx);
+      await (worker_ as ExportedHandler<Env>).queue?.(batch, env, ctx);
       const result = await getQueueResult(batch, ctx);
       expect(result.explicitAcks).toEqual(['imp-message-1']);
     }
