@@ -3,6 +3,7 @@
 // time zone (TIMEZONE, or ?timezone=). Served from the rollups read model (src/db/rollups.ts),
 // so its cost depends on days (quarters off UTC) × offers × publishers, not on raw click counts.
 import * as z from 'zod';
+import { readSourceReport, sourceReportShapes } from '../browser/source-report';
 import {
   type ClickTotals,
   type ConversionTotals,
@@ -49,15 +50,18 @@ export const reportQuery = z.object({
     .transform((v, ctx) => {
       const groups = (v ?? '').split(',').filter(Boolean);
       for (const g of groups) {
-        if (!(GROUPS as readonly string[]).includes(g) && !isSubKey(g)) {
-          ctx.addIssue({ code: 'custom', message: `unknown group ${g}; use day, offer, publisher or sub1..sub6` });
+        if (!(GROUPS as readonly string[]).includes(g) && !isSubKey(g) && g !== 'source') {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown group ${g}; use day, offer, publisher, source or sub1..sub6`,
+          });
           return z.NEVER;
         }
       }
-      return [...new Set(groups)] as (Group | SubKey)[];
+      return [...new Set(groups)] as (Group | SubKey | 'source')[];
     })
     .describe(
-      'Comma-separated: day, offer, publisher (default: one total); or one of sub1..sub6, alone or with offer, for a publisher’s conversions and payout by sub ID (SubIdReport)',
+      'Comma-separated: day, offer, publisher (default: one total); or one of sub1..sub6, alone or with offer, for a publisher’s conversions and payout by sub ID (SubIdReport); or source, alone or with offer or publisher, for conversions by where they came from: server, browser, claim (SourceReport)',
     ),
   offer_id: filters.offer_id(),
   publisher_id: filters.publisher_id(),
@@ -165,8 +169,9 @@ reportRoutes.route(
     queryExample: { from: '2026-11-01', to: '2026-11-30', group_by: 'day,offer', timezone: 'Europe/Berlin' },
     responses: {
       200: {
-        description: 'The report (SubIdReport when grouped by a sub ID)',
-        schema: () => z.union([reportShapes().Report, subIdReportShapes().SubIdReport]),
+        description: 'The report (SubIdReport when grouped by a sub ID, SourceReport by source)',
+        schema: () =>
+          z.union([reportShapes().Report, subIdReportShapes().SubIdReport, sourceReportShapes().SourceReport]),
       },
     },
   },
@@ -185,6 +190,10 @@ reportRoutes.route(
         status: 200,
         body: await readSubIdReport(c.env.DB, { ...query, sub, groups: query.group_by, from, to, timezone }),
       };
+    }
+    if (query.group_by.includes('source')) {
+      const range = { ...query, groups: query.group_by, from, to, timezone };
+      return { status: 200, body: await readSourceReport(c.env.DB, range, c.get('principal')) };
     }
     const groups = query.group_by as Group[];
     const keys = groups.map((g) => COLUMN[g]);

@@ -127,7 +127,7 @@ function recentRow(cv: RecentConversion): SafeHtml {
 <td><span class="order">${cv.order_id ?? '—'}</span><span class="id">${cv.id}</span></td>
 <td>${cv.offer_name ?? 'Deleted offer'}<span class="id">offer ${cv.offer_id}</span></td>
 <td>${cv.publisher_name ?? 'Deleted publisher'}<span class="id">publisher ${cv.publisher_id}</span></td>
-<td>${cv.event}</td>
+<td>${cv.event}<span class="id source">${cv.source ?? 'server'}</span></td>
 <td><span class="status status-${cv.status}">${cv.status}</span></td>
 <td class="num amount">${money(cv.amount, cv.currency)}</td>
 <td class="num revenue">${money(cv.revenue, cv.payout_currency)}</td>

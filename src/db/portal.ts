@@ -80,11 +80,14 @@ export interface PortalConversionRow {
   revenue: number;
   payout: number;
   sub1: string | null;
+  /** 'server', 'browser' or 'claim'; 'click' or 'view_through' (migration 0028). */
+  source: string;
+  attribution: string;
 }
 
 const CONVERSION_COLUMNS = `c.id, c.created_at, c.offer_id, o.name AS offer_name, c.publisher_id, p.name AS publisher_name,
   c.advertiser_id, g.key AS goal_key, c.click_id, c.order_id, c.status, c.currency, c.amount, c.payout_currency,
-  c.revenue, c.payout, c.sub1`;
+  c.revenue, c.payout, c.sub1, c.source, c.attribution`;
 const CONVERSION_JOINS = `LEFT JOIN offers o ON o.id = c.offer_id LEFT JOIN publishers p ON p.id = c.publisher_id
   JOIN goals g ON g.id = c.goal_id`;
 
