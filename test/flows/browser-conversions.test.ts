@@ -5,6 +5,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { GIF_BYTES } from '../../src/browser/gif';
+import { approveValidatedConversions } from '../../src/cron/validation';
 import { admin, adminOk, click, createFixture, type Fixture, scalar, worker } from '../helpers';
 import { conversionsOfOffer, getPostback, statsOf } from '../postback-helpers';
 
@@ -179,10 +180,14 @@ describe('POST /b/conversion (the tag beacon)', () => {
     await beacon({ click_id: clickId, order_id: 'H-1' });
     const server = await getPostback('/postback', { key: f.postbackKey, click_id: clickId, order_id: 'H-2' });
     expect(server.body).toMatchObject({ conversion_status: 'approved' });
+    await getPostback('/postback', { key: f.postbackKey, click_id: clickId, order_id: 'H-3', status: 'pending' });
+    // The validation period approves the server's pending conversion, never the held browser one.
+    expect(await approveValidatedConversions(env, Date.now() + 86_400_000)).toBe(1);
     const rows = await conversionsOfOffer(f.offerId);
     expect(rows.map((r) => [r.order_id, r.source, r.status])).toEqual([
       ['H-1', 'browser', 'pending'],
       ['H-2', 'server', 'approved'],
+      ['H-3', 'server', 'approved'],
     ]);
   });
 
