@@ -216,6 +216,7 @@ async function main() {
     'memory',
     'terms',
     'portal',
+    'browser',
   ] as const;
   const profiling = wants('profile') && opts.profileSeconds > 0;
   const bundle = async () => {

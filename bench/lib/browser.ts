@@ -76,7 +76,6 @@ export async function browserSection(ctx: BenchContext): Promise<BrowserResult> 
   const counted = () =>
     countRows(rt.db, `SELECT COALESCE(SUM(impressions), 0) AS n FROM daily_click_stats WHERE offer_id = ${offer.id}`);
   const messages = () => countRows(rt.db, "SELECT COUNT(*) AS n FROM click_ingests WHERE batch_key LIKE 'imp:%'");
-  const messagesBefore = await messages();
   let hits = 0;
   const runOne = (key: Target, seconds: number) =>
     runLoad(
@@ -84,7 +83,14 @@ export async function browserSection(ctx: BenchContext): Promise<BrowserResult> 
       ctx.loadContext,
     );
   if (opts.warmupSeconds > 0) for (const key of TARGETS) await runOne(key, opts.warmupSeconds);
-  const warm = await counted();
+  // The warm-up's last impressions are still on their way to the rollups: wait until they land.
+  let warm = await counted();
+  for (let quiet = 0; quiet < 1_000; quiet += 200) {
+    await sleep(200);
+    const now = await counted();
+    if (now !== warm) quiet = -200;
+    warm = now;
+  }
   const warmMessages = await messages();
   const runs: Record<Target, LoadResult[]> = { bare: [], impression: [], pixel: [] };
   for (let run = 1; run <= opts.runs; run++) {
@@ -102,7 +108,7 @@ export async function browserSection(ctx: BenchContext): Promise<BrowserResult> 
     total = await counted();
   }
   const sent = (await messages()) - warmMessages;
-  log(`browser: ${hits} impression hits, ${total - warm} counted in ${sent} messages (${messagesBefore} before)`);
+  log(`browser: ${hits} impression hits, ${total - warm} counted in ${sent} messages`);
 
   // One message of the shape the load made (one offer, publisher and quarter), counted in a scratch
   // key range so the fixture's numbers stay as measured.
