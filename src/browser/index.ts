@@ -125,12 +125,24 @@ function push(values: Map<string, string[]>, name: string, value: string) {
 }
 
 /**
- * The beacon's body: a form (what the tag sends), JSON, or JSON sent as text/plain (what
- * sendBeacon makes of a string). Counted as it arrives, at most 64 KiB and 100 parameters.
+ * The beacon's body: a form (what the tag sends), multipart (a FormData beacon), JSON, or JSON
+ * sent as text/plain (what sendBeacon makes of a string). Counted as it arrives, at most 64 KiB
+ * and 100 parameters; file parts are ignored.
  */
 async function readBeaconBody(request: Request, values: Map<string, string[]>): Promise<void> {
-  const type = (request.headers.get('content-type') ?? '').toLowerCase();
-  const text = new TextDecoder().decode(await readBodyBytes(request, MAX_BEACON_BYTES)).trim();
+  const contentType = request.headers.get('content-type') ?? '';
+  const type = contentType.toLowerCase();
+  const bytes = await readBodyBytes(request, MAX_BEACON_BYTES);
+  if (type.startsWith('multipart/form-data')) {
+    // Parsed from the bytes already read and counted (a FormData beacon), never from the stream.
+    const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData().catch(() => {
+      throw new ApiError(400, 'invalid_request', 'Body is not valid multipart/form-data');
+    });
+    for (const [name, value] of form) if (typeof value === 'string') push(values, name, value);
+    if (values.size > MAX_PARAMS) throw new ApiError(400, 'invalid_request', `At most ${MAX_PARAMS} parameters`);
+    return;
+  }
+  const text = new TextDecoder().decode(bytes).trim();
   if (text !== '') {
     if (
       type.startsWith('application/json') ||

@@ -137,6 +137,20 @@ describe('POST /b/conversion (the tag beacon)', () => {
     expect((await logOf(f.offerId)).map((r) => r.outcome)).toEqual(['created', 'duplicate', 'duplicate']);
   });
 
+  it('reads a multipart FormData beacon', async () => {
+    const f = await browserFixture();
+    const clickId = await click(f);
+    const form = new FormData();
+    form.set('click_id', clickId);
+    form.set('goal', 'lead');
+    form.set('order_id', 'M-1');
+    const response = await worker('/b/conversion', { method: 'POST', headers: BROWSER_UA, body: form });
+    expect(response.status).toBe(204);
+    expect(await conversionsOfOffer(f.offerId)).toEqual([
+      expect.objectContaining({ order_id: 'M-1', source: 'browser' }),
+    ]);
+  });
+
   it('logs and ignores a conversion for an offer without browser tracking, still 204', async () => {
     const f = await createFixture();
     const clickId = await click(f);

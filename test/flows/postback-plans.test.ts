@@ -158,7 +158,7 @@ describe('postback statements', () => {
     await env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
        INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, dedupe_key, status, currency,
-         amount, payout_currency, revenue, payout, source, created_at, updated_at)
+         amount, payout_currency, revenue, payout, profile, created_at, updated_at)
        SELECT 'cv_plan_' || i, o.id, ?2, o.advertiser_id, (SELECT MIN(id) FROM publishers), 'o:bulk-' || i, 'pending', 'EUR',
          0, 'EUR', 500, 200, 'canonical', strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || i || ' minutes'),
          strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
