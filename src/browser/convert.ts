@@ -16,6 +16,7 @@ import { parsePostbackInput } from '../postback/input';
 import { clipId, createdLogStatement, type PostbackLogEntry, writeLogEntry } from '../postback/log';
 import type { CanonicalField, MappedParams } from '../postback/profiles';
 import { PostbackReads } from '../postback/reads';
+import { takeRefusalToken } from '../postback/refusal-throttle';
 import { CLICK_COOKIE, readCookie, VIEW_COOKIE, verifyViewToken } from './cookies';
 
 /** Browser conversions one click ID may produce per goal (distinct order IDs): a forger's ceiling. */
@@ -126,7 +127,12 @@ export async function recordBrowserConversion(env: Env, ctx: WaitUntil, req: Bro
     );
     entry.conversion_id = result.conversion.id;
     afterCommit(env, ctx, result.committed);
-    if (!result.logged) await writeLogEntry(env.DB, ctx, entry, result.outcome, req.answerStatus);
+    // Anyone holding a click ID can replay a browser conversion: replays are logged under the
+    // same per-network throttle as refusals, so they cannot grow the log without bound.
+    const replay = result.outcome === 'duplicate' && entry.ip_prefix !== null;
+    if (!result.logged && (!replay || takeRefusalToken(entry.ip_prefix as string).log)) {
+      await writeLogEntry(env.DB, ctx, entry, result.outcome, req.answerStatus);
+    }
   } catch (error) {
     const known = error instanceof ApiError;
     if (!known) log('error', 'browser.conversion_failed', { reporter: req.reporter, ...errorFields(error) });
@@ -205,7 +211,7 @@ class BrowserReads {
       this.postback.offer(view.offerId),
       this.postback.publisher(view.publisherId),
     ]);
-    if (!offer || offer.browser_tracking !== 1) throw ignored('browser_tracking is off for this offer');
+    if (offer?.browser_tracking !== 1) throw ignored('browser_tracking is off for this offer');
     entry.advertiser_id = offer.advertiser_id;
     const hours = offer.view_through_hours ?? 0;
     const age = Date.now() - view.viewedAt;

@@ -79,7 +79,7 @@ export function serveTag(request: Request): Response {
     'X-Content-Type-Options': 'nosniff',
   };
   const match = request.headers.get('if-none-match');
-  if (match && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === ETAG)) {
+  if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === ETAG)) {
     return new Response(null, { status: 304, headers });
   }
   return new Response(request.method === 'HEAD' ? null : SOURCE, { status: 200, headers });

@@ -6,7 +6,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { GIF_BYTES } from '../../src/browser/gif';
 import { approveValidatedConversions } from '../../src/cron/validation';
-import { admin, adminOk, click, createFixture, type Fixture, scalar, worker } from '../helpers';
+import { admin, adminOk, click, createFixture, scalar, worker } from '../helpers';
 import { conversionsOfOffer, getPostback, statsOf } from '../postback-helpers';
 
 const browserFixture = (settings: Record<string, unknown> = {}) =>
