@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { GIF_BYTES } from '../../src/browser/gif';
 import { approveValidatedConversions } from '../../src/cron/validation';
+import { REFUSAL_THROTTLE } from '../../src/postback/refusal-throttle';
 import { admin, adminOk, click, createFixture, scalar, worker } from '../helpers';
 import { conversionsOfOffer, getPostback, statsOf } from '../postback-helpers';
 
@@ -149,6 +150,25 @@ describe('POST /b/conversion (the tag beacon)', () => {
     expect(await conversionsOfOffer(f.offerId)).toEqual([
       expect.objectContaining({ order_id: 'M-1', source: 'browser' }),
     ]);
+  });
+
+  it('logs replays from one network under the refusal throttle', async () => {
+    const f = await browserFixture();
+    const clickId = await click(f);
+    const network = { ...BROWSER_UA, 'cf-connecting-ip': '198.51.100.23' };
+    const send = () =>
+      worker('/b/conversion', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...network },
+        body: new URLSearchParams({ click_id: clickId, goal: 'lead', order_id: 'RP-1' }).toString(),
+      });
+    for (let i = 0; i < 40; i++) expect((await send()).status).toBe(204);
+    expect(await conversionsOfOffer(f.offerId)).toHaveLength(1);
+    const outcomes = (await logOf(f.offerId)).map((r) => r.outcome);
+    expect(outcomes[0]).toBe('created');
+    // The first of them logged, then at most the throttle's burst (20) of the 39 replays.
+    expect(outcomes.filter((o) => o === 'duplicate').length).toBeLessThanOrEqual(REFUSAL_THROTTLE.BURST);
+    expect(outcomes.filter((o) => o === 'duplicate').length).toBeGreaterThan(0);
   });
 
   it('logs and ignores a conversion for an offer without browser tracking, still 204', async () => {
