@@ -11,6 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { browserSection } from './lib/browser.ts';
 import { callsSection } from './lib/calls.ts';
 import { coldSection } from './lib/cold.ts';
 import type { BenchContext } from './lib/context.ts';
@@ -215,6 +216,7 @@ async function main() {
     'memory',
     'terms',
     'portal',
+    'browser',
   ] as const;
   const profiling = wants('profile') && opts.profileSeconds > 0;
   const bundle = async () => {
@@ -233,7 +235,9 @@ async function main() {
     return { opts, rt, fx, log, bundlePath, workDir: dir, loadContext: { workDir: dir, workerdPid: rt.pid } };
   };
 
-  if ((['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms'] as const).some(wants)) {
+  if (
+    (['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms', 'browser'] as const).some(wants)
+  ) {
     log('starting workerd (Clickhop, Clickhop copy B, bare Worker)');
     const rt = await start({ modules, persistDir: join(dir, 'state-main'), secondClickhop: true });
     log(
@@ -249,6 +253,7 @@ async function main() {
     if (wants('ingest')) await section('ingest', results, errors, () => ingestSection(ctx));
     if (wants('delivery')) await section('delivery', results, errors, () => deliverySection(ctx));
     if (wants('terms')) await section('terms', results, errors, () => termsSection(ctx));
+    if (wants('browser')) await section('browser', results, errors, () => browserSection(ctx));
     workerLogs.push({ runtime: 'main', ...rt.logs });
     await stop(rt);
   }

@@ -2,6 +2,7 @@
 // every failure into the contract's JSON error shape.
 import { Hono } from 'hono';
 import { adminApi } from './admin';
+import { browserRoutes } from './browser';
 import { clickRoutes } from './click/route';
 import { dashboardRoutes } from './dashboard';
 import { integrationWebhooks } from './integrations';
@@ -17,6 +18,8 @@ export const app = new Hono<{ Bindings: Env }>();
 app.route('/', clickRoutes);
 app.route('/', postbackRoutes);
 app.route('/', integrationWebhooks);
+// The tag, its beacon, pixels, impressions and TUNE's browser-side drop-ins (src/browser).
+app.route('/', browserRoutes);
 app.route('/api/v1', adminApi);
 // The OpenAPI document (/api/openapi.json) and its HTML rendering (/api/docs); public.
 app.route('/api', apiDocsRoutes);

@@ -1,6 +1,7 @@
 // Worker entry: HTTP (click, postback, admin), Queue consumers (the two queues and their
 // dead-letter queues) and the cron, each delegating.
 import { app } from './app';
+import { beaconPreflight, isBeaconPreflight } from './browser';
 import { type ClicksMessage, consumeClicks } from './click/ingest';
 import { handleClick, matchClickPath } from './click/route';
 import { runScheduled } from './cron';
@@ -19,7 +20,7 @@ export default {
   async fetch(request, env, ctx) {
     // Click links skip the router (the same handler as the app's /c/ route, see matchClickPath).
     const click = matchClickPath(request);
-    if (!click) return app.fetch(request, env, ctx);
+    if (!click) return isBeaconPreflight(request) ? beaconPreflight() : app.fetch(request, env, ctx);
     try {
       return await handleClick(request, env, ctx, click[0], click[1]);
     } catch (error) {

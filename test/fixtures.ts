@@ -151,6 +151,7 @@ export function conversionRow(
     sub4: null,
     sub5: null,
     profile: 'canonical',
+    source: 'server',
     flags: null,
     created_at: now,
     updated_at: now,

@@ -1,4 +1,5 @@
 // Turns the measurements into bench/RESULTS.md: what ran where, the tables, and the caveats.
+import { type BrowserResult, browserReport } from './browser.ts';
 import type { CallsResult } from './calls.ts';
 import type { ColdResult, ColdStat } from './cold.ts';
 import type { ProfileResult } from './cpu-profile.ts';
@@ -55,6 +56,7 @@ export interface ReportInput {
   memory?: Outcome<MemoryResult>;
   terms?: Outcome<TermsResult>;
   portal?: Outcome<PortalResult>;
+  browser?: Outcome<BrowserResult>;
   workerLogs: ({ runtime: string } & WorkerLogs)[];
   caveats: readonly string[];
   errors: readonly string[];
@@ -287,6 +289,7 @@ export function renderReport(r: ReportInput): string {
   out.push(...startupText(trees, treesError));
 
   out.push(...termsReport(r.terms));
+  out.push(...browserReport(r.browser));
 
   out.push(...portalReport(r.portal));
 

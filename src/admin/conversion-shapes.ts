@@ -48,10 +48,14 @@ export const conversionShapes = lazy(() => {
     ...creativeIds,
     source: z
       .enum(['server', 'browser', 'claim'])
-      .describe('Where it came from: server (postbacks and store integrations), browser, claim'),
+      .describe(
+        "Where it came from: the advertiser's server (postbacks and store integrations), the browser (tag or pixel), a claim",
+      ),
     profile: z
-      .enum(['canonical', 'hasoffers', 'tradetracker', 'admin', 'claim', 'stripe', 'shopify'])
-      .describe('The postback profile or store integration that recorded it'),
+      .enum(['canonical', 'hasoffers', 'tradetracker', 'admin', 'browser', 'pixel', 'claim', 'stripe', 'shopify'])
+      .describe(
+        'Which entry recorded it: a postback profile, the tag (browser), the pixel, the admin API, a claim, a store integration',
+      ),
     integration: z
       .enum(['stripe', 'shopify'])
       .nullable()

@@ -4,7 +4,7 @@
 // them in the offer's own batch, and how they read back.
 import * as z from 'zod';
 import { COUPON_POLICIES, DEFAULT_AFFILIATE_CHANNELS, parseAffiliateChannels } from '../conversions/attribution-policy';
-import { type OfferRow, updateOfferAttributionStatement } from '../db/offers';
+import { type OfferRow, updateOfferSettingsStatement } from '../db/offers';
 
 const channelName = z
   .string()
@@ -30,7 +30,7 @@ export const offerAttributionFields = {
 type Input = { [K in keyof typeof offerAttributionFields]?: z.output<(typeof offerAttributionFields)[K]> };
 
 export const offerAttributionStatement = (db: D1Database, offer: { id: number } | 'inserted', input: Input) =>
-  updateOfferAttributionStatement(db, offer, {
+  updateOfferSettingsStatement(db, offer, {
     coupon_policy: input.coupon_policy,
     affiliate_channels:
       input.affiliate_channels === undefined

@@ -1,6 +1,7 @@
 // What the offers API answers: an offer with its goals and base payout rules, money as decimal
 // text in the offer currency and percentages as numbers.
 import * as z from 'zod';
+import { browserSettingShape, presentBrowserSettings } from '../browser/offer-settings';
 import type { CommissionGroupRow } from '../db/commission-groups';
 import type { GoalWithRules, OfferRow, PayoutRuleRow } from '../db/offers';
 import { formatAmount } from '../lib/money';
@@ -73,6 +74,7 @@ export const offerShapes = lazy(() => {
       goals: z.array(Goal),
       ...offerRuleShape,
       ...offerAttributionShape,
+      ...browserSettingShape,
       created_at: timestamp,
       updated_at: timestamp,
     }),
@@ -143,6 +145,7 @@ export function presentOffer(
     }),
     ...presentOfferRules(row),
     ...presentOfferAttribution(row),
+    ...presentBrowserSettings(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

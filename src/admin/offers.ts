@@ -2,6 +2,7 @@
 // in the offer's currency; it is stored as integer minor units and percentages as basis points.
 import * as z from 'zod';
 import { offerFor } from '../auth/money-view';
+import { browserSettingFields, browserSettingsStatement } from '../browser/offer-settings';
 import { publishOfferConfigs } from '../click/config';
 import { landingMacroInAuthority, unknownLandingMacros } from '../click/landing';
 import { getAdvertiser } from '../db/advertisers';
@@ -118,6 +119,7 @@ const offerFields = {
     .describe('active, paused (clicks get the fallback or a 404) or archived'),
   ...offerRuleFields,
   ...offerAttributionFields,
+  ...browserSettingFields,
 };
 
 export const offerCreate = z.strictObject({
@@ -303,6 +305,7 @@ offerRoutes.route(
       ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, 'inserted', group, now)),
       ...[offerRulesStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
       ...[offerAttributionStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
+      ...[browserSettingsStatement(c.env.DB, 'inserted', body)].filter((s) => s !== null),
       ...goalRulesStatements(c.env.DB, 'inserted', body.goals, body.currency),
     ]);
     const id = (inserted?.results[0] as { id: number } | undefined)?.id;
@@ -433,6 +436,7 @@ offerRoutes.route(
       ...groups.map((group) => upsertCommissionGroupStatement(c.env.DB, { id }, group, now)),
       ...[offerRulesStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
       ...[offerAttributionStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
+      ...[browserSettingsStatement(c.env.DB, { id }, body)].filter((s) => s !== null),
       ...goalRulesStatements(
         c.env.DB,
         { id },

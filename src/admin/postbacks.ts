@@ -26,7 +26,10 @@ export const postbackLogShapes = lazy(() => {
       id: rowId,
       received_at: timestamp,
       method: z.enum(['GET', 'POST', 'HEAD']),
-      profile: z.enum(['canonical', 'hasoffers', 'tradetracker']),
+      profile: z
+        .enum(['canonical', 'hasoffers', 'tradetracker', 'browser', 'pixel'])
+        .describe('The postback profile, or the tag (browser: POST /b/conversion) or the pixel (/px, /aff_l)'),
+      source: z.enum(['server', 'browser']).describe("browser: sent by a visitor's browser (tag or pixel)"),
       ip_prefix: z.string().nullable(),
       advertiser_id: rowId.nullable(),
       offer_id: rowId.nullable(),
@@ -59,6 +62,7 @@ export const presentPostbackLog = (row: PostbackLogRow): PostbackLogEntry => ({
   // The log holds only methods and profiles the postback route accepts.
   method: row.method as PostbackLogEntry['method'],
   profile: row.profile as PostbackLogEntry['profile'],
+  source: row.profile === 'browser' || row.profile === 'pixel' ? 'browser' : 'server',
   params: JSON.parse(row.params) as Record<string, string | string[]>,
   truncated: row.truncated ? (JSON.parse(row.truncated) as { fields: number; bytes: number }) : null,
 });

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { epcBasis, visibleTo } from '../auth/money-view';
 import type { Role } from '../auth/principal';
+import { readSourceReport, sourceReportShapes } from '../browser/source-report';
 import {
   type ClickTotals,
   type ConversionTotals,
@@ -52,15 +53,18 @@ export const reportQuery = z.object({
     .transform((v, ctx) => {
       const groups = (v ?? '').split(',').filter(Boolean);
       for (const g of groups) {
-        if (!(GROUPS as readonly string[]).includes(g) && !isSubKey(g)) {
-          ctx.addIssue({ code: 'custom', message: `unknown group ${g}; use day, offer, publisher or sub1..sub6` });
+        if (!(GROUPS as readonly string[]).includes(g) && !isSubKey(g) && g !== 'source') {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown group ${g}; use day, offer, publisher, source or sub1..sub6`,
+          });
           return z.NEVER;
         }
       }
-      return [...new Set(groups)] as (Group | SubKey)[];
+      return [...new Set(groups)] as (Group | SubKey | 'source')[];
     })
     .describe(
-      'Comma-separated: day, offer, publisher (default: one total); or one of sub1..sub6, alone or with offer, for a publisher’s conversions and payout by sub ID (SubIdReport)',
+      'Comma-separated: day, offer, publisher (default: one total); or one of sub1..sub6, alone or with offer, for a publisher’s conversions and payout by sub ID (SubIdReport); or source, alone or with offer or publisher, for conversions by where they came from: server, browser, claim (SourceReport)',
     ),
   offer_id: filters.offer_id(),
   publisher_id: filters.publisher_id(),
@@ -81,6 +85,7 @@ export const reportShapes = lazy(() => {
       clicks: z.int().min(0),
       unique_clicks: z.int().min(0),
       bot_clicks: z.int().min(0),
+      impressions: z.int().min(0).describe('Impressions counted by /i/ and /aff_i (bots not counted)'),
       conversions: z.strictObject({
         pending: z.int().min(0),
         approved: z.int().min(0),
@@ -140,6 +145,7 @@ function reportRow(role: Role, keys: Grouped<object>, totals: ClickTotals, conv:
     ...keys,
     currency: conv?.currency ?? null,
     ...totals,
+    impressions: totals.impressions ?? 0,
     conversions: {
       pending: conv?.pending ?? 0,
       approved: conv?.approved ?? 0,
@@ -173,8 +179,9 @@ reportRoutes.route(
     queryExample: { from: '2026-11-01', to: '2026-11-30', group_by: 'day,offer', timezone: 'Europe/Berlin' },
     responses: {
       200: {
-        description: 'The report (SubIdReport when grouped by a sub ID)',
-        schema: () => z.union([reportShapes().Report, subIdReportShapes().SubIdReport]),
+        description: 'The report (SubIdReport when grouped by a sub ID, SourceReport by source)',
+        schema: () =>
+          z.union([reportShapes().Report, subIdReportShapes().SubIdReport, sourceReportShapes().SourceReport]),
       },
     },
   },
@@ -193,6 +200,10 @@ reportRoutes.route(
         status: 200,
         body: await readSubIdReport(c.env.DB, { ...query, sub, groups: query.group_by, from, to, timezone }),
       };
+    }
+    if (query.group_by.includes('source')) {
+      const range = { ...query, groups: query.group_by, from, to, timezone };
+      return { status: 200, body: await readSourceReport(c.env.DB, range, c.get('principal')) };
     }
     const role = c.get('principal').role;
     const groups = query.group_by as Group[];
@@ -228,6 +239,7 @@ reportRoutes.route(
         clicks: clickRow?.clicks ?? 0,
         unique_clicks: clickRow?.unique_clicks ?? 0,
         bot_clicks: clickRow?.bot_clicks ?? 0,
+        impressions: clickRow?.impressions ?? 0,
       };
       const source = clickRow ?? conversions.get(key)?.[0] ?? {};
       // Money is reported per currency; click counts repeat on each currency row of a group.

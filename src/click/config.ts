@@ -25,6 +25,10 @@ export interface OfferConfig {
   clickParam: string;
   deepLinkHosts: string[];
   fallbackUrl: string | null;
+  /** Browser tracking (migration 0028); absent in entries cached before it, which means off. */
+  attributionWindowDays?: number;
+  browserTracking?: boolean;
+  viewThroughHours?: number;
   /** Private offer, fallback offer, caps reached; absent when no terms are in force. */
   terms?: OfferTerms;
 }
@@ -104,6 +108,9 @@ async function loadOfferConfig(env: Env, offerId: number): Promise<OfferConfig |
     clickParam: row.click_param,
     deepLinkHosts: JSON.parse(row.deep_link_hosts) as string[],
     fallbackUrl: row.fallback_url,
+    attributionWindowDays: row.attribution_window_days,
+    browserTracking: row.browser_tracking === 1,
+    viewThroughHours: row.view_through_hours,
     ...(terms ? { terms } : {}),
   };
 }

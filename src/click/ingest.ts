@@ -7,6 +7,7 @@
 import { completeWaitingConversions, settleDueConversions } from '../clicks/completion';
 import { type ClickGroup, splitByStore, storePartitionedClicks } from '../clicks/store';
 import { type ClickRecord, ingestStatements } from '../db/clicks';
+import { countImpressionsOnce, type ImpressionCount } from '../db/impressions';
 import { randomId } from '../lib/crypto';
 import { errorFields, log } from '../lib/log';
 import { checkClickCaps } from '../terms/click-caps';
@@ -16,6 +17,8 @@ export interface ClicksMessage {
   clicks: ClickRecord[];
   /** Conversion ids to settle once their wait for the click is over (sent with a delay). */
   settle?: string[];
+  /** Impressions counted in an isolate (src/browser/impressions.ts): added to the rollups once. */
+  impressions?: ImpressionCount[];
 }
 
 const DAY_MS = 86_400_000;
@@ -105,6 +108,26 @@ function isClickRecord(value: unknown): value is ClickRecord {
 const isIdList = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((id) => typeof id === 'string');
 
+const isImpressionCount = (value: unknown): value is ImpressionCount => {
+  const c = value as Partial<ImpressionCount> | null;
+  return (
+    typeof c?.day === 'string' &&
+    /^\d{4}-\d\d-\d\d$/.test(c.day) &&
+    Number.isSafeInteger(c.quarter) &&
+    Number.isSafeInteger(c.offer_id) &&
+    Number.isSafeInteger(c.publisher_id) &&
+    Number.isSafeInteger(c.impressions) &&
+    (c.impressions as number) > 0
+  );
+};
+
+/** The impressions of some messages, each counted once under its message id. */
+const storeImpressions = (env: Env, messages: { message: Message<ClicksMessage>; impressions: ImpressionCount[] }[]) =>
+  countImpressionsOnce(
+    env.DB,
+    messages.map(({ message, impressions }) => ({ batchKey: `imp:${message.id}`, counts: impressions })),
+  );
+
 /** Why a message body is not a clicks message (null when it is one). */
 export function malformedReason(body: unknown): string | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -126,7 +149,12 @@ export function malformedReason(body: unknown): string | null {
  * sent (docs/capacity.md), so a size limit is not among the failures a retry would repeat.
  */
 export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env): Promise<void> {
-  const valid: { message: Message<ClicksMessage>; clicks: ClickRecord[]; settle: string[] }[] = [];
+  const valid: {
+    message: Message<ClicksMessage>;
+    clicks: ClickRecord[];
+    settle: string[];
+    impressions: ImpressionCount[];
+  }[] = [];
   for (const message of batch.messages) {
     const reason = malformedReason(message.body);
     if (reason !== null) {
@@ -139,7 +167,8 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
     if (clicks.length < body.clicks.length) {
       log('error', 'clicks.malformed_clicks', { message_id: message.id, dropped: body.clicks.length - clicks.length });
     }
-    valid.push({ message, clicks, settle: body.settle ?? [] });
+    const impressions = Array.isArray(body.impressions) ? body.impressions.filter(isImpressionCount) : [];
+    valid.push({ message, clicks, settle: body.settle ?? [], impressions });
   }
   try {
     // The message id is stable across redeliveries: the key rollups are counted once under.
@@ -147,6 +176,7 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
       env,
       valid.map(({ message, clicks }) => ({ batchKey: message.id, clicks })),
     );
+    await storeImpressions(env, valid);
     for (const { message, settle } of valid) await settleAndAck(env, message, settle);
     // Click caps met by these clicks close their offers at the edge (never throws).
     await checkClickCaps(
@@ -158,9 +188,10 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
     log('warn', 'clicks.batch_failed', { messages: valid.length, ...errorFields(error) });
   }
   // One message at a time, so one bad message cannot hold back the others.
-  for (const { message, clicks, settle } of valid) {
+  for (const { message, clicks, settle, impressions } of valid) {
     try {
       await storeClicks(env, [{ batchKey: message.id, clicks }]);
+      await storeImpressions(env, [{ message, impressions }]);
       await settleAndAck(env, message, settle);
     } catch (error) {
       log('error', 'clicks.message_failed', {

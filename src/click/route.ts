@@ -2,6 +2,7 @@
 // signed click ID, answers 302, and hands the click record off after the response.
 
 import { Hono } from 'hono';
+import { clickCookie } from '../browser/cookies';
 import { shardCount, shardOf } from '../clicks/partition-key';
 import { REFUSAL_MESSAGES, type Refusal, refusalFor } from '../terms/access';
 import { chooseSmartLinkOffer } from '../terms/smart-link-choice';
@@ -223,5 +224,8 @@ export async function handleClick(
       is_bot: device === 'bot' || device === 'unknown' ? 1 : 0,
     });
   }
-  return new Response(null, { status: 302, headers: { Location: location, ...NO_STORE } });
+  const answer = new Response(null, { status: 302, headers: { Location: location, ...NO_STORE } });
+  // The pixel's fallback when it is given no click ID (src/browser/cookies.ts): from the config in memory.
+  if (offer.browserTracking) answer.headers.set('Set-Cookie', clickCookie(clickId, offer.attributionWindowDays));
+  return answer;
 }

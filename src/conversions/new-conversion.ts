@@ -26,7 +26,7 @@ export interface NewConversion {
   creative?: { id: number | null | undefined; groupId: number | null | undefined };
   /** Who reported it: a postback profile name, or an integration ('stripe', 'shopify'). */
   profile: string;
-  /** Where it came from: 'server' (default), 'browser', 'claim'. */
+  /** Where it came from: 'server' (default), 'browser' (the tag or the pixel), 'claim'. */
   source?: string;
   /** How the publisher was chosen (attribution-policy.ts) and the claim that lost, if any. */
   attribution?: string;

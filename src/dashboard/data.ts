@@ -139,6 +139,7 @@ export async function loadDashboard(db: D1Database, nowMs: number): Promise<Dash
       clicks: todayClicks?.clicks ?? 0,
       unique_clicks: todayClicks?.unique_clicks ?? 0,
       bot_clicks: todayClicks?.bot_clicks ?? 0,
+      impressions: todayClicks?.impressions ?? 0,
     },
     conversions,
     money: [...money.values()].filter((m) => m.conversions > 0).sort((a, b) => a.currency.localeCompare(b.currency)),

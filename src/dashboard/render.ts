@@ -94,6 +94,7 @@ function todaySection(data: DashboardData): SafeHtml {
 <dl class="kpis">
 ${kpi('today-clicks', 'Clicks', clicks.clicks, `${count.format(clicks.bot_clicks)} bot ${clicks.bot_clicks === 1 ? 'click' : 'clicks'} not counted`)}
 ${kpi('today-unique-clicks', 'Unique clicks', clicks.unique_clicks)}
+${kpi('today-impressions', 'Impressions', clicks.impressions ?? 0)}
 ${kpi('today-conversions', 'Conversions', counted, html`<span id="today-conversion-statuses">${count.format(conversions.pending)} pending · ${count.format(conversions.approved)} approved · ${count.format(conversions.rejected)} rejected · ${count.format(conversions.reversed)} reversed</span>`)}
 </dl>
 <table class="money" id="today-money">
@@ -126,7 +127,7 @@ function recentRow(cv: RecentConversion): SafeHtml {
 <td><span class="order">${cv.order_id ?? '—'}</span><span class="id">${cv.id}</span></td>
 <td>${cv.offer_name ?? 'Deleted offer'}<span class="id">offer ${cv.offer_id}</span></td>
 <td>${cv.publisher_name ?? 'Deleted publisher'}<span class="id">publisher ${cv.publisher_id}</span></td>
-<td>${cv.event}</td>
+<td>${cv.event}<span class="id source">${cv.source ?? 'server'}</span></td>
 <td><span class="status status-${cv.status}">${cv.status}</span></td>
 <td class="num amount">${money(cv.amount, cv.currency)}</td>
 <td class="num revenue">${money(cv.revenue, cv.payout_currency)}</td>

@@ -30,7 +30,7 @@ export interface ConversionRow {
   sub3: string | null;
   sub4: string | null;
   sub5: string | null;
-  /** The postback profile (or integration) that recorded it: 'canonical', 'stripe', ... */
+  /** The postback profile (or integration) that recorded it: 'canonical', 'stripe', 'browser', 'pixel', ... */
   profile: string;
   flags: string | null;
   created_at: string;
@@ -273,7 +273,7 @@ export function updateConversionAmountsStatement(
 
 /**
  * Pending conversions whose goal's validation period has passed at `now`, oldest first, except
- * flagged ones of offers that hold flagged conversions. Served by conversions_status_time.
+ * flagged ones of offers that hold flagged conversions and browser ones of offers that hold those. Served by conversions_status_time.
  */
 export async function dueForValidation(db: D1Database, now: string, limit: number) {
   const { results } = await db
@@ -283,6 +283,7 @@ export async function dueForValidation(db: D1Database, now: string, limit: numbe
        WHERE c.status = 'pending' AND c.created_at <= ?1 AND g.validation_days IS NOT NULL
          AND c.created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || g.validation_days || ' days')
          AND NOT (o.hold_flagged = 1 AND c.flags IS NOT NULL AND c.flags <> '[]')
+         AND NOT (o.hold_browser = 1 AND c.source = 'browser')
        ORDER BY c.created_at LIMIT ?2`,
     )
     .bind(now, limit)

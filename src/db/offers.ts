@@ -18,6 +18,10 @@ export interface OfferRow {
   /** Migration 0029: click-less attribution settings (src/admin/offer-attribution.ts). */
   coupon_policy?: 'click_wins' | 'coupon_wins';
   affiliate_channels?: string | null;
+  // Migration 0028 (browser tracking); optional so rows built before it still type-check.
+  browser_tracking?: number;
+  view_through_hours?: number;
+  hold_browser?: number;
 }
 
 export interface GoalRow {
@@ -72,13 +76,17 @@ export interface OfferClickRow {
   click_param: string;
   deep_link_hosts: string;
   fallback_url: string | null;
+  attribution_window_days: number;
+  browser_tracking: number;
+  view_through_hours: number;
 }
 
 export const offerClickStatement = (db: D1Database, id: number): D1PreparedStatement =>
   db
     .prepare(
       `SELECT o.id, o.advertiser_id, o.status, a.status AS advertiser_status, o.landing_url,
-              o.click_param, o.deep_link_hosts, o.fallback_url
+              o.click_param, o.deep_link_hosts, o.fallback_url, o.attribution_window_days,
+              o.browser_tracking, o.view_through_hours
        FROM offers o JOIN advertisers a ON a.id = o.advertiser_id WHERE o.id = ?`,
     )
     .bind(id);
@@ -164,11 +172,17 @@ export function updateOfferStatement(
   return db.prepare(`UPDATE offers SET ${sets} WHERE id = ?`).bind(...entries.map(([, v]) => v), updatedAt, id);
 }
 
-/** Sets coupon_policy and affiliate_channels (undefined ones are left alone); null when none is given. */
-export function updateOfferAttributionStatement(
+/** An offer's browser-tracking columns (migration 0028). */
+export type BrowserSettings = Required<Pick<OfferRow, 'browser_tracking' | 'view_through_hours' | 'hold_browser'>>;
+
+/** Offer settings kept beside the offer's own columns: click-less attribution (migration 0029) and browser tracking (0028). */
+type OfferSettings = Partial<BrowserSettings> & Pick<OfferRow, 'coupon_policy' | 'affiliate_channels'>;
+
+/** Sets the given settings (undefined ones are left alone); null when none is given. */
+export function updateOfferSettingsStatement(
   db: D1Database,
   offer: { id: number } | 'inserted',
-  changes: Pick<OfferRow, 'coupon_policy' | 'affiliate_channels'>,
+  changes: Partial<OfferSettings>,
 ): D1PreparedStatement | null {
   const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
   if (entries.length === 0) return null;

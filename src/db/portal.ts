@@ -19,7 +19,7 @@ export function scopedRollupSql(table: 'daily_click_stats' | 'daily_conversion_s
   const key = GROUP_COLUMN[group];
   const sums =
     table === 'daily_click_stats'
-      ? 'SUM(clicks) AS clicks, SUM(unique_clicks) AS unique_clicks, SUM(bot_clicks) AS bot_clicks'
+      ? 'SUM(clicks) AS clicks, SUM(unique_clicks) AS unique_clicks, SUM(bot_clicks) AS bot_clicks, SUM(impressions) AS impressions'
       : `currency, SUM(pending) AS pending, SUM(approved) AS approved, SUM(rejected) AS rejected, SUM(reversed) AS reversed,
          ${exactSumSql(['revenue_pending', 'revenue_approved'], 'revenue')},
          ${exactSumSql(['payout_pending', 'payout_approved'], 'payout')}`;
@@ -35,6 +35,7 @@ export interface ClickGroupRow {
   clicks: number;
   unique_clicks: number;
   bot_clicks: number;
+  impressions?: number;
 }
 
 export interface ConversionGroupRow {
@@ -91,11 +92,14 @@ export interface PortalConversionRow {
   revenue: number;
   payout: number;
   sub1: string | null;
+  /** 'server', 'browser' or 'claim'; 'click' or 'view_through' (migration 0028). */
+  source: string;
+  attribution: string;
 }
 
 const CONVERSION_COLUMNS = `c.id, c.created_at, c.offer_id, o.name AS offer_name, c.publisher_id, p.name AS publisher_name,
   c.advertiser_id, g.key AS goal_key, c.click_id, c.order_id, c.status, c.currency, c.amount, c.payout_currency,
-  c.revenue, c.payout, c.sub1`;
+  c.revenue, c.payout, c.sub1, c.source, c.attribution`;
 const CONVERSION_JOINS = `LEFT JOIN offers o ON o.id = c.offer_id LEFT JOIN publishers p ON p.id = c.publisher_id
   JOIN goals g ON g.id = c.goal_id`;
 

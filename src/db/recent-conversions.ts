@@ -19,6 +19,8 @@ export interface RecentConversionRow {
   payout_currency: string;
   revenue: number;
   payout: number;
+  /** 'server', 'browser' or 'claim' (migration 0028). */
+  source?: string;
 }
 
 export interface DeliveryCountRow {
@@ -33,7 +35,8 @@ const newestIds = (limit: number) =>
 /** Exported so tests can check the query plans. */
 export const recentConversionsSql = (limit: number) =>
   `SELECT c.id, c.created_at, c.order_id, c.status, g.key AS event, c.offer_id, o.name AS offer_name,
-      c.publisher_id, p.name AS publisher_name, c.currency, c.amount, c.payout_currency, c.revenue, c.payout
+      c.publisher_id, p.name AS publisher_name, c.currency, c.amount, c.payout_currency, c.revenue, c.payout,
+      c.source
     FROM conversions c
     JOIN goals g ON g.id = c.goal_id
     LEFT JOIN offers o ON o.id = c.offer_id

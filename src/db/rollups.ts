@@ -33,6 +33,8 @@ export interface ClickTotals {
   clicks: number;
   unique_clicks: number;
   bot_clicks: number;
+  /** Impressions (migration 0028): counted in the click rollups, never a row each. */
+  impressions?: number;
 }
 
 export interface ConversionTotals {
@@ -98,7 +100,7 @@ export function conversionTotalsOf<T extends ConversionTotals>(rows: readonly Co
 /** A row of a grouped read: the totals and the group's keys. */
 export type Grouped<T> = T & Partial<{ day: string; offer_id: number; publisher_id: number }>;
 
-const CLICK_COLUMNS = ['clicks', 'unique_clicks', 'bot_clicks'] as const;
+const CLICK_COLUMNS = ['clicks', 'unique_clicks', 'bot_clicks', 'impressions'] as const;
 const sumsOf = (columns: readonly string[]) => columns.map((c) => `SUM(${c}) AS ${c}`).join(', ');
 const CLICK_SUMS = sumsOf(CLICK_COLUMNS);
 const CONVERSION_SUMS = `currency, ${sumsOf(COUNT_COLUMNS)}, ${MONEY_COLUMNS.map((c) => exactSumSql(c, c)).join(', ')}`;

@@ -44,6 +44,7 @@ function tags(): TagObject[] {
     PUBLIC_TAGS.click,
     PUBLIC_TAGS.postback,
     INTEGRATIONS_TAG,
+    PUBLIC_TAGS.browser,
     ...adminRouters.map((r) => ({ ...r.tag })),
     PUBLIC_TAGS.docs,
   ];

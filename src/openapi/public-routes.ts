@@ -3,6 +3,7 @@
 // route's limits; postback parameters come from the schema that parses them.
 import * as z from 'zod';
 import { idParam } from '../admin/schemas';
+import { BROWSER_TAG, browserOperations } from '../browser/openapi';
 import { SUB_ID_NAMES } from '../click/sub-ids';
 import { canonicalProfile, hasOffersProfile, tradeTrackerProfile } from '../postback/profiles';
 import { component, type DeclaredOperation, lazy, pathParam } from './operation';
@@ -11,6 +12,7 @@ import { error, POSTBACK_TAG, postbackOperations, postbackResponses, postbackRes
 export const PUBLIC_TAGS = {
   click: { name: 'Tracking links', description: 'The redirects publishers share. Public.' },
   postback: POSTBACK_TAG,
+  browser: BROWSER_TAG,
   docs: {
     name: 'Documentation',
     description:
@@ -160,6 +162,7 @@ export const publicOperations = lazy((): DeclaredOperation[] => [
     'TUNE’s /aff_goal, read exactly as /postback/hasoffers (goal_id names the goal; a=lsr and other TUNE parameters are ignored).',
   ),
   ...rootOperations(),
+  ...browserOperations(),
 ]);
 
 const serviceIndex = lazy(() =>

@@ -92,6 +92,7 @@ function breakdown(
         clicks: row.clicks,
         unique_clicks: row.unique_clicks,
         bot_clicks: row.bot_clicks,
+        impressions: row.impressions ?? 0,
       })),
     conversions
       .filter((row) => row.grouped_by === by)

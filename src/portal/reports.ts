@@ -26,6 +26,7 @@ export interface ReportLine {
   key: string | number;
   clicks: number;
   unique_clicks: number;
+  impressions: number;
   currency: string | null;
   pending: number;
   approved: number;
@@ -43,7 +44,12 @@ export function reportLines(clicks: ClickGroupRow[], conversions: ConversionGrou
   for (const cv of conversions) {
     const click = seen.has(String(cv.key)) ? undefined : clicksByKey.get(String(cv.key));
     seen.add(String(cv.key));
-    lines.push({ ...cv, clicks: click?.clicks ?? 0, unique_clicks: click?.unique_clicks ?? 0 });
+    lines.push({
+      ...cv,
+      clicks: click?.clicks ?? 0,
+      unique_clicks: click?.unique_clicks ?? 0,
+      impressions: click?.impressions ?? 0,
+    });
   }
   for (const click of clicks) {
     if (seen.has(String(click.key))) continue;
@@ -51,6 +57,7 @@ export function reportLines(clicks: ClickGroupRow[], conversions: ConversionGrou
       key: click.key,
       clicks: click.clicks,
       unique_clicks: click.unique_clicks,
+      impressions: click.impressions ?? 0,
       currency: null,
       pending: 0,
       approved: 0,
@@ -83,11 +90,11 @@ export function breakdownTable(
     html`<td class="num">${l.currency ? money(minor, l.currency) : '—'}</td>`;
   const body = lines.map(
     (l) => html`<tr data-key="${l.key}"><td>${keyLabel === 'Day' ? l.key : `${keyLabel.toLowerCase()} ${l.key}`}</td>
-<td class="num">${count.format(l.clicks)}</td><td class="num">${count.format(l.unique_clicks)}</td>
+<td class="num">${count.format(l.clicks)}</td><td class="num">${count.format(l.unique_clicks)}</td><td class="num impressions">${count.format(l.impressions)}</td>
 <td class="num">${count.format(l.pending)}</td><td class="num">${count.format(l.approved)}</td><td class="num">${count.format(l.rejected + l.reversed)}</td>
 ${shown.payout ? cell(l, l.payout) : null}${shown.revenue ? cell(l, l.revenue) : null}</tr>`,
   );
-  return html`<div class="scroll"><table id="${id}"><thead><tr><th scope="col">${keyLabel}</th><th scope="col" class="num">Clicks</th><th scope="col" class="num">Unique</th>
+  return html`<div class="scroll"><table id="${id}"><thead><tr><th scope="col">${keyLabel}</th><th scope="col" class="num">Clicks</th><th scope="col" class="num">Unique</th><th scope="col" class="num">Impressions</th>
 <th scope="col" class="num">Pending</th><th scope="col" class="num">Approved</th><th scope="col" class="num">Rejected or reversed</th>
 ${shown.payout ? html`<th scope="col" class="num">Payout</th>` : null}${shown.revenue ? html`<th scope="col" class="num">${role === 'advertiser' ? 'Cost' : 'Revenue'}</th>` : null}</tr></thead>
 <tbody>${body.length > 0 ? body : html`<tr><td colspan="8" class="muted">Nothing in this range.</td></tr>`}</tbody></table></div>`;
@@ -167,6 +174,7 @@ export async function reportsCsv(c: Context<PortalEnv>): Promise<Response> {
     l.key,
     l.clicks,
     l.unique_clicks,
+    l.impressions,
     l.pending,
     l.approved,
     l.rejected,
@@ -177,7 +185,7 @@ export async function reportsCsv(c: Context<PortalEnv>): Promise<Response> {
   ]);
   const header = [
     group,
-    ...['clicks', 'unique_clicks', 'pending', 'approved', 'rejected', 'reversed', 'currency'],
+    ...['clicks', 'unique_clicks', 'impressions', 'pending', 'approved', 'rejected', 'reversed', 'currency'],
     ...(shown.payout ? ['payout'] : []),
     ...(shown.revenue ? ['revenue'] : []),
   ];

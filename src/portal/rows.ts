@@ -20,7 +20,7 @@ export function conversionRows(
 <td><span class="order">${cv.order_id ?? '—'}</span><span class="id">${cv.id}</span>${cv.click_id ? html`<a class="id" href="${disputeHref(cv.click_id)}">click dispute view</a>` : null}</td>
 <td>${cv.offer_name ?? 'Deleted offer'}<span class="id">offer ${cv.offer_id}</span></td>
 <td>${cv.publisher_name ?? 'Deleted publisher'}<span class="id">publisher ${cv.publisher_id}${cv.sub1 ? ` · sub1 ${cv.sub1}` : ''}</span></td>
-<td>${cv.goal_key}</td><td><span class="status status-${cv.status}">${cv.status}</span></td>
+<td>${cv.goal_key}<span class="id source source-${cv.source}">${cv.source}${cv.attribution === 'view_through' ? ' · view-through' : ''}</span></td><td><span class="status status-${cv.status}">${cv.status}</span></td>
 <td class="num">${money(cv.amount, cv.currency)}</td>${shown.payout ? html`<td class="num">${money(cv.payout, cv.payout_currency)}</td>` : null}${shown.revenue ? html`<td class="num">${money(cv.revenue, cv.payout_currency)}</td>` : null}
 ${actions ? html`<td>${actions(cv)}</td>` : null}</tr>`,
   );

@@ -48,6 +48,16 @@ type GoalEntry = GoalWithRules;
 
 type Names = MappedParams['names'];
 
+/** A conversion reported by a browser (src/browser/convert.ts) rather than the advertiser's server. */
+export interface BrowserOrigin {
+  attribution: 'click' | 'view_through';
+  /** The offer's hold_browser: the conversion never starts approved. */
+  hold: boolean;
+}
+
+/** Who reported a conversion: a postback profile, or the tag ('browser') or pixel ('pixel'). */
+export type ReporterName = ProfileName | 'browser' | 'pixel';
+
 const MAX_ATTEMPTS = 4;
 
 export async function recordPostback(
@@ -55,10 +65,11 @@ export async function recordPostback(
   target: Target,
   input: PostbackInput,
   names: Names,
-  /** The profile or integration recording it ('canonical', 'stripe', ...). */
-  profile: ProfileName | 'stripe' | 'shopify',
+  /** The profile or integration recording it ('canonical', 'browser', 'stripe', ...). */
+  profile: ReporterName | 'stripe' | 'shopify',
   /** The postback log statement for a conversion this request creates (same batch). */
   createdLog?: (row: ConversionRow) => D1PreparedStatement,
+  browser?: BrowserOrigin,
 ): Promise<PostbackResult> {
   const db = reads.env.DB;
   const goals = await reads.goals(target.offer.id);
@@ -111,6 +122,7 @@ export async function recordPostback(
       profile,
       key,
       await reads.ruleFacts(target.offer.id, target.publisherId, input.currency),
+      browser,
     );
     const context = {
       offerName: target.offer.name,
@@ -131,7 +143,8 @@ export async function recordPostback(
       context,
       'postback',
       also,
-      capScopeAt(reads.env, row.created_at),
+      // View-through conversions do not count towards caps (docs/browser-tracking.md).
+      browser?.attribution === 'view_through' ? null : capScopeAt(reads.env, row.created_at),
       0,
       condition,
     );
@@ -139,7 +152,7 @@ export async function recordPostback(
       // Priced from memory and not written: a changed config (StaleConfig), or a conversion
       // already there, which the reading path finds next.
       await reads.settleFromD1(target.offer.id, consultedKeys(key, input, explicitGoal));
-      return recordPostback(reads, target, input, names, profile, createdLog);
+      return recordPostback(reads, target, input, names, profile, createdLog, browser);
     }
     if (committed) {
       noteConversionKey(target.offer.id, key);
@@ -241,9 +254,10 @@ function buildPostbackConversion(
   entry: GoalEntry,
   input: PostbackInput,
   names: Names,
-  profile: ProfileName | 'stripe' | 'shopify',
+  profile: ReporterName | 'stripe' | 'shopify',
   key: string,
   facts: RuleFacts,
+  browser?: BrowserOrigin,
 ): ConversionRow {
   const requested = input.status ?? entry.goal.default_status;
   checkInitialStatus(requested, names.status ?? 'status');
@@ -280,7 +294,8 @@ function buildPostbackConversion(
     orderId: input.order_id ?? null,
     dedupeKey: key,
     // Another channel won the sale: kept for the advertiser, neither billed nor paid (docs/coupons.md).
-    status: otherChannel ? 'rejected' : verdict.status,
+    // A browser conversion on an offer with hold_browser is never approved on arrival.
+    status: otherChannel ? 'rejected' : browser?.hold && verdict.status === 'approved' ? 'pending' : verdict.status,
     reason: otherChannel ? OTHER_CHANNEL : verdict.reason,
     flags: verdict.flags,
     sale: otherChannel ? { ...sale, revenue: 0, payout: 0 } : sale,
@@ -294,8 +309,9 @@ function buildPostbackConversion(
           : [input.sub1, input.sub2, input.sub3, input.sub4, input.sub5, input.sub6],
     creative: click ? { id: click.creative_id, groupId: click.creative_group_id } : undefined,
     profile,
-    attribution: target.kind,
+    attribution: browser?.attribution === 'view_through' ? 'view_through' : target.kind,
     attributionNote: target.kind === 'affiliate' ? null : (target.attributionNote ?? null),
+    ...(browser ? { source: 'browser' } : {}),
     now,
   });
 }

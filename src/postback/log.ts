@@ -162,6 +162,8 @@ export function createdLogStatement(
   db: D1Database,
   entry: PostbackLogEntry,
   conversion: { id: string; offer_id: number; order_id: string | null },
+  /** What the request is answered with: 200, or 204 for a browser's beacon. */
+  httpStatus = 200,
 ): D1PreparedStatement {
   return insertPostbackLogIfConversionStatement(
     db,
@@ -173,7 +175,7 @@ export function createdLogStatement(
         order_id: conversion.order_id ?? entry.order_id,
       },
       'created',
-      200,
+      httpStatus,
     ),
   );
 }

@@ -404,6 +404,7 @@ describe('stored endpoints drive the fan-out', () => {
       id: 'cv_fanout',
       dedupe_key: 'r:1',
       profile: 'admin',
+      source: 'server',
       created_at: now,
       updated_at: now,
     });

@@ -88,6 +88,7 @@ describe('GET /api/v1/reports', () => {
         clicks: 200,
         unique_clicks: 150,
         bot_clicks: 3,
+        impressions: 0,
         conversions: { pending: 3, approved: 2, rejected: 1, reversed: 0 },
         revenue: '25.00',
         revenue_approved: '10.00',

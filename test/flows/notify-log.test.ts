@@ -56,6 +56,7 @@ async function seedEvent(f: Fixture, conversionId = `cv_${uniqueKey('log')}`) {
     revenue: 500,
     payout: 200,
     profile: 'admin',
+    source: 'server',
   });
   const snapshot = buildSnapshot({
     event: 'conversion.created',

@@ -54,6 +54,7 @@ describe('canonical postback', () => {
       revenue: 500,
       payout: 200,
       profile: 'canonical',
+      source: 'server',
     });
     expect(Date.parse(String(row?.click_time))).toBeLessThan(Date.parse(String(row?.created_at)));
   });

@@ -32,6 +32,7 @@ describe('TradeTracker profile', () => {
       order_id: '123456',
       description: 'new player',
       profile: 'tradetracker',
+      source: 'server',
       status: 'pending',
     });
     const log = await lastLogRow();
@@ -181,7 +182,7 @@ describe('HasOffers profile', () => {
       revenue: '8.00',
       payout: '4.00',
     });
-    expect(await conversion(res.body.conversion_id)).toMatchObject({ profile: 'hasoffers' });
+    expect(await conversion(res.body.conversion_id)).toMatchObject({ profile: 'hasoffers', source: 'server' });
   });
 
   it('accepts a numeric HasOffers goal_id naming the goal by its id', async () => {

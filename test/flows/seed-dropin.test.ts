@@ -45,6 +45,7 @@ describe('TUNE drop-in paths', () => {
       expect(res.body).toMatchObject({ status: 'ok', event: 'sale', amount: '40.00', revenue: '4.00', payout: '2.00' });
       expect(await conversion(res.body.conversion_id)).toMatchObject({
         profile: 'hasoffers',
+        source: 'server',
         order_id: `ORD-${path.slice(1)}`,
       });
       const log = await lastLogRow();

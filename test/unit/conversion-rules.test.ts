@@ -278,6 +278,7 @@ describe('money is never created or lost', () => {
     sub4: null,
     sub5: null,
     profile: 'admin',
+    source: 'server',
     flags: null,
     created_at: '2026-12-01T00:00:00.000Z',
     updated_at: '2026-12-01T00:00:00.000Z',
