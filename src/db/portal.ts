@@ -295,10 +295,14 @@ export interface OfferSummaryRow {
   click_param: string;
   currency: string;
   goals: string;
+  /** 1 when the offer takes browser conversions (migration 0028), and its window for the tag's cookie. */
+  browser_tracking: number;
+  attribution_window_days: number;
 }
 
 /** Offers of one advertiser (or all for ?1 NULL) with their goal keys, comma-separated. */
 export const OFFERS_SQL = `SELECT o.id, o.advertiser_id, o.name, o.status, o.visibility, o.landing_url, o.click_param, o.currency,
+    o.browser_tracking, o.attribution_window_days,
     (SELECT group_concat(key, ', ') FROM goals WHERE offer_id = o.id) AS goals
   FROM offers o WHERE (?1 IS NULL OR o.advertiser_id = ?1) ORDER BY o.id LIMIT ?2`;
 

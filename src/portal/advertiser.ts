@@ -6,6 +6,7 @@ import { visibleTo } from '../auth/money-view';
 import { html } from '../dashboard/html';
 import { type OfferSummaryRow, offerSummariesStatement } from '../db/portal';
 import { listPostbackLog } from '../db/postback-log';
+import { browserSections } from './browser-setup';
 import type { PortalEnv } from './env';
 import { field, utcTime } from './format';
 import { csrfField, notice, page } from './layout';
@@ -39,6 +40,7 @@ export async function integrationPage(
 <p>Visitors arrive on your landing page with the click ID in the URL. Keep it with the visitor (session or a first-party cookie for the attribution window), copy it onto the order, and send it back in the postback from your server.</p>
 <div class="scroll"><table id="offer-params"><thead><tr><th scope="col">Offer</th><th scope="col">Click ID parameter</th><th scope="col">Goals</th></tr></thead>
 <tbody>${offers.map((o) => html`<tr><td>${o.name}<span class="id">offer ${o.id}</span></td><td><code>${o.click_param}</code></td><td>${o.goals ?? ''}</td></tr>`)}</tbody></table></div></section>
+${browserSections(origin, offers)}
 ${await storeSections(c, advertiserId)}
 <section aria-labelledby="test-title"><h2 id="test-title">Test conversion</h2>
 <p>Open one of your tracking links, copy the click ID from your landing page's address, and send a conversion for it here. It goes through the real postback URL and appears in your <a href="/portal/postbacks">postback log</a> and your conversions.</p>
