@@ -1,9 +1,9 @@
 // What money each party may see (DESIGN.md, "What each party may see"). A network's margin is
 // revenue (what the advertiser pays) minus payout (what the publisher earns): a publisher never
 // sees revenue or anything computed from it, an advertiser never sees payout, the operator sees
-// everything. This is the one table of that rule; every API answer, report row, CSV column,
-// portal column, delivered snapshot and endpoint macro that carries conversion money is cut
-// through it, per party.
+// everything. This is the one table of that rule; every API answer (the postback answer too,
+// for the advertiser's server), report row, CSV column, portal column, delivered snapshot and
+// endpoint macro that carries conversion money is cut through it, per party.
 import type { Role } from './principal';
 
 /**
