@@ -2,7 +2,8 @@
 // `npm run demo:click`: against the Clickhop that `npm run dev` runs, makes one click on the demo
 // tracking link as a browser would (curl's own User-Agent counts as a bot, and bot clicks are
 // kept out of the click numbers), takes the click ID from the redirect, reports a sale for it
-// with the demo postback, and waits until the dashboard's numbers show both.
+// with the demo postback (its payout read back with the admin token), and waits until the
+// dashboard's numbers show both.
 import './check-node.cjs';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -67,8 +68,13 @@ try {
   );
   const answer = await postback.json();
   if (!postback.ok) throw new Error(`the postback answered ${postback.status}: ${JSON.stringify(answer)}`);
+  // The postback answer is the advertiser's and never carries the publisher's payout: the
+  // operator's API has it.
+  const stored = await fetch(`${demo.origin}/api/v1/conversions/${answer.conversion_id}`, { headers: auth });
+  if (!stored.ok) throw new Error(`GET /api/v1/conversions/${answer.conversion_id} answered ${stored.status}`);
+  const conversion = await stored.json();
   console.log(
-    `Sale:     ${answer.outcome} conversion ${answer.conversion_id}: amount ${answer.amount} ${answer.currency}, payout ${answer.payout} ${answer.payout_currency}`,
+    `Sale:     ${answer.outcome} conversion ${answer.conversion_id}: amount ${answer.amount} ${answer.currency}, payout ${conversion.payout} ${conversion.payout_currency}`,
   );
 
   // Clicks reach the numbers through the clicks queue, a moment after the redirect.

@@ -1,6 +1,7 @@
 // Helpers for postback and conversion tests: mint click IDs at a chosen time (no redirect
 // needed), send postbacks in each encoding, and read the rows a postback leaves behind.
 import { env } from 'cloudflare:workers';
+import { expect } from 'vitest';
 import { clickIdKeys, mintClickId } from '../src/click/click-id';
 import type { DeliveryRow } from '../src/db/deliveries';
 import type { AttemptRow } from '../src/db/delivery-attempts';
@@ -84,6 +85,18 @@ export async function postForm(
       body: query(params),
     }),
   );
+}
+
+/**
+ * A postback answer with the publisher's payout added from the stored conversion, read as the
+ * operator: the answer itself never carries payout (it goes to the advertiser's server), and
+ * tests keep asserting that money to the cent.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: tests read the JSON answer field by field
+export async function withPayout(res: Pick<PostbackAnswer, 'body'>): Promise<any> {
+  expect(res.body).not.toHaveProperty('payout');
+  const stored = await adminOk<{ payout: string }>('GET', `/conversions/${res.body.conversion_id}`);
+  return { ...res.body, payout: stored.payout };
 }
 
 /** A fixture plus a second publisher, for tests that compare publishers. */

@@ -87,9 +87,12 @@ export const clickShapes = lazy(() => {
     z.strictObject({
       ...conversionShape,
       events: z.array(ConversionEvent).describe('Status history, oldest first'),
-      deliveries: z.array(Delivery).describe('Notifications sent for it, oldest first'),
+      deliveries: z
+        .array(Delivery)
+        .optional()
+        .describe("Notifications sent for it, oldest first: the publisher's, never shown to an advertiser"),
       truncated: z
-        .strictObject({ events: z.boolean(), deliveries: z.boolean() })
+        .strictObject({ events: z.boolean(), deliveries: z.boolean().optional() })
         .describe('True where a list was cut at its limit'),
     }),
   );
@@ -118,7 +121,7 @@ export const clickShapes = lazy(() => {
           .strictObject({
             conversions: z.int(),
             events_per_conversion: z.int(),
-            deliveries_per_conversion: z.int(),
+            deliveries_per_conversion: z.int().optional(),
             postbacks: z.int().optional(),
           })
           .describe('The caps of each list'),
@@ -270,7 +273,7 @@ clickRoutes.route(
             ...presentConversion(cv),
             events: history.map(presentEvent),
             deliveries: sent.map(presentDelivery),
-            truncated: { events: moreEvents, deliveries: moreDeliveries },
+            truncated: visibleTo(role, { events: moreEvents, deliveries: moreDeliveries }),
           });
         }),
         postbacks: postbacks.map(presentPostbackLog),

@@ -2,7 +2,8 @@
 // events, and change its status (the same lifecycle and write path as advertiser postbacks).
 import * as z from 'zod';
 import { conversionFor } from '../auth/money-view';
-import { afterCommit, CONVERSION_STATUSES, changeConversionStatus } from '../conversions';
+import type { Role } from '../auth/principal';
+import { afterCommit, CONVERSION_STATUSES, type ConversionActor, changeConversionStatus } from '../conversions';
 import { adjustConversion } from '../conversions/adjustments';
 import { getConversion, listConversionEvents, listConversions } from '../db/conversions';
 import { notFound } from '../lib/errors';
@@ -117,6 +118,13 @@ conversionRoutes.route(
   },
 );
 
+/**
+ * Who a conversion event made through the API names: the advertiser (its key or one of its
+ * people) or the operator ('admin'), for a decision as for an adjustment. Which credential
+ * acted is in the audit log.
+ */
+const eventActor = (role: Role): ConversionActor => (role === 'advertiser' ? 'advertiser' : 'admin');
+
 conversionRoutes.route(
   {
     method: 'post',
@@ -139,7 +147,8 @@ conversionRoutes.route(
   async (c, { params: { id }, body }) => {
     const cv = await getConversion(c.env.DB, id);
     if (!cv) throw notFound('Conversion');
-    const result = await changeConversionStatus(c.env.DB, cv, body.status, 'admin', body.reason ?? null, nowIso);
+    const actor = eventActor(c.get('principal').role);
+    const result = await changeConversionStatus(c.env.DB, cv, body.status, actor, body.reason ?? null, nowIso);
     afterCommit(c.env, c.executionCtx, result.committed);
     return {
       status: 200,
@@ -178,7 +187,7 @@ conversionRoutes.route(
     const cv = await getConversion(c.env.DB, id);
     if (!cv) throw notFound('Conversion');
     const role = c.get('principal').role;
-    const actor = role === 'advertiser' ? 'advertiser' : 'admin';
+    const actor = eventActor(role);
     const result = await adjustConversion(
       c.env,
       cv,

@@ -1,9 +1,9 @@
 // What money each party may see (DESIGN.md, "What each party may see"). A network's margin is
 // revenue (what the advertiser pays) minus payout (what the publisher earns): a publisher never
 // sees revenue or anything computed from it, an advertiser never sees payout, the operator sees
-// everything. This is the one table of that rule; every API answer, report row, CSV column,
-// portal column, delivered snapshot and endpoint macro that carries conversion money is cut
-// through it, per party.
+// everything. This is the one table of that rule; every API answer (the postback answer too,
+// for the advertiser's server), report row, CSV column, portal column, delivered snapshot and
+// endpoint macro that carries conversion money is cut through it, per party.
 import type { Role } from './principal';
 
 /**
@@ -11,12 +11,24 @@ import type { Role } from './principal';
  * snapshots, a report row or an offer's terms. Besides the money itself: the payout rule that
  * won (names a publisher's own rate or tier), volume tiers (payout steps), and the advertiser's
  * raw postback log rows (its server's parameters, IP prefix and internal notes such as
- * TradeTracker's descrMerchant) that the click dispute view shows.
+ * TradeTracker's descrMerchant) that the click dispute view shows, and likewise the publisher's
+ * notification deliveries there (its endpoints, their outcomes and errors): an advertiser sees
+ * nothing of how a publisher is notified.
  */
 const HIDDEN: Readonly<Record<Role, ReadonlySet<string>>> = {
   operator: new Set(),
   publisher: new Set(['revenue', 'revenue_approved', 'revenue_percent', 'margin', 'postbacks']),
-  advertiser: new Set(['payout', 'payout_approved', 'payout_percent', 'payout_rule', 'tiers', 'tier_period', 'margin']),
+  advertiser: new Set([
+    'payout',
+    'payout_approved',
+    'payout_percent',
+    'payout_rule',
+    'tiers',
+    'tier_period',
+    'margin',
+    'deliveries',
+    'deliveries_per_conversion',
+  ]),
 };
 
 /** Whether `field` is kept from `role`. */

@@ -100,9 +100,10 @@ export const postbackResult = lazy(() => {
       order_id: z.string().nullable(),
       amount: money,
       currency: currencyCode,
-      revenue: money,
-      payout: money,
-      payout_currency: currencyCode,
+      revenue: money.describe('What the advertiser owes for the conversion, in payout_currency'),
+      payout_currency: currencyCode.describe(
+        "The offer's currency, that revenue is stated in (named as in the conversions API). The publisher's payout is never part of this answer",
+      ),
       source: z.enum(['server', 'browser', 'claim']).describe('Where the conversion came from'),
       attribution: z
         .enum(['click', 'affiliate', 'coupon', 'view_through'])

@@ -1,7 +1,8 @@
 // Portal form bodies go through the counted reader /postback uses (src/lib/body.ts) before
-// anything parses them: the sign-in and invitation forms are open to anyone, and a signed-in
-// form is read to find its CSRF token before that token is checked. Past 64 KiB reading stops
-// and the person gets a page saying so; no portal form comes near that size.
+// anything parses them: the sign-in, invitation, reset and second-step forms are open to anyone
+// (or to a sign-in under way), and a signed-in form is read to find its CSRF token before that
+// token is checked. Past 64 KiB reading stops and the person gets a page saying so; no portal
+// form comes near that size.
 import type { Context } from 'hono';
 import { html } from '../dashboard/html';
 import { readBodyBytes } from '../lib/body';
@@ -35,4 +36,19 @@ ${notice(`That form was larger than ${MAX_FORM_BYTES / 1024} KiB, so it was not 
     c.header('Cache-Control', 'no-store');
     return c.html(publicPage('Form too large', body), 413);
   }
+}
+
+/**
+ * A form posted without a session (reset link, code step, enrolment at sign-in), read through
+ * boundFormBody: its text fields, or the 413 page to answer. A body that is not a form is not
+ * read and has no fields.
+ */
+export async function readBoundForm(c: Context): Promise<Record<string, string> | Response> {
+  const tooLarge = await boundFormBody(c);
+  if (tooLarge) return tooLarge;
+  if (!isForm(c)) return {};
+  const fields = await c.req.parseBody();
+  return Object.fromEntries(
+    Object.entries(fields).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }

@@ -5,9 +5,9 @@ import { type Context, Hono } from 'hono';
 import { formToken, formTokenMatches, passwordProblem } from '../auth';
 import { openResetLink, useResetLink } from '../auth/lifecycle';
 import { html } from '../dashboard/html';
+import { readBoundForm } from './form-body';
 import { notice, publicPage } from './layout';
 import { signInPage } from './sign-in';
-import { readPublicForm } from './totp';
 
 export const resetRoutes = new Hono<{ Bindings: Env }>();
 
@@ -42,7 +42,8 @@ resetRoutes.get('/reset', async (c) => {
 });
 
 resetRoutes.post('/reset', async (c) => {
-  const form = await readPublicForm(c);
+  const form = await readBoundForm(c);
+  if (form instanceof Response) return form;
   const token = form.token ?? '';
   const nowMs = Date.now();
   const link = token ? await openResetLink(c.env.DB, token, nowMs) : null;

@@ -22,19 +22,12 @@ import { groupedBase32, otpauthUri } from '../auth/totp';
 import { html, type SafeHtml } from '../dashboard/html';
 import { getTotpColumns, roleRequiresTotp, unusedRecoveryCodes } from '../db/second-factor';
 import type { UserRow } from '../db/users';
-import { readBodyText } from '../lib/body';
 import type { PortalEnv } from './env';
+import { readBoundForm } from './form-body';
 import { rawField } from './format';
 import { csrfField, notice, page, publicPage } from './layout';
 import type { PageMessage } from './notifications';
 import { signInPage } from './sign-in';
-
-/** Forms before a session are read counted, as the postback's body is: a page never needs more. */
-export const PUBLIC_FORM_LIMIT = 64 * 1024;
-
-export async function readPublicForm(c: Context): Promise<Record<string, string>> {
-  return Object.fromEntries(new URLSearchParams(await readBodyText(c.req.raw, PUBLIC_FORM_LIMIT)));
-}
 
 const ISSUER = 'Clickhop';
 const ipOf = (c: Context) => c.req.header('cf-connecting-ip') ?? null;
@@ -91,7 +84,8 @@ secondFactorRoutes.get('/login/code', async (c) => {
 });
 
 secondFactorRoutes.post('/login/code', async (c) => {
-  const form = await readPublicForm(c);
+  const form = await readBoundForm(c);
+  if (form instanceof Response) return form;
   const nowMs = Date.now();
   const found = await readChallenge(c, nowMs);
   if (found?.challenge.purpose !== 'totp' || !(await csrfMatches(form._csrf, found.challenge))) return expired(c);
@@ -129,7 +123,8 @@ secondFactorRoutes.get('/login/enrol', async (c) => {
 });
 
 secondFactorRoutes.post('/login/enrol', async (c) => {
-  const form = await readPublicForm(c);
+  const form = await readBoundForm(c);
+  if (form instanceof Response) return form;
   const nowMs = Date.now();
   const found = await readChallenge(c, nowMs);
   if (found?.challenge.purpose !== 'enrol' || !(await csrfMatches(form._csrf, found.challenge))) return expired(c);

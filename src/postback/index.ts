@@ -2,6 +2,7 @@
 // is read (query + body), mapped onto canonical parameters, authenticated, attributed, stored,
 // answered in JSON, and recorded in the postback log whatever its outcome.
 import { type Context, Hono } from 'hono';
+import { visibleTo } from '../auth/money-view';
 import { afterCommit } from '../conversions';
 import type { ConversionWithGoal } from '../db/conversions';
 import { ApiError } from '../lib/errors';
@@ -102,7 +103,8 @@ async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promis
     entry.order_id = result.conversion.order_id ?? entry.order_id;
     afterCommit(c.env, c.executionCtx, result.committed);
     if (!result.logged) await writeLogEntry(c.env.DB, c.executionCtx, entry, result.outcome, 200);
-    return c.json(presentResult(result));
+    // The caller is the advertiser's server: it reads what it pays, never the publisher's payout.
+    return c.json(visibleTo('advertiser', presentResult(result)));
   } catch (error) {
     if (!(error instanceof ApiError)) {
       await writeLogEntry(c.env.DB, c.executionCtx, entry, 'refused', 500, {

@@ -2,7 +2,7 @@
 // 409 for illegal ones, the events recorded, the rollup moving between status columns, and the
 // delivery rows written for matching publisher endpoints in the same transaction.
 import { describe, expect, it } from 'vitest';
-import { admin, createFixture } from '../helpers';
+import { admin, adminOk, createFixture, worker } from '../helpers';
 import {
   conversion,
   createPublisher,
@@ -150,6 +150,40 @@ describe('status changes by the admin API', () => {
       reason: 'checked invoice',
     });
     expect(await statsOf(f.offerId)).toEqual([expect.objectContaining({ approved: 1, revenue_approved: 2000 })]);
+  });
+
+  it('records who decided: an advertiser key as advertiser, an operator key as admin, as adjustments do', async () => {
+    const { f, id } = await pendingSale('A-9');
+    const { id: other } = await pendingSale('A-10');
+    const keyOf = async (body: Record<string, unknown>) =>
+      (await adminOk<{ key: string }>('POST', '/api-keys', body)).key;
+    const advertiserKey = await keyOf({ role: 'advertiser', advertiser_id: f.advertiserId });
+    const operatorKey = await keyOf({ role: 'operator' });
+    const post = (key: string, path: string, body: unknown) =>
+      worker(`/api/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (await post(advertiserKey, `/conversions/${id}/adjust`, { amount: '150.00', reason: 'Return' })).status,
+    ).toBe(200);
+    expect(
+      (await post(advertiserKey, `/conversions/${id}/status`, { status: 'approved', reason: 'Kept' })).status,
+    ).toBe(200);
+    expect((await post(operatorKey, `/conversions/${other}/status`, { status: 'rejected' })).status).toBe(200);
+    expect((await eventsOf(id)).map((e) => [e.type, e.actor, e.reason])).toEqual([
+      ['conversion.created', 'postback', null],
+      ['conversion.modified', 'advertiser', 'Return'],
+      ['conversion.approved', 'advertiser', 'Kept'],
+    ]);
+    expect((await eventsOf(other)).map((e) => [e.type, e.actor])).toEqual([
+      ['conversion.created', 'postback'],
+      ['conversion.rejected', 'admin'],
+    ]);
+    const read = await worker(`/api/v1/conversions/${id}`, { headers: { authorization: `Bearer ${advertiserKey}` } });
+    const events = ((await read.json()) as { events: { type: string; actor: string }[] }).events;
+    expect(events.map((e) => e.actor)).toEqual(['postback', 'advertiser', 'advertiser']);
   });
 
   it('answers a request for the current status with changed: false and writes nothing', async () => {

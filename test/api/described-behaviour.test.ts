@@ -3,7 +3,7 @@
 // otherwise than the code).
 import { describe, expect, it } from 'vitest';
 import { adminOk, createFixture, worker } from '../helpers';
-import { getPostback, mintClick } from '../postback-helpers';
+import { getPostback, mintClick, withPayout } from '../postback-helpers';
 
 type Schema = { $ref?: string; description?: string; properties?: Record<string, Schema> };
 interface Document {
@@ -32,7 +32,7 @@ describe('described behaviour', () => {
       key: f.postbackKey,
     });
     expect(postback.status).toBe(200);
-    expect(postback.body).toMatchObject({ outcome: 'created', payout: '2.00' });
+    expect(await withPayout(postback)).toMatchObject({ outcome: 'created', payout: '2.00' });
 
     for (const [path, method] of [
       ['/api/v1/advertisers', 'post'],

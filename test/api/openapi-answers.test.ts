@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { declaredOperations } from '../../src/openapi/document';
 import { click, clickRow, createFixture, eventually, expectError, RECEIVER, uniqueKey } from '../helpers';
+import { withPayout } from '../postback-helpers';
 import { call, json, operationOf } from './openapi-call';
 
 /** The request body example an operation's declaration documents. */
@@ -147,7 +148,12 @@ describe('response shapes match what the handlers answer', () => {
     const sale = { click_id: clickId, event: 'sale', order_id: 'SO-1', amount: '40.00' };
     const recorded = await call('get', '/postback', { query: sale, headers: bearer });
     expect(recorded.status).toBe(200);
-    expect(json(recorded)).toMatchObject({ duplicate: false, amount: '40.00', revenue: '4.00', payout: '2.00' });
+    expect(await withPayout(recorded)).toMatchObject({
+      duplicate: false,
+      amount: '40.00',
+      revenue: '4.00',
+      payout: '2.00',
+    });
     const conversionId = json(recorded).conversion_id as string;
     const replay = await call('post', '/postback', { body: sale, headers: bearer });
     expect(json(replay)).toMatchObject({ conversion_id: conversionId, duplicate: true });
@@ -213,13 +219,18 @@ describe('response shapes match what the handlers answer', () => {
       query: { transaction_id: lsrClick, adv_sub: 'TUNE-1', amount: '40.00', goal_id: 'sale' },
       headers: bearer,
     });
-    expect(json(lsr)).toMatchObject({ outcome: 'created', event: 'sale', order_id: 'TUNE-1', payout: '2.00' });
+    expect(await withPayout(lsr)).toMatchObject({
+      outcome: 'created',
+      event: 'sale',
+      order_id: 'TUNE-1',
+      payout: '2.00',
+    });
     const goal = await call('post', '/aff_goal', {
       query: { a: 'lsr' },
       body: { transaction_id: goalClick, goal_id: 'lead', adv_sub: 'TUNE-2' },
       headers: bearer,
     });
-    expect(json(goal)).toMatchObject({ outcome: 'created', event: 'lead', payout: '2.00' });
+    expect(await withPayout(goal)).toMatchObject({ outcome: 'created', event: 'lead', payout: '2.00' });
 
     // On a host that is neither tl. nor ts., an amount makes the callback a sale.
     const sale = await call('get', '/', {

@@ -1,11 +1,13 @@
-// Portal form bodies (issue 22): the sign-in and invitation forms, open to anyone, and signed-in
-// forms before their CSRF check are read through the counted 64 KiB reader, so a huge body is
-// refused with a 413 page after at most that much is read, whatever its framing.
+// Portal form bodies (issue 22): the sign-in, invitation and reset forms, open to anyone, the code
+// and enrolment steps of a sign-in under way, and signed-in forms before their CSRF check are read
+// through the one counted 64 KiB reader (src/portal/form-body.ts), so a huge body is refused with
+// a 413 page after at most that much is read, whatever its framing, and changes nothing.
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inviteUser, tokenOperator } from '../../src/auth';
 import { MAX_FORM_BYTES } from '../../src/portal/form-body';
-import { createFixture, type Fixture } from '../helpers';
+import { adminOk, createFixture, type Fixture } from '../helpers';
+import { Browser, byId, codeFor, enrol, hidden, signedInPerson, signIn } from '../people-helpers';
 import { PASSWORD, PortalClient, personWithPassword } from '../portal-client';
 
 const MB = 1024 * 1024;
@@ -135,5 +137,76 @@ describe('signed-in forms', () => {
     });
     expect(changed.status).toBe(200);
     expect(await changed.text()).toContain('Password changed');
+  });
+});
+
+describe('forms of a sign-in under way and of a reset link', () => {
+  /** Posts a 16 MB form that starts with `fields` (right as they are) from `browser`. */
+  async function postHugeFrom(browser: Browser, path: string, fields: Record<string, string>) {
+    const { body, meter } = hugeForm(16 * MB, `${new URLSearchParams(fields)}&padding=`);
+    const response = await browser.fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const text = await response.text();
+    expect(response.status, `${path}: ${text.slice(0, 200)}`).toBe(413);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(text).toContain('Form too large');
+    expect(text).toContain('nothing was changed');
+    expect(meter.pulled).toBeLessThan(MAX_FORM_BYTES + 4 * 64 * 1024);
+  }
+
+  const userRow = (id: number) =>
+    env.DB.prepare('SELECT password_hash, totp_enabled_at, totp_last_step FROM users WHERE id = ?').bind(id).first();
+
+  it('the code step: a right code in an oversized form signs no one in and stays unused', async () => {
+    const person = await signedInPerson('publisher', { publisher_id: fixture.publisherId }, '198.18.52.1');
+    const { secret } = await enrol(person.browser);
+    const browser = new Browser('198.18.52.2');
+    expect((await signIn(browser, person.email)).headers.get('location')).toBe('/portal/login/code');
+    const page = await (await browser.fetch('/portal/login/code')).text();
+    // The next step's code: enrolling used the current one, and a code is good once.
+    const code = codeFor(secret, Date.now() + 30_000);
+    const before = await userRow(person.id);
+    await postHugeFrom(browser, '/portal/login/code', { _csrf: hidden(page, '_csrf'), code });
+    expect(browser.session()).toBeUndefined();
+    expect(await userRow(person.id)).toEqual(before);
+    const signedIn = await browser.post('/portal/login/code', { _csrf: hidden(page, '_csrf'), code });
+    expect(signedIn.status).toBe(303);
+  });
+
+  it('the enrolment a role requires: a right first code in an oversized form enables nothing', async () => {
+    const person = await signedInPerson('advertiser', { advertiser_id: fixture.advertiserId }, '198.18.52.3');
+    await adminOk('PUT', '/settings/totp', { required_roles: ['advertiser'] });
+    try {
+      const browser = new Browser('198.18.52.4');
+      expect((await signIn(browser, person.email)).headers.get('location')).toBe('/portal/login/enrol');
+      const page = await (await browser.fetch('/portal/login/enrol')).text();
+      const secret = byId(page, 'totp-secret');
+      await postHugeFrom(browser, '/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: codeFor(secret) });
+      expect(browser.session()).toBeUndefined();
+      expect((await userRow(person.id))?.totp_enabled_at).toBeNull();
+      const done = await browser.post('/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: codeFor(secret) });
+      expect(done.status).toBe(200);
+    } finally {
+      await adminOk('PUT', '/settings/totp', { required_roles: [] });
+    }
+  });
+
+  it('the reset link: a new password in an oversized form is not set and the link stays usable', async () => {
+    const person = await signedInPerson('publisher', { publisher_id: fixture.publisherId }, '198.18.52.5');
+    const { reset_url } = await adminOk<{ reset_url: string }>('POST', `/users/${person.id}/reset`);
+    const path = new URL(reset_url).pathname + new URL(reset_url).search;
+    const browser = new Browser('198.18.52.6');
+    const page = await (await browser.fetch(path)).text();
+    const fields = { _csrf: hidden(page, '_csrf'), token: hidden(page, 'token') };
+    const before = await userRow(person.id);
+    const password = 'an oversized new password';
+    await postHugeFrom(browser, '/portal/reset', { ...fields, password, confirm: password });
+    expect(await userRow(person.id)).toEqual(before);
+    expect((await browser.post('/portal/reset', { ...fields, password, confirm: password })).status).toBe(200);
+    expect((await signIn(new Browser('198.18.52.7'), person.email, password)).status).toBe(303);
   });
 });

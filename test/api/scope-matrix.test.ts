@@ -194,12 +194,23 @@ function bodyFor(id: string, example: Record<string, unknown> | undefined, p: Pa
 }
 
 /**
- * Field names that carry the other side's money, by the role that must never read them: the
- * contract's list, written out here rather than read from src/auth/money-view.ts.
+ * Field names that carry the other side's money (and its side's own traffic: the advertiser's
+ * postback log, the publisher's notification deliveries), by the role that must never read
+ * them: the contract's list, written out here rather than read from src/auth/money-view.ts.
  */
 const OTHER_SIDES_MONEY: Record<'publisher' | 'advertiser', string[]> = {
   publisher: ['revenue', 'revenue_approved', 'revenue_percent', 'margin', 'postbacks', 'descrMerchant'],
-  advertiser: ['payout', 'payout_approved', 'payout_percent', 'payout_rule', 'tiers', 'commission', 'margin'],
+  advertiser: [
+    'payout',
+    'payout_approved',
+    'payout_percent',
+    'payout_rule',
+    'tiers',
+    'commission',
+    'margin',
+    'deliveries',
+    'deliveries_per_conversion',
+  ],
 };
 const OWN_MONEY: Record<'publisher' | 'advertiser', string> = { publisher: 'payout', advertiser: 'revenue' };
 

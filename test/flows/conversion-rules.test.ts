@@ -5,7 +5,15 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { approveValidatedConversions } from '../../src/cron/validation';
 import { admin, adminOk, createFixture } from '../helpers';
-import { conversion, createPublisher, eventsOf, getPostback, mintClick, statsOf } from '../postback-helpers';
+import {
+  conversion,
+  createPublisher,
+  eventsOf,
+  getPostback,
+  mintClick,
+  statsOf,
+  withPayout,
+} from '../postback-helpers';
 
 const sale = (f: { postbackKey: string }, clickId: string, orderId: string, extra: Record<string, string> = {}) =>
   getPostback('/postback', {
@@ -29,7 +37,7 @@ describe('per-publisher payouts and tiers', () => {
     );
     expect(put).toMatchObject({ payout: '3.50', goal: 'lead', publisher_id: f.publisherId, starts_at: null });
     const res = await getPostback('/postback', { click_id: await mintClick(f), order_id: 'P-1', key: f.postbackKey });
-    expect(res.body).toMatchObject({ revenue: '5.00', payout: '3.50' });
+    expect(await withPayout(res)).toMatchObject({ revenue: '5.00', payout: '3.50' });
     const detail = await adminOk(`GET`, `/conversions/${res.body.conversion_id}`);
     expect(detail.payout_rule).toBe(`publisher:${put.id}`);
 
@@ -44,7 +52,7 @@ describe('per-publisher payouts and tiers', () => {
       order_id: 'P-2',
       key: f.postbackKey,
     });
-    expect(res2.body).toMatchObject({ payout: '2.00' });
+    expect(await withPayout(res2)).toMatchObject({ payout: '2.00' });
 
     const deleted = await admin('DELETE', `/offers/${f.offerId}/goals/lead/payouts/${f.publisherId}`);
     expect(deleted.status).toBe(200);
@@ -66,7 +74,7 @@ describe('per-publisher payouts and tiers', () => {
     const payouts: string[] = [];
     for (const order of ['T-1', 'T-2', 'T-3']) {
       const res = await getPostback('/postback', { click_id: await mintClick(f), order_id: order, key: f.postbackKey });
-      payouts.push(res.body.payout);
+      payouts.push((await withPayout(res)).payout);
     }
     expect(payouts).toEqual(['2.00', '2.00', '2.50']);
     const tiersDown = await admin('PATCH', `/offers/${f.offerId}`, {
@@ -134,7 +142,7 @@ describe('exchange rates', () => {
     expect(rates).toMatchObject({ base: 'USD', quote: 'EUR', current: { rate: '0.9217' } });
     expect((rates.history as unknown[]).length).toBe(2);
     const res = await sale(f, await mintClick(f), 'X-1', { currency: 'USD' });
-    expect(res.body).toMatchObject({
+    expect(await withPayout(res)).toMatchObject({
       amount: '100.00',
       currency: 'USD',
       revenue: '9.22',

@@ -22,7 +22,7 @@ import {
   scalar,
   uniqueKey,
 } from '../helpers';
-import { mintClick, postJson } from '../postback-helpers';
+import { mintClick, postJson, withPayout } from '../postback-helpers';
 
 const ALL_EVENTS = [
   'conversion.created',
@@ -87,7 +87,7 @@ async function sale(f: Fixture, orderId = uniqueKey('order')): Promise<Sale> {
     key: f.postbackKey,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  expect(res.body).toMatchObject({ amount: '25.00', payout: '1.90' });
+  expect(await withPayout(res)).toMatchObject({ amount: '25.00', payout: '1.90' });
   const stored = await adminOk<{ created_at: string; click_time: string }>(
     'GET',
     `/conversions/${res.body.conversion_id}`,

@@ -5,7 +5,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { adminOk, createFixture, eventually, type Fixture, RECEIVER, received, uniqueKey } from '../helpers';
-import { mintLandedClick, postJson } from '../postback-helpers';
+import { mintLandedClick, postJson, withPayout } from '../postback-helpers';
 
 const PRODUCTS = [
   { sku: 'SH-42', name: 'Running shoe', unit_price: '40.00', quantity: 2, category: 'shoes', commission_group: null },
@@ -20,7 +20,7 @@ async function adjustedSale(f: Fixture) {
     products: PRODUCTS,
     key: f.postbackKey,
   });
-  expect(res.body).toMatchObject({ amount: '80.00', revenue: '8.00', payout: '4.00' });
+  expect(await withPayout(res)).toMatchObject({ amount: '80.00', revenue: '8.00', payout: '4.00' });
   const id = res.body.conversion_id as string;
   const adjusted = await adminOk('POST', `/conversions/${id}/adjust`, {
     products: [{ ...PRODUCTS[0], quantity: 1 }],

@@ -11,6 +11,7 @@ import {
   mintClick,
   postForm,
   postJson,
+  withPayout,
 } from '../postback-helpers';
 
 const goals = (currency: string) => ({
@@ -27,7 +28,7 @@ describe('canonical postback', () => {
     const clickId = await mintClick(f);
     const res = await getPostback('/postback', { click_id: clickId, order_id: 'A-1', key: f.postbackKey });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
+    expect(await withPayout(res)).toMatchObject({
       status: 'ok',
       duplicate: false,
       outcome: 'created',
@@ -70,7 +71,7 @@ describe('canonical postback', () => {
     });
     expect(res.status).toBe(200);
     // 10% of 26.09 = 2.609 -> 2.61; 5% = 1.3045 -> 1.30
-    expect(res.body).toMatchObject({
+    expect(await withPayout(res)).toMatchObject({
       event: 'sale',
       amount: '26.09',
       currency: 'GBP',
@@ -102,7 +103,7 @@ describe('canonical postback', () => {
       key: f.postbackKey,
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ amount: '1999', currency: 'JPY', revenue: '200', payout: '100' });
+    expect(await withPayout(res)).toMatchObject({ amount: '1999', currency: 'JPY', revenue: '200', payout: '100' });
     expect(await conversion(res.body.conversion_id)).toMatchObject({ amount: 1999, revenue: 200, payout: 100 });
   });
 
@@ -115,7 +116,12 @@ describe('canonical postback', () => {
       key: f.postbackKey,
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ amount: '1.234', currency: 'BHD', revenue: '0.123', payout: '0.062' });
+    expect(await withPayout(res)).toMatchObject({
+      amount: '1.234',
+      currency: 'BHD',
+      revenue: '0.123',
+      payout: '0.062',
+    });
     expect(await conversion(res.body.conversion_id)).toMatchObject({ amount: 1234, revenue: 123, payout: 62 });
   });
 
@@ -124,7 +130,7 @@ describe('canonical postback', () => {
       goals: [{ key: 'sale', revenue: '1.00', revenue_percent: 2.5, payout: '0.50', payout_percent: 1.25 }],
     });
     const res = await getPostback('/postback', { click_id: await mintClick(f), amount: '40.00', key: f.postbackKey });
-    expect(res.body).toMatchObject({ revenue: '2.00', payout: '1.00' });
+    expect(await withPayout(res)).toMatchObject({ revenue: '2.00', payout: '1.00' });
   });
 
   it('prices products by commission group, base fixed once, unknown groups at the base percent', async () => {
@@ -160,7 +166,7 @@ describe('canonical postback', () => {
     // gift: 3 units -> revenue 0.90, payout 0.30 (fixed per unit, no percent)
     // base: 1.00 / 0.50 once + 10% / 4% of (45.50 + 4.05 = 49.55) -> 4.955 -> 4.96 and 1.982 -> 1.98
     // revenue 1.00 + 5.20 + 0.90 + 4.96 = 12.06; payout 0.50 + 3.25 + 0.30 + 1.98 = 6.03
-    expect(res.body).toMatchObject({ amount: '84.53', revenue: '12.06', payout: '6.03' });
+    expect(await withPayout(res)).toMatchObject({ amount: '84.53', revenue: '12.06', payout: '6.03' });
     const row = await conversion(res.body.conversion_id);
     expect(row).toMatchObject({ amount: 8453, revenue: 1206, payout: 603 });
     expect(JSON.parse(String(row?.products))).toEqual([
@@ -181,7 +187,7 @@ describe('canonical postback', () => {
       key: f.postbackKey,
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ amount: '100.00', revenue: '2.00', payout: '1.00' });
+    expect(await withPayout(res)).toMatchObject({ amount: '100.00', revenue: '2.00', payout: '1.00' });
   });
 
   it('uses the goal named by event, and the default goal without it', async () => {
@@ -195,7 +201,7 @@ describe('canonical postback', () => {
       key: f.postbackKey,
     });
     expect(lead.body).toMatchObject({ event: 'lead', revenue: '5.00' });
-    expect(sale.body).toMatchObject({ event: 'sale', revenue: '5.00', payout: '2.50' });
+    expect(await withPayout(sale)).toMatchObject({ event: 'sale', revenue: '5.00', payout: '2.50' });
     expect(sale.body.conversion_id).not.toBe(lead.body.conversion_id);
   });
 

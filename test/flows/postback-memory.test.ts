@@ -7,7 +7,7 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { forgetConversionKeys } from '../../src/postback/config-cache';
 import { admin, adminOk, createFixture, scalar } from '../helpers';
-import { getPostback, mintLandedClick } from '../postback-helpers';
+import { getPostback, mintLandedClick, withPayout } from '../postback-helpers';
 
 const post = (key: string, clickId: string, orderId: string, extra: Record<string, string> = {}) =>
   getPostback('/postback', { click_id: clickId, order_id: orderId, key, ...extra });
@@ -49,13 +49,13 @@ describe('a postback from memory', () => {
   it('is priced with a payout changed after the postback that filled the memory', async () => {
     const f = await createFixture();
     const first = await post(f.postbackKey, await mintLandedClick(f), 'M-1');
-    expect(first.body).toMatchObject({ outcome: 'created', payout: '2.00' });
+    expect(await withPayout(first)).toMatchObject({ outcome: 'created', payout: '2.00' });
     await adminOk('PUT', `/offers/${f.offerId}/goals/lead/payouts/${f.publisherId}`, { payout: '3.25' });
     const second = await post(f.postbackKey, await mintLandedClick(f), 'M-2');
-    expect(second.body).toMatchObject({ outcome: 'created', payout: '3.25' });
+    expect(await withPayout(second)).toMatchObject({ outcome: 'created', payout: '3.25' });
     // And the memory refilled by that postback serves the next one at the new rate.
     const third = await post(f.postbackKey, await mintLandedClick(f), 'M-3');
-    expect(third.body).toMatchObject({ outcome: 'created', payout: '3.25' });
+    expect(await withPayout(third)).toMatchObject({ outcome: 'created', payout: '3.25' });
     expect(await scalar('SELECT COUNT(*) AS n FROM conversions WHERE offer_id = ?', f.offerId)).toBe(3);
   });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { goalIdOf } from '../fixtures';
 import { adminOk, createFixture, worker } from '../helpers';
-import { conversion, conversionsOfOffer, getPostback, lastLogRow, mintClick } from '../postback-helpers';
+import { conversion, conversionsOfOffer, getPostback, lastLogRow, mintClick, withPayout } from '../postback-helpers';
 
 async function json(response: Response) {
   // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON answer field by field
@@ -19,7 +19,7 @@ describe('TradeTracker profile', () => {
     const path = `/postback/tradetracker/lead?s2s=1&cid=12345&pid=67890&tgi=&tid=123456&descrMerchant=new%20player&descrAffiliate=new%20player&data=${clickId}`;
     const res = await json(await worker(path, { headers: { authorization: `Bearer ${f.postbackKey}` } }));
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
+    expect(await withPayout(res)).toMatchObject({
       status: 'ok',
       duplicate: false,
       event: 'lead',
@@ -71,7 +71,7 @@ describe('TradeTracker profile', () => {
       await worker(example(await mintClick(f), '9001'), { headers: { 'cf-connecting-ip': '203.0.113.40' } }),
     );
     expect(fromServer.status).toBe(200);
-    expect(fromServer.body).toMatchObject({ event: 'lead', order_id: '9001', payout: '2.00' });
+    expect(await withPayout(fromServer)).toMatchObject({ event: 'lead', order_id: '9001', payout: '2.00' });
     const fromServerV6 = await json(
       await worker(example(await mintClick(f), '9002'), { headers: { 'cf-connecting-ip': '2001:db8:1:5::9' } }),
     );
@@ -116,7 +116,7 @@ describe('TradeTracker profile', () => {
     });
     expect(res.status).toBe(200);
     // 10% of 120.50 = 12.05; 5% = 6.025 -> 6.03
-    expect(res.body).toMatchObject({ event: 'sale', amount: '120.50', revenue: '12.05', payout: '6.03' });
+    expect(await withPayout(res)).toMatchObject({ event: 'sale', amount: '120.50', revenue: '12.05', payout: '6.03' });
     expect(await conversion(res.body.conversion_id)).toMatchObject({ voucher: 'WINTER10', order_id: 'ORD-9' });
   });
 
@@ -175,7 +175,7 @@ describe('HasOffers profile', () => {
       key: f.postbackKey,
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
+    expect(await withPayout(res)).toMatchObject({
       event: 'sale',
       order_id: 'HO-1',
       click_id: clickId,

@@ -5,7 +5,7 @@
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createFixture, type Fixture } from '../helpers';
-import { conversion, lastLogRow, mintClick } from '../postback-helpers';
+import { conversion, lastLogRow, mintClick, withPayout } from '../postback-helpers';
 
 async function json(response: Response) {
   // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON answer field by field
@@ -42,7 +42,13 @@ describe('TUNE drop-in paths', () => {
         `${path}?transaction_id=${clickId}&amount=40.00&adv_sub=ORD-${path.slice(1)}&adv_sub2=ref2&adv_sub5=ref5&goal_id=sale&security_token=${f.postbackKey}`,
       );
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ status: 'ok', event: 'sale', amount: '40.00', revenue: '4.00', payout: '2.00' });
+      expect(await withPayout(res)).toMatchObject({
+        status: 'ok',
+        event: 'sale',
+        amount: '40.00',
+        revenue: '4.00',
+        payout: '2.00',
+      });
       expect(await conversion(res.body.conversion_id)).toMatchObject({
         profile: 'hasoffers',
         source: 'server',
@@ -70,7 +76,7 @@ describe('TradeTracker callbacks on the root', () => {
       `/?s2s=1&cid=12345&pid=67890&tgi=&tid=TL-1&descrMerchant=new%20player&descrAffiliate=new%20player&data=${clickId}&key=${f.postbackKey}`,
     );
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ event: 'lead', order_id: 'TL-1', payout: '2.00' });
+    expect(await withPayout(res)).toMatchObject({ event: 'lead', order_id: 'TL-1', payout: '2.00' });
     expect(await lastLogRow()).toMatchObject({ profile: 'tradetracker', outcome: 'created' });
   });
 
@@ -80,12 +86,12 @@ describe('TradeTracker callbacks on the root', () => {
       'ts.tracking.shop.example',
       `/?s2s=1&tid=TS-1&tam=100.00&currency=EUR&data=${await mintClick(f)}&key=${f.postbackKey}`,
     );
-    expect(ts.body).toMatchObject({ event: 'sale', amount: '100.00', payout: '5.00' });
+    expect(await withPayout(ts)).toMatchObject({ event: 'sale', amount: '100.00', payout: '5.00' });
     const other = await get(
       'track.clickhop.test',
       `/?s2s=1&tid=TS-2&tam=50.00&data=${await mintClick(f)}&key=${f.postbackKey}`,
     );
-    expect(other.body).toMatchObject({ event: 'sale', amount: '50.00', payout: '2.50' });
+    expect(await withPayout(other)).toMatchObject({ event: 'sale', amount: '50.00', payout: '2.50' });
     const lead = await get('track.clickhop.test', `/?s2s=1&tid=TL-2&data=${await mintClick(f)}&key=${f.postbackKey}`);
     expect(lead.body).toMatchObject({ event: 'lead' });
   });
@@ -96,7 +102,12 @@ describe('TradeTracker callbacks on the root', () => {
       'ts.tracking.shop.example',
       `/?s2s=1&tid=G-1&tam=100.00&pid=SHOES&data=${await mintClick(f)}&key=${f.postbackKey}`,
     );
-    expect(grouped.body).toMatchObject({ event: 'sale', amount: '100.00', revenue: '20.00', payout: '12.00' });
+    expect(await withPayout(grouped)).toMatchObject({
+      event: 'sale',
+      amount: '100.00',
+      revenue: '20.00',
+      payout: '12.00',
+    });
     const stored = await conversion(grouped.body.conversion_id);
     expect(JSON.parse(String(stored?.products))).toEqual([
       { sku: null, name: null, unit_price: '100.00', quantity: 1, category: null, commission_group: 'SHOES' },
@@ -105,7 +116,7 @@ describe('TradeTracker callbacks on the root', () => {
       'ts.tracking.shop.example',
       `/?s2s=1&tid=G-2&tam=100.00&pid=67890&data=${await mintClick(f)}&key=${f.postbackKey}`,
     );
-    expect(plain.body).toMatchObject({ revenue: '10.00', payout: '5.00' });
+    expect(await withPayout(plain)).toMatchObject({ revenue: '10.00', payout: '5.00' });
     expect((await conversion(plain.body.conversion_id))?.products).toBeNull();
   });
 

@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { admin, adminOk, createFixture } from '../helpers';
-import { getPostback, mintLandedClick } from '../postback-helpers';
+import { getPostback, mintLandedClick, withPayout } from '../postback-helpers';
 
 type Refusal = { error: { code: string; fields: Record<string, string> } };
 
@@ -114,7 +114,7 @@ describe('a tier paying less than the goal', () => {
         key: f.postbackKey,
       });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      payouts.push(res.body.payout);
+      payouts.push((await withPayout(res)).payout);
     }
     expect(payouts).toEqual(['5.00', '6.00']);
   });

@@ -373,12 +373,15 @@ async function checkPostback(w: World, path: string, init: RequestInit, context:
   expect(['created', 'duplicate', 'updated'], context).toContain(body.outcome);
   expect(body.duplicate, context).toBe(body.outcome === 'duplicate');
   expect(STATUSES, context).toContain(body.conversion_status);
-  for (const field of ['amount', 'revenue', 'payout']) expect(body[field], `${context} ${field}`).toMatch(DECIMAL);
+  for (const field of ['amount', 'revenue']) expect(body[field], `${context} ${field}`).toMatch(DECIMAL);
+  // The answer goes to the advertiser's server: never the publisher's payout (stored, whole minor units).
+  expect(body, context).not.toHaveProperty('payout');
   expect(log, context).toMatchObject({ outcome: body.outcome, conversion_id: body.conversion_id });
-  const stored = await env.DB.prepare('SELECT status, offer_id FROM conversions WHERE id = ?')
+  const stored = await env.DB.prepare('SELECT status, offer_id, payout FROM conversions WHERE id = ?')
     .bind(body.conversion_id)
-    .first<{ status: string; offer_id: number }>();
+    .first<{ status: string; offer_id: number; payout: number }>();
   expect(stored?.status, context).toBe(body.conversion_status);
+  expect(Number.isSafeInteger(stored?.payout) && (stored?.payout ?? -1) >= 0, `${context} payout`).toBe(true);
   expect([w.offerId, w.otherOfferId], context).toContain(stored?.offer_id);
   const b = before as NonNullable<typeof before>;
   const a = after as NonNullable<typeof after>;
