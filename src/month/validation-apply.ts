@@ -189,7 +189,7 @@ export async function applyChunk(env: Env, ctx: Waiter, id: string, seq: number,
     fullConversionsStatement(db, ids),
     ...(giveUp || ids.length === 0 ? [] : [lockedDocumentsStatement(db, ids)]),
   ]);
-  const fresh = new Map((read?.results as ConversionWithGoal[]).map((cv) => [cv.id, cv]));
+  const fresh = new Map(((read?.results ?? []) as ConversionWithGoal[]).map((cv) => [cv.id, cv]));
   const documents = new Map<string, LockedDocumentRow[]>();
   for (const doc of onDocuments.flatMap((r) => r.results as LockedDocumentRow[]))
     documents.set(doc.conversion_id, [...(documents.get(doc.conversion_id) ?? []), doc]);
