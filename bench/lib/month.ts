@@ -214,21 +214,25 @@ async function seedApproved(ctx: BenchContext, n: number): Promise<StatementsRes
   const publisherIds: number[] = [];
   for (let p = 0; p < STATEMENT_PUBLISHERS; p++)
     publisherIds.push((await admin.create('/api/v1/publishers', { name: `Month publisher ${p + 1}` })).id);
+  // Counts go into the SQL as integer literals: numbers bound from Node arrive as REAL, and
+  // a JSON path needs an integer index.
+  const offers = Math.trunc(offerIds.length);
+  const publishers = Math.trunc(publisherIds.length);
   await ctx.rt.db
     .prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?4),
-       pick AS (SELECT i, CAST(json_extract(?1, '$[' || (i % ?2) || ']') AS INTEGER) AS offer_id,
-         CAST(json_extract(?3, '$[' || ((i / ?2) % ?5) || ']') AS INTEGER) AS publisher_id FROM n)
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${Math.trunc(n)}),
+       pick AS (SELECT i, CAST(json_extract(?1, '$[' || (i % ${offers}) || ']') AS INTEGER) AS offer_id,
+         CAST(json_extract(?2, '$[' || ((i / ${offers}) % ${publishers}) || ']') AS INTEGER) AS publisher_id FROM n)
        INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, order_id, dedupe_key, status,
          currency, amount, payout_currency, revenue, payout, source, created_at, updated_at)
        SELECT 'cv_' || lower(hex(randomblob(11))), o.id, g.id, o.advertiser_id, p.publisher_id, 'ST-' || p.i,
          'o:ST-' || p.i, 'approved', o.currency, 10000, o.currency, 600, 400, 'canonical',
-         strftime('%Y-%m-%dT%H:%M:%fZ', ?6 || '-03T12:00:00.000Z', '+' || (p.i % (24 * 24)) || ' hours'),
-         strftime('%Y-%m-%dT%H:%M:%fZ', ?6 || '-28T12:00:00.000Z')
+         strftime('%Y-%m-%dT%H:%M:%fZ', ?3 || '-03T12:00:00.000Z', '+' || (p.i % (24 * 24)) || ' hours'),
+         strftime('%Y-%m-%dT%H:%M:%fZ', ?3 || '-28T12:00:00.000Z')
        FROM pick p JOIN offers o ON o.id = p.offer_id
        JOIN goals g ON g.id = (SELECT MIN(id) FROM goals WHERE offer_id = p.offer_id)`,
     )
-    .bind(JSON.stringify(offerIds), offerIds.length, JSON.stringify(publisherIds), n, publisherIds.length, PERIOD)
+    .bind(JSON.stringify(offerIds), JSON.stringify(publisherIds), PERIOD)
     .run();
   return {
     conversions: n,
