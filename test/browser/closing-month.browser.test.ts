@@ -107,8 +107,10 @@ describe.skipIf(skip !== null)('closing the month in headless Chromium', () => {
     expect(await shown(page, '#validation-counts')).toMatch(/2 changed · 0 unchanged · 1 failed · 3 of 3 rows done/);
     const preview = page.locator('#preview tbody tr');
     expect(await preview.count()).toBe(3);
-    expect(await preview.nth(1).innerText()).toMatch(/ORD-2[\s\S]*changed[\s\S]*pending -> rejected/);
-    expect(await preview.nth(2).innerText()).toMatch(/ORD-404[\s\S]*failed[\s\S]*unknown_order/);
+    expect(await shown(page, '#preview tbody tr:nth-child(2)')).toMatch(
+      /ORD-2[\s\S]*changed[\s\S]*pending -> rejected/,
+    );
+    expect(await shown(page, '#preview tbody tr:nth-child(3)')).toMatch(/ORD-404[\s\S]*failed[\s\S]*unknown_order/);
     expect(await shown(page, '#confirm')).toBe('Apply 2 changes');
     await shoot(page, 'validation-preview');
     expect((await statusOf('ORD-1'))?.status).toBe('pending');
