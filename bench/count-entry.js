@@ -7,7 +7,17 @@ import worker from './index.js';
 // The bundle's other exports (Durable Object classes its bindings name) stay exported.
 export * from './index.js';
 
-const counts = { d1Calls: 0, d1Statements: 0, kvReads: 0, kvWrites: 0, queueSends: 0, queueMessages: 0 };
+const counts = {
+  d1Calls: 0,
+  d1Statements: 0,
+  // D1's own accounting of each answer (meta.rows_read / rows_written), what D1 bills.
+  d1RowsRead: 0,
+  d1RowsWritten: 0,
+  kvReads: 0,
+  kvWrites: 0,
+  queueSends: 0,
+  queueMessages: 0,
+};
 let depth = 0;
 let patched = false;
 
@@ -27,10 +37,35 @@ function count(proto, name, onCall) {
   return true;
 }
 
+/** Adds the rows of D1 answers (one result or a batch's list) once they arrive. */
+function addRows(result) {
+  for (const r of Array.isArray(result) ? result : [result]) {
+    counts.d1RowsRead += Number(r?.meta?.rows_read ?? 0);
+    counts.d1RowsWritten += Number(r?.meta?.rows_written ?? 0);
+  }
+}
+
+/** Wraps a method returning a promise of D1 answers so their rows are counted. */
+function rows(proto, name) {
+  const original = proto[name];
+  proto[name] = function (...args) {
+    const answer = original.apply(this, args);
+    answer.then(addRows, () => {});
+    return answer;
+  };
+}
+
 function patch(env) {
   if (patched) return;
   patched = true;
   const statement = Object.getPrototypeOf(env.DB.prepare('SELECT 1'));
+  // first() answers a row without meta: read it through all() so its rows are counted too.
+  statement.first = async function (column) {
+    const row = (await this.all()).results[0] ?? null;
+    return column === undefined ? row : (row?.[column] ?? null);
+  };
+  rows(statement, 'all');
+  rows(statement, 'run');
   for (const name of ['first', 'run', 'all', 'raw']) {
     count(statement, name, () => {
       counts.d1Calls++;
@@ -38,6 +73,7 @@ function patch(env) {
     });
   }
   const database = Object.getPrototypeOf(env.DB);
+  rows(database, 'batch');
   count(database, 'batch', ([statements]) => {
     counts.d1Calls++;
     counts.d1Statements += statements.length;
@@ -66,5 +102,11 @@ export default {
       return new Response(body, { headers: { 'content-type': 'application/json' } });
     }
     return worker.fetch(request, env, ctx);
+  },
+  // Queues a section moves to this copy (bench/lib/runtime.ts countedQueues) are consumed
+  // here, so the background work a request starts is counted too.
+  queue(batch, env, ctx) {
+    patch(env);
+    return worker.queue(batch, env, ctx);
   },
 };

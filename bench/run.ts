@@ -21,6 +21,7 @@ import { createFixtures } from './lib/fixtures.ts';
 import { ingestSection } from './lib/ingest.ts';
 import { killLoadChildren } from './lib/load.ts';
 import { memorySection } from './lib/memory.ts';
+import { statementsSection, validationSection } from './lib/month.ts';
 import { type Options, parseOptions, type Section, usage } from './lib/options.ts';
 import { portalSection } from './lib/portal.ts';
 import { postbackSection } from './lib/postback.ts';
@@ -217,6 +218,8 @@ async function main() {
     'terms',
     'portal',
     'browser',
+    'validation',
+    'statements',
   ] as const;
   const profiling = wants('profile') && opts.profileSeconds > 0;
   const bundle = async () => {
@@ -280,6 +283,23 @@ async function main() {
     const ctx = await makeContext(rt);
     await section('portal', results, errors, () => portalSection(ctx));
     workerLogs.push({ runtime: 'portal', ...rt.logs });
+    await stop(rt);
+  }
+
+  if (wants('validation') || wants('statements')) {
+    // Its own workerd and D1; the counting copy consumes the validations Queue, so the
+    // background chunks' D1 rows are counted with the request that started them.
+    log('starting a workerd for closing the month (Clickhop, counting copy consuming clickhop-validations)');
+    const rt = await start({
+      modules,
+      persistDir: join(dir, 'state-month'),
+      countingCopy: true,
+      countedQueues: ['clickhop-validations'],
+    });
+    const ctx = await makeContext(rt);
+    if (wants('validation')) await section('validation', results, errors, () => validationSection(ctx));
+    if (wants('statements')) await section('statements', results, errors, () => statementsSection(ctx));
+    workerLogs.push({ runtime: 'month', ...rt.logs });
     await stop(rt);
   }
 

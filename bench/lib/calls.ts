@@ -12,6 +12,9 @@ const N = 20;
 export interface CallCounts {
   d1Calls: number;
   d1Statements: number;
+  /** D1's meta.rows_read / rows_written summed over the answers. */
+  d1RowsRead: number;
+  d1RowsWritten: number;
   kvReads: number;
   kvWrites: number;
   queueSends: number;

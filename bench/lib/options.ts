@@ -31,6 +31,13 @@ const SETTINGS = {
   portalDays: setting('BENCH_PORTAL_DAYS', 30, 30, 'days of rollups seeded for the portal overview'),
   portalOffers: setting('BENCH_PORTAL_OFFERS', 20, 20, 'offers seeded for the portal overview'),
   portalPublishers: setting('BENCH_PORTAL_PUBLISHERS', 50, 50, 'publishers seeded for the portal overview'),
+  validationRows: setting('BENCH_VALIDATION_ROWS', 10_000, 1_000, 'rows of the bulk validation file'),
+  statementConversions: setting(
+    'BENCH_STATEMENT_CONVERSIONS',
+    100_000,
+    10_000,
+    'approved conversions a statement run states',
+  ),
   maxSeconds: setting('BENCH_MAX_SECONDS', 900, 300, 'hard limit for the whole run (s)'),
 } satisfies Record<string, Setting>;
 
@@ -51,6 +58,8 @@ export const SECTIONS = [
   'terms',
   'portal',
   'browser',
+  'validation',
+  'statements',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -94,6 +103,8 @@ const COUNTS: readonly SettingName[] = [
   'portalDays',
   'portalOffers',
   'portalPublishers',
+  'validationRows',
+  'statementConversions',
 ];
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options | { help: true } {

@@ -7,6 +7,8 @@ import type { DeliveryResult } from './delivery.ts';
 import type { IngestResult } from './ingest.ts';
 import type { RunsSummary } from './load.ts';
 import type { MemoryResult } from './memory.ts';
+import type { StatementsResult, ValidationResult } from './month.ts';
+import { statementsReport, validationReport } from './month-report.ts';
 import type { Options } from './options.ts';
 import { type PortalResult, portalReport } from './portal.ts';
 import type { PostbackResult, PostbackSummary } from './postback.ts';
@@ -57,6 +59,8 @@ export interface ReportInput {
   terms?: Outcome<TermsResult>;
   portal?: Outcome<PortalResult>;
   browser?: Outcome<BrowserResult>;
+  validation?: Outcome<ValidationResult>;
+  statements?: Outcome<StatementsResult>;
   workerLogs: ({ runtime: string } & WorkerLogs)[];
   caveats: readonly string[];
   errors: readonly string[];
@@ -292,6 +296,8 @@ export function renderReport(r: ReportInput): string {
   out.push(...browserReport(r.browser));
 
   out.push(...portalReport(r.portal));
+
+  out.push(...validationReport(r.validation), ...statementsReport(r.statements));
 
   if (r.workerLogs?.length) {
     out.push('## Worker logs during the run', '');

@@ -149,6 +149,8 @@ export interface RuntimeOptions {
   allowPrivateDestinations?: boolean;
   secondClickhop?: boolean;
   countingCopy?: boolean;
+  /** Queues consumed by the counting copy instead of 'clickhop' (their work is counted). */
+  countedQueues?: string[];
   inspectorPort?: number;
 }
 
@@ -165,9 +167,20 @@ export async function startRuntime({
   allowPrivateDestinations = true,
   secondClickhop = false,
   countingCopy = false,
+  countedQueues = [],
   inspectorPort,
 }: RuntimeOptions): Promise<Runtime> {
-  const clickhop = clickhopWorker(modules, ROOT, allowPrivateDestinations);
+  const base = clickhopWorker(modules, ROOT, allowPrivateDestinations);
+  // Miniflare takes consumers as a record by queue name or a list of names.
+  const listed = base.queueConsumers ?? {};
+  const consumers: Record<string, unknown> = Array.isArray(listed)
+    ? Object.fromEntries(listed.map((name: string) => [name, {}]))
+    : (listed as Record<string, unknown>);
+  const moved = Object.fromEntries(Object.entries(consumers).filter(([name]) => countedQueues.includes(name)));
+  const clickhop = {
+    ...base,
+    queueConsumers: Object.fromEntries(Object.entries(consumers).filter(([name]) => !countedQueues.includes(name))),
+  } as WorkerOptions;
   const workers: WorkerOptions[] = [
     clickhop,
     {
@@ -201,7 +214,7 @@ export async function startRuntime({
       ...clickhop,
       name: 'clickhop-counted',
       cronTriggers: [],
-      queueConsumers: {},
+      queueConsumers: moved,
       modules: [{ type: 'ESModule', path: entry }, ...modules],
     } as WorkerOptions);
   }

@@ -38,6 +38,11 @@ export const validationShapes = lazy(() => {
           'Why a row failed: unknown_conversion, unknown_order, ambiguous_order, illegal_status_change, not_adjustable, bad_amount, bad_status, reason_required, duplicate_row, id_mismatch, missing_id, bad_row, conflict, not_applied...',
         ),
       message: z.string().describe('What happened or would happen, for a person'),
+      locked: z
+        .boolean()
+        .describe(
+          'A changed row whose conversion is on an issued or paid statement or invoice: the change applies, the issued document stays as it is, and the next one carries the difference as an adjustment line (the message names the document)',
+        ),
     }),
   );
   const Validation = component(

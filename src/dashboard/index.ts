@@ -13,9 +13,11 @@ import { errorBody } from '../lib/errors';
 import { dayRange } from '../portal/format';
 import { PORTAL_STYLESHEET } from '../portal/layout';
 import { loadOverview, overviewSections } from '../portal/overview';
+import { balancesSection } from '../portal/statements';
 import { requireOperator } from './auth';
 import { loadDashboard, RECENT_LIMIT } from './data';
 import { dashboardFormToken, dashboardFormTokenMatches } from './form-token';
+import { html } from './html';
 import { pageSecurity } from './page-headers';
 import { parkedAlert, retryNoticeCode } from './parked';
 import { renderDashboard } from './render';
@@ -51,17 +53,20 @@ dashboardRoutes.get('/', async (c) => {
   const now = Date.now();
   // The operator overview is the portal's, read and drawn by the same code (src/portal/overview.ts).
   const range = dayRange(c.req.query(), now);
-  const [data, overview, csrf] = await Promise.all([
+  const [data, overview, csrf, balances] = await Promise.all([
     loadDashboard(c.env.DB, now),
     loadOverview(c.env.DB, range, now),
     dashboardFormToken(c.env.ADMIN_TOKEN, now),
+    // What is owed and what is paid: the portal overview's section, drawn by the same code.
+    balancesSection(c.env.DB),
   ]);
-  const sections = overviewSections(
+  const sections = html`${overviewSections(
     overview,
     '/dashboard',
     (clickId) => `/dashboard/clicks/${encodeURIComponent(clickId)}`,
     { action: (id) => `/dashboard/parked/${encodeURIComponent(id)}/retry`, csrf, notice: c.req.query('parked') },
-  );
+  )}
+${balances}`;
   return c.html(
     renderDashboard(data, RECENT_LIMIT, {
       sections,

@@ -147,6 +147,31 @@ export const fullConversionsStatement = (db: D1Database, ids: string[]) =>
     )
     .bind(JSON.stringify(ids));
 
+/** An issued or paid document a conversion is stated on (src/month/locked.ts). */
+export interface LockedDocumentRow {
+  conversion_id: string;
+  kind: 'statement' | 'invoice';
+  document_id: number;
+  period: string;
+  status: 'issued' | 'paid';
+}
+
+/**
+ * The issued and paid documents the given conversions are counted on, by document_lines_stated
+ * (kind, counted, conversion_id) and the documents' primary key. CROSS JOIN keeps the lines
+ * first: starting from the issued documents would walk every one of them.
+ */
+export const lockedDocumentsStatement = (db: D1Database, ids: string[]) =>
+  db
+    .prepare(
+      `SELECT l.conversion_id, d.kind, d.id AS document_id, d.period, d.status
+       FROM document_lines l CROSS JOIN documents d ON d.id = l.document_id
+       WHERE l.kind IN ('statement', 'invoice') AND l.counted = 1
+         AND l.conversion_id IN (SELECT value FROM json_each(?1)) AND d.status IN ('issued', 'paid')
+       ORDER BY l.conversion_id, d.kind, d.id`,
+    )
+    .bind(JSON.stringify(ids));
+
 export interface ChunkResult {
   results: string;
   changed: number;

@@ -20,6 +20,8 @@ import {
   conversionsChangedBy,
   finishChunk,
   fullConversionsStatement,
+  type LockedDocumentRow,
+  lockedDocumentsStatement,
   startChunk,
   type ValidationRow,
 } from '../db/validations';
@@ -29,7 +31,7 @@ import { formatAmount } from '../lib/money';
 import { nowIso } from '../lib/time';
 import type { UploadRow } from './upload';
 import { type ConversionState, failed, planRow, type RowPlan } from './validation-plan';
-import { count, type RowOutcome, type ValidationMessage } from './validations';
+import { count, markLocked, type RowOutcome, type ValidationMessage } from './validations';
 
 type Waiter = { waitUntil(promise: Promise<unknown>): void };
 
@@ -182,9 +184,15 @@ export async function applyChunk(env: Env, ctx: Waiter, id: string, seq: number,
   const principal = JSON.parse(job.principal) as Principal;
   const rows = JSON.parse(chunk.rows) as RowOutcome[];
   const ids = rows.flatMap((r) => (r.conversion_id ? [r.conversion_id] : []));
-  const fresh = new Map(
-    (await fullConversionsStatement(db, ids).all<ConversionWithGoal>()).results.map((cv) => [cv.id, cv]),
-  );
+  // The conversions and the issued documents they are on, read fresh in one round trip.
+  const [read, ...onDocuments] = await db.batch([
+    fullConversionsStatement(db, ids),
+    ...(giveUp || ids.length === 0 ? [] : [lockedDocumentsStatement(db, ids)]),
+  ]);
+  const fresh = new Map(((read?.results ?? []) as ConversionWithGoal[]).map((cv) => [cv.id, cv]));
+  const documents = new Map<string, LockedDocumentRow[]>();
+  for (const doc of onDocuments.flatMap((r) => r.results as LockedDocumentRow[]))
+    documents.set(doc.conversion_id, [...(documents.get(doc.conversion_id) ?? []), doc]);
   const contexts = giveUp ? new Map<string, SnapshotContext>() : await snapshotContexts(db, [...fresh.values()]);
   // A retried chunk may have applied some rows before it failed: their audit entries say so.
   const earlier = chunk.attempts > 1 || giveUp ? await conversionsChangedBy(db, id, ids) : new Set<string>();
@@ -203,9 +211,10 @@ export async function applyChunk(env: Env, ctx: Waiter, id: string, seq: number,
           ? failed('not_applied', `not applied: ${giveUp}`)
           : await applyRow(env, ctx, job, principal, row, cv, context, plan);
     }
-    results.push({ ...row, outcome: plan.outcome, code: plan.code, message: plan.message });
+    results.push({ ...row, outcome: plan.outcome, code: plan.code, message: plan.message, locked: false });
   }
-  await finishChunk(db, id, seq, { results: JSON.stringify(results), ...count(results) }, results.length, nowIso());
+  const final = await markLocked(db, results, principal.role, documents);
+  await finishChunk(db, id, seq, { results: JSON.stringify(final), ...count(final) }, final.length, nowIso());
 }
 
 /** After this many deliveries of a chunk's message, its remaining rows are failed as not applied. */

@@ -43,7 +43,9 @@ export async function readValidation(
     totals.changed += chunk.changed;
     totals.unchanged += chunk.unchanged;
     totals.failed += chunk.failed;
-    rows.push(...(JSON.parse(chunk.results ?? chunk.rows) as RowOutcome[]));
+    // Jobs stored before rows carried `locked` read as not locked.
+    for (const r of JSON.parse(chunk.results ?? chunk.rows) as RowOutcome[])
+      rows.push({ ...r, locked: r.locked ?? false });
     if (chunk.status === 'pending' && now - Date.parse(chunk.updated_at) > STALE_MS) stale.push(chunk.seq);
   }
   if (stale.length > 0) {

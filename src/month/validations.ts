@@ -6,10 +6,12 @@ import {
   deleteValidationStatements,
   insertChunkStatement,
   insertValidationStatement,
+  type LockedDocumentRow,
   type ValidationRow,
 } from '../db/validations';
 import { randomId } from '../lib/crypto';
 import { nowIso } from '../lib/time';
+import { lockedDocuments, lockedNote } from './locked';
 import type { Upload, UploadRow } from './upload';
 import { failed, type Outcome, planRow, type RowPlan } from './validation-plan';
 
@@ -49,6 +51,8 @@ export interface RowOutcome {
   outcome: Outcome | 'pending';
   code: string | null;
   message: string;
+  /** A changed row whose conversion is on an issued or paid statement or invoice (the message names it). */
+  locked: boolean;
 }
 
 const outcomeOf = (row: UploadRow, plan: RowPlan, cv?: { id: string; offer_id: number }): RowOutcome => ({
@@ -63,6 +67,7 @@ const outcomeOf = (row: UploadRow, plan: RowPlan, cv?: { id: string; offer_id: n
   outcome: plan.outcome,
   code: plan.code,
   message: plan.message,
+  locked: false,
 });
 
 const where = (row: { row: number; line: number | null }) =>
@@ -150,7 +155,7 @@ function resolve(
 export async function planUpload(db: D1Database, upload: Upload, advertiserId: number | null): Promise<RowOutcome[]> {
   const found = await lookUp(db, upload.rows, advertiserId);
   const first = new Map<string, UploadRow>();
-  return upload.rows.map((row) => {
+  const planned = upload.rows.map((row) => {
     const target = resolve(row, found);
     if ('plan' in target) return outcomeOf(row, target.plan);
     const earlier = first.get(target.cv.id);
@@ -163,6 +168,23 @@ export async function planUpload(db: D1Database, upload: Upload, advertiserId: n
     }
     first.set(target.cv.id, row);
     return outcomeOf(row, planRow(row, target.cv), target.cv);
+  });
+  return markLocked(db, planned, advertiserId === null ? 'operator' : 'advertiser');
+}
+
+/** Changed rows on an issued document still apply; they say so (src/month/locked.ts). */
+export async function markLocked(
+  db: D1Database,
+  rows: RowOutcome[],
+  role: Principal['role'],
+  documents?: Map<string, LockedDocumentRow[]>,
+): Promise<RowOutcome[]> {
+  const changing = rows.flatMap((r) => (r.outcome === 'changed' && r.conversion_id ? [r.conversion_id] : []));
+  const locked = documents ?? (await lockedDocuments(db, changing));
+  return rows.map((r) => {
+    const docs = r.outcome === 'changed' && r.conversion_id ? locked.get(r.conversion_id) : undefined;
+    if (!docs) return { ...r, locked: false };
+    return { ...r, locked: true, message: `${r.message}; ${lockedNote(docs, role)}` };
   });
 }
 

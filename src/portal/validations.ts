@@ -146,6 +146,7 @@ export async function validationCsv(c: Context<PortalEnv>): Promise<Response> {
     'outcome',
     'code',
     'message',
+    'locked',
   ];
   const lines = answer.body.rows.map((r) => [
     r.row,
@@ -159,6 +160,7 @@ export async function validationCsv(c: Context<PortalEnv>): Promise<Response> {
     r.outcome,
     r.code,
     r.message,
+    r.locked ? 'true' : 'false',
   ]);
   return csvResponse(`validation-${id}.csv`, csvDocument(header, lines));
 }

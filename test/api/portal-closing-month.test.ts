@@ -80,8 +80,8 @@ describe('portal: validation', () => {
     const download = await advertiser.fetch(`${job}/results.csv`);
     expect(download.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const lines = (await download.text()).split('\r\n');
-    expect(lines[0]).toBe('row,line,order_id,conversion_id,offer_id,status,amount,reason,outcome,code,message');
-    expect(lines[1]).toBe(`1,2,P-1,${ids[0]},${f.offerId},approved,,'=SUM(A1:A9),changed,,pending -> approved`);
+    expect(lines[0]).toBe('row,line,order_id,conversion_id,offer_id,status,amount,reason,outcome,code,message,locked');
+    expect(lines[1]).toBe(`1,2,P-1,${ids[0]},${f.offerId},approved,,'=SUM(A1:A9),changed,,pending -> approved,false`);
     // A publisher has no such page; another advertiser cannot read the job.
     expect((await publisher.page('/portal/validations')).status).toBe(404);
     const stranger = await createFixture();
