@@ -16,7 +16,13 @@ writeFileSync(
   `#!/bin/sh\nexec "${process.execPath}" "${join(root, 'test', 'node', 'fake-wrangler.mjs')}" "$@"\n`,
 );
 chmodSync(join(bin, 'wrangler'), 0o755);
-const QUEUES = ['clickhop-clicks', 'clickhop-clicks-dlq', 'clickhop-notifications', 'clickhop-notifications-dlq'];
+const QUEUES = [
+  'clickhop-clicks',
+  'clickhop-clicks-dlq',
+  'clickhop-notifications',
+  'clickhop-notifications-dlq',
+  'clickhop-validations',
+];
 const MIGRATIONS = readdirSync(join(root, 'migrations')).filter((f) => f.endsWith('.sql')).length;
 
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
