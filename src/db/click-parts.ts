@@ -1,0 +1,122 @@
+// Rows that each hold many items (clicks, visitor times) as one JSON array: a partition's writes
+// are billed per row written, so a consumer batch appends its items to the last part of each
+// key it touches (one row written per key, not per item). A part stays under
+// SQL_JSON_PARAM_BYTES (1 MB): Durable Object SQL refuses a string or row over 2 MB.
+import { SQL_JSON_PARAM_BYTES, utf8Length } from '../lib/chunks';
+
+export interface Part {
+  key: number[];
+  part: number;
+  items: unknown[];
+  /** UTF-8 bytes of the part's JSON array. */
+  bytes: number;
+  dirty: boolean;
+  fresh: boolean;
+}
+
+export class PartedTable {
+  private readonly groups = new Map<string, Part[]>();
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly table: string,
+    private readonly keyCols: readonly string[],
+  ) {}
+
+  /**
+   * Reads the parts whose key equals `prefix` followed by a last column in [from, to]; every key
+   * of that range counts as loaded (an absent one is empty).
+   */
+  loadRange(prefix: number[], from: number, to: number): void {
+    const cols = this.keyCols;
+    const last = cols[cols.length - 1] as string;
+    const where = [...cols.slice(0, -1).map((c) => `${c} = ?`), `${last} BETWEEN ? AND ?`].join(' AND ');
+    const rows = this.sql
+      .exec<Record<string, number | string>>(
+        `SELECT ${cols.join(', ')}, part, data FROM ${this.table} WHERE ${where} ORDER BY ${cols.join(', ')}, part`,
+        ...prefix,
+        from,
+        to,
+      )
+      .toArray();
+    for (let k = from; k <= to; k++) {
+      const name = [...prefix, k].join('/');
+      if (!this.groups.has(name)) this.groups.set(name, []);
+    }
+    for (const row of rows) {
+      const key = cols.map((c) => row[c] as number);
+      const parts = this.groups.get(key.join('/')) as Part[];
+      if (parts.some((p) => p.part === row.part)) continue;
+      const data = row.data as string;
+      parts.push({
+        key,
+        part: row.part as number,
+        items: JSON.parse(data),
+        bytes: utf8Length(data),
+        dirty: false,
+        fresh: false,
+      });
+    }
+  }
+
+  /** Loaded parts of one key (loadRange must have covered it). */
+  parts(key: number[]): Part[] {
+    const parts = this.groups.get(key.join('/'));
+    if (!parts) throw new Error(`${this.table} ${key.join('/')} not loaded`);
+    return parts;
+  }
+
+  isLoaded(key: number[]): boolean {
+    return this.groups.has(key.join('/'));
+  }
+
+  /** Appends an item to the key's last part, or to a new part when the last one is full. */
+  append(key: number[], item: unknown): Part {
+    const parts = this.parts(key);
+    const size = utf8Length(JSON.stringify(item)) + 1;
+    if (size + 2 > SQL_JSON_PARAM_BYTES) throw new RangeError(`an item of ${size} bytes exceeds a part`);
+    let part = parts[parts.length - 1];
+    if (!part || part.bytes + size > SQL_JSON_PARAM_BYTES) {
+      part = { key, part: (part?.part ?? -1) + 1, items: [], bytes: 2, dirty: true, fresh: true };
+      parts.push(part);
+    }
+    part.items.push(item);
+    part.bytes += part.items.length === 1 ? size - 1 : size;
+    part.dirty = true;
+    return part;
+  }
+
+  /** Writes every changed part (one row each); returns rows written as billed. */
+  flush(): number {
+    const cols = this.keyCols;
+    let written = 0;
+    for (const parts of this.groups.values()) {
+      for (const part of parts) {
+        if (!part.dirty) continue;
+        const data = JSON.stringify(part.items);
+        part.bytes = utf8Length(data);
+        if (part.bytes > SQL_JSON_PARAM_BYTES)
+          throw new RangeError(`${this.table} part over ${SQL_JSON_PARAM_BYTES} bytes`);
+        const cursor = part.fresh
+          ? this.sql.exec(
+              `INSERT INTO ${this.table} (${cols.join(', ')}, part, n, data) VALUES (${cols.map(() => '?').join(', ')}, ?, ?, ?)`,
+              ...part.key,
+              part.part,
+              part.items.length,
+              data,
+            )
+          : this.sql.exec(
+              `UPDATE ${this.table} SET n = ?, data = ? WHERE ${cols.map((c) => `${c} = ?`).join(' AND ')} AND part = ?`,
+              part.items.length,
+              data,
+              ...part.key,
+              part.part,
+            );
+        written += cursor.rowsWritten;
+        part.dirty = false;
+        part.fresh = false;
+      }
+    }
+    return written;
+  }
+}
