@@ -51,7 +51,10 @@ export class VisitLog {
           for (const item of part.items as [string, number][]) {
             if (!wanted.has(item[0])) continue;
             let set = next.get(item[0]);
-            if (!set) next.set(item[0], (set = new Set(this.times.get(item[0]))));
+            if (!set) {
+              set = new Set(this.times.get(item[0]));
+              next.set(item[0], set);
+            }
             set.add(item[1]);
           }
         }
