@@ -13,6 +13,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { callsSection } from './lib/calls.ts';
 import { coldSection } from './lib/cold.ts';
+import { costSection } from './lib/cost.ts';
 import type { BenchContext } from './lib/context.ts';
 import { profileSection } from './lib/cpu-profile.ts';
 import { deliverySection } from './lib/delivery.ts';
@@ -215,6 +216,7 @@ async function main() {
     'memory',
     'terms',
     'portal',
+    'cost',
   ] as const;
   const profiling = wants('profile') && opts.profileSeconds > 0;
   const bundle = async () => {
@@ -233,7 +235,7 @@ async function main() {
     return { opts, rt, fx, log, bundlePath, workDir: dir, loadContext: { workDir: dir, workerdPid: rt.pid } };
   };
 
-  if ((['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms'] as const).some(wants)) {
+  if ((['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms', 'cost'] as const).some(wants)) {
     log('starting workerd (Clickhop, Clickhop copy B, bare Worker)');
     const rt = await start({ modules, persistDir: join(dir, 'state-main'), secondClickhop: true });
     log(
@@ -247,6 +249,7 @@ async function main() {
     if (wants('postback')) await section('postback', results, errors, () => postbackSection(ctx));
     if (wants('postback-rules')) await section('postbackRules', results, errors, () => postbackRulesSection(ctx));
     if (wants('ingest')) await section('ingest', results, errors, () => ingestSection(ctx));
+    if (wants('cost')) await section('cost', results, errors, () => costSection(ctx));
     if (wants('delivery')) await section('delivery', results, errors, () => deliverySection(ctx));
     if (wants('terms')) await section('terms', results, errors, () => termsSection(ctx));
     workerLogs.push({ runtime: 'main', ...rt.logs });

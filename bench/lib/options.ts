@@ -50,6 +50,7 @@ export const SECTIONS = [
   'memory',
   'terms',
   'portal',
+  'cost',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

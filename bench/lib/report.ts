@@ -3,6 +3,7 @@ import type { CallsResult } from './calls.ts';
 import type { ColdResult, ColdStat } from './cold.ts';
 import type { ProfileResult } from './cpu-profile.ts';
 import type { DeliveryResult } from './delivery.ts';
+import { type CostResult, renderCost } from './cost.ts';
 import type { IngestResult } from './ingest.ts';
 import type { RunsSummary } from './load.ts';
 import type { MemoryResult } from './memory.ts';
@@ -49,6 +50,7 @@ export interface ReportInput {
   postback?: Outcome<PostbackResult>;
   postbackRules?: Outcome<PostbackResult>;
   ingest?: Outcome<IngestResult>;
+  cost?: Outcome<CostResult>;
   delivery?: Outcome<DeliveryResult>;
   profile?: Outcome<ProfileResult>;
   calls?: Outcome<CallsResult>;
@@ -289,6 +291,7 @@ export function renderReport(r: ReportInput): string {
   out.push(...termsReport(r.terms));
 
   out.push(...portalReport(r.portal));
+  out.push(...renderCost(okOf(r.cost), errorOf(r.cost)));
 
   if (r.workerLogs?.length) {
     out.push('## Worker logs during the run', '');

@@ -5,7 +5,7 @@
 // were waiting for these clicks are completed (src/clicks/completion.ts); a message may also
 // carry conversions whose wait for their click is over (`settle`).
 import { completeWaitingConversions, settleDueConversions } from '../clicks/completion';
-import { type ClickGroup, splitByStore, storePartitionedClicks } from '../clicks/store';
+import { type ClickGroup, type RowsWritten, splitByStore, storePartitionedClicks } from '../clicks/store';
 import { type ClickRecord, ingestStatements } from '../db/clicks';
 import { randomId } from '../lib/crypto';
 import { errorFields, log } from '../lib/log';
@@ -38,18 +38,19 @@ function markFirstInBatch(clicks: ClickRecord[]) {
   });
 }
 
-/** Inserts clicks and their rollups in one D1 transaction. */
-export async function ingestClicks(db: D1Database, clicks: ClickRecord[]): Promise<void> {
-  if (clicks.length === 0) return;
-  await db.batch(ingestStatements(db, markFirstInBatch(clicks), randomId('ib_', 12)));
+/** Inserts clicks and their rollups in one D1 transaction; returns rows written. */
+export async function ingestClicks(db: D1Database, clicks: ClickRecord[]): Promise<number> {
+  if (clicks.length === 0) return 0;
+  const results = await db.batch(ingestStatements(db, markFirstInBatch(clicks), randomId('ib_', 12)));
+  return results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0);
 }
 
 /** Stores groups of clicks, each with the batch key its rollups are counted once under. */
-export async function storeClicks(env: Env, groups: ClickGroup[]): Promise<void> {
+export async function storeClicks(env: Env, groups: ClickGroup[]): Promise<RowsWritten> {
   const { partitioned, legacy } = splitByStore(groups);
-  await Promise.all([
+  const [legacyRows, rows] = await Promise.all([
     ingestClicks(env.DB, legacy),
-    partitioned.length > 0 ? storePartitionedClicks(env, partitioned) : undefined,
+    partitioned.length > 0 ? storePartitionedClicks(env, partitioned) : { partition: 0, d1: 0 },
   ]);
   try {
     await completeWaitingConversions(
@@ -60,6 +61,7 @@ export async function storeClicks(env: Env, groups: ClickGroup[]): Promise<void>
     // The clicks are stored: the sweep finds them when the conversions' wait ends.
     log('warn', 'clicks.completion_failed', errorFields(error));
   }
+  return { partition: rows.partition, d1: rows.d1 + legacyRows };
 }
 
 /**
@@ -143,10 +145,17 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
   }
   try {
     // The message id is stable across redeliveries: the key rollups are counted once under.
-    await storeClicks(
+    const rows = await storeClicks(
       env,
       valid.map(({ message, clicks }) => ({ batchKey: message.id, clicks })),
     );
+    // Rows written are what storage bills (docs/capacity.md, price per million clicks).
+    log('info', 'clicks.stored', {
+      messages: valid.length,
+      clicks: valid.reduce((n, v) => n + v.clicks.length, 0),
+      partition_rows_written: rows.partition,
+      d1_rows_written: rows.d1,
+    });
     for (const { message, settle } of valid) await settleAndAck(env, message, settle);
     // Click caps met by these clicks close their offers at the edge (never throws).
     await checkClickCaps(
