@@ -104,8 +104,9 @@ async function scenario(
       }
       messages.push({ body: { v: 1, clicks }, contentType: 'json' as const });
     }
-    // sendBatch: at most 100 messages and 256 KB per call.
-    for (let i = 0; i < messages.length; i += 20) await producer.sendBatch(messages.slice(i, i + 20));
+    // sendBatch: at most 100 messages and 256 KB per call (a 100-click message is about 60 KB).
+    const group = clicksPerMessage > 20 ? 3 : 20;
+    for (let i = 0; i < messages.length; i += group) await producer.sendBatch(messages.slice(i, i + group));
     sent += clicksPerMessage * messagesPerBatch;
     // The local consumer batches for 1 s (max_batch_timeout): wait it out between batches.
     await sleep(1_500);

@@ -6,7 +6,7 @@
 import { PartedTable } from './click-parts';
 
 /** Rows a batch may write per hour touched; also how finely reads are split by key. */
-export const VISITOR_BUCKETS = 16;
+export const VISITOR_BUCKETS = 4;
 export const SLOT_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
