@@ -89,7 +89,7 @@ export function insertBlockClicks(sql: SqlStorage, clicks: PartitionClick[], pri
       written += demoteLater(sql, blocks, visits, key, at, click.batch);
       visits.add(key, at);
     }
-    blocks.append([bucketOf(at)], toRec(click as never, at, { bot: click.is_bot, unique, batch: click.batch }));
+    blocks.append([bucketOf(at)], toRec(click, at, { bot: click.is_bot, unique, batch: click.batch }));
   }
   return written + blocks.flush() + visits.flush();
 }

@@ -1,6 +1,6 @@
 // The newest-first list of one click partition (src/clicks/list.ts walks the partitions).
 
-import { bucketOf, R, type Rec, recToRow } from './click-blocks';
+import { BLOCK_CODEC, bucketOf, R, type Rec, recToRow } from './click-blocks';
 import { type StoredRow, toClickRow } from './click-partition';
 import type { ClickFilters, ClickRow } from './clicks';
 
@@ -104,7 +104,7 @@ export function listBlockClicks(
       if (rows.length >= limit) break;
       bucket = b;
     }
-    for (const rec of JSON.parse(data) as Rec[]) {
+    for (const rec of BLOCK_CODEC.decode(data) as Rec[]) {
       const row = match(rec);
       if (row) pending.push(row);
     }

@@ -14,6 +14,14 @@ export interface Part {
   fresh: boolean;
 }
 
+/** How a part's items are stored: plain JSON, or a denser form (see click-blocks.ts). */
+export interface PartCodec {
+  encode(items: unknown[]): string;
+  decode(data: string): unknown[];
+}
+
+export const JSON_CODEC: PartCodec = { encode: (items) => JSON.stringify(items), decode: (data) => JSON.parse(data) };
+
 export class PartedTable {
   private readonly groups = new Map<string, Part[]>();
 
@@ -21,6 +29,7 @@ export class PartedTable {
     private readonly sql: SqlStorage,
     private readonly table: string,
     private readonly keyCols: readonly string[],
+    private readonly codec: PartCodec = JSON_CODEC,
   ) {}
 
   /**
@@ -51,7 +60,7 @@ export class PartedTable {
       parts.push({
         key,
         part: row.part as number,
-        items: JSON.parse(data),
+        items: this.codec.decode(data),
         bytes: utf8Length(data),
         dirty: false,
         fresh: false,
@@ -70,7 +79,10 @@ export class PartedTable {
     return this.groups.has(key.join('/'));
   }
 
-  /** Appends an item to the key's last part, or to a new part when the last one is full. */
+  /**
+   * Appends an item to the key's last part, or to a new part when the last one is full. Sizes
+   * are counted as plain JSON: an upper bound of what the codec stores.
+   */
   append(key: number[], item: unknown): Part {
     const parts = this.parts(key);
     const size = utf8Length(JSON.stringify(item)) + 1;
@@ -93,7 +105,8 @@ export class PartedTable {
     for (const parts of this.groups.values()) {
       for (const part of parts) {
         if (!part.dirty) continue;
-        const data = JSON.stringify(part.items);
+        // Never longer than the plain JSON whose size `append` counted.
+        const data = this.codec.encode(part.items);
         part.bytes = utf8Length(data);
         if (part.bytes > SQL_JSON_PARAM_BYTES)
           throw new RangeError(`${this.table} part over ${SQL_JSON_PARAM_BYTES} bytes`);
