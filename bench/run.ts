@@ -13,8 +13,8 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { callsSection } from './lib/calls.ts';
 import { coldSection } from './lib/cold.ts';
-import { costSection } from './lib/cost.ts';
 import type { BenchContext } from './lib/context.ts';
+import { costSection } from './lib/cost.ts';
 import { profileSection } from './lib/cpu-profile.ts';
 import { deliverySection } from './lib/delivery.ts';
 import { createFixtures } from './lib/fixtures.ts';
@@ -40,6 +40,7 @@ import {
   versions,
   workerdVersion,
 } from './lib/runtime.ts';
+import { scaleSection } from './lib/scale.ts';
 import { measureTree, type TreeMeasurement } from './lib/startup.ts';
 import { termsSection } from './lib/terms.ts';
 import { addWorktree } from './lib/worktree.ts';
@@ -200,6 +201,10 @@ async function main() {
     previous = readFileSync(out, 'utf8');
   } catch {}
 
+  if (wants('scale')) {
+    log(`scale: one partition at 10^4 and ${opts.scaleClicks} stored clicks (vitest in workerd)`);
+    await section('scale', results, errors, () => scaleSection(opts.scaleClicks, opts.maxSeconds * 1000));
+  }
   if (wants('size') || wants('startup')) {
     log('upload size and first request in a fresh isolate');
     await section('trees', results, errors, () => measureTrees(opts, dir, env));
@@ -235,7 +240,9 @@ async function main() {
     return { opts, rt, fx, log, bundlePath, workDir: dir, loadContext: { workDir: dir, workerdPid: rt.pid } };
   };
 
-  if ((['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms', 'cost'] as const).some(wants)) {
+  if (
+    (['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms', 'cost'] as const).some(wants)
+  ) {
     log('starting workerd (Clickhop, Clickhop copy B, bare Worker)');
     const rt = await start({ modules, persistDir: join(dir, 'state-main'), secondClickhop: true });
     log(

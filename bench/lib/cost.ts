@@ -169,7 +169,7 @@ export function renderCost(result: CostResult | undefined, error: string | undef
   }
   out.push(
     '',
-    'Rows written as the runtime reports them (Durable Object SQL cursor `rowsWritten`, D1 `meta.rows_written`), summed from the consumer\'s `clicks.stored` log lines. Price: Worker requests ($0.30), queue operations (3 per message, $0.40 per million), rows written ($1.00 per million) and partition requests ($0.15 per million, one per shard a batch touches); storage and the marker purge (one row per message, an hour or more later) are not in it: docs/capacity.md adds them.',
+    "Rows written as the runtime reports them (Durable Object SQL cursor `rowsWritten`, D1 `meta.rows_written`), summed from the consumer's `clicks.stored` log lines. Price: Worker requests ($0.30), queue operations (3 per message, $0.40 per million), rows written ($1.00 per million) and partition requests ($0.15 per million, one per shard a batch touches); storage and the marker purge (one row per message, an hour or more later) are not in it: docs/capacity.md adds them.",
     '',
   );
   return out;

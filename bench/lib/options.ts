@@ -31,6 +31,12 @@ const SETTINGS = {
   portalDays: setting('BENCH_PORTAL_DAYS', 30, 30, 'days of rollups seeded for the portal overview'),
   portalOffers: setting('BENCH_PORTAL_OFFERS', 20, 20, 'offers seeded for the portal overview'),
   portalPublishers: setting('BENCH_PORTAL_PUBLISHERS', 50, 50, 'publishers seeded for the portal overview'),
+  scaleClicks: setting(
+    'BENCH_SCALE_CLICKS',
+    1_000_000,
+    100_000,
+    'stored clicks in the large partition of the scale section',
+  ),
   maxSeconds: setting('BENCH_MAX_SECONDS', 900, 300, 'hard limit for the whole run (s)'),
 } satisfies Record<string, Setting>;
 
@@ -51,6 +57,7 @@ export const SECTIONS = [
   'terms',
   'portal',
   'cost',
+  'scale',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

@@ -1,9 +1,9 @@
 // Turns the measurements into bench/RESULTS.md: what ran where, the tables, and the caveats.
 import type { CallsResult } from './calls.ts';
 import type { ColdResult, ColdStat } from './cold.ts';
+import { type CostResult, renderCost } from './cost.ts';
 import type { ProfileResult } from './cpu-profile.ts';
 import type { DeliveryResult } from './delivery.ts';
-import { type CostResult, renderCost } from './cost.ts';
 import type { IngestResult } from './ingest.ts';
 import type { RunsSummary } from './load.ts';
 import type { MemoryResult } from './memory.ts';
@@ -16,6 +16,7 @@ import { errorOf, type Outcome, okOf, profileText, ratio, skipped, table, us } f
 import { pipelineText } from './report-pipeline.ts';
 import { type Headline, previousRunText, readHeadline, startupText } from './report-startup.ts';
 import type { WorkerLogs } from './runtime.ts';
+import { renderScale, type ScaleResult } from './scale.ts';
 import type { TreeMeasurement } from './startup.ts';
 import { fmt, mb, ms } from './stats.ts';
 import { type TermsResult, termsReport } from './terms.ts';
@@ -51,6 +52,7 @@ export interface ReportInput {
   postbackRules?: Outcome<PostbackResult>;
   ingest?: Outcome<IngestResult>;
   cost?: Outcome<CostResult>;
+  scale?: Outcome<ScaleResult>;
   delivery?: Outcome<DeliveryResult>;
   profile?: Outcome<ProfileResult>;
   calls?: Outcome<CallsResult>;
@@ -292,6 +294,7 @@ export function renderReport(r: ReportInput): string {
 
   out.push(...portalReport(r.portal));
   out.push(...renderCost(okOf(r.cost), errorOf(r.cost)));
+  out.push(...renderScale(okOf(r.scale), errorOf(r.scale)));
 
   if (r.workerLogs?.length) {
     out.push('## Worker logs during the run', '');

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 // Scale of one click partition: a lookup by ID and a consumer batch's ingest at 10^4 stored
 // clicks and at a larger size (VITE_SCALE_CLICKS, set by `npm run bench -- --only=scale`), and a
 // consumer batch across 64 shards. The stored clicks are inserted synthetically, straight into
@@ -19,8 +20,8 @@ import { clickRecord } from '../fixtures';
 import { createFixture } from '../helpers';
 
 const WEEK = (periodOf(Date.now()) - 1) * PERIOD_MS;
-const scaleClicks = (import.meta as unknown as { env?: Record<string, string | undefined> }).env?.VITE_SCALE_CLICKS;
-const SIZES = [10_000, Number(scaleClicks ?? 0)].filter((n) => n > 0);
+// Vite writes VITE_* variables of the host into import.meta.env when it transforms this file.
+const SIZES = [10_000, Number(import.meta.env.VITE_SCALE_CLICKS ?? 0)].filter((n) => n > 0);
 const OFFER = 11;
 const PUBLISHER = 12;
 
@@ -54,13 +55,27 @@ async function fill(name: string, n: number): Promise<string[]> {
     const sample: string[] = [];
     let bucket = null as { b: number; recs: Rec[] } | null;
     const visits = new Map<string, [string, number][]>();
+    let currentSlot = -1;
+    const flushVisits = () => {
+      for (const [slotKey, items] of visits) {
+        const [vb, slot] = slotKey.split('/').map(Number);
+        sql.exec(
+          'INSERT INTO visits (vb, slot, part, n, data) VALUES (?, ?, 0, ?, ?)',
+          vb,
+          slot,
+          items.length,
+          JSON.stringify(items),
+        );
+      }
+      visits.clear();
+    };
     const flushBucket = () => {
       if (bucket)
         sql.exec(
           'INSERT INTO blocks (bucket, part, n, data) VALUES (?, 0, ?, ?)',
           bucket.b,
           bucket.recs.length,
-          JSON.stringify(bucket.recs),
+          BLOCK_CODEC.encode(bucket.recs),
         );
     };
     for (let i = 0; i < n; i++) {
@@ -80,22 +95,16 @@ async function fill(name: string, n: number): Promise<string[]> {
       }
       bucket.recs.push(toRec(click, at, { bot: 0, unique: 1, batch: 1 }));
       const key = `${OFFER}/${PUBLISHER}/${visitor}`;
+      // Clicks come in time order: an hour's visitor rows are complete once the next begins.
+      if (slotOf(at) !== currentSlot) flushVisits();
+      currentSlot = slotOf(at);
       const slotKey = `${visitorBucket(key)}/${slotOf(at)}`;
-      let list = visits.get(slotKey);
-      if (!list) visits.set(slotKey, (list = []));
+      const list = visits.get(slotKey) ?? [];
       list.push([key, at]);
+      visits.set(slotKey, list);
     }
     flushBucket();
-    for (const [slotKey, items] of visits) {
-      const [vb, slot] = slotKey.split('/').map(Number);
-      sql.exec(
-        'INSERT INTO visits (vb, slot, part, n, data) VALUES (?, ?, 0, ?, ?)',
-        vb,
-        slot,
-        items.length,
-        JSON.stringify(items),
-      );
-    }
+    flushVisits();
     return sample;
   });
 }
