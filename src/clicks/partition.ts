@@ -30,6 +30,7 @@ import {
   type VisitorClick,
 } from '../db/click-partition';
 import { type ListPosition, listBlockClicks, listClicks } from '../db/click-partition-list';
+import { cachedItems, type Part } from '../db/click-parts';
 import type { ClickFilters, ClickRow } from '../db/clicks';
 
 export interface IngestResult {
@@ -43,12 +44,38 @@ export interface IngestResult {
 
 type Layout = 'rows' | 'blocks';
 
+/**
+ * Most visitor-log items kept parsed between calls: about 100 bytes each in memory, so at most
+ * about 40 MB of the isolate's 128 MB (Workers limits page). A partition whose last 48 hours hold
+ * more reads them from storage on every batch instead (docs/capacity.md, scale).
+ */
+const VISIT_CACHE_ITEMS = 400_000;
+
 export class ClickPartition extends DurableObject<Env> {
   // The schema is created by the first write, not on construction: a read of a partition that
   // never stored a click (a lookup of an ID from an empty week) must not create storage.
   // A partition keeps the layout it was created with: one created before blocks existed (it has
   // the `clicks` table) goes on in rows until retention drops it; new ones use blocks.
   private layout: Layout | null = null;
+  // The visitor log's parsed rows from earlier calls (this object is their only writer), so a
+  // busy partition does not parse its last 48 hours again for every batch. Cleared when a
+  // transaction fails (its rows may hold rolled-back items) and when it passes VISIT_CACHE_ITEMS.
+  private visitCache = new Map<string, Part[]>();
+
+  private boundedVisitCache(): Map<string, Part[]> {
+    if (cachedItems(this.visitCache) > VISIT_CACHE_ITEMS) this.visitCache = new Map();
+    return this.visitCache;
+  }
+
+  /** Runs a write in one transaction; a failed one leaves no cached rows behind. */
+  private write(run: () => number): number {
+    try {
+      return this.ctx.storage.transactionSync(run);
+    } catch (error) {
+      this.visitCache = new Map();
+      throw error;
+    }
+  }
 
   private existing(): Layout | null {
     if (this.layout) return this.layout;
@@ -82,8 +109,10 @@ export class ClickPartition extends DurableObject<Env> {
   /** Stores clicks; `prior` is what the previous partition knows of these visitors (24 h). */
   ingest(clicks: PartitionClick[], prior: Record<string, number>): IngestResult {
     const { sql, layout } = this.writable();
-    const written = this.ctx.storage.transactionSync(() =>
-      layout === 'rows' ? insertClicks(sql, clicks, prior) : insertBlockClicks(sql, clicks, prior),
+    const written = this.write(() =>
+      layout === 'rows'
+        ? insertClicks(sql, clicks, prior)
+        : insertBlockClicks(sql, clicks, prior, this.boundedVisitCache()),
     );
     return this.report(
       clicks.map((c) => c.click_id),
@@ -95,8 +124,8 @@ export class ClickPartition extends DurableObject<Env> {
   /** Demotes clicks here that clicks of the previous partition precede within 24 hours. */
   demote(clicks: VisitorClick[]): IngestResult {
     const { sql, layout } = this.writable();
-    const written = this.ctx.storage.transactionSync(() =>
-      layout === 'rows' ? demoteAfter(sql, clicks) : demoteBlockClicks(sql, clicks),
+    const written = this.write(() =>
+      layout === 'rows' ? demoteAfter(sql, clicks) : demoteBlockClicks(sql, clicks, this.boundedVisitCache()),
     );
     return this.report([], batchesOf(clicks), written);
   }
@@ -139,6 +168,7 @@ export class ClickPartition extends DurableObject<Env> {
   async drop(): Promise<void> {
     await this.ctx.storage.deleteAll();
     this.layout = null;
+    this.visitCache = new Map();
   }
 
   private report(clickIds: string[], batches: number[], rowsWritten: number): IngestResult {

@@ -7,7 +7,7 @@
 import { blocksTable, bucketOf, loadBuckets, R, type Rec, toRec } from './click-blocks';
 import type { PartitionClick, VisitorClick } from './click-partition';
 import { visitorKey } from './click-partition';
-import type { PartedTable } from './click-parts';
+import type { Part, PartedTable } from './click-parts';
 import { VisitLog } from './click-visits';
 
 const DAY_MS = 86_400_000;
@@ -49,7 +49,12 @@ function demoteLater(sql: SqlStorage, blocks: PartedTable, visits: VisitLog, key
  * latest non-bot click the previous partition saw in its last 24 hours. Runs inside the
  * caller's transaction; returns rows written.
  */
-export function insertBlockClicks(sql: SqlStorage, clicks: PartitionClick[], prior: Record<string, number>): number {
+export function insertBlockClicks(
+  sql: SqlStorage,
+  clicks: PartitionClick[],
+  prior: Record<string, number>,
+  visitCache?: Map<string, Part[]>,
+): number {
   const sorted = clicks.map((click) => ({ click, at: Date.parse(click.clicked_at) })).sort((a, b) => a.at - b.at);
   if (sorted.length === 0) return 0;
   const blocks = blocksTable(sql);
@@ -67,7 +72,7 @@ export function insertBlockClicks(sql: SqlStorage, clicks: PartitionClick[], pri
     stored.add(click.click_id);
     return true;
   });
-  const visits = new VisitLog(sql);
+  const visits = new VisitLog(sql, visitCache);
   const humans = fresh.filter(({ click }) => click.is_bot === 0);
   if (humans.length > 0) {
     visits.load(
@@ -95,10 +100,10 @@ export function insertBlockClicks(sql: SqlStorage, clicks: PartitionClick[], pri
 }
 
 /** Demotes clicks here that the given clicks (of the previous partition) precede within 24 hours. */
-export function demoteBlockClicks(sql: SqlStorage, clicks: VisitorClick[]): number {
+export function demoteBlockClicks(sql: SqlStorage, clicks: VisitorClick[], visitCache?: Map<string, Part[]>): number {
   if (clicks.length === 0) return 0;
   const blocks = blocksTable(sql);
-  const visits = new VisitLog(sql);
+  const visits = new VisitLog(sql, visitCache);
   const sorted = [...clicks].sort((a, b) => a.at - b.at);
   visits.load(
     sorted.map(visitorKey),
@@ -114,4 +119,5 @@ export const latestBlockVisits = (
   sql: SqlStorage,
   keys: { offer_id: number; publisher_id: number; visitor_hash: string }[],
   since: number,
-) => new VisitLog(sql).latest(keys.map(visitorKey), since);
+  visitCache?: Map<string, Part[]>,
+) => new VisitLog(sql, visitCache).latest(keys.map(visitorKey), since);

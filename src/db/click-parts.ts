@@ -30,6 +30,12 @@ export class PartedTable {
     private readonly table: string,
     private readonly keyCols: readonly string[],
     private readonly codec: PartCodec = JSON_CODEC,
+    /**
+     * Parts kept from earlier calls by the Durable Object (its only writer): a key found here is
+     * not read again. The owner clears it when a transaction fails (the parts may hold items
+     * that were rolled back).
+     */
+    private readonly cache?: Map<string, Part[]>,
   ) {}
 
   /**
@@ -39,6 +45,12 @@ export class PartedTable {
   loadRange(prefix: number[], from: number, to: number): void {
     const cols = this.keyCols;
     const last = cols[cols.length - 1] as string;
+    const names: string[] = [];
+    for (let k = from; k <= to; k++) names.push([...prefix, k].join('/'));
+    if (this.cache && names.every((name) => this.groups.has(name) || this.cache?.has(name))) {
+      for (const name of names) if (!this.groups.has(name)) this.groups.set(name, this.cache.get(name) as Part[]);
+      return;
+    }
     const where = [...cols.slice(0, -1).map((c) => `${c} = ?`), `${last} BETWEEN ? AND ?`].join(' AND ');
     const rows = this.sql
       .exec<Record<string, number | string>>(
@@ -48,13 +60,16 @@ export class PartedTable {
         to,
       )
       .toArray();
-    for (let k = from; k <= to; k++) {
-      const name = [...prefix, k].join('/');
-      if (!this.groups.has(name)) this.groups.set(name, []);
+    for (const name of names) {
+      if (this.groups.has(name)) continue;
+      const cached = this.cache?.get(name);
+      this.groups.set(name, cached ?? []);
+      if (!cached) this.cache?.set(name, this.groups.get(name) as Part[]);
     }
     for (const row of rows) {
       const key = cols.map((c) => row[c] as number);
       const parts = this.groups.get(key.join('/')) as Part[];
+      // A group already loaded (here or in the cache) holds every stored part of its key.
       if (parts.some((p) => p.part === row.part)) continue;
       const data = row.data as string;
       parts.push({
@@ -133,3 +148,10 @@ export class PartedTable {
     return written;
   }
 }
+
+/** Items held by a cache of parts (to bound the memory it takes). */
+export const cachedItems = (cache: Map<string, Part[]>) => {
+  let n = 0;
+  for (const parts of cache.values()) for (const part of parts) n += part.items.length;
+  return n;
+};

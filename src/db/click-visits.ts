@@ -3,7 +3,7 @@
 // key. They are kept as [key, time] items in rows per (visitor bucket, hour), VISITOR_BUCKETS
 // buckets, so a consumer batch writes at most one row per bucket and hour it touches, whatever
 // its number of clicks, and the rule compares whole keys (exact; no hash stands in for a key).
-import { PartedTable } from './click-parts';
+import { type Part, PartedTable } from './click-parts';
 
 /** Rows a batch may write per hour touched; also how finely reads are split by key. */
 export const VISITOR_BUCKETS = 4;
@@ -25,8 +25,8 @@ export class VisitLog {
   private readonly times = new Map<string, number[]>();
   private readonly loaded = new Map<number, [number, number]>();
 
-  constructor(sql: SqlStorage) {
-    this.table = new PartedTable(sql, 'visits', ['vb', 'slot']);
+  constructor(sql: SqlStorage, cache?: Map<string, Part[]>) {
+    this.table = new PartedTable(sql, 'visits', ['vb', 'slot'], undefined, cache);
   }
 
   /** Loads what is known of `keys` between `from` and `to` (times in ms). */
