@@ -1,6 +1,6 @@
 // The clicks Queue consumer: writes the clicks of a batch to their partitions (v2 IDs, see
 // src/clicks) or, for v1 IDs, to D1 in one transaction, and bumps the daily rollups.
-// At-least-once safe: INSERT OR IGNORE on the click ID, and rollups are counted once per message
+// At-least-once safe: partitions store a click ID once, and rollups are counted once per message
 // (partitions) or only for rows inserted by this invocation (D1). Once stored, conversions that
 // were waiting for these clicks are completed (src/clicks/completion.ts); a message may also
 // carry conversions whose wait for their click is over (`settle`).

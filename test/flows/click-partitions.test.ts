@@ -1,5 +1,5 @@
 // Clicks in partitions (Durable Objects): v2 click IDs name their partition; the consumer stores
-// each click once in it at 2 rows written, rollups stay exact under redelivery, the unique rule
+// each click once in it (a row per block and visitor row, not per click), rollups stay exact under redelivery, the unique rule
 // holds across week boundaries, and a 302 we answered is a stored click under injected faults.
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
