@@ -15,6 +15,7 @@ import { browserSection } from './lib/browser.ts';
 import { callsSection } from './lib/calls.ts';
 import { coldSection } from './lib/cold.ts';
 import type { BenchContext } from './lib/context.ts';
+import { costSection } from './lib/cost.ts';
 import { profileSection } from './lib/cpu-profile.ts';
 import { deliverySection } from './lib/delivery.ts';
 import { createFixtures } from './lib/fixtures.ts';
@@ -41,6 +42,7 @@ import {
   versions,
   workerdVersion,
 } from './lib/runtime.ts';
+import { scaleSection } from './lib/scale.ts';
 import { measureTree, type TreeMeasurement } from './lib/startup.ts';
 import { termsSection } from './lib/terms.ts';
 import { addWorktree } from './lib/worktree.ts';
@@ -150,7 +152,9 @@ async function section<K extends keyof Results>(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log(`${name}: FAILED ${error instanceof Error ? error.stack : error}`);
-    results[name] = { error: message.split('\n')[0] ?? '' };
+    // Every section's outcome is a result or { error }; asserted, as the union of all sections'
+    // result types is too large for the checker to expand here.
+    results[name] = { error: message.split('\n')[0] ?? '' } as Results[K];
     errors.push(`${name}: ${message.split('\n')[0]}`);
   }
 }
@@ -201,6 +205,10 @@ async function main() {
     previous = readFileSync(out, 'utf8');
   } catch {}
 
+  if (wants('scale')) {
+    log(`scale: one partition at 10^4 and ${opts.scaleClicks} stored clicks (vitest in workerd)`);
+    await section('scale', results, errors, () => scaleSection(opts.scaleClicks, opts.maxSeconds * 1000));
+  }
   if (wants('size') || wants('startup')) {
     log('upload size and first request in a fresh isolate');
     await section('trees', results, errors, () => measureTrees(opts, dir, env));
@@ -220,6 +228,7 @@ async function main() {
     'browser',
     'validation',
     'statements',
+    'cost',
   ] as const;
   const profiling = wants('profile') && opts.profileSeconds > 0;
   const bundle = async () => {
@@ -239,7 +248,9 @@ async function main() {
   };
 
   if (
-    (['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms', 'browser'] as const).some(wants)
+    (
+      ['redirect', 'cold', 'postback', 'postback-rules', 'ingest', 'delivery', 'terms', 'browser', 'cost'] as const
+    ).some(wants)
   ) {
     log('starting workerd (Clickhop, Clickhop copy B, bare Worker)');
     const rt = await start({ modules, persistDir: join(dir, 'state-main'), secondClickhop: true });
@@ -254,6 +265,7 @@ async function main() {
     if (wants('postback')) await section('postback', results, errors, () => postbackSection(ctx));
     if (wants('postback-rules')) await section('postbackRules', results, errors, () => postbackRulesSection(ctx));
     if (wants('ingest')) await section('ingest', results, errors, () => ingestSection(ctx));
+    if (wants('cost')) await section('cost', results, errors, () => costSection(ctx));
     if (wants('delivery')) await section('delivery', results, errors, () => deliverySection(ctx));
     if (wants('terms')) await section('terms', results, errors, () => termsSection(ctx));
     if (wants('browser')) await section('browser', results, errors, () => browserSection(ctx));

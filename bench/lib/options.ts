@@ -38,6 +38,12 @@ const SETTINGS = {
     10_000,
     'approved conversions a statement run states',
   ),
+  scaleClicks: setting(
+    'BENCH_SCALE_CLICKS',
+    1_000_000,
+    100_000,
+    'stored clicks in the large partition of the scale section',
+  ),
   maxSeconds: setting('BENCH_MAX_SECONDS', 900, 300, 'hard limit for the whole run (s)'),
 } satisfies Record<string, Setting>;
 
@@ -60,6 +66,8 @@ export const SECTIONS = [
   'browser',
   'validation',
   'statements',
+  'cost',
+  'scale',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

@@ -2,6 +2,7 @@
 import { type BrowserResult, browserReport } from './browser.ts';
 import type { CallsResult } from './calls.ts';
 import type { ColdResult, ColdStat } from './cold.ts';
+import { type CostResult, renderCost } from './cost.ts';
 import type { ProfileResult } from './cpu-profile.ts';
 import type { DeliveryResult } from './delivery.ts';
 import type { IngestResult } from './ingest.ts';
@@ -18,6 +19,7 @@ import { errorOf, type Outcome, okOf, profileText, ratio, skipped, table, us } f
 import { pipelineText } from './report-pipeline.ts';
 import { type Headline, previousRunText, readHeadline, startupText } from './report-startup.ts';
 import type { WorkerLogs } from './runtime.ts';
+import { renderScale, type ScaleResult } from './scale.ts';
 import type { TreeMeasurement } from './startup.ts';
 import { fmt, mb, ms } from './stats.ts';
 import { type TermsResult, termsReport } from './terms.ts';
@@ -52,6 +54,8 @@ export interface ReportInput {
   postback?: Outcome<PostbackResult>;
   postbackRules?: Outcome<PostbackResult>;
   ingest?: Outcome<IngestResult>;
+  cost?: Outcome<CostResult>;
+  scale?: Outcome<ScaleResult>;
   delivery?: Outcome<DeliveryResult>;
   profile?: Outcome<ProfileResult>;
   calls?: Outcome<CallsResult>;
@@ -296,6 +300,8 @@ export function renderReport(r: ReportInput): string {
   out.push(...browserReport(r.browser));
 
   out.push(...portalReport(r.portal));
+  out.push(...renderCost(okOf(r.cost), errorOf(r.cost)));
+  out.push(...renderScale(okOf(r.scale), errorOf(r.scale)));
 
   out.push(...validationReport(r.validation), ...statementsReport(r.statements));
 

@@ -131,6 +131,8 @@ export function clickhopWorker(modules: WorkerModule[], root = ROOT, allowPrivat
 export interface WorkerLogs {
   counts: Record<string, number>;
   samples: Map<string, { level: string; count: number; example: string }>;
+  /** The consumer's `clicks.stored` lines (rows written per batch), for the cost section. */
+  stored: Record<string, number>[];
 }
 
 export interface Runtime {
@@ -204,7 +206,7 @@ export async function startRuntime({
       d1Databases: clickhop.d1Databases,
     } as WorkerOptions);
   }
-  const logs: WorkerLogs = { counts: {}, samples: new Map() };
+  const logs: WorkerLogs = { counts: {}, samples: new Map(), stored: [] };
   if (countingCopy) {
     // bench/count-entry.js in front of the same bundle; same D1 and KV as 'clickhop', no queue
     // consumers of its own (the clicks it queues are consumed by 'clickhop').
@@ -253,6 +255,11 @@ export async function startMiniflare(
 ): Promise<{ mf: Miniflare; pid: number | undefined }> {
   const handleStructuredLogs = ({ level, message }: { level: string; message: string }) => {
     logs.counts[level] = (logs.counts[level] ?? 0) + 1;
+    if (message.includes('"event":"clicks.stored"')) {
+      try {
+        logs.stored.push(JSON.parse(message));
+      } catch {}
+    }
     if (level === 'info' || level === 'log' || level === 'debug') return;
     const event = /"event":"([^"]+)"/.exec(message)?.[1] ?? message.slice(0, 80);
     const seen = logs.samples.get(event);

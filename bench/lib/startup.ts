@@ -75,7 +75,7 @@ export async function measureStartup(
   stateDir: string,
   samples: number,
 ): Promise<StartupResult> {
-  const logs: WorkerLogs = { counts: {}, samples: new Map() };
+  const logs: WorkerLogs = { counts: {}, samples: new Map(), stored: [] };
   const start = () => startMiniflare([clickhopWorker(bundle.modules, root)], stateDir, logs);
   const urlOf = async (mf: Awaited<ReturnType<typeof start>>['mf']) =>
     (await mf.unsafeGetDirectURL('clickhop')).href.replace(/\/$/, '');

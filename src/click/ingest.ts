@@ -1,11 +1,11 @@
 // The clicks Queue consumer: writes the clicks of a batch to their partitions (v2 IDs, see
 // src/clicks) or, for v1 IDs, to D1 in one transaction, and bumps the daily rollups.
-// At-least-once safe: INSERT OR IGNORE on the click ID, and rollups are counted once per message
+// At-least-once safe: partitions store a click ID once, and rollups are counted once per message
 // (partitions) or only for rows inserted by this invocation (D1). Once stored, conversions that
 // were waiting for these clicks are completed (src/clicks/completion.ts); a message may also
 // carry conversions whose wait for their click is over (`settle`).
 import { completeWaitingConversions, settleDueConversions } from '../clicks/completion';
-import { type ClickGroup, splitByStore, storePartitionedClicks } from '../clicks/store';
+import { type ClickGroup, type RowsWritten, splitByStore, storePartitionedClicks } from '../clicks/store';
 import { type ClickRecord, ingestStatements } from '../db/clicks';
 import { countImpressionsOnce, type ImpressionCount } from '../db/impressions';
 import { randomId } from '../lib/crypto';
@@ -41,18 +41,19 @@ function markFirstInBatch(clicks: ClickRecord[]) {
   });
 }
 
-/** Inserts clicks and their rollups in one D1 transaction. */
-export async function ingestClicks(db: D1Database, clicks: ClickRecord[]): Promise<void> {
-  if (clicks.length === 0) return;
-  await db.batch(ingestStatements(db, markFirstInBatch(clicks), randomId('ib_', 12)));
+/** Inserts clicks and their rollups in one D1 transaction; returns rows written. */
+export async function ingestClicks(db: D1Database, clicks: ClickRecord[]): Promise<number> {
+  if (clicks.length === 0) return 0;
+  const results = await db.batch(ingestStatements(db, markFirstInBatch(clicks), randomId('ib_', 12)));
+  return results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0);
 }
 
 /** Stores groups of clicks, each with the batch key its rollups are counted once under. */
-export async function storeClicks(env: Env, groups: ClickGroup[]): Promise<void> {
+export async function storeClicks(env: Env, groups: ClickGroup[]): Promise<RowsWritten> {
   const { partitioned, legacy } = splitByStore(groups);
-  await Promise.all([
+  const [legacyRows, rows] = await Promise.all([
     ingestClicks(env.DB, legacy),
-    partitioned.length > 0 ? storePartitionedClicks(env, partitioned) : undefined,
+    partitioned.length > 0 ? storePartitionedClicks(env, partitioned) : { partition: 0, d1: 0 },
   ]);
   try {
     await completeWaitingConversions(
@@ -63,6 +64,7 @@ export async function storeClicks(env: Env, groups: ClickGroup[]): Promise<void>
     // The clicks are stored: the sweep finds them when the conversions' wait ends.
     log('warn', 'clicks.completion_failed', errorFields(error));
   }
+  return { partition: rows.partition, d1: rows.d1 + legacyRows };
 }
 
 /**
@@ -172,11 +174,18 @@ export async function consumeClicks(batch: MessageBatch<ClicksMessage>, env: Env
   }
   try {
     // The message id is stable across redeliveries: the key rollups are counted once under.
-    await storeClicks(
+    const rows = await storeClicks(
       env,
       valid.map(({ message, clicks }) => ({ batchKey: message.id, clicks })),
     );
     await storeImpressions(env, valid);
+    // Rows written are what storage bills (docs/capacity.md, price per million clicks).
+    log('info', 'clicks.stored', {
+      messages: valid.length,
+      clicks: valid.reduce((n, v) => n + v.clicks.length, 0),
+      partition_rows_written: rows.partition,
+      d1_rows_written: rows.d1,
+    });
     for (const { message, settle } of valid) await settleAndAck(env, message, settle);
     // Click caps met by these clicks close their offers at the edge (never throws).
     await checkClickCaps(

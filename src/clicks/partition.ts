@@ -4,6 +4,15 @@
 // redelivered batch gets back the same flags, hence the same rollup deltas.
 import { DurableObject } from 'cloudflare:workers';
 import {
+  BLOCK_SCHEMA,
+  blockDemotionsBy,
+  blockStats,
+  blockStoredFlags,
+  findBlockClick,
+  findBlockClicks,
+} from '../db/click-blocks';
+import { demoteBlockClicks, insertBlockClicks, latestBlockVisits } from '../db/click-blocks-ingest';
+import {
   type Demotion,
   demoteAfter,
   demotionsBy,
@@ -20,7 +29,8 @@ import {
   upgradePartition,
   type VisitorClick,
 } from '../db/click-partition';
-import { type ListPosition, listClicks } from '../db/click-partition-list';
+import { type ListPosition, listBlockClicks, listClicks } from '../db/click-partition-list';
+import { cachedItems, type Part } from '../db/click-parts';
 import type { ClickFilters, ClickRow } from '../db/clicks';
 
 export interface IngestResult {
@@ -32,36 +42,78 @@ export interface IngestResult {
   rowsWritten: number;
 }
 
+type Layout = 'rows' | 'blocks';
+
+/**
+ * Most visitor-log items kept parsed between calls: about 100 bytes each in memory, so at most
+ * about 40 MB of the isolate's 128 MB (Workers limits page). A partition whose last 48 hours hold
+ * more reads them from storage on every batch instead (docs/capacity.md, scale).
+ */
+const VISIT_CACHE_ITEMS = 400_000;
+
 export class ClickPartition extends DurableObject<Env> {
   // The schema is created by the first write, not on construction: a read of a partition that
   // never stored a click (a lookup of an ID from an empty week) must not create storage.
-  private ready = false;
+  // A partition keeps the layout it was created with: one created before blocks existed (it has
+  // the `clicks` table) goes on in rows until retention drops it; new ones use blocks.
+  private layout: Layout | null = null;
+  // The visitor log's parsed rows from earlier calls (this object is their only writer), so a
+  // busy partition does not parse its last 48 hours again for every batch. Cleared when a
+  // transaction fails (its rows may hold rolled-back items) and when it passes VISIT_CACHE_ITEMS.
+  private visitCache = new Map<string, Part[]>();
 
-  private writable(): SqlStorage {
-    const sql = this.ctx.storage.sql;
-    if (!this.ready) {
-      sql.exec(PARTITION_SCHEMA);
-      upgradePartition(sql);
-      this.ready = true;
-    }
-    return sql;
+  private boundedVisitCache(): Map<string, Part[]> {
+    if (cachedItems(this.visitCache) > VISIT_CACHE_ITEMS) this.visitCache = new Map();
+    return this.visitCache;
   }
 
-  private readable(): SqlStorage | null {
+  /** Runs a write in one transaction; a failed one leaves no cached rows behind. */
+  private write(run: () => number): number {
+    try {
+      return this.ctx.storage.transactionSync(run);
+    } catch (error) {
+      this.visitCache = new Map();
+      throw error;
+    }
+  }
+
+  private existing(): Layout | null {
+    if (this.layout) return this.layout;
+    const tables = this.ctx.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('clicks', 'blocks')")
+      .toArray()
+      .map((t) => t.name);
+    if (tables.includes('clicks')) {
+      // `layout` means the schema is current, so a partition first read here is upgraded here.
+      upgradePartition(this.ctx.storage.sql);
+      this.layout = 'rows';
+    } else if (tables.includes('blocks')) this.layout = 'blocks';
+    return this.layout;
+  }
+
+  private writable(): { sql: SqlStorage; layout: Layout } {
     const sql = this.ctx.storage.sql;
-    if (this.ready) return sql;
-    const table = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clicks'").toArray();
-    if (table.length === 0) return null;
-    // `ready` means the schema is current, so a partition first read here is upgraded here.
-    upgradePartition(sql);
-    this.ready = true;
-    return sql;
+    let layout = this.existing();
+    if (layout === null) {
+      sql.exec(BLOCK_SCHEMA);
+      layout = this.layout = 'blocks';
+    } else if (layout === 'rows') sql.exec(PARTITION_SCHEMA);
+    return { sql, layout };
+  }
+
+  private readable(): { sql: SqlStorage; layout: Layout } | null {
+    const layout = this.existing();
+    return layout ? { sql: this.ctx.storage.sql, layout } : null;
   }
 
   /** Stores clicks; `prior` is what the previous partition knows of these visitors (24 h). */
   ingest(clicks: PartitionClick[], prior: Record<string, number>): IngestResult {
-    const sql = this.writable();
-    const written = this.ctx.storage.transactionSync(() => insertClicks(sql, clicks, prior));
+    const { sql, layout } = this.writable();
+    const written = this.write(() =>
+      layout === 'rows'
+        ? insertClicks(sql, clicks, prior)
+        : insertBlockClicks(sql, clicks, prior, this.boundedVisitCache()),
+    );
     return this.report(
       clicks.map((c) => c.click_id),
       batchesOf(clicks),
@@ -71,47 +123,59 @@ export class ClickPartition extends DurableObject<Env> {
 
   /** Demotes clicks here that clicks of the previous partition precede within 24 hours. */
   demote(clicks: VisitorClick[]): IngestResult {
-    const sql = this.writable();
-    const written = this.ctx.storage.transactionSync(() => demoteAfter(sql, clicks));
+    const { sql, layout } = this.writable();
+    const written = this.write(() =>
+      layout === 'rows' ? demoteAfter(sql, clicks) : demoteBlockClicks(sql, clicks, this.boundedVisitCache()),
+    );
     return this.report([], batchesOf(clicks), written);
   }
 
   /** Per visitor key, the latest non-bot click at or after `since` (read only). */
   latestVisits(keys: { offer_id: number; publisher_id: number; visitor_hash: string }[], since: number) {
-    const sql = this.readable();
-    return sql ? latestVisits(sql, keys, since) : {};
+    const store = this.readable();
+    if (!store) return {};
+    return store.layout === 'rows' ? latestVisits(store.sql, keys, since) : latestBlockVisits(store.sql, keys, since);
   }
 
   click(clickId: string): ClickRow | null {
-    const sql = this.readable();
-    return sql ? findClick(sql, clickId) : null;
+    const store = this.readable();
+    if (!store) return null;
+    return store.layout === 'rows' ? findClick(store.sql, clickId) : findBlockClick(store.sql, clickId);
   }
 
   clicks(clickIds: string[]): ClickRow[] {
-    const sql = this.readable();
-    return sql ? findClicks(sql, clickIds) : [];
+    const store = this.readable();
+    if (!store) return [];
+    return store.layout === 'rows' ? findClicks(store.sql, clickIds) : findBlockClicks(store.sql, clickIds);
   }
 
   /** A page of the newest-first list after `before` (see src/clicks/list.ts). */
   list(filters: ClickFilters, before: ListPosition | undefined, limit: number): ClickRow[] {
-    const sql = this.readable();
-    return sql ? listClicks(sql, filters, before, limit) : [];
+    const store = this.readable();
+    if (!store) return [];
+    return store.layout === 'rows'
+      ? listClicks(store.sql, filters, before, limit)
+      : listBlockClicks(store.sql, filters, before, limit);
   }
 
   stats(): PartitionStats {
-    const sql = this.readable();
-    return sql ? partitionStats(sql) : { clicks: 0, bytes: 0 };
+    const store = this.readable();
+    if (!store) return { clicks: 0, bytes: 0 };
+    return store.layout === 'rows' ? partitionStats(store.sql) : blockStats(store.sql);
   }
 
   /** Retention: the whole partition goes at once, with no per-row deletes to pay for. */
   async drop(): Promise<void> {
     await this.ctx.storage.deleteAll();
-    this.ready = false;
+    this.layout = null;
+    this.visitCache = new Map();
   }
 
   private report(clickIds: string[], batches: number[], rowsWritten: number): IngestResult {
-    const sql = this.writable();
-    return { stored: storedFlags(sql, clickIds), demoted: demotionsBy(sql, batches), rowsWritten };
+    const { sql, layout } = this.writable();
+    return layout === 'rows'
+      ? { stored: storedFlags(sql, clickIds), demoted: demotionsBy(sql, batches), rowsWritten }
+      : { stored: blockStoredFlags(sql, clickIds), demoted: blockDemotionsBy(sql, batches), rowsWritten };
   }
 }
 

@@ -12,6 +12,12 @@ import { chunkByBudget } from '../lib/chunks';
 import type { IngestResult } from './partition';
 import { DAY_MS, type PartitionKey, partitionName, periodOf, periodStart } from './partition-key';
 
+/** Rows written by storing a batch, as the runtime reports them (both are billed per row). */
+export interface RowsWritten {
+  partition: number;
+  d1: number;
+}
+
 export interface ClickGroup {
   batchKey: string;
   clicks: ClickRecord[];
@@ -52,7 +58,7 @@ export function splitByStore(groups: ClickGroup[]): { partitioned: ClickGroup[];
  * Stores v2 clicks in their partitions, then applies each group's rollup deltas to D1 once.
  * Throws when any partition or D1 refuses: the caller retries the whole group, which is safe.
  */
-export async function storePartitionedClicks(env: Env, groups: ClickGroup[]): Promise<void> {
+export async function storePartitionedClicks(env: Env, groups: ClickGroup[]): Promise<RowsWritten> {
   const byPartition = new Map<string, { key: PartitionKey; clicks: PartitionClick[] }>();
   const keyOf = new Map<number, string>();
   for (const group of groups) {
@@ -93,7 +99,11 @@ export async function storePartitionedClicks(env: Env, groups: ClickGroup[]): Pr
       [...byPartition.values()].map((p) => p.key),
     ),
   );
-  await env.DB.batch(statements);
+  const d1 = await env.DB.batch(statements);
+  return {
+    partition: results.reduce((n, r) => n + r.rowsWritten, 0),
+    d1: d1.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0),
+  };
 }
 
 /**

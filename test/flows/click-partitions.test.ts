@@ -1,5 +1,5 @@
 // Clicks in partitions (Durable Objects): v2 click IDs name their partition; the consumer stores
-// each click once in it at 2 rows written, rollups stay exact under redelivery, the unique rule
+// each click once in it (a row per block and visitor row, not per click), rollups stay exact under redelivery, the unique rule
 // holds across week boundaries, and a 302 we answered is a stored click under injected faults.
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
@@ -10,6 +10,8 @@ import { handleClick } from '../../src/click/route';
 import { PERIOD_MS, partitionName, periodOf } from '../../src/clicks/partition-key';
 import { findClick } from '../../src/clicks/reads';
 import { batchNumber, partitionStub } from '../../src/clicks/store';
+import { visitorKey } from '../../src/db/click-partition';
+import { visitorBucket } from '../../src/db/click-visits';
 import type { ClickRecord } from '../../src/db/clicks';
 import worker from '../../src/index';
 import { clickRecord } from '../fixtures';
@@ -80,7 +82,7 @@ describe('v2 click IDs', () => {
 });
 
 describe('a click partition', () => {
-  it('writes 2 rows per stored click (1 per bot click) and nothing for a redelivered batch', async () => {
+  it('writes one block row per bucket and one visitor row per visitor bucket, nothing for a redelivered batch', async () => {
     const f = await createFixture();
     const at = BOUNDARY + 3 * 86_400_000;
     const clicks = [
@@ -90,7 +92,10 @@ describe('a click partition', () => {
     ].map((c) => ({ ...c, batch: 42 }));
     const stub = env.CLICK_PARTITIONS.getByName(partitionName({ period: periodOf(at), shard: 77 }));
     const first = await stub.ingest(clicks, {});
-    expect(first.rowsWritten).toBe(2 + 2 + 1);
+    // The three clicks share a 10-second block (1 row); the two humans' times go to the visitor
+    // log, one row per visitor bucket (the bot is not logged).
+    const visitorRows = new Set(clicks.filter((c) => !c.is_bot).map((c) => visitorBucket(visitorKey(c)))).size;
+    expect(first.rowsWritten).toBe(1 + visitorRows);
     expect(first.stored.map((s) => [s.was_unique, s.is_bot])).toEqual([
       [1, 0],
       [1, 0],
