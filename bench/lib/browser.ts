@@ -4,6 +4,7 @@
 // written per message are read from D1's own meta.rows_written, running the consumer's statements
 // (src/db/impressions.ts) for a message of the shape the load produced, beside those one
 // partitioned click message costs in D1 (src/db/click-partition-ledger.ts).
+import { registerHooks } from 'node:module';
 import type { BenchContext } from './context.ts';
 import { countRows } from './drain.ts';
 import { CLICK_HEADERS, LANDING_URL } from './fixtures.ts';
@@ -31,15 +32,36 @@ type Db = BenchContext['rt']['db'];
 type Statement = Parameters<Db['batch']>[0][number];
 
 /**
- * The consumer's own statement builders, loaded from src/ at run time (Node strips their types;
- * neither module imports anything), so the rows counted are those of the SQL the Worker runs.
+ * The consumer's own statement builders, loaded from src/ at run time (Node strips their types),
+ * so the rows counted are those of the SQL the Worker runs.
  */
 interface StatementModules {
   impressions: { countImpressionsOnceStatements(db: Db, batches: unknown[]): Statement[] };
   ledger: { rollupOnceStatements(db: Db, messages: unknown[]): Statement[] };
 }
 
+let resolvingSrc = false;
+
+/**
+ * src/ imports its modules without an extension (as the bundler and TypeScript resolve them);
+ * Node does not, so relative imports inside src/ are resolved to their .ts file here.
+ */
+function resolveSrcImports(): void {
+  if (resolvingSrc) return;
+  resolvingSrc = true;
+  const src = new URL('../../src/', import.meta.url).href;
+  registerHooks({
+    resolve(specifier, context, next) {
+      if (specifier.startsWith('.') && !/\.[cm]?[jt]s$/.test(specifier) && context.parentURL?.startsWith(src)) {
+        return next(`${specifier}.ts`, context);
+      }
+      return next(specifier, context);
+    },
+  });
+}
+
 async function statementModules(): Promise<StatementModules> {
+  resolveSrcImports();
   const load = (name: string) => import(new URL(`../../src/db/${name}.ts`, import.meta.url).href);
   return { impressions: await load('impressions'), ledger: await load('click-partition-ledger') };
 }
