@@ -11,7 +11,7 @@ let f: Fixture;
 let closed: Fixture;
 let advertiser: PortalPerson;
 
-const unescape = (text: string) =>
+const decodeEntities = (text: string) =>
   text
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
@@ -22,7 +22,7 @@ const unescape = (text: string) =>
 function snippet(page: string, kind: 'tag' | 'pixel', offerId: number): string {
   const match = new RegExp(`<pre data-snippet="${kind}" data-offer-id="${offerId}">([\\s\\S]*?)</pre>`).exec(page);
   if (!match) throw new Error(`no ${kind} snippet for offer ${offerId}`);
-  return unescape(match[1] as string);
+  return decodeEntities(match[1] as string);
 }
 
 beforeAll(async () => {

@@ -17,7 +17,7 @@ import {
   uniqueKey,
   worker,
 } from '../helpers';
-import { mintLandedClick, postJson } from '../postback-helpers';
+import { mintLandedClick, postJson, withPayout } from '../postback-helpers';
 
 type Line = { conversion_id: string; type: string; amount: string; conversion_payout: string; order_id: string | null };
 type Statement = {
@@ -44,7 +44,8 @@ async function sale(f: Fixture, amount: string, day: string, status = 'approved'
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   const id = res.body.conversion_id as string;
   await env.DB.prepare('UPDATE conversions SET created_at = ? WHERE id = ?').bind(`${day}T12:00:00.000Z`, id).run();
-  return { id, payout: res.body.payout as string };
+  // The advertiser's answer carries no payout (src/auth/money-view.ts): read the stored one.
+  return { id, payout: (await withPayout(res)).payout as string };
 }
 
 const cents = (text: string) => Math.round(Number(text) * 100);
