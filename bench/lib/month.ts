@@ -110,7 +110,7 @@ async function seedPending(ctx: BenchContext, n: number): Promise<ValidationResu
     .prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)
        INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, order_id, dedupe_key, status,
-         currency, amount, payout_currency, revenue, payout, source, created_at, updated_at)
+         currency, amount, payout_currency, revenue, payout, profile, created_at, updated_at)
        SELECT 'cv_' || lower(hex(randomblob(11))), o.id, g.id, o.advertiser_id, ?2, 'VAL-' || i, 'o:VAL-' || i,
          'pending', o.currency, 0, o.currency, 500, 200, 'canonical',
          strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (i % 2000) || ' minutes'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
@@ -224,7 +224,7 @@ async function seedApproved(ctx: BenchContext, n: number): Promise<StatementsRes
        pick AS (SELECT i, CAST(json_extract(?1, '$[' || (i % ${offers}) || ']') AS INTEGER) AS offer_id,
          CAST(json_extract(?2, '$[' || ((i / ${offers}) % ${publishers}) || ']') AS INTEGER) AS publisher_id FROM n)
        INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, order_id, dedupe_key, status,
-         currency, amount, payout_currency, revenue, payout, source, created_at, updated_at)
+         currency, amount, payout_currency, revenue, payout, profile, created_at, updated_at)
        SELECT 'cv_' || lower(hex(randomblob(11))), o.id, g.id, o.advertiser_id, p.publisher_id, 'ST-' || p.i,
          'o:ST-' || p.i, 'approved', o.currency, 10000, o.currency, 600, 400, 'canonical',
          strftime('%Y-%m-%dT%H:%M:%fZ', ?3 || '-03T12:00:00.000Z', '+' || (p.i % (24 * 24)) || ' hours'),

@@ -140,7 +140,7 @@ const SEED_CLICKS = `INSERT INTO daily_click_stats (day, offer_id, publisher_id,
  * approved, rejected or reversed before that.
  */
 const SEED_CONVERSIONS = `INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, click_id, click_time,
-    order_id, dedupe_key, status, currency, amount, payout_currency, revenue, payout, source, created_at, updated_at)
+    order_id, dedupe_key, status, currency, amount, payout_currency, revenue, payout, profile, created_at, updated_at)
   WITH RECURSIVE ${CELLS}
   SELECT 'cv_' || lower(hex(randomblob(11))), c.offer_id, g.id, o.advertiser_id, c.publisher_id,
     lower(hex(randomblob(24))), strftime('%Y-%m-%dT%H:%M:%fZ', c.at, '-' || (c.h % 3600) || ' seconds'),

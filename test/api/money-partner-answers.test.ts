@@ -72,6 +72,8 @@ describe('the postback answer', () => {
           'currency',
           'revenue',
           'payout_currency',
+          'source',
+          'attribution',
           'created_at',
         ].sort(),
       );
@@ -115,7 +117,7 @@ describe('the click dispute view', () => {
       click_id: clickId,
       revenue: 500,
       payout: 200,
-      source: 'admin',
+      profile: 'admin',
     });
     const snapshot = buildSnapshot({
       event: 'conversion.created',

@@ -14,7 +14,7 @@ describe('statements, invoices and balances read with their documented shapes', 
     const f = await createFixture();
     await env.DB.prepare(
       `INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, dedupe_key, status, currency, amount,
-         payout_currency, revenue, payout, source, created_at, updated_at)
+         payout_currency, revenue, payout, profile, created_at, updated_at)
        SELECT 'cv_doc_1', ?1, id, ?2, ?3, 'r:doc1', 'approved', 'EUR', 10000, 'EUR', 1000, 500, 'canonical',
          '2026-11-05T10:00:00.000Z', '2026-11-05T10:00:00.000Z' FROM goals WHERE offer_id = ?1 LIMIT 1`,
     )

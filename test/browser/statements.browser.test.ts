@@ -38,7 +38,7 @@ describe.skipIf(skip !== null)('printable statement in headless Chromium', () =>
       await db
         .prepare(
           `INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, order_id, dedupe_key, status,
-             currency, amount, payout_currency, revenue, payout, source, created_at, updated_at)
+             currency, amount, payout_currency, revenue, payout, profile, created_at, updated_at)
            SELECT ?1, ?2, id, ?3, ?4, ?5, 'o:' || ?5, 'approved', 'EUR', ?6, 'EUR', ?6 / 10, ?6 / 20, 'canonical', ?7, ?7
            FROM goals WHERE offer_id = ?2`,
         )

@@ -23,7 +23,7 @@ async function approvedSale(f: Fixture, payout: number, day: string) {
   const id = uniqueKey('cv_notify');
   await env.DB.prepare(
     `INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, dedupe_key, status, currency, amount,
-       payout_currency, revenue, payout, source, created_at, updated_at)
+       payout_currency, revenue, payout, profile, created_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?5, 'r:' || ?1, 'approved', 'EUR', 0, 'EUR', ?6 * 2, ?6, 'canonical', ?7, ?7)`,
   )
     .bind(id, f.offerId, goalId, f.advertiserId, f.publisherId, payout, `${day}T08:00:00.000Z`)

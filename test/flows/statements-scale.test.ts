@@ -68,7 +68,7 @@ async function seed(): Promise<{ offerId: number; publisherIds: number[] }> {
   await env.DB.prepare(
     `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < CAST(?1 AS INTEGER) - 1)
      INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, dedupe_key, status, currency, amount,
-       payout_currency, revenue, payout, source, created_at, updated_at)
+       payout_currency, revenue, payout, profile, created_at, updated_at)
      SELECT 'cv_bulk_' || i, ?2, ?3, ?4, json_extract(?5, '$[' || (i % CAST(?6 AS INTEGER)) || ']'), 'r:bulk' || i, 'approved', 'EUR',
        10000 + i % 997, CASE WHEN i % 7 = 0 THEN 'USD' ELSE 'EUR' END, 1000 + i % 991, 500 + i % 89, 'canonical',
        strftime('%Y-%m-%dT%H:%M:%fZ', '2026-03-01', '+' || (i % 2592000) || ' seconds'),

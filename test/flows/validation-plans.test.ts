@@ -97,7 +97,7 @@ beforeAll(async () => {
   await env.DB.batch([
     env.DB.prepare(
       `${n} INSERT INTO conversions (id, offer_id, goal_id, advertiser_id, publisher_id, order_id, dedupe_key, status,
-         currency, amount, payout_currency, revenue, payout, source, created_at, updated_at)
+         currency, amount, payout_currency, revenue, payout, profile, created_at, updated_at)
        SELECT 'cv_vplan_' || i, ?1, ?2, ?3, ?4, 'VP-' || i, 'o:VP-' || i, 'approved', 'EUR', 10000, 'EUR', 500, 200,
          'canonical', strftime('%Y-%m-%dT%H:%M:%fZ', '2025-06-01', '+' || i || ' minutes'), '2025-07-01T00:00:00.000Z'
        FROM n`,
