@@ -6,7 +6,7 @@ import { clickIdKeys, mintClickId } from '../src/click/click-id';
 import type { DeliveryRow } from '../src/db/deliveries';
 import type { AttemptRow } from '../src/db/delivery-attempts';
 import { clickRecord, insertClicks, seedEndpoint } from './fixtures';
-import { adminOk, type Fixture, worker } from './helpers';
+import { adminOk, type Fixture, uniqueKey, worker } from './helpers';
 
 export interface PostbackAnswer {
   status: number;
@@ -46,6 +46,30 @@ export async function mintLandedClick(
   const clickId = await mintClick(f, ageMs, now);
   await insertClicks([clickRecord(f, new Date(now - ageMs).toISOString(), { click_id: clickId })]);
   return clickId;
+}
+
+/** A sale reported by the advertiser's postback, moved into `day` (the month it belongs to). */
+export async function datedSale(
+  f: Fixture,
+  amount: string,
+  day: string,
+  status = 'approved',
+  orderId = uniqueKey('order'),
+): Promise<{ id: string; payout: string }> {
+  const res = await postJson('/postback', {
+    click_id: await mintLandedClick(f),
+    event: 'sale',
+    order_id: orderId,
+    amount,
+    currency: 'EUR',
+    status,
+    key: f.postbackKey,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const id = res.body.conversion_id as string;
+  await env.DB.prepare('UPDATE conversions SET created_at = ? WHERE id = ?').bind(`${day}T12:00:00.000Z`, id).run();
+  // The advertiser's answer carries no payout (src/auth/money-view.ts): read the stored one.
+  return { id, payout: (await withPayout(res)).payout as string };
 }
 
 const query = (params: Record<string, string>) => new URLSearchParams(params).toString();

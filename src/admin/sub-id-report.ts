@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { type SubKey, subIdReport } from '../db/sub-id-reports';
 import { badRequest } from '../lib/errors';
 import { formatAmount } from '../lib/money';
-import { fromWallTime } from '../lib/timezone';
+import { zonedDaysWindow } from '../lib/timezone';
 import { component, lazy } from '../openapi/operation';
 import { shapes } from '../openapi/shapes';
 
@@ -45,12 +45,6 @@ export const subIdReportShapes = lazy(() => {
 
 type SubIdReport = z.input<ReturnType<typeof subIdReportShapes>['SubIdReport']>;
 
-const wall = (day: string): [number, number, number] => {
-  const [y, m, d] = day.split('-').map(Number);
-  return [y ?? 1970, m ?? 1, d ?? 1];
-};
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-
 export interface SubIdReportQuery {
   sub: SubKey;
   groups: string[];
@@ -77,8 +71,7 @@ export async function readSubIdReport(db: D1Database, query: SubIdReportQuery): 
     sub: query.sub,
     byOffer: others.includes('offer'),
     publisherId: query.publisher_id,
-    from: new Date(fromWallTime(...wall(query.from), query.timezone)).toISOString(),
-    to: new Date(fromWallTime(...wall(nextDay(query.to)), query.timezone)).toISOString(),
+    ...zonedDaysWindow(query.from, query.to, query.timezone),
     offerId: query.offer_id,
   });
   return {

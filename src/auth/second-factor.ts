@@ -5,7 +5,7 @@
 // count is cleared only once the second factor passed, so a known password cannot buy fresh
 // guesses at the code.
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { getCookie } from 'hono/cookie';
 import { insertAuditAfterChangeStatement } from '../db/audit';
 import {
   type ChallengePurpose,
@@ -30,7 +30,7 @@ import { auditValues } from './audit';
 import type { Principal } from './principal';
 import { openTotpSecret, sealTotpSecret } from './secret-box';
 import { hashSecret, newSecret } from './secrets';
-import { type NewSession, newSession, SESSION_ID_PREFIX } from './sessions';
+import { clearHostCookie, type NewSession, newSession, SESSION_ID_PREFIX, setHostCookie } from './sessions';
 import { clearFailuresStatements, openGate } from './throttle';
 import {
   matchTotp,
@@ -80,17 +80,11 @@ export async function secondStepOf(db: D1Database, user: UserRow): Promise<Chall
 }
 
 export function setChallengeCookie(c: Context, challenge: NewChallenge): void {
-  setCookie(c, CHALLENGE_COOKIE, challenge.id, {
-    httpOnly: true,
-    secure: true,
-    sameSite: 'Lax',
-    path: '/',
-    maxAge: Math.floor(CHALLENGE_TTL_MS / 1000),
-  });
+  setHostCookie(c, CHALLENGE_COOKIE, challenge.id, CHALLENGE_TTL_MS);
 }
 
 export function clearChallengeCookie(c: Context): void {
-  deleteCookie(c, CHALLENGE_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' });
+  clearHostCookie(c, CHALLENGE_COOKIE);
 }
 
 export async function readChallenge<E extends { Bindings: Env }>(c: Context<E>, nowMs: number) {

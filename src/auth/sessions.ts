@@ -44,18 +44,27 @@ export async function newSession(userId: number, nowMs: number): Promise<NewSess
 
 export const storeSessionStatement = (db: D1Database, session: NewSession) => insertSessionStatement(db, session.row);
 
-export function setSessionCookie(c: Context, session: NewSession): void {
-  setCookie(c, SESSION_COOKIE, session.id, {
+/** Sets one of the portal's __Host- cookies (the session, the second-factor challenge): the prefix demands these attributes. */
+export function setHostCookie(c: Context, name: string, value: string, ttlMs: number): void {
+  setCookie(c, name, value, {
     httpOnly: true,
     secure: true,
     sameSite: 'Lax',
     path: '/',
-    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+    maxAge: Math.floor(ttlMs / 1000),
   });
 }
 
+export function clearHostCookie(c: Context, name: string): void {
+  deleteCookie(c, name, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' });
+}
+
+export function setSessionCookie(c: Context, session: NewSession): void {
+  setHostCookie(c, SESSION_COOKIE, session.id, SESSION_TTL_MS);
+}
+
 export function clearSessionCookie(c: Context): void {
-  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' });
+  clearHostCookie(c, SESSION_COOKIE);
 }
 
 /** The request's live session with its user, or null (no cookie, unknown, expired, user not active). */

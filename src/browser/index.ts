@@ -6,6 +6,7 @@ import { type Context, Hono } from 'hono';
 import { handleClick } from '../click/route';
 import { readBodyBytes } from '../lib/body';
 import { ApiError } from '../lib/errors';
+import { addParam, queryParams } from '../postback/params';
 import {
   BROWSER_FIELDS,
   type BrowserConversionRequest,
@@ -42,7 +43,7 @@ export const isBeaconPreflight = (request: Request) =>
 export const beaconPreflight = () => noContent();
 
 browserRoutes.post('/b/conversion', async (c) => {
-  const values = queryValues(c.req.url);
+  const values = queryParams(c.req.url);
   const request: BrowserConversionRequest = {
     request: c.req.raw,
     reporter: 'browser',
@@ -68,7 +69,7 @@ async function recordPixel(c: Context<BrowserEnv>, fields: FieldNames): Promise<
   await recordBrowserConversion(c.env, c.executionCtx, {
     request: c.req.raw,
     reporter: 'pixel',
-    values: queryValues(c.req.url),
+    values: queryParams(c.req.url),
     fields,
     answerStatus: 200,
   });
@@ -110,20 +111,6 @@ browserRoutes.get('/aff_c', (c) =>
   handleClick(c.req.raw, c.env, c.executionCtx, c.req.query('offer_id') ?? '', c.req.query('aff_id') ?? ''),
 );
 
-function queryValues(url: string): Map<string, string[]> {
-  const values = new Map<string, string[]>();
-  const q = url.indexOf('?');
-  if (q >= 0) for (const [name, value] of new URLSearchParams(url.slice(q + 1))) push(values, name, value);
-  return values;
-}
-
-function push(values: Map<string, string[]>, name: string, value: string) {
-  if (value === '') return;
-  const list = values.get(name);
-  if (list) list.push(value);
-  else values.set(name, [value]);
-}
-
 /**
  * The beacon's body: a form (what the tag sends), multipart (a FormData beacon), JSON, or JSON
  * sent as text/plain (what sendBeacon makes of a string). Counted as it arrives, at most 64 KiB
@@ -138,7 +125,7 @@ async function readBeaconBody(request: Request, values: Map<string, string[]>): 
     const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData().catch(() => {
       throw new ApiError(400, 'invalid_request', 'Body is not valid multipart/form-data');
     });
-    for (const [name, value] of form) if (typeof value === 'string') push(values, name, value);
+    for (const [name, value] of form) if (typeof value === 'string') addParam(values, name, value);
     if (values.size > MAX_PARAMS) throw new ApiError(400, 'invalid_request', `At most ${MAX_PARAMS} parameters`);
     return;
   }
@@ -158,14 +145,14 @@ async function readBeaconBody(request: Request, values: Map<string, string[]>): 
         throw new ApiError(400, 'invalid_request', 'Body must be a JSON object');
       }
       for (const [name, value] of Object.entries(body)) {
-        if (typeof value === 'string') push(values, name, value);
-        else if (typeof value === 'number' && Number.isFinite(value)) push(values, name, String(value));
+        if (typeof value === 'string') addParam(values, name, value);
+        else if (typeof value === 'number' && Number.isFinite(value)) addParam(values, name, String(value));
         else if (value !== null && value !== undefined) {
           throw new ApiError(400, 'invalid_request', `${name.slice(0, 64)} must be a string or a number`);
         }
       }
     } else {
-      for (const [name, value] of new URLSearchParams(text)) push(values, name, value);
+      for (const [name, value] of new URLSearchParams(text)) addParam(values, name, value);
     }
   }
   if (values.size > MAX_PARAMS) throw new ApiError(400, 'invalid_request', `At most ${MAX_PARAMS} parameters`);

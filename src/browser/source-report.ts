@@ -7,7 +7,7 @@ import type { Principal } from '../auth/principal';
 import { type SourceGroup, sourceReport } from '../db/source-report';
 import { badRequest } from '../lib/errors';
 import { formatAmount } from '../lib/money';
-import { fromWallTime } from '../lib/timezone';
+import { zonedDaysWindow } from '../lib/timezone';
 import { component, lazy } from '../openapi/operation';
 import { shapes } from '../openapi/shapes';
 
@@ -47,12 +47,6 @@ export const sourceReportShapes = lazy(() => {
 
 type SourceReport = z.input<ReturnType<typeof sourceReportShapes>['SourceReport']>;
 
-const wall = (day: string): [number, number, number] => {
-  const [y, m, d] = day.split('-').map(Number);
-  return [y ?? 1970, m ?? 1, d ?? 1];
-};
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-
 const GROUP_COLUMN: Record<string, SourceGroup> = { offer: 'offer_id', publisher: 'publisher_id' };
 
 export interface SourceReportQuery {
@@ -79,8 +73,7 @@ export async function readSourceReport(
   const groups = others.map((g) => GROUP_COLUMN[g] as SourceGroup);
   const rows = await sourceReport(db, {
     groups,
-    from: new Date(fromWallTime(...wall(query.from), query.timezone)).toISOString(),
-    to: new Date(fromWallTime(...wall(nextDay(query.to)), query.timezone)).toISOString(),
+    ...zonedDaysWindow(query.from, query.to, query.timezone),
     offerId: query.offer_id,
     publisherId: query.publisher_id,
     advertiserId: query.advertiser_id,

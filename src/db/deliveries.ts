@@ -2,29 +2,24 @@
 // as its conversion event, handed to the notifications Queue, claimed by one queue message at a
 // time, and updated after every attempt. Read by the consumer, the reconciliation cron, the
 // admin API and the operator's overview (its failing deliveries).
+import {
+  claimOutboxStatement,
+  markOutboxEnqueuedStatement,
+  type OutboxState,
+  recordOutboxAttemptStatement,
+} from './outbox';
 import type { PortalDeliveryRow } from './portal';
 
 export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'dead'] as const;
 
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-export interface DeliveryRow {
+export interface DeliveryRow extends OutboxState {
   id: string;
   event_id: string;
   conversion_id: string;
   endpoint_id: number;
   event_type: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_attempt_at: string | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  delivered_at: string | null;
-  enqueued_at: string | null;
-  message_id: string | null;
-  created_at: string;
-  updated_at: string;
 }
 
 // ---- fan-out and hand-off
@@ -70,9 +65,7 @@ export const unenqueuedDeliveriesOfEvents = (db: D1Database, eventIds: string[])
   ids(unenqueuedDeliveriesOfEventsStatement(db, eventIds));
 
 export const markEnqueuedStatement = (db: D1Database, deliveryIds: string[], now: string): D1PreparedStatement =>
-  db
-    .prepare('UPDATE deliveries SET enqueued_at = ? WHERE id IN (SELECT value FROM json_each(?))')
-    .bind(now, JSON.stringify(deliveryIds));
+  markOutboxEnqueuedStatement(db, 'deliveries', deliveryIds, now);
 
 export async function markEnqueued(db: D1Database, deliveryIds: string[], now: string): Promise<void> {
   await markEnqueuedStatement(db, deliveryIds, now).run();
@@ -163,12 +156,7 @@ export function claimDeliveryStatements(
   messageId: string,
 ): [D1PreparedStatement, D1PreparedStatement] {
   return [
-    db
-      .prepare(
-        `UPDATE deliveries SET message_id = ?2
-         WHERE id = ?1 AND status IN ('pending', 'retrying') AND (message_id IS NULL OR message_id = ?2)`,
-      )
-      .bind(deliveryId, messageId),
+    claimOutboxStatement(db, 'deliveries', deliveryId, messageId),
     db
       .prepare(
         `SELECT d.id, d.status, d.attempts, d.message_id, d.endpoint_id, e.status AS endpoint_status,
@@ -215,23 +203,19 @@ export function recordAttemptOnDeliveryStatement(
   result: DeliveryResult,
   now: string,
 ): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE deliveries SET attempts = ?1, status = ?2, next_attempt_at = ?3, last_attempt_at = ?4,
-         last_status_code = ?5, last_error = ?6, delivered_at = COALESCE(?7, delivered_at), updated_at = ?8
-       WHERE id = ?9 AND attempts = ?1 - 1`,
-    )
-    .bind(
-      attempt.attempt,
-      result.status,
-      result.nextAttemptAt,
-      attempt.startedAt,
-      attempt.statusCode,
-      attempt.error,
-      result.deliveredAt,
-      now,
-      attempt.deliveryId,
-    );
+  return recordOutboxAttemptStatement(
+    db,
+    'deliveries',
+    attempt.deliveryId,
+    {
+      ...result,
+      attempts: attempt.attempt,
+      startedAt: attempt.startedAt,
+      statusCode: attempt.statusCode,
+      error: attempt.error,
+    },
+    now,
+  );
 }
 
 /** Ends a delivery without an attempt (its endpoint was disabled meanwhile). */

@@ -3,28 +3,23 @@
 // notifications Queue, claimed by one message at a time and updated after every attempt
 // (src/statements/delivery.ts), like the conversion deliveries of src/db/deliveries.ts.
 import type { DeliveryStatus } from './deliveries';
+import {
+  claimOutboxStatement,
+  markOutboxEnqueuedStatement,
+  type OutboxState,
+  recordOutboxAttemptStatement,
+} from './outbox';
 
 /** Delivery ids of document events start with this (the consumer tells the two kinds apart by it). */
 export const DOCUMENT_DELIVERY_PREFIX = 'ddl_';
 
-export interface DocumentDeliveryRow {
+export interface DocumentDeliveryRow extends OutboxState {
   id: string;
   document_id: number;
   endpoint_id: number;
   publisher_id: number;
   event_type: string;
   payload: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_attempt_at: string | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  delivered_at: string | null;
-  enqueued_at: string | null;
-  message_id: string | null;
-  created_at: string;
-  updated_at: string;
 }
 
 /**
@@ -52,9 +47,7 @@ export function insertDocumentDeliveriesStatement(
 }
 
 export const markDocumentDeliveriesEnqueuedStatement = (db: D1Database, ids: string[], now: string) =>
-  db
-    .prepare('UPDATE document_deliveries SET enqueued_at = ? WHERE id IN (SELECT value FROM json_each(?))')
-    .bind(now, JSON.stringify(ids));
+  markOutboxEnqueuedStatement(db, 'document_deliveries', ids, now);
 
 /** A claimed delivery with its endpoint. */
 export interface DocumentDeliveryWork {
@@ -77,12 +70,7 @@ export interface DocumentDeliveryWork {
 /** Claims the delivery for a queue message (unless another owns it or it is finished), then loads it. */
 export function claimDocumentDeliveryStatements(db: D1Database, id: string, messageId: string): D1PreparedStatement[] {
   return [
-    db
-      .prepare(
-        `UPDATE document_deliveries SET message_id = ?2
-         WHERE id = ?1 AND status IN ('pending', 'retrying') AND (message_id IS NULL OR message_id = ?2)`,
-      )
-      .bind(id, messageId),
+    claimOutboxStatement(db, 'document_deliveries', id, messageId),
     db
       .prepare(
         `SELECT d.id, d.status, d.attempts, d.message_id, d.endpoint_id, e.status AS endpoint_status, e.url, e.method,
@@ -97,34 +85,9 @@ export function claimDocumentDeliveryStatements(db: D1Database, id: string, mess
 export const recordDocumentAttemptStatement = (
   db: D1Database,
   id: string,
-  attempt: {
-    attempts: number;
-    status: DeliveryStatus;
-    nextAttemptAt: string | null;
-    startedAt: string;
-    statusCode: number | null;
-    error: string | null;
-    deliveredAt: string | null;
-  },
+  attempt: Parameters<typeof recordOutboxAttemptStatement>[3],
   now: string,
-) =>
-  db
-    .prepare(
-      `UPDATE document_deliveries SET attempts = ?1, status = ?2, next_attempt_at = ?3, last_attempt_at = ?4,
-         last_status_code = ?5, last_error = ?6, delivered_at = COALESCE(?7, delivered_at), updated_at = ?8
-       WHERE id = ?9 AND attempts = ?1 - 1`,
-    )
-    .bind(
-      attempt.attempts,
-      attempt.status,
-      attempt.nextAttemptAt,
-      attempt.startedAt,
-      attempt.statusCode,
-      attempt.error,
-      attempt.deliveredAt,
-      now,
-      id,
-    );
+) => recordOutboxAttemptStatement(db, 'document_deliveries', id, attempt, now);
 
 /**
  * Deliveries whose queue message never left or was lost: pending and never enqueued since

@@ -9,7 +9,7 @@ import { getIntegration, type Provider, secretBinding } from '../db/integrations
 import type { PostbackOutcome } from '../db/postback-log';
 import { readBodyBytes } from '../lib/body';
 import { ApiError, badRequest } from '../lib/errors';
-import { type PostbackLogEntry, startLogEntry, writeLogEntry } from '../postback/log';
+import { logRefusal, type PostbackLogEntry, startLogEntry, writeLogEntry } from '../postback/log';
 import type { SignatureCheck } from './signatures';
 
 export type WebhookEnv = { Bindings: Env };
@@ -100,18 +100,8 @@ export async function handleWebhook(
     if (!answer.logged) await writeLogEntry(c.env.DB, c.executionCtx, entry, answer.outcome, 200, answer.note);
     return c.json({ status: answer.outcome === 'refused' ? 'refused' : 'ok', outcome: answer.outcome, ...answer.body });
   } catch (error) {
-    if (!(error instanceof ApiError)) {
-      await writeLogEntry(c.env.DB, c.executionCtx, entry, 'refused', 500, {
-        code: 'internal_error',
-        message: 'Internal error',
-      });
-      throw error;
-    }
-    await writeLogEntry(c.env.DB, c.executionCtx, entry, 'refused', error.status, {
-      code: error.code,
-      message: error.message,
-    });
-    return c.json(error.toJSON(), error.status);
+    const refused = await logRefusal(c.env.DB, c.executionCtx, entry, error);
+    return c.json(refused.toJSON(), refused.status);
   }
 }
 

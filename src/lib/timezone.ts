@@ -84,6 +84,17 @@ export function fromWallTime(year: number, month: number, day: number, zone: str
   return t;
 }
 
+/** The UTC instants (ISO) from the start of local day `from` to the start of the day after `to`,
+ * both 'YYYY-MM-DD' in `zone`: the window of a report over whole local days. */
+export function zonedDaysWindow(from: string, to: string, zone: string): { from: string; to: string } {
+  const start = (day: string) => {
+    const [y, m, d] = day.split('-').map(Number);
+    return new Date(fromWallTime(y ?? 1970, m ?? 1, d ?? 1, zone)).toISOString();
+  };
+  const after = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return { from: start(from), to: start(after) };
+}
+
 /** The local calendar day of instant `ms` in `zone`, 'YYYY-MM-DD'. */
 export function zonedDay(ms: number, zone: string): string {
   const w = wallTime(ms, zone);

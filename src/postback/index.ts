@@ -11,7 +11,7 @@ import { resolveTarget } from './attribution';
 import { authenticateAdvertiser, checkIpAllowed } from './auth';
 import { type PostbackResult, recordPostback } from './conversion';
 import { parsePostbackInput, withCommissionGroup } from './input';
-import { clipId, createdLogStatement, startLogEntry, writeLogEntry } from './log';
+import { clipId, createdLogStatement, logRefusal, startLogEntry, writeLogEntry } from './log';
 import { queryParams, readParams } from './params';
 import {
   canonicalProfile,
@@ -106,19 +106,9 @@ async function handlePostback(c: Context<PostbackEnv>, profile: Profile): Promis
     // The caller is the advertiser's server: it reads what it pays, never the publisher's payout.
     return c.json(visibleTo('advertiser', presentResult(result)));
   } catch (error) {
-    if (!(error instanceof ApiError)) {
-      await writeLogEntry(c.env.DB, c.executionCtx, entry, 'refused', 500, {
-        code: 'internal_error',
-        message: 'Internal error',
-      });
-      throw error;
-    }
-    await writeLogEntry(c.env.DB, c.executionCtx, entry, 'refused', error.status, {
-      code: error.code,
-      message: error.message,
-    });
-    if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
-    return c.json(error.answerBody(entry.secrets), error.status);
+    const refused = await logRefusal(c.env.DB, c.executionCtx, entry, error);
+    if (refused.status === 401) c.header('WWW-Authenticate', 'Bearer');
+    return c.json(refused.answerBody(entry.secrets), refused.status);
   }
 }
 

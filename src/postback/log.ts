@@ -10,6 +10,7 @@ import {
   type PostbackLogValues,
   type PostbackOutcome,
 } from '../db/postback-log';
+import { ApiError } from '../lib/errors';
 import { ipPrefix } from '../lib/ip';
 import { log } from '../lib/log';
 import { deploymentSecrets, redactKeys, redactKeysOrNull } from '../lib/redact';
@@ -152,6 +153,24 @@ export async function writeLogEntry(
     }
   }
   await writeLogRow(db, ctx, logValues(entry, outcome, httpStatus, error));
+}
+
+/**
+ * Logs the refusal of a request whose handling threw: an ApiError with its own status and code,
+ * anything else as a 500 internal_error, thrown on. Answers the ApiError for the caller's answer.
+ */
+export async function logRefusal(
+  db: D1Database,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
+  entry: PostbackLogEntry,
+  error: unknown,
+): Promise<ApiError> {
+  if (!(error instanceof ApiError)) {
+    await writeLogEntry(db, ctx, entry, 'refused', 500, { code: 'internal_error', message: 'Internal error' });
+    throw error;
+  }
+  await writeLogEntry(db, ctx, entry, 'refused', error.status, { code: error.code, message: error.message });
+  return error;
 }
 
 /**

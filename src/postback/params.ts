@@ -21,11 +21,12 @@ export interface RawParams {
 export function queryParams(url: string): RawParams['values'] {
   const values = new Map<string, string[]>();
   const q = url.indexOf('?');
-  if (q >= 0) for (const [name, value] of new URLSearchParams(url.slice(q + 1))) push(values, name, value);
+  if (q >= 0) for (const [name, value] of new URLSearchParams(url.slice(q + 1))) addParam(values, name, value);
   return values;
 }
 
-function push(values: Map<string, string[]>, name: string, value: string) {
+/** Adds a non-empty value of a parameter (empty values count as absent); the beacon reads the same way. */
+export function addParam(values: Map<string, string[]>, name: string, value: string) {
   if (value === '') return;
   const list = values.get(name);
   if (list) list.push(value);
@@ -54,7 +55,7 @@ async function readBody(c: Context, values: Map<string, string[]>) {
   if (type.startsWith('application/json')) {
     readJson(text ?? '', values);
   } else if (type.startsWith('application/x-www-form-urlencoded')) {
-    for (const [name, value] of new URLSearchParams(text ?? '')) push(values, name, value);
+    for (const [name, value] of new URLSearchParams(text ?? '')) addParam(values, name, value);
   } else if (multipart) {
     // Parsed from the bytes already read and counted, never from the stream again.
     const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData().catch(() => {
@@ -63,7 +64,7 @@ async function readBody(c: Context, values: Map<string, string[]>) {
     for (const [name, value] of form) {
       if (typeof value !== 'string')
         throw badRequest(`${name} must be a text field, not a file`, { [name]: 'is a file' });
-      push(values, name, value);
+      addParam(values, name, value);
     }
   } else if (text !== null && text.trim() !== '') {
     throw new ApiError(
@@ -88,9 +89,9 @@ function readJson(text: string, values: Map<string, string[]>) {
   }
   for (const [name, value] of Object.entries(body)) {
     if (value === null || value === undefined) continue;
-    if (typeof value === 'string') push(values, name, value);
-    else if (typeof value === 'number' || typeof value === 'boolean') push(values, name, String(value));
-    else if (name === 'products') push(values, name, JSON.stringify(value));
+    if (typeof value === 'string') addParam(values, name, value);
+    else if (typeof value === 'number' || typeof value === 'boolean') addParam(values, name, String(value));
+    else if (name === 'products') addParam(values, name, JSON.stringify(value));
     else throw badRequest(`${name} must be a string or a number`, { [name]: 'must be a string or a number' });
   }
 }

@@ -4,27 +4,11 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { balancesSection } from '../../src/portal/statements';
-import { adminOk, createFixture, type Fixture, worker } from '../helpers';
+import { adminOk, createFixture, worker } from '../helpers';
 import { elementById, textOf } from '../portal-helpers';
-import { mintLandedClick, postJson } from '../postback-helpers';
+import { datedSale } from '../postback-helpers';
 
 const SIGNED_IN = { authorization: `Basic ${btoa('operator:test-admin-token')}` };
-
-async function sale(f: Fixture, amount: string, day: string, status: string, orderId: string) {
-  const res = await postJson('/postback', {
-    click_id: await mintLandedClick(f),
-    event: 'sale',
-    order_id: orderId,
-    amount,
-    currency: 'EUR',
-    status,
-    key: f.postbackKey,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  await env.DB.prepare('UPDATE conversions SET created_at = ? WHERE id = ?')
-    .bind(`${day}T12:00:00.000Z`, res.body.conversion_id)
-    .run();
-}
 
 describe('the operator dashboard', () => {
   it('shows the balances by state, as the portal overview draws them and the API reports them', async () => {
@@ -34,15 +18,15 @@ describe('the operator dashboard', () => {
     const f = await createFixture();
     // 5% payout: January's 100.00 (stated, issued, paid: 5.00), February's 40.00 (a draft:
     // 2.00), 20.00 approved after the run (not on a statement: 1.00), 60.00 pending (3.00).
-    await sale(f, '100.00', '2025-01-15', 'approved', 'jan-1');
+    await datedSale(f, '100.00', '2025-01-15', 'approved', 'jan-1');
     await adminOk('POST', '/statements', { period: '2025-01' });
     const january = (await adminOk<{ data: { id: number }[] }>('GET', '/statements?period=2025-01')).data[0]?.id;
     await adminOk('POST', `/statements/${january}/issue`);
     await adminOk('POST', `/statements/${january}/paid`, { reference: 'TR-1' });
-    await sale(f, '40.00', '2025-02-10', 'approved', 'feb-1');
+    await datedSale(f, '40.00', '2025-02-10', 'approved', 'feb-1');
     await adminOk('POST', '/statements', { period: '2025-02' });
-    await sale(f, '20.00', '2025-02-20', 'approved', 'feb-2');
-    await sale(f, '60.00', '2025-02-21', 'pending', 'feb-3');
+    await datedSale(f, '20.00', '2025-02-20', 'approved', 'feb-2');
+    await datedSale(f, '60.00', '2025-02-21', 'pending', 'feb-3');
 
     const response = await worker('/dashboard', { headers: SIGNED_IN });
     expect(response.status).toBe(200);

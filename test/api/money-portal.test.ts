@@ -3,14 +3,14 @@
 // advertiser's test conversion shows. A sale of 123.40 EUR: revenue 12.34, payout 6.17.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFixture, type Fixture } from '../helpers';
-import { type PortalSession, signedIn } from '../portal-session';
+import { type PortalPerson, signedIn } from '../portal-helpers';
 import { getPostback, mintLandedClick } from '../postback-helpers';
 
 let f: Fixture;
 let clickId: string;
-let publisher: PortalSession;
-let advertiser: PortalSession;
-let operator: PortalSession;
+let publisher: PortalPerson;
+let advertiser: PortalPerson;
+let operator: PortalPerson;
 
 const today = new Date().toISOString().slice(0, 10);
 
@@ -85,7 +85,7 @@ describe('pages and CSV exports', () => {
   });
 
   it('exports only the columns of the reader’s side', async () => {
-    const header = async (session: PortalSession, path: string) => {
+    const header = async (session: PortalPerson, path: string) => {
       const text = (await session.page(path)).text;
       return { columns: (text.split('\r\n')[0] ?? '').split(','), text };
     };

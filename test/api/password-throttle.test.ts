@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACCOUNT_POLICY, ADDRESS_POLICY } from '../../src/auth/throttle';
 import { createFixture, type Fixture } from '../helpers';
-import { PASSWORD, PortalClient, personWithPassword } from '../portal-client';
+import { PASSWORD, PortalPerson, personWithPassword, signIn } from '../portal-helpers';
 
 /** Counts the PBKDF2 derivations (password checks) made from now on. */
 function countPasswordChecks(): { readonly count: number } {
@@ -26,13 +26,13 @@ const statuses = (responses: Response[]) => {
 
 /** `n` sign-ins sent at once; `ipOf(i)` is the i-th one's address, `emailOf(i)` its account. */
 async function burst(n: number, emailOf: (i: number) => string, ipOf: (i: number) => string) {
-  const client = new PortalClient('192.0.2.200');
-  const _csrf = await client.csrf('/portal/login');
+  const client = new PortalPerson('192.0.2.200');
+  const _csrf = await client.formToken('/portal/login');
   return Promise.all(
     Array.from({ length: n }, (_, i) => {
-      const sender = new PortalClient(ipOf(i));
+      const sender = new PortalPerson(ipOf(i));
       sender.cookies = client.cookies;
-      return sender.post('/portal/login', { _csrf, email: emailOf(i), password: `guess ${i}` });
+      return sender.send('/portal/login', { _csrf, email: emailOf(i), password: `guess ${i}` });
     }),
   );
 }
@@ -42,7 +42,7 @@ beforeAll(async () => {
   fixture = await createFixture();
   // An unknown email is checked against a decoy hash made once per isolate: make it now, so the
   // counts below are of checks only.
-  await new PortalClient('192.0.2.201').signIn('warm-up@nobody.example', 'any password');
+  await signIn(new PortalPerson('192.0.2.201'), 'warm-up@nobody.example', 'any password');
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -101,9 +101,9 @@ describe('concurrent wrong passwords', () => {
 describe('counting attempts before the check', () => {
   it('takes a success back from the address, so an office signing in all day is never slowed', async () => {
     await personWithPassword('office@blog.example', fixture.publisherId);
-    const office = new PortalClient('198.18.42.5');
+    const office = new PortalPerson('198.18.42.5');
     for (let i = 0; i < ADDRESS_POLICY.free + 5; i++) {
-      expect((await office.signIn('office@blog.example', PASSWORD)).status).toBe(303);
+      expect((await signIn(office, 'office@blog.example', PASSWORD)).status).toBe(303);
     }
     const row = await env.DB.prepare("SELECT * FROM sign_in_attempts WHERE subject = 'address:198.18.42.0/24'").first();
     expect(row).toMatchObject({ failures: 0, blocked_until: null });
@@ -111,14 +111,14 @@ describe('counting attempts before the check', () => {
 
   it('a success past the free attempts closes the window it opened on the address', async () => {
     await personWithPassword('colleague@blog.example', fixture.publisherId);
-    const shared = new PortalClient('198.18.43.5');
-    for (let i = 0; i < ADDRESS_POLICY.free; i++) await shared.signIn(`typo-${i}@blog.example`, 'wrong');
+    const shared = new PortalPerson('198.18.43.5');
+    for (let i = 0; i < ADDRESS_POLICY.free; i++) await signIn(shared, `typo-${i}@blog.example`, 'wrong');
     // The 21st attempt opens a window as it is counted; it succeeds, so the window closes again.
-    expect((await shared.signIn('colleague@blog.example', PASSWORD)).status).toBe(303);
-    expect((await shared.signIn('colleague@blog.example', PASSWORD)).status).toBe(303);
+    expect((await signIn(shared, 'colleague@blog.example', PASSWORD)).status).toBe(303);
+    expect((await signIn(shared, 'colleague@blog.example', PASSWORD)).status).toBe(303);
     // A failure there does open one.
-    expect((await shared.signIn('typo@blog.example', 'wrong')).status).toBe(401);
-    expect((await shared.signIn('colleague@blog.example', PASSWORD)).status).toBe(429);
+    expect((await signIn(shared, 'typo@blog.example', 'wrong')).status).toBe(401);
+    expect((await signIn(shared, 'colleague@blog.example', PASSWORD)).status).toBe(429);
   });
 
   it('forgets a count whose last attempt is more than a day old', async () => {
@@ -127,7 +127,7 @@ describe('counting attempts before the check', () => {
       `INSERT INTO sign_in_attempts (subject, failures, last_failure_at, blocked_until)
        VALUES ('account:returning@blog.example', 10000, '2000-01-01T00:00:00.000Z', '2000-01-01T00:15:00.000Z')`,
     ).run();
-    const answer = await new PortalClient('198.18.44.5').signIn('returning@blog.example', 'one wrong guess');
+    const answer = await signIn(new PortalPerson('198.18.44.5'), 'returning@blog.example', 'one wrong guess');
     expect(answer.status).toBe(401);
     const row = await env.DB.prepare(
       "SELECT * FROM sign_in_attempts WHERE subject = 'account:returning@blog.example'",
@@ -137,11 +137,11 @@ describe('counting attempts before the check', () => {
 });
 
 describe('password change', () => {
-  async function changeBurst(client: PortalClient, n: number, current: (i: number) => string) {
-    const _csrf = await client.csrf('/portal/account');
+  async function changeBurst(client: PortalPerson, n: number, current: (i: number) => string) {
+    const _csrf = await client.formToken('/portal/account');
     return Promise.all(
       Array.from({ length: n }, (_, i) =>
-        client.post('/portal/account/password', {
+        client.send('/portal/account/password', {
           _csrf,
           current: current(i),
           password: 'a brand new password',
@@ -164,8 +164,8 @@ describe('password change', () => {
 
     // Even the right one waits for the window, and signing in from elsewhere too (one account).
     expect((await changeBurst(session, 1, () => PASSWORD))[0]?.status).toBe(429);
-    expect((await new PortalClient('192.0.2.77').signIn('changer@blog.example', PASSWORD)).status).toBe(429);
-    const unchanged = await new PortalClient('192.0.2.78').signIn('changer@blog.example', 'a brand new password');
+    expect((await signIn(new PortalPerson('192.0.2.77'), 'changer@blog.example', PASSWORD)).status).toBe(429);
+    const unchanged = await signIn(new PortalPerson('192.0.2.78'), 'changer@blog.example', 'a brand new password');
     expect(unchanged.status).toBe(429);
 
     // When the window has passed, the right password changes it and the count is forgotten.
@@ -183,7 +183,7 @@ describe('password change', () => {
 describe('what a throttle row holds', () => {
   it('never an address longer than an account can have', async () => {
     const email = `${'x'.repeat(60_000)}@long.example`;
-    expect((await new PortalClient('198.18.46.5').signIn(email, 'guess')).status).toBe(401);
+    expect((await signIn(new PortalPerson('198.18.46.5'), email, 'guess')).status).toBe(401);
     const longest = await env.DB.prepare('SELECT max(length(subject)) AS n FROM sign_in_attempts').first<{
       n: number;
     }>();

@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin, adminOk, createFixture, type Fixture, worker } from '../helpers';
-import { Browser, byId, hidden, PASSWORD, type Person, signedInPerson, signIn } from '../people-helpers';
+import { byId, hidden, PASSWORD, type Person, PortalPerson, signedInPerson, signIn } from '../portal-helpers';
 
 let fixture: Fixture;
 beforeAll(async () => {
@@ -54,13 +54,13 @@ describe('PATCH /api/v1/users/{id}: disable and enable', () => {
     expect(await next.text()).toContain('name="password"');
     expect((await apiRead()).status).toBe(401);
     expect(person.browser.session() ?? cookie).toBe(cookie);
-    const again = await signIn(new Browser('198.51.100.60'), person.email);
+    const again = await signIn(new PortalPerson('198.51.100.60'), person.email);
     expect(again.status).toBe(401);
     expect(await sessionsOf(person.id)).toBe(0);
 
     const enabled = await adminOk<{ status: string }>('PATCH', `/users/${person.id}`, { status: 'active' });
     expect(enabled.status).toBe('active');
-    expect((await signIn(new Browser('198.51.100.61'), person.email)).status).toBe(303);
+    expect((await signIn(new PortalPerson('198.51.100.61'), person.email)).status).toBe(303);
   });
 
   it('lists the live keys the person minted, which keep working until the operator revokes them', async () => {
@@ -113,7 +113,7 @@ describe('PATCH /api/v1/users/{id}: disable and enable', () => {
       'invited',
     );
     const path = new URL(invited.invite_url).pathname + new URL(invited.invite_url).search;
-    expect((await new Browser().fetch(path)).status).toBe(400);
+    expect((await new PortalPerson().fetch(path)).status).toBe(400);
   });
 });
 
@@ -151,7 +151,7 @@ describe('PATCH /api/v1/users/{id}: role changes keep the party rules', () => {
     );
     expect(moved).toMatchObject({ role: 'advertiser', publisher_id: null, advertiser_id: fixture.advertiserId });
     expect((await person.browser.fetch('/portal')).status).toBe(401);
-    const browser = new Browser('198.51.100.70');
+    const browser = new PortalPerson('198.51.100.70');
     expect((await signIn(browser, person.email)).status).toBe(303);
     expect((await browser.fetch('/portal/integration')).status).toBe(200);
     expect((await browser.fetch('/portal/endpoints')).status).toBe(404);
@@ -279,15 +279,15 @@ describe('POST /api/v1/users/{id}/reset', () => {
     return parsed.pathname + parsed.search;
   };
 
-  async function useLink(path: string, password: string, browser = new Browser('198.51.100.80')) {
+  async function useLink(path: string, password: string, browser = new PortalPerson('198.51.100.80')) {
     const page = await (await browser.fetch(path)).text();
     const token = hidden(page, 'token');
-    return browser.post('/portal/reset', { _csrf: hidden(page, '_csrf'), token, password, confirm: password });
+    return browser.send('/portal/reset', { _csrf: hidden(page, '_csrf'), token, password, confirm: password });
   }
 
   it('answers a single-use link that sets a new password and ends every session', async () => {
     const person = await signedInPerson('publisher', { publisher_id: fixture.publisherId });
-    const laptop = new Browser('198.51.100.81');
+    const laptop = new PortalPerson('198.51.100.81');
     expect((await signIn(laptop, person.email)).status).toBe(303);
     expect(await sessionsOf(person.id)).toBe(2);
 
@@ -298,7 +298,7 @@ describe('POST /api/v1/users/{id}/reset', () => {
     expect(link.status).toBe(201);
     expect(link.body.email).toBe(person.email);
     expect(Date.parse(link.body.reset_expires_at) - Date.now()).toBeGreaterThan(23 * 3600_000);
-    const page = await (await new Browser().fetch(resetPath(link.body.reset_url))).text();
+    const page = await (await new PortalPerson().fetch(resetPath(link.body.reset_url))).text();
     expect(byId(page, 'reset-email')).toBe(person.email);
 
     const used = await useLink(resetPath(link.body.reset_url), 'a brand new password');
@@ -307,13 +307,13 @@ describe('POST /api/v1/users/{id}/reset', () => {
     expect(await sessionsOf(person.id)).toBe(0);
     expect((await person.browser.fetch('/portal')).status).toBe(401);
     expect((await laptop.fetch('/portal')).status).toBe(401);
-    expect((await signIn(new Browser('198.51.100.82'), person.email, PASSWORD)).status).toBe(401);
-    expect((await signIn(new Browser('198.51.100.83'), person.email, 'a brand new password')).status).toBe(303);
+    expect((await signIn(new PortalPerson('198.51.100.82'), person.email, PASSWORD)).status).toBe(401);
+    expect((await signIn(new PortalPerson('198.51.100.83'), person.email, 'a brand new password')).status).toBe(303);
 
     const twice = await useLink(resetPath(link.body.reset_url), 'an attacker password');
     expect(twice.status).toBe(400);
     expect(await twice.text()).toContain('already used or expired');
-    expect((await signIn(new Browser('198.51.100.84'), person.email, 'an attacker password')).status).toBe(401);
+    expect((await signIn(new PortalPerson('198.51.100.84'), person.email, 'an attacker password')).status).toBe(401);
   });
 
   it('refuses an expired link, an older link once a newer exists, a form without its token, and a disabled person', async () => {
@@ -322,9 +322,9 @@ describe('POST /api/v1/users/{id}/reset', () => {
     const newer = await adminOk<{ reset_url: string }>('POST', `/users/${person.id}/reset`, { remove_totp: false });
     expect((await useLink(resetPath(older.reset_url), 'a brand new password')).status).toBe(400);
 
-    const browser = new Browser('198.51.100.85');
+    const browser = new PortalPerson('198.51.100.85');
     const page = await (await browser.fetch(resetPath(newer.reset_url))).text();
-    const forged = await browser.post('/portal/reset', {
+    const forged = await browser.send('/portal/reset', {
       _csrf: 'forged',
       token: hidden(page, 'token'),
       password: 'a brand new password',
@@ -349,13 +349,13 @@ describe('POST /api/v1/users/{id}/reset', () => {
     const person = await signedInPerson('operator');
     const link = await adminOk<{ reset_url: string }>('POST', `/users/${person.id}/reset`);
     const token = new URL(link.reset_url).searchParams.get('token');
-    expect((await new Browser().fetch(`/portal/invite?token=${token}`)).status).toBe(400);
+    expect((await new PortalPerson().fetch(`/portal/invite?token=${token}`)).status).toBe(400);
     const invited = await adminOk<{ invite_url: string }>('POST', '/users', {
       email: 'fresh@people.example',
       role: 'operator',
     });
     const inviteToken = new URL(invited.invite_url).searchParams.get('token');
-    expect((await new Browser().fetch(`/portal/reset?token=${inviteToken}`)).status).toBe(400);
+    expect((await new PortalPerson().fetch(`/portal/reset?token=${inviteToken}`)).status).toBe(400);
   });
 });
 

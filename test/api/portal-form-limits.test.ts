@@ -7,8 +7,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inviteUser, tokenOperator } from '../../src/auth';
 import { MAX_FORM_BYTES } from '../../src/portal/form-body';
 import { adminOk, createFixture, type Fixture } from '../helpers';
-import { Browser, byId, codeFor, enrol, hidden, signedInPerson, signIn } from '../people-helpers';
-import { PASSWORD, PortalClient, personWithPassword } from '../portal-client';
+import {
+  byId,
+  codeFor,
+  enrol,
+  hidden,
+  PASSWORD,
+  PortalPerson,
+  personWithPassword,
+  signedInPerson,
+  signIn,
+} from '../portal-helpers';
 
 const MB = 1024 * 1024;
 
@@ -29,7 +38,7 @@ function hugeForm(total: number, start = '_csrf=x&email=a%40b.example&password='
   return { body, meter };
 }
 
-async function postHuge(client: PortalClient, path: string, total: number, contentLength?: number) {
+async function postHuge(client: PortalPerson, path: string, total: number, contentLength?: number) {
   const { body, meter } = hugeForm(total);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (contentLength !== undefined) headers['content-length'] = String(contentLength);
@@ -45,7 +54,7 @@ beforeAll(async () => {
 describe('forms open to anyone', () => {
   for (const path of ['/portal/login', '/portal/invite']) {
     it(`${path}: a 16 MB chunked body is refused with a 413 page after reading at most about 64 KiB`, async () => {
-      const { response, text, pulled } = await postHuge(new PortalClient('198.18.50.1'), path, 16 * MB);
+      const { response, text, pulled } = await postHuge(new PortalPerson('198.18.50.1'), path, 16 * MB);
       expect(response.status).toBe(413);
       expect(response.headers.get('content-type')).toMatch(/^text\/html/);
       expect(text).toContain('Form too large');
@@ -55,7 +64,7 @@ describe('forms open to anyone', () => {
   }
 
   it('a declared Content-Length past the limit is refused without reading the body', async () => {
-    const client = new PortalClient('198.18.50.2');
+    const client = new PortalPerson('198.18.50.2');
     const { body, meter } = hugeForm(2 * MB);
     const response = await client.fetch('/portal/login', {
       method: 'POST',
@@ -69,13 +78,13 @@ describe('forms open to anyone', () => {
   });
 
   it('a form just under the limit is read and answered as usual', async () => {
-    const client = new PortalClient('198.18.50.3');
+    const client = new PortalPerson('198.18.50.3');
     await personWithPassword('padded@blog.example', fixture.publisherId);
-    const _csrf = await client.csrf('/portal/login');
+    const _csrf = await client.formToken('/portal/login');
     const padding = 'p'.repeat(MAX_FORM_BYTES - 200);
-    const wrong = await client.post('/portal/login', { _csrf, email: 'padded@blog.example', password: 'x', padding });
+    const wrong = await client.send('/portal/login', { _csrf, email: 'padded@blog.example', password: 'x', padding });
     expect(wrong.status).toBe(401);
-    const right = await client.post('/portal/login', {
+    const right = await client.send('/portal/login', {
       _csrf,
       email: 'padded@blog.example',
       password: PASSWORD,
@@ -85,7 +94,7 @@ describe('forms open to anyone', () => {
   });
 
   it('a multipart form past the limit is refused too', async () => {
-    const client = new PortalClient('198.18.50.4');
+    const client = new PortalPerson('198.18.50.4');
     const { token } = await inviteUser(
       env.DB,
       tokenOperator,
@@ -93,7 +102,7 @@ describe('forms open to anyone', () => {
       Date.now(),
     );
     const form = new FormData();
-    form.set('_csrf', await client.csrf(`/portal/invite?token=${token}`));
+    form.set('_csrf', await client.formToken(`/portal/invite?token=${token}`));
     form.set('token', token);
     form.set('password', 'x'.repeat(MAX_FORM_BYTES));
     form.set('confirm', 'x'.repeat(MAX_FORM_BYTES));
@@ -106,7 +115,7 @@ describe('forms open to anyone', () => {
 
 describe('signed-in forms', () => {
   it('are read only after the session is known: without one the body is not read at all', async () => {
-    const { response, pulled } = await postHuge(new PortalClient('198.18.51.1'), '/portal/account/password', 16 * MB);
+    const { response, pulled } = await postHuge(new PortalPerson('198.18.51.1'), '/portal/account/password', 16 * MB);
     expect(response.status).toBe(401);
     expect(pulled).toBeLessThan(MAX_FORM_BYTES + 4 * 64 * 1024);
   });
@@ -129,8 +138,8 @@ describe('signed-in forms', () => {
 
   it('within the limit work as before', async () => {
     const session = await personWithPassword('small-form@blog.example', fixture.publisherId, '198.18.51.3');
-    const changed = await session.post('/portal/account/password', {
-      _csrf: await session.csrf('/portal/account'),
+    const changed = await session.send('/portal/account/password', {
+      _csrf: await session.formToken('/portal/account'),
       current: PASSWORD,
       password: 'a brand new password',
       confirm: 'a brand new password',
@@ -142,7 +151,7 @@ describe('signed-in forms', () => {
 
 describe('forms of a sign-in under way and of a reset link', () => {
   /** Posts a 16 MB form that starts with `fields` (right as they are) from `browser`. */
-  async function postHugeFrom(browser: Browser, path: string, fields: Record<string, string>) {
+  async function postHugeFrom(browser: PortalPerson, path: string, fields: Record<string, string>) {
     const { body, meter } = hugeForm(16 * MB, `${new URLSearchParams(fields)}&padding=`);
     const response = await browser.fetch(path, {
       method: 'POST',
@@ -164,7 +173,7 @@ describe('forms of a sign-in under way and of a reset link', () => {
   it('the code step: a right code in an oversized form signs no one in and stays unused', async () => {
     const person = await signedInPerson('publisher', { publisher_id: fixture.publisherId }, '198.18.52.1');
     const { secret } = await enrol(person.browser);
-    const browser = new Browser('198.18.52.2');
+    const browser = new PortalPerson('198.18.52.2');
     expect((await signIn(browser, person.email)).headers.get('location')).toBe('/portal/login/code');
     const page = await (await browser.fetch('/portal/login/code')).text();
     // The next step's code: enrolling used the current one, and a code is good once.
@@ -173,7 +182,7 @@ describe('forms of a sign-in under way and of a reset link', () => {
     await postHugeFrom(browser, '/portal/login/code', { _csrf: hidden(page, '_csrf'), code });
     expect(browser.session()).toBeUndefined();
     expect(await userRow(person.id)).toEqual(before);
-    const signedIn = await browser.post('/portal/login/code', { _csrf: hidden(page, '_csrf'), code });
+    const signedIn = await browser.send('/portal/login/code', { _csrf: hidden(page, '_csrf'), code });
     expect(signedIn.status).toBe(303);
   });
 
@@ -181,14 +190,14 @@ describe('forms of a sign-in under way and of a reset link', () => {
     const person = await signedInPerson('advertiser', { advertiser_id: fixture.advertiserId }, '198.18.52.3');
     await adminOk('PUT', '/settings/totp', { required_roles: ['advertiser'] });
     try {
-      const browser = new Browser('198.18.52.4');
+      const browser = new PortalPerson('198.18.52.4');
       expect((await signIn(browser, person.email)).headers.get('location')).toBe('/portal/login/enrol');
       const page = await (await browser.fetch('/portal/login/enrol')).text();
       const secret = byId(page, 'totp-secret');
       await postHugeFrom(browser, '/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: codeFor(secret) });
       expect(browser.session()).toBeUndefined();
       expect((await userRow(person.id))?.totp_enabled_at).toBeNull();
-      const done = await browser.post('/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: codeFor(secret) });
+      const done = await browser.send('/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: codeFor(secret) });
       expect(done.status).toBe(200);
     } finally {
       await adminOk('PUT', '/settings/totp', { required_roles: [] });
@@ -199,14 +208,14 @@ describe('forms of a sign-in under way and of a reset link', () => {
     const person = await signedInPerson('publisher', { publisher_id: fixture.publisherId }, '198.18.52.5');
     const { reset_url } = await adminOk<{ reset_url: string }>('POST', `/users/${person.id}/reset`);
     const path = new URL(reset_url).pathname + new URL(reset_url).search;
-    const browser = new Browser('198.18.52.6');
+    const browser = new PortalPerson('198.18.52.6');
     const page = await (await browser.fetch(path)).text();
     const fields = { _csrf: hidden(page, '_csrf'), token: hidden(page, 'token') };
     const before = await userRow(person.id);
     const password = 'an oversized new password';
     await postHugeFrom(browser, '/portal/reset', { ...fields, password, confirm: password });
     expect(await userRow(person.id)).toEqual(before);
-    expect((await browser.post('/portal/reset', { ...fields, password, confirm: password })).status).toBe(200);
-    expect((await signIn(new Browser('198.18.52.7'), person.email, password)).status).toBe(303);
+    expect((await browser.send('/portal/reset', { ...fields, password, confirm: password })).status).toBe(200);
+    expect((await signIn(new PortalPerson('198.18.52.7'), person.email, password)).status).toBe(303);
   });
 });

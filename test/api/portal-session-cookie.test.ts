@@ -3,7 +3,7 @@
 // and an invitation is refused for an address longer than sign-in accepts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin, createFixture, expectError, type Fixture, worker } from '../helpers';
-import { PASSWORD, PortalClient, personWithPassword } from '../portal-client';
+import { PASSWORD, PortalPerson, personWithPassword, signIn } from '../portal-helpers';
 
 let fixture: Fixture;
 beforeAll(async () => {
@@ -26,8 +26,8 @@ function addressOf(length: number): string {
 describe('the session cookie', () => {
   it('is a __Host- cookie: Secure, Path=/, no Domain, HttpOnly, SameSite=Lax', async () => {
     await personWithPassword('cookie@blog.example', fixture.publisherId);
-    const client = new PortalClient('198.18.60.1');
-    const response = await client.signIn('cookie@blog.example', PASSWORD);
+    const client = new PortalPerson('198.18.60.1');
+    const response = await signIn(client, 'cookie@blog.example', PASSWORD);
     expect(response.status).toBe(303);
     const cookie = response.headers.getSetCookie().find((c) => c.startsWith('__Host-clickhop_session=')) as string;
     expect(cookie).toBeDefined();
@@ -41,8 +41,8 @@ describe('the session cookie', () => {
 
   it('is the only name a session is read from (a cookie without the prefix is nobody)', async () => {
     await personWithPassword('prefix@blog.example', fixture.publisherId);
-    const client = new PortalClient('198.18.60.2');
-    await client.signIn('prefix@blog.example', PASSWORD);
+    const client = new PortalPerson('198.18.60.2');
+    await signIn(client, 'prefix@blog.example', PASSWORD);
     const id = client.cookies.get('__Host-clickhop_session');
     expect(id).toMatch(/^chs_/);
     const unprefixed = await worker('/portal', { headers: { cookie: `clickhop_session=${id}` } });
@@ -54,9 +54,9 @@ describe('the session cookie', () => {
 
   it('is cleared under the same name at sign-out', async () => {
     await personWithPassword('leaving@blog.example', fixture.publisherId);
-    const client = new PortalClient('198.18.60.3');
-    await client.signIn('leaving@blog.example', PASSWORD);
-    const out = await client.post('/portal/logout', {});
+    const client = new PortalPerson('198.18.60.3');
+    await signIn(client, 'leaving@blog.example', PASSWORD);
+    const out = await client.send('/portal/logout', {});
     const cleared = out.headers.getSetCookie().find((c) => c.startsWith('__Host-clickhop_session=')) as string;
     expect(cleared).toMatch(/Max-Age=0/);
     expect(cleared).toMatch(/; Secure/);
@@ -87,11 +87,11 @@ describe('invited addresses', () => {
     });
     expect(invited.status).toBe(201);
     const token = new URL(invited.body.invite_url).searchParams.get('token') as string;
-    const client = new PortalClient('198.18.61.1');
-    const _csrf = await client.csrf(`/portal/invite?token=${token}`);
-    const accepted = await client.post('/portal/invite', { _csrf, token, password: PASSWORD, confirm: PASSWORD });
+    const client = new PortalPerson('198.18.61.1');
+    const _csrf = await client.formToken(`/portal/invite?token=${token}`);
+    const accepted = await client.send('/portal/invite', { _csrf, token, password: PASSWORD, confirm: PASSWORD });
     expect(accepted.status).toBe(303);
     for (let i = 0; i < 2; i++)
-      expect((await new PortalClient('198.18.61.2').signIn(email, PASSWORD)).status).toBe(303);
+      expect((await signIn(new PortalPerson('198.18.61.2'), email, PASSWORD)).status).toBe(303);
   });
 });

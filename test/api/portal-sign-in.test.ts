@@ -5,36 +5,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inviteUser, tokenOperator } from '../../src/auth';
 import { createFixture, type Fixture, worker } from '../helpers';
-
-/** A tiny cookie jar: what a browser would send back. */
-class Browser {
-  cookies = new Map<string, string>();
-  constructor(readonly ip = '198.51.100.7') {}
-
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('cf-connecting-ip', this.ip);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const response = await worker(path, { ...init, headers });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const [name = '', value = ''] = pair.split('=');
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return response;
-  }
-
-  post(path: string, fields: Record<string, string>): Promise<Response> {
-    return this.fetch(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-  }
-}
-
-const hidden = (page: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? '';
+import { hidden, PortalPerson, signIn } from '../portal-helpers';
 
 async function invite(email: string, fixture: Fixture): Promise<string> {
   const invitation = await inviteUser(
@@ -46,14 +17,9 @@ async function invite(email: string, fixture: Fixture): Promise<string> {
   return invitation.token;
 }
 
-async function acceptAs(browser: Browser, token: string, password: string): Promise<Response> {
+async function acceptAs(browser: PortalPerson, token: string, password: string): Promise<Response> {
   const form = await (await browser.fetch(`/portal/invite?token=${token}`)).text();
-  return browser.post('/portal/invite', { _csrf: hidden(form, '_csrf'), token, password, confirm: password });
-}
-
-async function signIn(browser: Browser, email: string, password: string): Promise<Response> {
-  const form = await (await browser.fetch('/portal/login')).text();
-  return browser.post('/portal/login', { _csrf: hidden(form, '_csrf'), email, password });
+  return browser.send('/portal/invite', { _csrf: hidden(form, '_csrf'), token, password, confirm: password });
 }
 
 let fixture: Fixture;
@@ -64,7 +30,7 @@ beforeAll(async () => {
 describe('invitations', () => {
   it('set a password once, sign the person in, and cannot be used twice', async () => {
     const token = await invite('pat@blog.example', fixture);
-    const browser = new Browser();
+    const browser = new PortalPerson();
     const accepted = await acceptAs(browser, token, 'a long enough password');
     expect(accepted.status).toBe(303);
     expect(accepted.headers.get('location')).toBe('/portal');
@@ -79,7 +45,7 @@ describe('invitations', () => {
     expect(page).toContain('Offers you can promote');
     expect(page).toContain('Summer sale');
 
-    const again = await acceptAs(new Browser(), token, 'another long password');
+    const again = await acceptAs(new PortalPerson(), token, 'another long password');
     expect(again.status).toBe(400);
     expect(await again.text()).toContain('already used or expired');
   });
@@ -87,14 +53,14 @@ describe('invitations', () => {
   it('refuse an expired link with the sign-in page', async () => {
     const token = await invite('late@blog.example', fixture);
     await env.DB.prepare("UPDATE invitations SET expires_at = '2000-01-01T00:00:00.000Z'").run();
-    const response = await new Browser().fetch(`/portal/invite?token=${token}`);
+    const response = await new PortalPerson().fetch(`/portal/invite?token=${token}`);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('Sign in');
   });
 
   it('say what is wrong with a too short password', async () => {
     const token = await invite('short@blog.example', fixture);
-    const response = await acceptAs(new Browser(), token, 'short');
+    const response = await acceptAs(new PortalPerson(), token, 'short');
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('at least 10 characters');
   });
@@ -102,13 +68,13 @@ describe('invitations', () => {
 
 describe('sessions', () => {
   it('sign in with email and password, and sign out ends the session at once', async () => {
-    const browser = new Browser('198.51.100.20');
+    const browser = new PortalPerson('198.51.100.20');
     const response = await signIn(browser, 'PAT@blog.example', 'a long enough password');
     expect(response.status).toBe(303);
     expect((await browser.fetch('/portal')).status).toBe(200);
     const session = browser.cookies.get('__Host-clickhop_session') as string;
     const page = await (await browser.fetch('/portal/account')).text();
-    const out = await browser.post('/portal/logout', { _csrf: hidden(page, '_csrf') });
+    const out = await browser.send('/portal/logout', { _csrf: hidden(page, '_csrf') });
     expect(out.status).toBe(200);
     expect(await out.text()).toContain('You are signed out');
     const replay = await worker('/portal', { headers: { cookie: `__Host-clickhop_session=${session}` } });
@@ -117,7 +83,7 @@ describe('sessions', () => {
   });
 
   it('an expired session gets the sign-in page, not an error', async () => {
-    const browser = new Browser('198.51.100.21');
+    const browser = new PortalPerson('198.51.100.21');
     await signIn(browser, 'pat@blog.example', 'a long enough password');
     await env.DB.prepare("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z'").run();
     const response = await browser.fetch('/portal/reports');
@@ -126,10 +92,10 @@ describe('sessions', () => {
   });
 
   it('a form whose CSRF token does not match changes nothing and gets the sign-in page', async () => {
-    const browser = new Browser('198.51.100.22');
+    const browser = new PortalPerson('198.51.100.22');
     await signIn(browser, 'pat@blog.example', 'a long enough password');
     const before = await env.DB.prepare("SELECT password_hash FROM users WHERE email = 'pat@blog.example'").first();
-    const response = await browser.post('/portal/account/password', {
+    const response = await browser.send('/portal/account/password', {
       _csrf: 'forged',
       current: 'a long enough password',
       password: 'an attacker password',
@@ -144,7 +110,7 @@ describe('sessions', () => {
   });
 
   it('a sign-in form without its cookie token is refused', async () => {
-    const response = await new Browser().post('/portal/login', {
+    const response = await new PortalPerson().send('/portal/login', {
       _csrf: 'x',
       email: 'pat@blog.example',
       password: 'a long enough password',
@@ -154,19 +120,19 @@ describe('sessions', () => {
   });
 
   it('changes the password after checking the current one, and ends other sessions', async () => {
-    const phone = new Browser('198.51.100.23');
-    const laptop = new Browser('198.51.100.24');
+    const phone = new PortalPerson('198.51.100.23');
+    const laptop = new PortalPerson('198.51.100.24');
     await signIn(phone, 'pat@blog.example', 'a long enough password');
     await signIn(laptop, 'pat@blog.example', 'a long enough password');
     const page = await (await laptop.fetch('/portal/account')).text();
-    const wrong = await laptop.post('/portal/account/password', {
+    const wrong = await laptop.send('/portal/account/password', {
       _csrf: hidden(page, '_csrf'),
       current: 'not my password',
       password: 'a brand new password',
       confirm: 'a brand new password',
     });
     expect(await wrong.text()).toContain('current password is wrong');
-    const changed = await laptop.post('/portal/account/password', {
+    const changed = await laptop.send('/portal/account/password', {
       _csrf: hidden(page, '_csrf'),
       current: 'a long enough password',
       password: 'a brand new password',
@@ -175,7 +141,9 @@ describe('sessions', () => {
     expect(await changed.text()).toContain('Password changed');
     expect((await laptop.fetch('/portal')).status).toBe(200);
     expect((await phone.fetch('/portal')).status).toBe(401);
-    expect((await signIn(new Browser('198.51.100.25'), 'pat@blog.example', 'a brand new password')).status).toBe(303);
+    expect((await signIn(new PortalPerson('198.51.100.25'), 'pat@blog.example', 'a brand new password')).status).toBe(
+      303,
+    );
     const audit = await env.DB.prepare(
       "SELECT actor_kind, action, resource FROM audit_log WHERE action = 'password'",
     ).first();
@@ -185,25 +153,29 @@ describe('sessions', () => {
 
 describe('sign-in throttling', () => {
   it('answers a wrong password with the sign-in page and 401', async () => {
-    const response = await signIn(new Browser('203.0.113.1'), 'pat@blog.example', 'wrong guess');
+    const response = await signIn(new PortalPerson('203.0.113.1'), 'pat@blog.example', 'wrong guess');
     expect(response.status).toBe(401);
     expect(await response.text()).toContain('Wrong email or password');
   });
 
   it('slows a guesser after five failures on one account, and the window ends', async () => {
-    await invite('guessed@blog.example', fixture).then((token) => acceptAs(new Browser(), token, 'the right password'));
-    const guesser = new Browser('203.0.113.50');
+    await invite('guessed@blog.example', fixture).then((token) =>
+      acceptAs(new PortalPerson(), token, 'the right password'),
+    );
+    const guesser = new PortalPerson('203.0.113.50');
     for (let i = 0; i < 5; i++) expect((await signIn(guesser, 'guessed@blog.example', `guess ${i}`)).status).toBe(401);
     const blocked = await signIn(guesser, 'guessed@blog.example', 'guess 6');
     expect(blocked.status).toBe(401);
     // The sixth failure opened a 30 s window: even the right password waits (from anywhere).
-    const owner = await signIn(new Browser('192.0.2.9'), 'guessed@blog.example', 'the right password');
+    const owner = await signIn(new PortalPerson('192.0.2.9'), 'guessed@blog.example', 'the right password');
     expect(owner.status).toBe(429);
     expect(owner.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await owner.text()).toContain('Too many failed sign-ins');
     // When the window has passed, the owner gets in (and the count is cleared).
     await env.DB.prepare("UPDATE sign_in_attempts SET blocked_until = '2000-01-01T00:00:00.000Z'").run();
-    expect((await signIn(new Browser('192.0.2.9'), 'guessed@blog.example', 'the right password')).status).toBe(303);
+    expect((await signIn(new PortalPerson('192.0.2.9'), 'guessed@blog.example', 'the right password')).status).toBe(
+      303,
+    );
     const row = await env.DB.prepare(
       "SELECT * FROM sign_in_attempts WHERE subject = 'account:guessed@blog.example'",
     ).first();
@@ -211,7 +183,7 @@ describe('sign-in throttling', () => {
   });
 
   it('slows one address guessing many accounts', async () => {
-    const guesser = new Browser('203.0.113.99');
+    const guesser = new PortalPerson('203.0.113.99');
     for (let i = 0; i < 21; i++) await signIn(guesser, `nobody${i}@x.example`, 'guess');
     const response = await signIn(guesser, 'someone-else@x.example', 'guess');
     expect(response.status).toBe(429);

@@ -7,16 +7,16 @@ import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { admin, adminOk, createFixture, type Fixture, worker } from '../helpers';
 import {
-  Browser,
   byId,
   codeFor,
   enrol,
   hidden,
   type Person,
+  PortalPerson,
   signedInPerson,
   signIn,
   wrongCodeFor,
-} from '../people-helpers';
+} from '../portal-helpers';
 
 const NEXT_STEP = 30_000;
 
@@ -31,12 +31,12 @@ afterEach(async () => {
 });
 
 /** Password, then the code page's form; answers the code step's response. */
-async function signInWithCode(browser: Browser, email: string, code: string): Promise<Response> {
+async function signInWithCode(browser: PortalPerson, email: string, code: string): Promise<Response> {
   const first = await signIn(browser, email);
   expect(first.status).toBe(303);
   expect(first.headers.get('location')).toBe('/portal/login/code');
   const page = await (await browser.fetch('/portal/login/code')).text();
-  return browser.post('/portal/login/code', { _csrf: hidden(page, '_csrf'), code });
+  return browser.send('/portal/login/code', { _csrf: hidden(page, '_csrf'), code });
 }
 
 const userRow = (id: number) =>
@@ -61,14 +61,14 @@ describe('enrolment in the portal', () => {
     // Reloading shows the same pending secret: an app set up from the first view still works.
     expect(byId(await (await person.browser.fetch('/portal/account/totp')).text(), 'totp-secret')).toBe(secret);
 
-    const wrong = await person.browser.post('/portal/account/totp', {
+    const wrong = await person.browser.send('/portal/account/totp', {
       _csrf: hidden(page, '_csrf'),
       code: wrongCodeFor(secret),
     });
     expect(wrong.status).toBe(401);
     expect((await userRow(person.id))?.totp_enabled_at).toBeNull();
 
-    const done = await person.browser.post('/portal/account/totp', {
+    const done = await person.browser.send('/portal/account/totp', {
       _csrf: hidden(page, '_csrf'),
       code: codeFor(secret),
     });
@@ -110,7 +110,7 @@ describe('signing in with a second factor', () => {
   });
 
   it('asks for the code after the password; no page opens before it; the right code opens a session', async () => {
-    const browser = new Browser('198.51.100.150');
+    const browser = new PortalPerson('198.51.100.150');
     const first = await signIn(browser, person.email);
     expect(first.status).toBe(303);
     expect(first.headers.get('location')).toBe('/portal/login/code');
@@ -121,13 +121,13 @@ describe('signing in with a second factor', () => {
     expect((await worker('/api/v1/conversions', { headers: { cookie: cookies } })).status).toBe(401);
 
     const page = await (await browser.fetch('/portal/login/code')).text();
-    const wrong = await browser.post('/portal/login/code', {
+    const wrong = await browser.send('/portal/login/code', {
       _csrf: hidden(page, '_csrf'),
       code: wrongCodeFor(secret),
     });
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain('That code is not right');
-    const right = await browser.post('/portal/login/code', {
+    const right = await browser.send('/portal/login/code', {
       _csrf: hidden(page, '_csrf'),
       code: codeFor(secret, Date.now() + NEXT_STEP),
     });
@@ -146,18 +146,18 @@ describe('signing in with a second factor', () => {
     await env.DB.prepare('UPDATE users SET totp_last_step = ? WHERE id = ?')
       .bind(Math.floor((Date.now() + NEXT_STEP) / 30_000), person.id)
       .run();
-    expect((await signInWithCode(new Browser('198.51.100.151'), person.email, used)).status).toBe(401);
+    expect((await signInWithCode(new PortalPerson('198.51.100.151'), person.email, used)).status).toBe(401);
 
     const recovery = recoveryCodes[3] as string;
-    const withRecovery = await signInWithCode(new Browser('198.51.100.152'), person.email, recovery.toUpperCase());
+    const withRecovery = await signInWithCode(new PortalPerson('198.51.100.152'), person.email, recovery.toUpperCase());
     expect(withRecovery.status).toBe(303);
-    expect((await signInWithCode(new Browser('198.51.100.153'), person.email, recovery)).status).toBe(401);
+    expect((await signInWithCode(new PortalPerson('198.51.100.153'), person.email, recovery)).status).toBe(401);
     const page = await (await person.browser.fetch('/portal/account/totp')).text();
     expect(byId(page, 'recovery-left')).toBe('9');
   });
 
   it('throttles wrong codes like wrong passwords, and a right password does not buy fresh guesses', async () => {
-    const guesser = new Browser('203.0.113.77');
+    const guesser = new PortalPerson('203.0.113.77');
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
       const first = await signIn(guesser, person.email);
@@ -166,7 +166,7 @@ describe('signing in with a second factor', () => {
         continue;
       }
       const page = await (await guesser.fetch('/portal/login/code')).text();
-      const answer = await guesser.post('/portal/login/code', {
+      const answer = await guesser.send('/portal/login/code', {
         _csrf: hidden(page, '_csrf'),
         code: wrongCodeFor(secret),
       });
@@ -175,7 +175,7 @@ describe('signing in with a second factor', () => {
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(6)).toEqual([429]);
     // Even the owner's right code waits out the window.
-    const owner = await signIn(new Browser('192.0.2.30'), person.email);
+    const owner = await signIn(new PortalPerson('192.0.2.30'), person.email);
     expect(owner.status).toBe(429);
     await env.DB.prepare('DELETE FROM sign_in_attempts').run();
   });
@@ -183,9 +183,9 @@ describe('signing in with a second factor', () => {
   it('turns off with a current code, after which sign-in needs the password only', async () => {
     await env.DB.prepare('UPDATE users SET totp_last_step = NULL WHERE id = ?').bind(person.id).run();
     const page = await (await person.browser.fetch('/portal/account/totp')).text();
-    const wrong = await person.browser.post('/portal/account/totp/off', { _csrf: hidden(page, '_csrf'), code: '12' });
+    const wrong = await person.browser.send('/portal/account/totp/off', { _csrf: hidden(page, '_csrf'), code: '12' });
     expect(wrong.status).toBe(401);
-    const off = await person.browser.post('/portal/account/totp/off', {
+    const off = await person.browser.send('/portal/account/totp/off', {
       _csrf: hidden(page, '_csrf'),
       code: codeFor(secret),
     });
@@ -196,7 +196,7 @@ describe('signing in with a second factor', () => {
     expect(
       await env.DB.prepare('SELECT COUNT(*) AS n FROM totp_recovery_codes WHERE user_id = ?').bind(person.id).first(),
     ).toEqual({ n: 0 });
-    const browser = new Browser('198.51.100.154');
+    const browser = new PortalPerson('198.51.100.154');
     const again = await signIn(browser, person.email);
     expect(again.headers.get('location')).toBe('/portal');
   });
@@ -216,7 +216,7 @@ describe('the operator requires a second factor per role', () => {
     expect((await person.browser.fetch('/portal')).status).toBe(401);
     expect((await other.browser.fetch('/portal')).status).toBe(200);
 
-    const browser = new Browser('198.51.100.160');
+    const browser = new PortalPerson('198.51.100.160');
     const first = await signIn(browser, person.email);
     expect(first.headers.get('location')).toBe('/portal/login/enrol');
     expect(browser.session()).toBeUndefined();
@@ -225,9 +225,9 @@ describe('the operator requires a second factor per role', () => {
     }
     const page = await (await browser.fetch('/portal/login/enrol')).text();
     const secret = byId(page, 'totp-secret');
-    const wrong = await browser.post('/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: 'abc' });
+    const wrong = await browser.send('/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: 'abc' });
     expect(wrong.status).toBe(401);
-    const done = await browser.post('/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: codeFor(secret) });
+    const done = await browser.send('/portal/login/enrol', { _csrf: hidden(page, '_csrf'), code: codeFor(secret) });
     expect(done.status).toBe(200);
     expect(
       byId(await done.text(), 'recovery-codes')
@@ -239,13 +239,13 @@ describe('the operator requires a second factor per role', () => {
     // Required: it cannot be turned off, and the next sign-in asks for the code.
     const account = await (await browser.fetch('/portal/account/totp')).text();
     expect(account).not.toContain('/portal/account/totp/off');
-    const forced = await browser.post('/portal/account/totp/off', {
+    const forced = await browser.send('/portal/account/totp/off', {
       _csrf: hidden(account, '_csrf'),
       code: codeFor(secret, Date.now() + NEXT_STEP),
     });
     expect(forced.status).toBe(400);
     expect((await userRow(person.id))?.totp_enabled_at).not.toBeNull();
-    expect((await signIn(new Browser('198.51.100.161'), person.email)).headers.get('location')).toBe(
+    expect((await signIn(new PortalPerson('198.51.100.161'), person.email)).headers.get('location')).toBe(
       '/portal/login/code',
     );
   });
@@ -256,10 +256,10 @@ describe('the operator requires a second factor per role', () => {
       email: 'new-operator@people.example',
       role: 'operator',
     });
-    const browser = new Browser('198.51.100.162');
+    const browser = new PortalPerson('198.51.100.162');
     const url = new URL(invited.invite_url);
     const page = await (await browser.fetch(url.pathname + url.search)).text();
-    const accepted = await browser.post('/portal/invite', {
+    const accepted = await browser.send('/portal/invite', {
       _csrf: hidden(page, '_csrf'),
       token: hidden(page, 'token'),
       password: 'a long enough password',
@@ -293,9 +293,9 @@ describe('a reset link that removes the second factor (a lost phone)', () => {
     const link = await adminOk<{ reset_url: string }>('POST', `/users/${person.id}/reset`, { remove_totp: true });
     expect((await userRow(person.id))?.totp_enabled_at).not.toBeNull();
     const url = new URL(link.reset_url);
-    const browser = new Browser('198.51.100.170');
+    const browser = new PortalPerson('198.51.100.170');
     const page = await (await browser.fetch(url.pathname + url.search)).text();
-    const used = await browser.post('/portal/reset', {
+    const used = await browser.send('/portal/reset', {
       _csrf: hidden(page, '_csrf'),
       token: hidden(page, 'token'),
       password: 'a fresh long password',

@@ -9,7 +9,7 @@ import { SESSION_COOKIE } from '../../src/auth/sessions';
 import { redactSecrets } from '../../src/lib/log';
 import { CREDENTIAL_PREFIXES, deploymentSecrets, redactKeys } from '../../src/lib/redact';
 import { ADMIN, adminOk, createFixture, type Fixture, worker } from '../helpers';
-import { personWithPassword } from '../portal-client';
+import { personWithPassword } from '../portal-helpers';
 import { mintClick } from '../postback-helpers';
 
 const ADMIN_TOKEN = ADMIN.authorization.slice('Bearer '.length);

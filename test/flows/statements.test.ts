@@ -11,13 +11,12 @@ import {
   createFixture,
   eventually,
   expectError,
-  type Fixture,
   RECEIVER,
   received,
   uniqueKey,
   worker,
 } from '../helpers';
-import { mintLandedClick, postJson, withPayout } from '../postback-helpers';
+import { datedSale } from '../postback-helpers';
 
 type Line = { conversion_id: string; type: string; amount: string; conversion_payout: string; order_id: string | null };
 type Statement = {
@@ -29,24 +28,6 @@ type Statement = {
   publisher_id: number;
 };
 type Detail = Statement & { lines: Line[]; deliveries: { event: string; status: string }[] };
-
-/** A sale reported by the advertiser's postback, moved into `day` (the month it belongs to). */
-async function sale(f: Fixture, amount: string, day: string, status = 'approved', orderId = uniqueKey('order')) {
-  const res = await postJson('/postback', {
-    click_id: await mintLandedClick(f),
-    event: 'sale',
-    order_id: orderId,
-    amount,
-    currency: 'EUR',
-    status,
-    key: f.postbackKey,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  const id = res.body.conversion_id as string;
-  await env.DB.prepare('UPDATE conversions SET created_at = ? WHERE id = ?').bind(`${day}T12:00:00.000Z`, id).run();
-  // The advertiser's answer carries no payout (src/auth/money-view.ts): read the stored one.
-  return { id, payout: (await withPayout(res)).payout as string };
-}
 
 const cents = (text: string) => Math.round(Number(text) * 100);
 const sumOf = (lines: Line[]) => lines.reduce((sum, l) => sum + cents(l.amount), 0);
@@ -78,10 +59,10 @@ describe('a month from the first sale to a paid statement', () => {
     await adminOk('POST', '/endpoints', { publisher_id: f.publisherId, url: `${RECEIVER}/${quiet}`, format: 'json' });
 
     // October: three approved sales and a pending one (5% payout).
-    const s1 = await sale(f, '100.00', '2026-10-03');
-    const s2 = await sale(f, '33.33', '2026-10-15', 'approved', '=HYPERLINK("http://evil.example")');
-    const s3 = await sale(f, '50.00', '2026-10-20', 'pending');
-    const s4 = await sale(f, '12.10', '2026-10-31');
+    const s1 = await datedSale(f, '100.00', '2026-10-03');
+    const s2 = await datedSale(f, '33.33', '2026-10-15', 'approved', '=HYPERLINK("http://evil.example")');
+    const s3 = await datedSale(f, '50.00', '2026-10-20', 'pending');
+    const s4 = await datedSale(f, '12.10', '2026-10-31');
     expect([s1.payout, s2.payout, s3.payout, s4.payout]).toEqual(['5.00', '1.67', '2.50', '0.61']);
 
     const run = await adminOk('POST', '/statements', { period: '2026-10' });
@@ -159,7 +140,7 @@ describe('a month from the first sale to a paid statement', () => {
     expect(await adminOk('POST', '/statements', { period: '2026-10' })).toMatchObject({ issued: 1, draft: 0 });
 
     // November: a new sale, plus the reversal (-5.00) and the amendment (+1.00) as adjustments.
-    const s5 = await sale(f, '400.00', '2026-11-10');
+    const s5 = await datedSale(f, '400.00', '2026-11-10');
     await adminOk('POST', '/statements', { period: '2026-11' });
     const november = await statementOf(f.publisherId, '2026-11');
     const byConversion = (rows: string[][]) => rows.sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1));
@@ -219,7 +200,7 @@ describe('a month from the first sale to a paid statement', () => {
 
   it('answers the lines as CSV, formulas neutralised and amounts as numbers', async () => {
     const f = await createFixture();
-    const s1 = await sale(f, '40.00', '2026-09-02', 'approved', '=cmd|"/c calc"!A1');
+    const s1 = await datedSale(f, '40.00', '2026-09-02', 'approved', '=cmd|"/c calc"!A1');
     await adminOk('POST', '/statements', { period: '2026-09' });
     const statement = await statementOf(f.publisherId, '2026-09');
     await adminOk('POST', `/statements/${statement.id}/issue`);
@@ -258,13 +239,13 @@ describe('minimum payout', () => {
     const publisher = await adminOk('PATCH', `/publishers/${f.publisherId}`, { minimum_payout: { EUR: '50.00' } });
     expect(publisher.minimum_payout).toEqual({ EUR: '50.00' });
 
-    const a = await sale(f, '600.00', '2026-08-05'); // payout 30.00
+    const a = await datedSale(f, '600.00', '2026-08-05'); // payout 30.00
     await adminOk('POST', '/statements', { period: '2026-08' });
     const august = await statementOf(f.publisherId, '2026-08');
     expect(august).toMatchObject({ status: 'carried', total: '30.00', minimum_payout: '50.00', line_count: 1 });
     expectError(await admin('POST', `/statements/${august.id}/issue`), 409, 'illegal_status_change');
 
-    const b = await sale(f, '500.00', '2026-09-05'); // payout 25.00
+    const b = await datedSale(f, '500.00', '2026-09-05'); // payout 25.00
     await adminOk('POST', '/statements', { period: '2026-09' });
     const september = await statementOf(f.publisherId, '2026-09');
     expect(september).toMatchObject({ status: 'draft', total: '55.00', line_count: 2 });
@@ -291,8 +272,8 @@ describe('who sees what', () => {
   it('a publisher reads its own statements, an advertiser its own invoices, never the other money', async () => {
     const mine = await createFixture();
     const theirs = await createFixture();
-    await sale(mine, '100.00', '2026-07-07');
-    await sale(theirs, '100.00', '2026-07-08');
+    await datedSale(mine, '100.00', '2026-07-07');
+    await datedSale(theirs, '100.00', '2026-07-08');
     await adminOk('POST', '/statements', { period: '2026-07' });
     const invoiceRun = await adminOk('POST', '/invoices', { period: '2026-07' });
     expect(invoiceRun).toMatchObject({ period: '2026-07', lines: expect.any(Number) });

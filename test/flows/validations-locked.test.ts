@@ -4,8 +4,8 @@
 // publisher statement only by period; both by id to the operator.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { ADMIN, adminOk, createFixture, type Fixture, uniqueKey, worker } from '../helpers';
-import { mintLandedClick, postJson } from '../postback-helpers';
+import { ADMIN, adminOk, createFixture, worker } from '../helpers';
+import { datedSale } from '../postback-helpers';
 
 interface Row {
   row: number;
@@ -25,22 +25,6 @@ interface Validation {
 }
 type Doc = { id: number; status: string; total: string; line_count: number };
 type Line = { conversion_id: string; type: string; amount: string };
-
-async function sale(f: Fixture, amount: string, day: string, status: string) {
-  const res = await postJson('/postback', {
-    click_id: await mintLandedClick(f),
-    event: 'sale',
-    order_id: uniqueKey('order'),
-    amount,
-    currency: 'EUR',
-    status,
-    key: f.postbackKey,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  const id = res.body.conversion_id as string;
-  await env.DB.prepare('UPDATE conversions SET created_at = ? WHERE id = ?').bind(`${day}T12:00:00.000Z`, id).run();
-  return id;
-}
 
 async function validate(rows: object[], authorization: string, dryRun = false) {
   const response = await worker(`/api/v1/conversions/validations${dryRun ? '?dry_run=true' : ''}`, {
@@ -64,8 +48,8 @@ const linesOf = async (path: string, id: number) => (await adminOk<{ lines: Line
 describe('bulk validation of conversions on issued documents', () => {
   it('applies the change, marks the row locked, names the document, and leaves the document as issued', async () => {
     const f = await createFixture();
-    const stated = await sale(f, '100.00', '2025-03-10', 'approved');
-    const free = await sale(f, '40.00', '2025-04-02', 'pending');
+    const stated = (await datedSale(f, '100.00', '2025-03-10', 'approved')).id;
+    const free = (await datedSale(f, '40.00', '2025-04-02', 'pending')).id;
     const statement = await issuedDocument('statements', 'publisher_id', f.publisherId, '2025-03');
     const invoice = await issuedDocument('invoices', 'advertiser_id', f.advertiserId, '2025-03');
     expect(statement).toMatchObject({ status: 'issued', total: '5.00', line_count: 1 });
