@@ -180,6 +180,10 @@ describe('conversion caps', () => {
       return response.status === 404 ? response : null;
     });
     expectError(await json(capped), 404, 'offer_capped', ['offer_id']);
+    // The cap's republish may still wait for its KV key's turn (one write a second per key) and
+    // read the offer from D1 when the turn comes: background work of the postback, not of the
+    // click below, so it is let finish before the click's reads are watched.
+    await new Promise((resolve) => setTimeout(resolve, KV_KEY_WRITE_INTERVAL_MS + 300));
 
     const tomorrow = new Date();
     tomorrow.setUTCHours(24, 0, 0, 1);
