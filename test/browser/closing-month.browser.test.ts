@@ -116,7 +116,7 @@ describe.skipIf(skip !== null)('closing the month in headless Chromium', () => {
     expect((await statusOf('ORD-1'))?.status).toBe('pending');
 
     await page.click('#confirm');
-    await page.waitForURL(/\/portal\/validations\/val_[A-Za-z0-9]+$/);
+    await page.waitForURL(/\/portal\/validations\/val_[A-Za-z0-9_-]+$/);
     expect(await shown(page, '.notice')).toBe('Done.');
     expect(await shown(page, '#validation-counts')).toMatch(/2 changed · 0 unchanged · 1 failed · 3 of 3 rows done/);
     expect(await page.locator('#failed-rows tbody tr').count()).toBe(1);
