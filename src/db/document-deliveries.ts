@@ -2,7 +2,7 @@
 // subscribing endpoint is written in the same batch as the status change, handed to the
 // notifications Queue, claimed by one message at a time and updated after every attempt
 // (src/statements/delivery.ts), like the conversion deliveries of src/db/deliveries.ts.
-import type { DeliveryStatus } from './deliveries';
+import type { DeliveryWork } from './deliveries';
 import {
   claimOutboxStatement,
   markOutboxEnqueuedStatement,
@@ -49,23 +49,23 @@ export function insertDocumentDeliveriesStatement(
 export const markDocumentDeliveriesEnqueuedStatement = (db: D1Database, ids: string[], now: string) =>
   markOutboxEnqueuedStatement(db, 'document_deliveries', ids, now);
 
-/** A claimed delivery with its endpoint. */
-export interface DocumentDeliveryWork {
-  id: string;
-  status: DeliveryStatus;
-  attempts: number;
-  message_id: string | null;
-  endpoint_id: number;
-  endpoint_status: 'active' | 'disabled';
-  url: string;
-  method: 'GET' | 'POST';
-  format: 'query' | 'json' | 'form' | 'xml';
-  form_field: string | null;
-  signing_secret: string;
-  previous_signing_secret: string | null;
-  previous_secret_expires_at: string | null;
-  payload: string;
-}
+/** A claimed delivery with its endpoint: the same columns a conversion delivery loads, and its payload. */
+export type DocumentDeliveryWork = Pick<
+  DeliveryWork,
+  | 'id'
+  | 'status'
+  | 'attempts'
+  | 'message_id'
+  | 'endpoint_id'
+  | 'endpoint_status'
+  | 'url'
+  | 'method'
+  | 'format'
+  | 'form_field'
+  | 'signing_secret'
+  | 'previous_signing_secret'
+  | 'previous_secret_expires_at'
+> & { payload: string };
 
 /** Claims the delivery for a queue message (unless another owns it or it is finished), then loads it. */
 export function claimDocumentDeliveryStatements(db: D1Database, id: string, messageId: string): D1PreparedStatement[] {
